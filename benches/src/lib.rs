@@ -1,0 +1,1 @@
+//! Throughput benches live in `benches/`; this library is empty on purpose.

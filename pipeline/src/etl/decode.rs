@@ -1,0 +1,271 @@
+//! Decoding what CloudWatch Logs delivers to a subscriber into a typed, borrowed payload.
+//!
+//! Two envelopes reach the ETL handler:
+//! - a Lambda subscription event, `{"awslogs":{"data":"<base64 of gzip of JSON>"}}`
+//!   (AWS pads the base64; we accept it padded or not);
+//! - the raw gzip bytes that Kinesis and Firehose destinations carry.
+//!
+//! Gzip is decoded with a cap on the decompressed size, so a small hostile payload cannot
+//! exhaust the function's memory. Every failure is a [`DecodeError`] naming what was wrong.
+
+use std::borrow::Cow;
+use std::io::Read;
+
+use base64::Engine as _;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use serde::Deserialize;
+
+/// Default cap on the decompressed size of one payload. CloudWatch Logs sends at most
+/// 1 MiB of log events per subscription delivery; JSON framing and escaping add to that.
+pub const DEFAULT_MAX_DECOMPRESSED_BYTES: usize = 32 * 1024 * 1024;
+
+/// The first two bytes of every gzip member.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Standard-alphabet base64 that accepts the padded form AWS sends and the unpadded form
+/// some libraries produce.
+const BASE64_PADDING_INDIFFERENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// What went wrong while decoding a subscription delivery.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// The Lambda event is not JSON at all.
+    #[error("the Lambda event is not valid JSON: {0}")]
+    EventNotJson(#[source] serde_json::Error),
+    /// The Lambda event is JSON but not `{"awslogs":{"data":"..."}}`.
+    #[error("the Lambda event has no string at awslogs.data (expected {{\"awslogs\":{{\"data\":\"<base64>\"}}}}), found {found}")]
+    MissingData {
+        /// A short description of what was there instead.
+        found: String,
+    },
+    /// `awslogs.data` is not base64.
+    #[error("awslogs.data is not valid base64: {0}")]
+    Base64(#[source] base64::DecodeError),
+    /// The bytes do not start with the gzip magic number.
+    #[error("the payload is not gzip: it starts with {prefix:02x?}, expected 1f 8b")]
+    NotGzip {
+        /// Up to the first four bytes.
+        prefix: Vec<u8>,
+    },
+    /// The gzip stream is truncated or corrupt.
+    #[error("the gzip stream is corrupt after {decoded} decompressed bytes: {source}")]
+    Gzip {
+        /// How many bytes decoded before the fault.
+        decoded: usize,
+        /// The decoder's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The decompressed payload is larger than the configured cap.
+    #[error("the decompressed payload exceeds the cap of {limit} bytes (ETL_MAX_DECOMPRESSED_BYTES)")]
+    TooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+    /// The decompressed bytes are not a subscription message.
+    #[error("the decompressed payload is not a CloudWatch Logs subscription message: {0}")]
+    PayloadJson(#[source] serde_json::Error),
+    /// `messageType` is neither `DATA_MESSAGE` nor `CONTROL_MESSAGE`.
+    #[error("unknown messageType {0:?} (expected DATA_MESSAGE or CONTROL_MESSAGE)")]
+    UnknownMessageType(String),
+}
+
+/// The kind of a subscription message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    /// Log events for the subscriber.
+    Data,
+    /// A reachability check from CloudWatch Logs, to be dropped.
+    Control,
+}
+
+/// A decoded subscription message, borrowing from the decompressed bytes where it can.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogsPayload<'a> {
+    /// `DATA_MESSAGE` or `CONTROL_MESSAGE` (see [`LogsPayload::kind`]).
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
+    /// The AWS account id that owns the log group.
+    #[serde(borrow)]
+    pub owner: Cow<'a, str>,
+    /// The log group name.
+    #[serde(borrow)]
+    pub log_group: Cow<'a, str>,
+    /// The log stream name.
+    #[serde(borrow)]
+    pub log_stream: Cow<'a, str>,
+    /// The subscription filters that matched.
+    #[serde(borrow, default)]
+    pub subscription_filters: Vec<Cow<'a, str>>,
+    /// The log events, oldest first.
+    #[serde(borrow)]
+    pub log_events: Vec<LogEvent<'a>>,
+}
+
+/// One log event of a subscription message.
+#[derive(Debug, Deserialize)]
+pub struct LogEvent<'a> {
+    /// CloudWatch Logs' unique event id (a 56-digit decimal string).
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// Event time in epoch milliseconds.
+    pub timestamp: i64,
+    /// The log line, verbatim.
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+}
+
+impl LogsPayload<'_> {
+    /// The message type, or an error naming an unknown one.
+    pub fn kind(&self) -> Result<MessageType, DecodeError> {
+        match self.message_type.as_ref() {
+            "DATA_MESSAGE" => Ok(MessageType::Data),
+            "CONTROL_MESSAGE" => Ok(MessageType::Control),
+            other => Err(DecodeError::UnknownMessageType(other.to_owned())),
+        }
+    }
+}
+
+/// Extracts and base64-decodes `awslogs.data` from a Lambda subscription event.
+pub fn gzip_from_lambda_event(event: &serde_json::Value) -> Result<Vec<u8>, DecodeError> {
+    let data = event
+        .get("awslogs")
+        .and_then(|awslogs| awslogs.get("data"))
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| DecodeError::MissingData {
+            found: describe_json(event),
+        })?;
+    BASE64_PADDING_INDIFFERENT
+        .decode(data.trim_end())
+        .map_err(DecodeError::Base64)
+}
+
+/// Parses a Lambda subscription event from its JSON bytes and extracts the gzip bytes.
+pub fn gzip_from_lambda_event_bytes(event: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(event).map_err(DecodeError::EventNotJson)?;
+    gzip_from_lambda_event(&value)
+}
+
+/// Decompresses `gzip` into `out`, failing once more than `limit` bytes would be written.
+pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(), DecodeError> {
+    if !gzip.starts_with(&GZIP_MAGIC) {
+        return Err(DecodeError::NotGzip {
+            prefix: gzip.iter().take(4).copied().collect(),
+        });
+    }
+    out.clear();
+    let start = out.len();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut decoder = flate2::read::MultiGzDecoder::new(gzip).take(cap);
+    decoder
+        .read_to_end(out)
+        .map_err(|source| DecodeError::Gzip {
+            decoded: out.len() - start,
+            source,
+        })?;
+    if out.len() - start > limit {
+        out.clear();
+        return Err(DecodeError::TooLarge { limit });
+    }
+    Ok(())
+}
+
+/// Parses decompressed bytes as a subscription message and checks its type.
+pub fn parse_payload(json: &[u8]) -> Result<LogsPayload<'_>, DecodeError> {
+    let payload: LogsPayload<'_> = serde_json::from_slice(json).map_err(DecodeError::PayloadJson)?;
+    payload.kind()?;
+    Ok(payload)
+}
+
+/// Encodes a payload the way CloudWatch Logs does for Lambda: gzip, then padded base64,
+/// wrapped in `{"awslogs":{"data":...}}`. The harness and tests use this.
+pub fn encode_lambda_event(payload_json: &[u8]) -> Vec<u8> {
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip(payload_json));
+    let event = serde_json::json!({ "awslogs": { "data": data } });
+    event.to_string().into_bytes()
+}
+
+/// Gzips bytes (the form Firehose and Kinesis subscription destinations carry).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+fn describe_json(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Object(map) => {
+            let keys: Vec<&str> = map.keys().map(String::as_str).take(5).collect();
+            if keys.is_empty() {
+                "an empty object".to_owned()
+            } else {
+                format!("an object with keys {keys:?}")
+            }
+        }
+        serde_json::Value::Array(_) => "an array".to_owned(),
+        serde_json::Value::String(_) => "a string".to_owned(),
+        serde_json::Value::Number(_) => "a number".to_owned(),
+        serde_json::Value::Bool(_) => "a boolean".to_owned(),
+        serde_json::Value::Null => "null".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gunzip_round_trips_and_enforces_the_cap() {
+        let text = b"hello world ".repeat(1000);
+        let mut out = Vec::new();
+        gunzip_capped(&gzip(&text), text.len(), &mut out).unwrap();
+        assert_eq!(out, text);
+        let err = gunzip_capped(&gzip(&text), text.len() - 1, &mut out).unwrap_err();
+        assert!(matches!(err, DecodeError::TooLarge { limit } if limit == text.len() - 1));
+        assert!(out.is_empty(), "nothing partial is left behind");
+    }
+
+    #[test]
+    fn gunzip_names_non_gzip_and_truncated_input() {
+        let mut out = Vec::new();
+        let err = gunzip_capped(b"{\"a\":1}", 100, &mut out).unwrap_err();
+        assert_eq!(err.to_string(), "the payload is not gzip: it starts with [7b, 22, 61, 22], expected 1f 8b");
+        let zipped = gzip(&b"some log text ".repeat(200));
+        let err = gunzip_capped(&zipped[..zipped.len() / 2], 1 << 20, &mut out).unwrap_err();
+        assert!(err.to_string().starts_with("the gzip stream is corrupt"), "{err}");
+    }
+
+    #[test]
+    fn base64_padded_and_unpadded_are_both_accepted() {
+        let zipped = gzip(b"{}");
+        let padded = base64::engine::general_purpose::STANDARD.encode(&zipped);
+        let unpadded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&zipped);
+        assert_ne!(padded, unpadded, "the fixture must need padding");
+        for data in [padded, unpadded] {
+            let event = serde_json::json!({"awslogs": {"data": data}});
+            assert_eq!(gzip_from_lambda_event(&event).unwrap(), zipped);
+        }
+    }
+
+    #[test]
+    fn missing_data_says_what_was_found() {
+        let err = gzip_from_lambda_event(&serde_json::json!({"Records": []})).unwrap_err();
+        assert!(err.to_string().contains("keys [\"Records\"]"), "{err}");
+        let err = gzip_from_lambda_event(&serde_json::json!({"awslogs": {"data": 5}})).unwrap_err();
+        assert!(matches!(err, DecodeError::MissingData { .. }));
+    }
+
+    #[test]
+    fn unknown_message_type_is_named() {
+        let json = br#"{"messageType":"DATA_MSG","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[]}"#;
+        let err = parse_payload(json).unwrap_err();
+        assert_eq!(err.to_string(), "unknown messageType \"DATA_MSG\" (expected DATA_MESSAGE or CONTROL_MESSAGE)");
+    }
+}

@@ -1,0 +1,243 @@
+//! Windows Event Log records as the CloudWatch agent ships them.
+//!
+//! - `event_format: xml`: the agent sends the event rendered by `EvtFormatMessage` as Event XML,
+//!   `<Event xmlns='…'><System>…</System><EventData>…</EventData><RenderingInfo>…</RenderingInfo></Event>`.
+//! - `event_format: text`: the agent's legacy text rendering,
+//!   `[Channel] [LEVEL] [EventID] [Provider] [Computer] [Message]`.
+//!
+//! Level names follow the agent: 1 CRITICAL, 2 ERROR, 3 WARNING, 0 and 4 INFORMATION,
+//! 5 VERBOSE, anything else UNKNOWN.
+
+use std::borrow::Cow;
+
+use quick_xml::events::Event;
+
+use super::{Format, Parsed};
+
+/// The CloudWatch agent's name for a Windows event level number.
+pub fn level_name(level: u8) -> &'static str {
+    match level {
+        1 => "CRITICAL",
+        2 => "ERROR",
+        3 => "WARNING",
+        0 | 4 => "INFORMATION",
+        5 => "VERBOSE",
+        _ => "UNKNOWN",
+    }
+}
+
+/// The level number the agent's text format means by a level name (INFORMATION is 4).
+fn level_number(name: &str) -> Option<u8> {
+    match name {
+        "CRITICAL" => Some(1),
+        "ERROR" => Some(2),
+        "WARNING" => Some(3),
+        "INFORMATION" => Some(4),
+        "VERBOSE" => Some(5),
+        _ => None,
+    }
+}
+
+/// Collects an element's text, borrowing when it arrives in one unescaped piece.
+#[derive(Default)]
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'a> Text<'a> {
+    fn push(&mut self, piece: Cow<'a, str>) {
+        self.0 = Some(match self.0.take() {
+            None => piece,
+            Some(mut text) => {
+                text.to_mut().push_str(&piece);
+                text
+            }
+        });
+    }
+}
+
+/// Which element's text is being collected.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    EventId,
+    Level,
+    RecordId,
+    Channel,
+    Computer,
+    Message,
+}
+
+/// Parses a rendered Event XML record, or returns `None` when it is not well-formed XML with
+/// an `Event/System` element.
+pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut path: Vec<String> = Vec::with_capacity(4);
+    let mut parsed = Parsed {
+        format: Some(Format::WindowsXml),
+        ..Parsed::default()
+    };
+    let (mut saw_system, mut field, mut text) = (false, None::<Field>, Text::default());
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                let name = e.local_name().as_ref().to_owned();
+                field = field_for(&path, &name);
+                text = Text::default();
+                if path.len() == 1 && name == "System" {
+                    saw_system = true;
+                }
+                path.push(name);
+            }
+            Event::Empty(e) => {
+                let name = e.local_name();
+                let in_system = path.len() == 2 && path[1] == "System";
+                if in_system && name.as_ref() == "Provider" {
+                    parsed.win_provider = attribute(&e, "Name");
+                } else if in_system && name.as_ref() == "TimeCreated" {
+                    parsed.win_time_created = attribute(&e, "SystemTime");
+                }
+            }
+            Event::Text(e) if field.is_some() => text.push(e.into_inner()),
+            Event::CData(e) if field.is_some() => {
+                text.push(e.into_inner());
+            }
+            Event::GeneralRef(e) if field.is_some() => {
+                let name = e.into_inner();
+                let resolved = quick_xml::escape::unescape(&format!("&{name};"))
+                    .map(Cow::into_owned)
+                    .unwrap_or_else(|_| format!("&{name};"));
+                text.push(Cow::Owned(resolved));
+            }
+            Event::End(_) => {
+                if let Some(done) = field.take() {
+                    store(&mut parsed, done, text.0.take());
+                }
+                path.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_system || !path.is_empty() {
+        return None;
+    }
+    parsed.win_level_name = parsed.win_level.map(|l| Cow::Borrowed(level_name(l)));
+    Some(parsed)
+}
+
+fn field_for(path: &[String], name: &str) -> Option<Field> {
+    match (path.len(), path.get(1).map(String::as_str), name) {
+        (2, Some("System"), "EventID") => Some(Field::EventId),
+        (2, Some("System"), "Level") => Some(Field::Level),
+        (2, Some("System"), "EventRecordID") => Some(Field::RecordId),
+        (2, Some("System"), "Channel") => Some(Field::Channel),
+        (2, Some("System"), "Computer") => Some(Field::Computer),
+        (2, Some("RenderingInfo"), "Message") => Some(Field::Message),
+        _ => None,
+    }
+}
+
+fn store<'a>(parsed: &mut Parsed<'a>, field: Field, text: Option<Cow<'a, str>>) {
+    let Some(text) = text else { return };
+    match field {
+        Field::EventId => parsed.win_event_id = text.trim().parse().ok(),
+        Field::Level => parsed.win_level = text.trim().parse().ok(),
+        Field::RecordId => parsed.win_record_id = text.trim().parse().ok(),
+        Field::Channel => parsed.win_channel = Some(text),
+        Field::Computer => parsed.win_computer = Some(text),
+        Field::Message => parsed.win_message = Some(text),
+    }
+}
+
+fn attribute<'a>(e: &quick_xml::events::BytesStart<'a>, name: &str) -> Option<Cow<'a, str>> {
+    let attr = e.try_get_attribute(name).ok()??;
+    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| Cow::Owned(v.into_owned()))
+}
+
+/// Parses the agent's text format `[Channel] [LEVEL] [EventID] [Provider] [Computer] [Message]`.
+/// The message is everything between the sixth `[` and the final `]`, newlines included.
+pub fn parse_text(line: &str) -> Option<Parsed<'_>> {
+    let mut rest = line;
+    let mut fields: [&str; 5] = [""; 5];
+    for slot in &mut fields {
+        let inner = rest.strip_prefix('[')?;
+        let end = inner.find("] ")?;
+        *slot = &inner[..end];
+        rest = &inner[end + 2..];
+    }
+    let message = rest.strip_prefix('[')?.strip_suffix(']')?;
+    let [channel, level, event_id, provider, computer] = fields;
+    let event_id = event_id.parse().ok()?;
+    Some(Parsed {
+        format: Some(Format::WindowsText),
+        win_event_id: Some(event_id),
+        win_provider: Some(Cow::Borrowed(provider)),
+        win_level: level_number(level),
+        win_level_name: Some(Cow::Borrowed(level)),
+        win_channel: Some(Cow::Borrowed(channel)),
+        win_computer: Some(Cow::Borrowed(computer)),
+        win_message: Some(Cow::Borrowed(message)),
+        ..Parsed::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVICE_STARTED: &str = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Service Control Manager' Guid='{555908d1-a6d7-4695-8e1e-26931d2012f4}' EventSourceName='Service Control Manager'/><EventID Qualifiers='16384'>7036</EventID><Version>0</Version><Level>4</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x8080000000000000</Keywords><TimeCreated SystemTime='2021-11-11T21:29:54.1234567Z'/><EventRecordID>4213</EventRecordID><Correlation/><Execution ProcessID='636' ThreadID='4400'/><Channel>System</Channel><Computer>EC2AMAZ-4ID9K2C</Computer><Security/></System><EventData><Data Name='param1'>Windows Update</Data><Data Name='param2'>running</Data></EventData><RenderingInfo Culture='en-US'><Message>The Windows Update service entered the running state.</Message><Level>Information</Level><Task></Task><Opcode></Opcode><Channel>System</Channel><Provider>Microsoft-Windows-Service Control Manager</Provider><Keywords><Keyword>Classic</Keyword></Keywords></RenderingInfo></Event>";
+
+    #[test]
+    fn xml_system_fields_and_message() {
+        let x = parse_xml(SERVICE_STARTED).unwrap();
+        assert_eq!(x.format, Some(Format::WindowsXml));
+        assert_eq!(x.win_event_id, Some(7036));
+        assert_eq!(x.win_provider.as_deref(), Some("Service Control Manager"));
+        assert_eq!(x.win_level, Some(4));
+        assert_eq!(x.win_level_name.as_deref(), Some("INFORMATION"));
+        assert_eq!(x.win_channel.as_deref(), Some("System"));
+        assert_eq!(x.win_computer.as_deref(), Some("EC2AMAZ-4ID9K2C"));
+        assert_eq!(x.win_record_id, Some(4213));
+        assert_eq!(x.win_time_created.as_deref(), Some("2021-11-11T21:29:54.1234567Z"));
+        assert_eq!(x.win_message.as_deref(), Some("The Windows Update service entered the running state."));
+    }
+
+    #[test]
+    fn xml_entities_are_unescaped_and_nested_levels_ignored() {
+        let xml = "<Event xmlns='x'><System><Provider Name='A &amp; B'/><EventID>1</EventID><Level>0</Level><Channel>Security</Channel><Computer>c</Computer></System><RenderingInfo><Message>a &lt;b&gt; &#233;\r\nline 2</Message><Level>Information</Level></RenderingInfo></Event>";
+        let x = parse_xml(xml).unwrap();
+        assert_eq!(x.win_provider.as_deref(), Some("A & B"));
+        assert_eq!(x.win_level, Some(0), "RenderingInfo/Level must not override System/Level");
+        assert_eq!(x.win_level_name.as_deref(), Some("INFORMATION"));
+        assert_eq!(x.win_message.as_deref(), Some("a <b> \u{e9}\r\nline 2"));
+    }
+
+    #[test]
+    fn malformed_xml_is_not_parsed() {
+        for xml in [
+            "<Event><System><EventID>1</EventID>",
+            "<Event><NoSystem/></Event>",
+            "<Event><System></Sys></Event>",
+            "<Eventually",
+        ] {
+            assert_eq!(parse_xml(xml), None, "{xml}");
+        }
+    }
+
+    #[test]
+    fn agent_text_format() {
+        let line = "[System] [INFORMATION] [7036] [Service Control Manager] [EC2AMAZ-4ID9K2C] [The Windows Update service entered the running state.\r\n[more] text]";
+        let x = parse_text(line).unwrap();
+        assert_eq!(x.format, Some(Format::WindowsText));
+        assert_eq!(x.win_channel.as_deref(), Some("System"));
+        assert_eq!(x.win_level, Some(4));
+        assert_eq!(x.win_level_name.as_deref(), Some("INFORMATION"));
+        assert_eq!(x.win_event_id, Some(7036));
+        assert_eq!(x.win_provider.as_deref(), Some("Service Control Manager"));
+        assert_eq!(x.win_computer.as_deref(), Some("EC2AMAZ-4ID9K2C"));
+        assert_eq!(
+            x.win_message.as_deref(),
+            Some("The Windows Update service entered the running state.\r\n[more] text")
+        );
+        assert_eq!(parse_text("[System] [INFORMATION] [notanumber] [p] [c] [m]"), None);
+        assert_eq!(parse_text("[just brackets]"), None);
+    }
+}

@@ -1,0 +1,12 @@
+//! The deployable log pipeline.
+//!
+//! - [`etl`]: CloudWatch Logs subscription payloads to query-ready JSON rows (the ETL handler).
+//! - [`firehose`]: the record-sink port, PutRecordBatch batching within Firehose's hard limits,
+//!   delivery with retries, and the AWS SDK and in-memory adapters.
+//!
+//! Lambda entry points and the CLI live in `src/bin/`; they are thin and hand SDK clients,
+//! built once, to the handlers here.
+
+pub mod etl;
+pub mod firehose;
+pub mod time_format;

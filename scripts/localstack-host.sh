@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# LocalStack (community) as a host process, no Docker needed.
+#
+#   scripts/localstack-host.sh start    bootstrap the pinned version into the cache (once), start it,
+#                                       wait until it answers; prints the endpoint URL
+#   scripts/localstack-host.sh stop     stop the process started by `start`
+#   scripts/localstack-host.sh status   exit 0 when the endpoint answers
+#
+# The version and its companion pins were measured on our machines (see ../shared/FACTS.md):
+# LocalStack >= 4.10 needs Python 3.13, so we stay on 4.9.2 with Python 3.11.
+set -euo pipefail
+
+LOCALSTACK_VERSION=4.9.2
+PINS=("localstack-core[runtime]==${LOCALSTACK_VERSION}" 'cbor2<5.7' 'cryptography>=42,<44' 'pyopenssl==24.2.1' service_identity 'joserfc<1.8')
+SERVICES=${LOCALSTACK_SERVICES:-s3,firehose,ssm,logs,events,ec2,iam,sts,sqs,cloudformation}
+PORT=${LOCALSTACK_PORT:-4566}
+CACHE=${LOGLAB_CACHE:-$HOME/.cache/loglab}
+HOME_DIR="$CACHE/localstack-$LOCALSTACK_VERSION"
+VENV="$HOME_DIR/venv"
+STATE="$CACHE/localstack-run-$PORT"
+ENDPOINT="http://127.0.0.1:$PORT"
+
+log() { echo "localstack-host: $*" >&2; }
+
+python_bin() {
+  for candidate in python3.11 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+      "$candidate" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)' 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  log "LocalStack $LOCALSTACK_VERSION needs Python 3.11 (python3.11 or python3 on PATH); none found"
+  return 1
+}
+
+bootstrap() {
+  if [ -f "$VENV/.complete" ]; then return 0; fi
+  local py
+  py=$(python_bin)
+  log "installing LocalStack $LOCALSTACK_VERSION into $VENV (one time, ~1 min)"
+  rm -rf "$VENV"
+  mkdir -p "$HOME_DIR"
+  "$py" -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PINS[@]}"
+  touch "$VENV/.complete"
+}
+
+answers() {
+  curl -fsS --max-time 2 "$ENDPOINT/_localstack/health" >/dev/null 2>&1
+}
+
+start() {
+  if answers; then
+    log "an emulator already answers at $ENDPOINT; using it"
+    echo "$ENDPOINT"
+    return 0
+  fi
+  bootstrap
+  mkdir -p "$STATE"
+  local logfile="$STATE/localstack.log"
+  log "starting LocalStack $LOCALSTACK_VERSION at $ENDPOINT (log: $logfile)"
+  (
+    cd "$STATE"
+    GATEWAY_LISTEN="127.0.0.1:$PORT" SERVICES="$SERVICES" DNS_ADDRESS=0 DISABLE_EVENTS=1 \
+      SKIP_SSL_CERT_DOWNLOAD=1 LOCALSTACK_VOLUME_DIR="$STATE/volume" \
+      nohup "$VENV/bin/python" -m localstack.runtime.main >"$logfile" 2>&1 &
+    echo $! >"$STATE/pid"
+  )
+  local deadline=$((SECONDS + 120))
+  until grep -q '^Ready\.' "$logfile" 2>/dev/null && answers; do
+    if ! kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
+      log "LocalStack exited before it was ready; last lines of $logfile:"
+      tail -n 30 "$logfile" >&2
+      return 1
+    fi
+    if [ $SECONDS -ge $deadline ]; then
+      log "LocalStack not ready after 120 s; last lines of $logfile:"
+      tail -n 30 "$logfile" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  log "ready"
+  echo "$ENDPOINT"
+}
+
+stop() {
+  if [ -f "$STATE/pid" ]; then
+    local pid
+    pid=$(cat "$STATE/pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$STATE/pid"
+    log "stopped"
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) answers ;;
+  bootstrap) bootstrap ;;
+  *) echo "usage: $0 start|stop|status|bootstrap" >&2; exit 2 ;;
+esac
