@@ -13,7 +13,7 @@ use std::io::Read;
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Default cap on the decompressed size of one payload. CloudWatch Logs sends at most
 /// 1 MiB of log events per subscription delivery; JSON framing and escaping add to that.
@@ -82,8 +82,9 @@ pub enum MessageType {
     Control,
 }
 
-/// A decoded subscription message, borrowing from the decompressed bytes where it can.
-#[derive(Debug, Deserialize)]
+/// A subscription message, borrowing from the decompressed bytes where it can. It
+/// serializes back to the exact field names CloudWatch Logs uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogsPayload<'a> {
     /// `DATA_MESSAGE` or `CONTROL_MESSAGE` (see [`LogsPayload::kind`]).
@@ -107,7 +108,7 @@ pub struct LogsPayload<'a> {
 }
 
 /// One log event of a subscription message.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct LogEvent<'a> {
     /// CloudWatch Logs' unique event id (a 56-digit decimal string).
     #[serde(borrow)]
@@ -128,6 +129,24 @@ impl LogsPayload<'_> {
             other => Err(DecodeError::UnknownMessageType(other.to_owned())),
         }
     }
+}
+
+impl LogsPayload<'_> {
+    /// This payload as CloudWatch Logs would deliver it to a Lambda function.
+    pub fn to_lambda_event(&self) -> Vec<u8> {
+        encode_lambda_event(&self.to_json())
+    }
+
+    /// This payload as the JSON inside the gzip.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Strings and integers always serialize.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// A 56-digit event id in CloudWatch Logs' form, unique per (timestamp, sequence number).
+pub fn synthetic_event_id(timestamp_ms: i64, sequence: u64) -> String {
+    format!("{:020}{:036}", timestamp_ms.unsigned_abs(), sequence)
 }
 
 /// Extracts and base64-decodes `awslogs.data` from a Lambda subscription event.

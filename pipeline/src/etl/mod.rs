@@ -56,6 +56,18 @@ pub enum EtlError {
     Delivery(#[from] DeliveryError),
 }
 
+impl EtlError {
+    /// A short category for the Lambda error response's `errorType`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Decode(_) => "MalformedPayload",
+            Self::IdentityTooLong { .. } => "IdentityTooLong",
+            Self::RecordTooLarge(_) => "RecordTooLarge",
+            Self::Delivery(_) => "DeliveryFailed",
+        }
+    }
+}
+
 /// What one payload turned into.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TransformReport {

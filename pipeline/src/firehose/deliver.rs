@@ -177,3 +177,116 @@ pub async fn deliver<S: RecordSink>(sink: &S, records: &Records, policy: &RetryP
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::firehose::memory::{Faults, MemorySink};
+    use crate::firehose::{EntryResults, MAX_RECORD_BYTES};
+    use proptest::prelude::*;
+
+    fn records(n: usize, row_len: usize) -> Records {
+        let mut data = Vec::new();
+        let mut ends = Vec::new();
+        for i in 0..n {
+            let row = format!("{{\"n\":{i:>width$}}}\n", width = row_len.saturating_sub(8));
+            data.extend_from_slice(row.as_bytes());
+            ends.push(data.len());
+        }
+        Records::from_rows(data, &ends, MAX_RECORD_BYTES, false).unwrap()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap()
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_ceiling() {
+        let policy = RetryPolicy::default();
+        let ceilings: Vec<u128> = (1..=8).map(|a| policy.backoff_ceiling(a).as_millis()).collect();
+        assert_eq!(ceilings, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
+    }
+
+    #[test]
+    fn a_clean_sink_takes_everything_in_one_round() {
+        let sink = MemorySink::new("s");
+        let recs = records(1234, 40);
+        let report = runtime().block_on(deliver(&sink, &recs, &RetryPolicy::default())).unwrap();
+        assert_eq!((report.records, report.calls, report.attempts, report.retried_entries), (1234, 3, 1, 0));
+        assert_eq!(sink.accepted_bytes(), recs.concatenated());
+    }
+
+    /// A sink that always fails one code, to check the error says how many and why.
+    struct AlwaysFailing(bool);
+    impl RecordSink for AlwaysFailing {
+        async fn put_record_batch(&self, records: &[&[u8]]) -> Result<EntryResults, SinkError> {
+            if self.0 {
+                return Err(SinkError { stream: "s".into(), code: "ResourceNotFoundException".into(), message: "no stream s".into(), retryable: false });
+            }
+            Ok(records.iter().map(|_| Err(crate::firehose::EntryFailure { code: "ServiceUnavailableException".into(), message: "Slow down.".into() })).collect())
+        }
+    }
+
+    #[test]
+    fn persistent_entry_failures_exhaust_attempts_and_say_how_many_and_why() {
+        let policy = RetryPolicy { max_attempts: 3, deadline: Duration::from_secs(3600), ..RetryPolicy::default() };
+        let err = runtime().block_on(deliver(&AlwaysFailing(false), &records(7, 20), &policy)).unwrap_err();
+        assert_eq!((err.failed, err.total), (7, 7));
+        assert_eq!(err.reason, GiveUpReason::Attempts(3));
+        assert_eq!(err.to_string(), "7 of 7 records were not delivered to Firehose (gave up after 3 attempts); last errors: ServiceUnavailableException x7 (Slow down.)");
+    }
+
+    #[test]
+    fn a_fatal_call_error_stops_at_once() {
+        let err = runtime().block_on(deliver(&AlwaysFailing(true), &records(600, 20), &RetryPolicy::default())).unwrap_err();
+        assert_eq!((err.failed, err.total), (600, 600));
+        assert!(matches!(err.reason, GiveUpReason::Fatal(_)));
+        assert!(err.to_string().contains("ResourceNotFoundException"), "{err}");
+    }
+
+    #[test]
+    fn the_deadline_bounds_retries() {
+        let policy = RetryPolicy { max_attempts: 100, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(10), deadline: Duration::from_secs(30) };
+        let err = runtime().block_on(deliver(&AlwaysFailing(false), &records(3, 20), &policy)).unwrap_err();
+        assert_eq!(err.reason, GiveUpReason::Deadline(Duration::from_secs(30)));
+        assert_eq!(err.failed, 3);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// With a sink failing random entries and calls, nothing is lost: either everything
+        /// arrives, or the error counts exactly the records that did not.
+        #[test]
+        fn retries_lose_nothing(
+            n in 0usize..1500,
+            entry_failure in 0.0f64..0.6,
+            call_throttled in 0.0f64..0.3,
+            max_attempts in 1u32..12,
+            seed: u64,
+        ) {
+            let sink = MemorySink::with_faults("s", Faults { entry_failure, call_throttled }, seed);
+            let recs = records(n, 30);
+            let policy = RetryPolicy { max_attempts, deadline: Duration::from_secs(3600), ..RetryPolicy::default() };
+            let result = runtime().block_on(deliver(&sink, &recs, &policy));
+            let mut accepted = sink.accepted();
+            accepted.sort();
+            let before = accepted.len();
+            accepted.dedup();
+            prop_assert_eq!(before, accepted.len(), "the memory sink never duplicates");
+            let mut expected: Vec<Vec<u8>> = (0..recs.len()).map(|i| recs.get(i).to_vec()).collect();
+            expected.sort();
+            match result {
+                Ok(report) => {
+                    prop_assert_eq!(report.records, n);
+                    prop_assert_eq!(accepted, expected);
+                }
+                Err(err) => {
+                    prop_assert_eq!(err.total, n);
+                    prop_assert_eq!(accepted.len() + err.failed, n, "{}", err);
+                    prop_assert!(accepted.iter().all(|r| expected.binary_search(r).is_ok()));
+                }
+            }
+        }
+    }
+}
