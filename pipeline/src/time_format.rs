@@ -55,24 +55,45 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-impl fmt::Display for IsoMillis {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl IsoMillis {
+    /// The 24 ASCII bytes `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+    fn to_ascii(self) -> [u8; 24] {
         let days = self.0.div_euclid(86_400_000);
         let ms_of_day = self.0.rem_euclid(86_400_000);
         let (year, month, day) = civil_from_days(days);
         let (h, rest) = (ms_of_day / 3_600_000, ms_of_day % 3_600_000);
         let (m, rest) = (rest / 60_000, rest % 60_000);
         let (s, ms) = (rest / 1_000, rest % 1_000);
-        write!(
-            f,
-            "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z"
-        )
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut value: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, i64::from(month));
+        put(8, 2, i64::from(day));
+        put(11, 2, h);
+        put(14, 2, m);
+        put(17, 2, s);
+        put(20, 3, ms);
+        out
+    }
+}
+
+impl fmt::Display for IsoMillis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ascii = self.to_ascii();
+        f.write_str(std::str::from_utf8(&ascii).map_err(|_| fmt::Error)?)
     }
 }
 
 impl serde::Serialize for IsoMillis {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        let ascii = self.to_ascii();
+        // Only ASCII digits and punctuation are ever written.
+        serializer.serialize_str(std::str::from_utf8(&ascii).unwrap_or_default())
     }
 }
 

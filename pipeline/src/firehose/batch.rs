@@ -71,6 +71,11 @@ impl Records {
         &self.data
     }
 
+    /// Gives the buffer back, to reuse its allocation.
+    pub fn into_data(self) -> Vec<u8> {
+        self.data
+    }
+
     /// Total bytes of record data.
     pub fn total_bytes(&self) -> usize {
         self.ranges.iter().map(ExactSizeIterator::len).sum()
