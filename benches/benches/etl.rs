@@ -6,6 +6,12 @@
 //! `gunzip_only` runs beside the full path so the ratio of the two shows what the transform
 //! costs on top of decompression, measured in the same run.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "a bench is test code: a broken fixture should stop it loudly"
+)]
+
 use std::hint::black_box;
 use std::path::Path;
 
@@ -26,19 +32,37 @@ struct Workload {
 }
 
 fn corpus_lines(file: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/loghub").join(file);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).lines().map(str::to_owned).collect()
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/loghub")
+        .join(file);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Windows Event XML records like the agent ships, varied by record id and time.
 fn windows_xml_lines() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloudwatch-logs/payloads");
     let mut templates = Vec::new();
-    for name in ["windows-system-xml.json", "windows-application-xml.json", "windows-security-xml.json"] {
-        let payload: serde_json::Value = serde_json::from_slice(&std::fs::read(path.join(name)).unwrap()).unwrap();
-        templates.push(payload["logEvents"][0]["message"].as_str().unwrap().to_owned());
+    for name in [
+        "windows-system-xml.json",
+        "windows-application-xml.json",
+        "windows-security-xml.json",
+    ] {
+        let payload: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path.join(name)).unwrap()).unwrap();
+        templates.push(
+            payload["logEvents"][0]["message"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
-    (0..3000).map(|i| templates[i % 3].replace("<EventRecordID>", &format!("<EventRecordID>{i}"))).collect()
+    (0..3000)
+        .map(|i| templates[i % 3].replace("<EventRecordID>", &format!("<EventRecordID>{i}")))
+        .collect()
 }
 
 fn workload(name: &'static str, stream: &str, lines: &[String]) -> Workload {
@@ -67,15 +91,33 @@ fn workload(name: &'static str, stream: &str, lines: &[String]) -> Workload {
         subscription_filters: vec!["ccp-logs-to-etl".into()],
         log_events,
     };
-    Workload { name, lambda_event: payload.to_lambda_event(), text_bytes, events: messages.len() }
+    Workload {
+        name,
+        lambda_event: payload.to_lambda_event(),
+        text_bytes,
+        events: messages.len(),
+    }
 }
 
 /// The whole per-invocation path short of the network.
 fn decode_transform_batch(event: &[u8], scratch: &mut Vec<u8>, rows: &mut RowBuffer) -> usize {
     let gzip = decode::gzip_from_lambda_event_bytes(event).unwrap();
     rows.clear();
-    transform_gzip(&gzip, &TransformOptions::default(), IsoMillis::now(), scratch, rows).unwrap();
-    let records = Records::from_rows(std::mem::take(&mut rows.data), &rows.ends, MAX_RECORD_BYTES, true).unwrap();
+    transform_gzip(
+        &gzip,
+        &TransformOptions::default(),
+        IsoMillis::now(),
+        scratch,
+        rows,
+    )
+    .unwrap();
+    let records = Records::from_rows(
+        std::mem::take(&mut rows.data),
+        &rows.ends,
+        MAX_RECORD_BYTES,
+        true,
+    )
+    .unwrap();
     let all: Vec<usize> = (0..records.len()).collect();
     let batches = plan_batches(&records, &all).unwrap();
     rows.data = records.into_data();
@@ -86,10 +128,26 @@ fn bench(c: &mut Criterion) {
     let mut mixed: Vec<String> = corpus_lines("Linux_2k.log");
     mixed.extend(corpus_lines("OpenSSH_2k.log"));
     let workloads = [
-        workload("linux_messages", "/var/log/messages/i-0123456789abcdef0", &corpus_lines("Linux_2k.log")),
-        workload("openssh_secure", "/var/log/secure/i-0123456789abcdef0", &corpus_lines("OpenSSH_2k.log")),
-        workload("windows_cbs_unparsed", "C:\\Windows\\Logs\\CBS\\CBS.log/i-0123456789abcdef0", &corpus_lines("Windows_2k.log")),
-        workload("windows_event_xml", "System/i-0123456789abcdef0", &windows_xml_lines()),
+        workload(
+            "linux_messages",
+            "/var/log/messages/i-0123456789abcdef0",
+            &corpus_lines("Linux_2k.log"),
+        ),
+        workload(
+            "openssh_secure",
+            "/var/log/secure/i-0123456789abcdef0",
+            &corpus_lines("OpenSSH_2k.log"),
+        ),
+        workload(
+            "windows_cbs_unparsed",
+            "C:\\Windows\\Logs\\CBS\\CBS.log/i-0123456789abcdef0",
+            &corpus_lines("Windows_2k.log"),
+        ),
+        workload(
+            "windows_event_xml",
+            "System/i-0123456789abcdef0",
+            &windows_xml_lines(),
+        ),
     ];
     let (mut scratch, mut rows) = (Vec::new(), RowBuffer::default());
 
@@ -97,11 +155,18 @@ fn bench(c: &mut Criterion) {
     for w in &workloads {
         group.throughput(Throughput::Bytes(w.text_bytes as u64));
         group.bench_function(format!("{}/decode_transform_batch", w.name), |b| {
-            b.iter(|| black_box(decode_transform_batch(black_box(&w.lambda_event), &mut scratch, &mut rows)));
+            b.iter(|| {
+                black_box(decode_transform_batch(
+                    black_box(&w.lambda_event),
+                    &mut scratch,
+                    &mut rows,
+                ))
+            });
         });
         group.bench_function(format!("{}/gunzip_only", w.name), |b| {
             b.iter(|| {
-                let gzip = decode::gzip_from_lambda_event_bytes(black_box(&w.lambda_event)).unwrap();
+                let gzip =
+                    decode::gzip_from_lambda_event_bytes(black_box(&w.lambda_event)).unwrap();
                 decode::gunzip_capped(&gzip, usize::MAX, &mut scratch).unwrap();
                 black_box(scratch.len())
             });
@@ -113,7 +178,13 @@ fn bench(c: &mut Criterion) {
     for w in &workloads {
         group.throughput(Throughput::Elements(w.events as u64));
         group.bench_function(format!("{}/decode_transform_batch", w.name), |b| {
-            b.iter(|| black_box(decode_transform_batch(black_box(&w.lambda_event), &mut scratch, &mut rows)));
+            b.iter(|| {
+                black_box(decode_transform_batch(
+                    black_box(&w.lambda_event),
+                    &mut scratch,
+                    &mut rows,
+                ))
+            });
         });
     }
     group.finish();

@@ -114,7 +114,11 @@ mod tests {
             (MAX_MILLIS, "9999-12-31T23:59:59.999Z"),
         ];
         for (millis, want) in cases {
-            assert_eq!(IsoMillis::new(millis).unwrap().to_string(), want, "{millis}");
+            assert_eq!(
+                IsoMillis::new(millis).unwrap().to_string(),
+                want,
+                "{millis}"
+            );
         }
     }
 

@@ -6,10 +6,18 @@
 //! responses parsed; records are delivered whole and unaltered, split rows included.
 //! What it does not: LocalStack's Firehose neither buffers nor compresses nor evaluates
 //! `!{...}` prefixes, so object layout and GZIP are not checked here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a broken fixture or emulator must stop the test loudly"
+)]
 
 use std::time::Duration;
 
-use aws_sdk_firehose::types::{BufferingHints, CompressionFormat, DeliveryStreamStatus, DeliveryStreamType, ExtendedS3DestinationConfiguration};
+use aws_sdk_firehose::types::{
+    BufferingHints, CompressionFormat, DeliveryStreamStatus, DeliveryStreamType,
+    ExtendedS3DestinationConfiguration,
+};
 use pipeline::etl::decode::{self, LogEvent, LogsPayload};
 use pipeline::etl::{EtlConfig, EtlHandler, RowBuffer, TransformOptions, transform_gzip};
 use pipeline::firehose::sdk::FirehoseSink;
@@ -26,14 +34,22 @@ fn endpoint() -> Option<String> {
         eprintln!("SKIPPED: LOGLAB_SKIP_LOCALSTACK is set and LOCALSTACK_ENDPOINT is not");
         return None;
     }
-    panic!("LOCALSTACK_ENDPOINT is not set: run scripts/test.sh (it starts LocalStack), or point it at a running emulator");
+    panic!(
+        "LOCALSTACK_ENDPOINT is not set: run scripts/test.sh (it starts LocalStack), or point it at a running emulator"
+    );
 }
 
 async fn sdk_config(url: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .endpoint_url(url)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_firehose::config::Credentials::new("test", "test", None, None, "localstack"))
+        .credentials_provider(aws_sdk_firehose::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "localstack",
+        ))
         .load()
         .await
 }
@@ -43,7 +59,10 @@ fn corpus_payload() -> Vec<u8> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/loghub");
     let text = std::fs::read_to_string(dir.join("OpenSSH_2k.log")).unwrap();
     let mut messages: Vec<String> = text.lines().map(str::to_owned).collect();
-    messages.push(format!("Dec 10 07:00:00 LabSZ sshd[1]: {}", "huge \"quoted\" line é ".repeat(60_000)));
+    messages.push(format!(
+        "Dec 10 07:00:00 LabSZ sshd[1]: {}",
+        "huge \"quoted\" line é ".repeat(60_000)
+    ));
     let log_events = messages
         .iter()
         .enumerate()
@@ -83,18 +102,34 @@ fn normalized(ndjson: &[u8]) -> Vec<String> {
 async fn rows_put_to_firehose_land_in_s3_unchanged() {
     let Some(url) = endpoint() else { return };
     let config = sdk_config(&url).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
     let firehose = aws_sdk_firehose::Client::new(&config);
-    let suffix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let suffix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let (bucket, stream) = (format!("loglab-it-{suffix}"), format!("loglab-it-{suffix}"));
 
-    s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("create bucket");
     let destination = ExtendedS3DestinationConfiguration::builder()
         .role_arn("arn:aws:iam::000000000000:role/loglab-firehose")
         .bucket_arn(format!("arn:aws:s3:::{bucket}"))
         .prefix("rows/")
         .error_output_prefix("errors/!{firehose:error-output-type}/")
-        .buffering_hints(BufferingHints::builder().size_in_mbs(1).interval_in_seconds(60).build())
+        .buffering_hints(
+            BufferingHints::builder()
+                .size_in_mbs(1)
+                .interval_in_seconds(60)
+                .build(),
+        )
         // LocalStack stores but does not apply compression; objects are read either way.
         .compression_format(CompressionFormat::Gzip)
         .build()
@@ -108,16 +143,28 @@ async fn rows_put_to_firehose_land_in_s3_unchanged() {
         .await
         .expect("create delivery stream");
     for _ in 0..100 {
-        let described = firehose.describe_delivery_stream().delivery_stream_name(&stream).send().await.unwrap();
-        if described.delivery_stream_description().map(|d| d.delivery_stream_status()) == Some(&DeliveryStreamStatus::Active) {
+        let described = firehose
+            .describe_delivery_stream()
+            .delivery_stream_name(&stream)
+            .send()
+            .await
+            .unwrap();
+        if described
+            .delivery_stream_description()
+            .map(|d| d.delivery_stream_status())
+            == Some(&DeliveryStreamStatus::Active)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
-    let etl_config = EtlConfig::from_lookup(|name| (name == "FIREHOSE_DELIVERY_STREAM").then(|| stream.clone())).unwrap();
+    let etl_config =
+        EtlConfig::from_lookup(|name| (name == "FIREHOSE_DELIVERY_STREAM").then(|| stream.clone()))
+            .unwrap();
     let handler = EtlHandler::new(FirehoseSink::new(firehose.clone(), &stream), etl_config);
-    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloudwatch-logs/lambda");
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloudwatch-logs/lambda");
     let mut payloads: Vec<Vec<u8>> = Vec::new();
     for entry in std::fs::read_dir(fixtures).unwrap() {
         let event = std::fs::read(entry.unwrap().path()).unwrap();
@@ -125,23 +172,49 @@ async fn rows_put_to_firehose_land_in_s3_unchanged() {
     }
     payloads.push(corpus_payload());
 
-    let (mut expected, mut scratch, mut rows, mut split_events) = (Vec::new(), Vec::new(), RowBuffer::default(), 0);
+    let (mut expected, mut scratch, mut rows, mut split_events) =
+        (Vec::new(), Vec::new(), RowBuffer::default(), 0);
     for gzip in &payloads {
-        let report = handler.handle_gzip(gzip).await.expect("delivery through LocalStack");
+        let report = handler
+            .handle_gzip(gzip)
+            .await
+            .expect("delivery through LocalStack");
         split_events += report.transform.split_events;
         rows.clear();
-        transform_gzip(gzip, &TransformOptions::default(), IsoMillis::now(), &mut scratch, &mut rows).unwrap();
+        transform_gzip(
+            gzip,
+            &TransformOptions::default(),
+            IsoMillis::now(),
+            &mut scratch,
+            &mut rows,
+        )
+        .unwrap();
         expected.extend_from_slice(&rows.data);
     }
-    assert_eq!(split_events, 1, "the oversized corpus event is split, not dropped");
+    assert_eq!(
+        split_events, 1,
+        "the oversized corpus event is split, not dropped"
+    );
 
     // LocalStack writes objects as records arrive; wait until all bytes are there.
     let mut landed = Vec::new();
     for _ in 0..150 {
         landed.clear();
-        let listed = s3.list_objects_v2().bucket(&bucket).prefix("rows/").send().await.unwrap();
+        let listed = s3
+            .list_objects_v2()
+            .bucket(&bucket)
+            .prefix("rows/")
+            .send()
+            .await
+            .unwrap();
         for object in listed.contents() {
-            let body = s3.get_object().bucket(&bucket).key(object.key().unwrap()).send().await.unwrap();
+            let body = s3
+                .get_object()
+                .bucket(&bucket)
+                .key(object.key().unwrap())
+                .send()
+                .await
+                .unwrap();
             let bytes = body.body.collect().await.unwrap().into_bytes();
             if bytes.starts_with(&[0x1f, 0x8b]) {
                 let mut plain = Vec::new();
@@ -156,7 +229,21 @@ async fn rows_put_to_firehose_land_in_s3_unchanged() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(normalized(&landed), normalized(&expected), "the rows in S3 are the rows the handler produced");
-    let errors = s3.list_objects_v2().bucket(&bucket).prefix("errors/").send().await.unwrap();
-    assert_eq!(errors.key_count().unwrap_or(0), 0, "nothing went to the error prefix");
+    assert_eq!(
+        normalized(&landed),
+        normalized(&expected),
+        "the rows in S3 are the rows the handler produced"
+    );
+    let errors = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix("errors/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        errors.key_count().unwrap_or(0),
+        0,
+        "nothing went to the error prefix"
+    );
 }

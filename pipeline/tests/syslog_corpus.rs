@@ -4,6 +4,11 @@
 //! Program, pid and body must match on at least 99% of lines of each file. Every mismatch
 //! is listed here with the reason; a new, unexplained mismatch fails the test, and so does a
 //! listed one that no longer happens (so the list stays true).
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a broken fixture or emulator must stop the test loudly"
+)]
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,10 +26,14 @@ fn corpus(name: &str) -> (Vec<String>, Vec<Expected>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/loghub");
     let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
     let lines: Vec<String> = log.lines().map(str::to_owned).collect();
-    let mut reader = csv::Reader::from_path(dir.join(format!("{name}.log_structured.csv"))).unwrap();
+    let mut reader =
+        csv::Reader::from_path(dir.join(format!("{name}.log_structured.csv"))).unwrap();
     let headers = reader.headers().unwrap().clone();
     let column = |record: &csv::StringRecord, name: &str| -> String {
-        let index = headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+        let index = headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
         record[index].to_owned()
     };
     let expected = reader
@@ -51,7 +60,11 @@ fn corpus(name: &str) -> (Vec<String>, Vec<Expected>) {
             }
         })
         .collect::<Vec<_>>();
-    assert_eq!(lines.len(), expected.len(), "{name}: log and CSV line counts");
+    assert_eq!(
+        lines.len(),
+        expected.len(),
+        "{name}: log and CSV line counts"
+    );
     (lines, expected)
 }
 
@@ -61,7 +74,12 @@ fn mismatches(name: &str) -> BTreeMap<usize, String> {
     let mut differing = BTreeMap::new();
     for (i, (line, want)) in lines.iter().zip(&expected).enumerate() {
         let got = parse_message(line);
-        assert_eq!(got.format, Some(Format::Rfc3164), "{name}:{}: not parsed as syslog: {line}", i + 1);
+        assert_eq!(
+            got.format,
+            Some(Format::Rfc3164),
+            "{name}:{}: not parsed as syslog: {line}",
+            i + 1
+        );
         let mut what = Vec::new();
         if got.host.as_deref() != Some(want.host.as_str()) {
             what.push(format!("host {:?} vs {:?}", got.host, want.host));
@@ -91,12 +109,29 @@ fn check(name: &str, explained: &[(usize, &str)]) {
         .filter(|(line, _)| !explained.contains_key(line))
         .map(|(line, what)| format!("{name}:{line}: {what}"))
         .collect();
-    assert!(unexplained.is_empty(), "unexplained mismatches:\n{}", unexplained.join("\n"));
-    let stale: Vec<&usize> = explained.keys().filter(|line| !differing.contains_key(line)).collect();
-    assert!(stale.is_empty(), "{name}: listed mismatches that no longer happen: {stale:?}");
+    assert!(
+        unexplained.is_empty(),
+        "unexplained mismatches:\n{}",
+        unexplained.join("\n")
+    );
+    let stale: Vec<&usize> = explained
+        .keys()
+        .filter(|line| !differing.contains_key(line))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "{name}: listed mismatches that no longer happen: {stale:?}"
+    );
     let agreement = 1.0 - differing.len() as f64 / 2000.0;
-    eprintln!("{name}: {} of 2000 lines differ; agreement {:.2}%", differing.len(), agreement * 100.0);
-    assert!(agreement >= 0.99, "{name}: agreement {agreement:.4} below 99%");
+    eprintln!(
+        "{name}: {} of 2000 lines differ; agreement {:.2}%",
+        differing.len(),
+        agreement * 100.0
+    );
+    assert!(
+        agreement >= 0.99,
+        "{name}: agreement {agreement:.4} below 99%"
+    );
 }
 
 #[test]

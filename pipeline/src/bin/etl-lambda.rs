@@ -14,13 +14,18 @@ use pipeline::firehose::sdk::FirehoseSink;
 async fn main() -> Result<(), lambda_runtime::Error> {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_current_span(false)
         .without_time()
         .init();
     let config = EtlConfig::from_lookup(|name| std::env::var(name).ok())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let sink = FirehoseSink::new(aws_sdk_firehose::Client::new(&aws), config.delivery_stream.clone());
+    let sink = FirehoseSink::new(
+        aws_sdk_firehose::Client::new(&aws),
+        config.delivery_stream.clone(),
+    );
     let handler = Arc::new(EtlHandler::new(sink, config));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let handler = Arc::clone(&handler);
@@ -29,7 +34,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
-async fn handle(handler: &EtlHandler<FirehoseSink>, event: &serde_json::Value) -> Result<InvocationReport, Diagnostic> {
+async fn handle(
+    handler: &EtlHandler<FirehoseSink>,
+    event: &serde_json::Value,
+) -> Result<InvocationReport, Diagnostic> {
     handler.handle_lambda_event(event).await.map_err(|error| {
         tracing::error!(error = %error, kind = error.kind(), "invocation failed");
         Diagnostic {

@@ -46,7 +46,9 @@ struct Args {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .init();
     let args = Args::parse();
     let options = TransformOptions {
@@ -66,11 +68,13 @@ fn main() -> anyhow::Result<()> {
     };
     let mut out: Box<dyn std::io::Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    let (mut scratch, mut rows, mut total) = (Vec::new(), RowBuffer::default(), TransformReport::default());
+    let (mut scratch, mut rows, mut total) =
+        (Vec::new(), RowBuffer::default(), TransformReport::default());
     for (name, gzip) in &payloads {
         rows.clear();
         let report = transform_gzip(gzip, &options, IsoMillis::now(), &mut scratch, &mut rows)
@@ -78,7 +82,12 @@ fn main() -> anyhow::Result<()> {
         out.write_all(&rows.data).context("cannot write rows")?;
         eprintln!(
             "{name}: {} {} events -> {} rows ({} split, {} unparsed, {} control dropped)",
-            report.message_type, report.events, report.rows, report.split_events, report.unparsed_events, report.control_messages_dropped
+            report.message_type,
+            report.events,
+            report.rows,
+            report.split_events,
+            report.unparsed_events,
+            report.control_messages_dropped
         );
         total.events += report.events;
         total.rows += report.rows;
@@ -105,12 +114,14 @@ fn gzip_from_file(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    decode::gzip_from_lambda_event_bytes(&bytes).with_context(|| format!("{}: not a Lambda subscription event", path.display()))
+    decode::gzip_from_lambda_event_bytes(&bytes)
+        .with_context(|| format!("{}: not a Lambda subscription event", path.display()))
 }
 
 /// Builds one DATA_MESSAGE from a plain log file, one event per line, timestamps now.
 fn payload_from_log(args: &Args, path: &PathBuf) -> anyhow::Result<Vec<u8>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {} as UTF-8", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read {} as UTF-8", path.display()))?;
     let now = IsoMillis::now().epoch_millis();
     let log_events = text
         .lines()

@@ -85,25 +85,58 @@ impl EtlConfig {
         let defaults = TransformOptions::default();
         let retry_defaults = RetryPolicy::default();
         let transform = TransformOptions {
-            max_decompressed_bytes: ranged(&var, "ETL_MAX_DECOMPRESSED_BYTES", defaults.max_decompressed_bytes, 1024, 1 << 30)?,
-            max_record_bytes: ranged(&var, "ETL_MAX_RECORD_BYTES", defaults.max_record_bytes, MIN_MAX_ROW_BYTES, MAX_RECORD_BYTES)?,
+            max_decompressed_bytes: ranged(
+                &var,
+                "ETL_MAX_DECOMPRESSED_BYTES",
+                defaults.max_decompressed_bytes,
+                1024,
+                1 << 30,
+            )?,
+            max_record_bytes: ranged(
+                &var,
+                "ETL_MAX_RECORD_BYTES",
+                defaults.max_record_bytes,
+                MIN_MAX_ROW_BYTES,
+                MAX_RECORD_BYTES,
+            )?,
             pack_rows: parsed(&var, "ETL_PACK_ROWS", defaults.pack_rows, "true or false")?,
         };
         let millis = |name, default: Duration, max| -> Result<Duration, ConfigError> {
-            let ms = ranged(&var, name, u64::try_from(default.as_millis()).unwrap_or(u64::MAX), 0, max)?;
+            let ms = ranged(
+                &var,
+                name,
+                u64::try_from(default.as_millis()).unwrap_or(u64::MAX),
+                0,
+                max,
+            )?;
             Ok(Duration::from_millis(ms))
         };
         let retry = RetryPolicy {
-            max_attempts: ranged(&var, "ETL_RETRY_MAX_ATTEMPTS", retry_defaults.max_attempts, 1, 100)?,
+            max_attempts: ranged(
+                &var,
+                "ETL_RETRY_MAX_ATTEMPTS",
+                retry_defaults.max_attempts,
+                1,
+                100,
+            )?,
             base_delay: millis("ETL_RETRY_BASE_DELAY_MS", retry_defaults.base_delay, 60_000)?,
             max_delay: millis("ETL_RETRY_MAX_DELAY_MS", retry_defaults.max_delay, 300_000)?,
             deadline: millis("ETL_RETRY_DEADLINE_MS", retry_defaults.deadline, 900_000)?,
         };
-        Ok(Self { delivery_stream, transform, retry })
+        Ok(Self {
+            delivery_stream,
+            transform,
+            retry,
+        })
     }
 }
 
-fn parsed<T: FromStr>(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: T, rule: &str) -> Result<T, ConfigError> {
+fn parsed<T: FromStr>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    rule: &str,
+) -> Result<T, ConfigError> {
     match var(name) {
         None => Ok(default),
         Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
@@ -114,14 +147,24 @@ fn parsed<T: FromStr>(var: &impl Fn(&str) -> Option<String>, name: &'static str,
     }
 }
 
-fn ranged<T>(var: &impl Fn(&str) -> Option<String>, name: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+fn ranged<T>(
+    var: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError>
 where
     T: FromStr + PartialOrd + Copy + std::fmt::Display,
 {
     let rule = format!("an integer from {min} to {max}");
     let value: T = parsed(var, name, default, &rule)?;
     if value < min || value > max {
-        return Err(ConfigError::Invalid { name, value: value.to_string(), rule });
+        return Err(ConfigError::Invalid {
+            name,
+            value: value.to_string(),
+            rule,
+        });
     }
     Ok(value)
 }
@@ -131,13 +174,22 @@ mod tests {
     use super::*;
 
     fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
     }
 
     #[test]
     fn defaults_apply_when_only_the_stream_is_set() {
-        let config = EtlConfig::from_lookup(lookup(&[("FIREHOSE_DELIVERY_STREAM", "logs")])).unwrap();
+        let config =
+            EtlConfig::from_lookup(lookup(&[("FIREHOSE_DELIVERY_STREAM", "logs")])).unwrap();
         assert_eq!(config.delivery_stream, "logs");
         assert_eq!(config.transform, TransformOptions::default());
         assert_eq!(config.retry, RetryPolicy::default());
@@ -146,12 +198,36 @@ mod tests {
     #[test]
     fn errors_name_the_variable_the_value_and_the_rule() {
         let err = EtlConfig::from_lookup(lookup(&[])).unwrap_err();
-        assert_eq!(err.to_string(), "FIREHOSE_DELIVERY_STREAM is not set: the Firehose delivery stream that receives the rows");
-        let err = EtlConfig::from_lookup(lookup(&[("FIREHOSE_DELIVERY_STREAM", "s"), ("ETL_MAX_RECORD_BYTES", "2000000")])).unwrap_err();
-        assert_eq!(err.to_string(), "ETL_MAX_RECORD_BYTES=\"2000000\" is invalid: an integer from 4096 to 1024000");
-        let err = EtlConfig::from_lookup(lookup(&[("FIREHOSE_DELIVERY_STREAM", "s"), ("ETL_PACK_ROWS", "yes")])).unwrap_err();
-        assert_eq!(err.to_string(), "ETL_PACK_ROWS=\"yes\" is invalid: true or false");
-        let err = EtlConfig::from_lookup(lookup(&[("FIREHOSE_DELIVERY_STREAM", "s"), ("ETL_RETRY_MAX_ATTEMPTS", "0")])).unwrap_err();
-        assert_eq!(err.to_string(), "ETL_RETRY_MAX_ATTEMPTS=\"0\" is invalid: an integer from 1 to 100");
+        assert_eq!(
+            err.to_string(),
+            "FIREHOSE_DELIVERY_STREAM is not set: the Firehose delivery stream that receives the rows"
+        );
+        let err = EtlConfig::from_lookup(lookup(&[
+            ("FIREHOSE_DELIVERY_STREAM", "s"),
+            ("ETL_MAX_RECORD_BYTES", "2000000"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ETL_MAX_RECORD_BYTES=\"2000000\" is invalid: an integer from 4096 to 1024000"
+        );
+        let err = EtlConfig::from_lookup(lookup(&[
+            ("FIREHOSE_DELIVERY_STREAM", "s"),
+            ("ETL_PACK_ROWS", "yes"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ETL_PACK_ROWS=\"yes\" is invalid: true or false"
+        );
+        let err = EtlConfig::from_lookup(lookup(&[
+            ("FIREHOSE_DELIVERY_STREAM", "s"),
+            ("ETL_RETRY_MAX_ATTEMPTS", "0"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "ETL_RETRY_MAX_ATTEMPTS=\"0\" is invalid: an integer from 1 to 100"
+        );
     }
 }

@@ -36,7 +36,9 @@ pub enum DecodeError {
     #[error("the Lambda event is not valid JSON: {0}")]
     EventNotJson(#[source] serde_json::Error),
     /// The Lambda event is JSON but not `{"awslogs":{"data":"..."}}`.
-    #[error("the Lambda event has no string at awslogs.data (expected {{\"awslogs\":{{\"data\":\"<base64>\"}}}}), found {found}")]
+    #[error(
+        "the Lambda event has no string at awslogs.data (expected {{\"awslogs\":{{\"data\":\"<base64>\"}}}}), found {found}"
+    )]
     MissingData {
         /// A short description of what was there instead.
         found: String,
@@ -60,7 +62,9 @@ pub enum DecodeError {
         source: std::io::Error,
     },
     /// The decompressed payload is larger than the configured cap.
-    #[error("the decompressed payload exceeds the cap of {limit} bytes (ETL_MAX_DECOMPRESSED_BYTES)")]
+    #[error(
+        "the decompressed payload exceeds the cap of {limit} bytes (ETL_MAX_DECOMPRESSED_BYTES)"
+    )]
     TooLarge {
         /// The cap in bytes.
         limit: usize,
@@ -196,7 +200,8 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
 
 /// Parses decompressed bytes as a subscription message and checks its type.
 pub fn parse_payload(json: &[u8]) -> Result<LogsPayload<'_>, DecodeError> {
-    let payload: LogsPayload<'_> = serde_json::from_slice(json).map_err(DecodeError::PayloadJson)?;
+    let payload: LogsPayload<'_> =
+        serde_json::from_slice(json).map_err(DecodeError::PayloadJson)?;
     payload.kind()?;
     Ok(payload)
 }
@@ -255,10 +260,16 @@ mod tests {
     fn gunzip_names_non_gzip_and_truncated_input() {
         let mut out = Vec::new();
         let err = gunzip_capped(b"{\"a\":1}", 100, &mut out).unwrap_err();
-        assert_eq!(err.to_string(), "the payload is not gzip: it starts with [7b, 22, 61, 22], expected 1f 8b");
+        assert_eq!(
+            err.to_string(),
+            "the payload is not gzip: it starts with [7b, 22, 61, 22], expected 1f 8b"
+        );
         let zipped = gzip(&b"some log text ".repeat(200));
         let err = gunzip_capped(&zipped[..zipped.len() / 2], 1 << 20, &mut out).unwrap_err();
-        assert!(err.to_string().starts_with("the gzip stream is corrupt"), "{err}");
+        assert!(
+            err.to_string().starts_with("the gzip stream is corrupt"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -285,6 +296,9 @@ mod tests {
     fn unknown_message_type_is_named() {
         let json = br#"{"messageType":"DATA_MSG","owner":"1","logGroup":"g","logStream":"s","subscriptionFilters":[],"logEvents":[]}"#;
         let err = parse_payload(json).unwrap_err();
-        assert_eq!(err.to_string(), "unknown messageType \"DATA_MSG\" (expected DATA_MESSAGE or CONTROL_MESSAGE)");
+        assert_eq!(
+            err.to_string(),
+            "unknown messageType \"DATA_MSG\" (expected DATA_MESSAGE or CONTROL_MESSAGE)"
+        );
     }
 }

@@ -37,7 +37,9 @@ pub enum EtlError {
     #[error("cannot decode the subscription payload: {0}")]
     Decode(#[from] DecodeError),
     /// The identity columns alone would not fit in a row.
-    #[error("log event {event_id:.60} of {log_group:.100}/{log_stream:.100}: identity columns are {len} bytes, over {MAX_IDENTITY_BYTES}")]
+    #[error(
+        "log event {event_id:.60} of {log_group:.100}/{log_stream:.100}: identity columns are {len} bytes, over {MAX_IDENTITY_BYTES}"
+    )]
     IdentityTooLong {
         /// The log group.
         log_group: String,
@@ -117,7 +119,10 @@ pub fn transform_gzip(
     let origin = stream_name::parse_stream_name(&payload.log_stream);
     let max_row_bytes = options.max_record_bytes.max(row::MIN_MAX_ROW_BYTES);
     for event in &payload.log_events {
-        let identity = payload.owner.len() + payload.log_group.len() + payload.log_stream.len() + event.id.len();
+        let identity = payload.owner.len()
+            + payload.log_group.len()
+            + payload.log_stream.len()
+            + event.id.len();
         if identity > MAX_IDENTITY_BYTES {
             return Err(EtlError::IdentityTooLong {
                 log_group: payload.log_group.to_string(),
@@ -172,7 +177,10 @@ impl<S: RecordSink> EtlHandler<S> {
     }
 
     /// Handles a Lambda subscription event, `{"awslogs":{"data":"..."}}`.
-    pub async fn handle_lambda_event(&self, event: &serde_json::Value) -> Result<InvocationReport, EtlError> {
+    pub async fn handle_lambda_event(
+        &self,
+        event: &serde_json::Value,
+    ) -> Result<InvocationReport, EtlError> {
         let gzip = decode::gzip_from_lambda_event(event)?;
         self.handle_gzip(&gzip).await
     }
@@ -180,12 +188,26 @@ impl<S: RecordSink> EtlHandler<S> {
     /// Handles the raw gzip bytes a Kinesis or Firehose subscription destination carries.
     pub async fn handle_gzip(&self, gzip: &[u8]) -> Result<InvocationReport, EtlError> {
         let (mut scratch, mut rows) = (Vec::new(), RowBuffer::default());
-        let transform = transform_gzip(gzip, &self.config.transform, IsoMillis::now(), &mut scratch, &mut rows)?;
+        let transform = transform_gzip(
+            gzip,
+            &self.config.transform,
+            IsoMillis::now(),
+            &mut scratch,
+            &mut rows,
+        )?;
         if rows.is_empty() {
-            return Ok(InvocationReport { transform, delivery: None });
+            return Ok(InvocationReport {
+                transform,
+                delivery: None,
+            });
         }
         let options = &self.config.transform;
-        let records = Records::from_rows(rows.data, &rows.ends, options.max_record_bytes, options.pack_rows)?;
+        let records = Records::from_rows(
+            rows.data,
+            &rows.ends,
+            options.max_record_bytes,
+            options.pack_rows,
+        )?;
         let delivery = deliver(&self.sink, &records, &self.config.retry).await?;
         tracing::info!(
             log_group = %transform.log_group,
@@ -198,6 +220,9 @@ impl<S: RecordSink> EtlHandler<S> {
             retried = delivery.retried_entries,
             "delivered"
         );
-        Ok(InvocationReport { transform, delivery: Some(delivery) })
+        Ok(InvocationReport {
+            transform,
+            delivery: Some(delivery),
+        })
     }
 }

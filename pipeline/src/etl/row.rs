@@ -106,7 +106,9 @@ impl RowBuffer {
     /// Iterates over the rows, each without its trailing newline.
     pub fn rows(&self) -> impl Iterator<Item = &[u8]> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
-        starts.zip(self.ends.iter().copied()).map(|(start, end)| &self.data[start..end - 1])
+        starts
+            .zip(self.ends.iter().copied())
+            .map(|(start, end)| &self.data[start..end - 1])
     }
 }
 
@@ -116,7 +118,12 @@ impl RowBuffer {
 /// `max_row_bytes` must leave room for the identity columns: [`MIN_MAX_ROW_BYTES`] is the
 /// smallest accepted value, and identities longer than [`MAX_IDENTITY_BYTES`] are rejected
 /// by the transform before this point.
-pub fn write_event_rows(meta: &EventMeta<'_>, message: &str, max_row_bytes: usize, out: &mut RowBuffer) -> Written {
+pub fn write_event_rows(
+    meta: &EventMeta<'_>,
+    message: &str,
+    max_row_bytes: usize,
+    out: &mut RowBuffer,
+) -> Written {
     let start = out.data.len();
     let row = Row {
         account_id: meta.account_id,
@@ -137,7 +144,11 @@ pub fn write_event_rows(meta: &EventMeta<'_>, message: &str, max_row_bytes: usiz
     write_line(&row, &mut out.data);
     if out.data.len() - start <= max_row_bytes {
         out.ends.push(out.data.len());
-        return Written { rows: 1, split: false, parsed };
+        return Written {
+            rows: 1,
+            split: false,
+            parsed,
+        };
     }
     out.data.truncate(start);
     let parts = split_message(meta, message, max_row_bytes);
@@ -147,7 +158,11 @@ pub fn write_event_rows(meta: &EventMeta<'_>, message: &str, max_row_bytes: usiz
         write_line(&row, &mut out.data);
         out.ends.push(out.data.len());
     }
-    Written { rows: count, split: true, parsed }
+    Written {
+        rows: count,
+        split: true,
+        parsed,
+    }
 }
 
 /// The smallest row budget [`write_event_rows`] works with.

@@ -20,7 +20,10 @@ pub fn is_instance_id(s: &str) -> bool {
     let Some(hex) = s.strip_prefix("i-") else {
         return false;
     };
-    matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    matches!(hex.len(), 8 | 17)
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Splits a stream name following the `<source>/<instance-id>` convention.
@@ -52,7 +55,11 @@ mod tests {
     fn recognises_the_convention_and_the_agent_default() {
         let id = "i-0123456789abcdef0";
         let cases = [
-            ("/var/log/messages/i-0123456789abcdef0", Some(id), Some("/var/log/messages")),
+            (
+                "/var/log/messages/i-0123456789abcdef0",
+                Some(id),
+                Some("/var/log/messages"),
+            ),
             ("System/i-0123456789abcdef0", Some(id), Some("System")),
             (
                 "Microsoft-Windows-Sysmon/Operational/i-0123456789abcdef0",
@@ -63,12 +70,23 @@ mod tests {
             ("i-1234abcd", Some("i-1234abcd"), None),
             ("/i-0123456789abcdef0", None, None),
             ("i-0123456789ABCDEF0", None, None),
-            ("2019/03/13/[$LATEST]94fa867e5374431291a7fc14e2f56ae7", None, None),
+            (
+                "2019/03/13/[$LATEST]94fa867e5374431291a7fc14e2f56ae7",
+                None,
+                None,
+            ),
             ("123456789012_CloudTrail_us-east-1", None, None),
             ("", None, None),
         ];
         for (name, instance_id, source) in cases {
-            assert_eq!(parse_stream_name(name), StreamOrigin { instance_id, source }, "{name}");
+            assert_eq!(
+                parse_stream_name(name),
+                StreamOrigin {
+                    instance_id,
+                    source
+                },
+                "{name}"
+            );
         }
     }
 

@@ -11,11 +11,37 @@ use crate::time_format::IsoMillis;
 
 /// The column names, in order, that every row must have.
 pub(crate) const COLUMNS: [&str; 31] = [
-    "account_id", "log_group", "log_stream", "instance_id", "source", "event_id",
-    "event_timestamp_ms", "event_time", "ingest_time", "part_index", "part_count", "message",
-    "format", "host", "program", "pid", "facility", "severity", "syslog_time", "msgid",
-    "structured_data", "body", "win_event_id", "win_provider", "win_level", "win_level_name",
-    "win_channel", "win_computer", "win_record_id", "win_time_created", "win_message",
+    "account_id",
+    "log_group",
+    "log_stream",
+    "instance_id",
+    "source",
+    "event_id",
+    "event_timestamp_ms",
+    "event_time",
+    "ingest_time",
+    "part_index",
+    "part_count",
+    "message",
+    "format",
+    "host",
+    "program",
+    "pid",
+    "facility",
+    "severity",
+    "syslog_time",
+    "msgid",
+    "structured_data",
+    "body",
+    "win_event_id",
+    "win_provider",
+    "win_level",
+    "win_level_name",
+    "win_channel",
+    "win_computer",
+    "win_record_id",
+    "win_time_created",
+    "win_message",
 ];
 
 /// A JSON object's members in document order, duplicates kept (serde_json's `Map` sorts and
@@ -30,7 +56,10 @@ impl<'de> serde::Deserialize<'de> for OrderedObject {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a JSON object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<OrderedObject, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedObject, A::Error> {
                 let mut members = Vec::new();
                 while let Some(member) = map.next_entry()? {
                     members.push(member);
@@ -45,7 +74,10 @@ impl<'de> serde::Deserialize<'de> for OrderedObject {
 impl OrderedObject {
     /// The member named `key` (the first, if duplicated).
     pub(crate) fn get(&self, key: &str) -> &serde_json::Value {
-        self.0.iter().find(|(k, _)| k == key).map_or(&serde_json::Value::Null, |(_, v)| v)
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(&serde_json::Value::Null, |(_, v)| v)
     }
 }
 

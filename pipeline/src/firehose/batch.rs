@@ -34,16 +34,29 @@ impl Records {
     /// `max_record_bytes`; with `pack` false, one row per record.
     ///
     /// Fails when a single row is larger than `max_record_bytes`.
-    pub fn from_rows(data: Vec<u8>, row_ends: &[usize], max_record_bytes: usize, pack: bool) -> Result<Self, RecordTooLarge> {
+    pub fn from_rows(
+        data: Vec<u8>,
+        row_ends: &[usize],
+        max_record_bytes: usize,
+        pack: bool,
+    ) -> Result<Self, RecordTooLarge> {
         let mut ranges: Vec<Range<usize>> = Vec::new();
         let mut row_start = 0;
         for (index, &end) in row_ends.iter().enumerate() {
             let len = end - row_start;
             if len > max_record_bytes {
-                return Err(RecordTooLarge { index, len, limit: max_record_bytes });
+                return Err(RecordTooLarge {
+                    index,
+                    len,
+                    limit: max_record_bytes,
+                });
             }
             match ranges.last_mut() {
-                Some(last) if pack && last.end == row_start && end - last.start <= max_record_bytes => last.end = end,
+                Some(last)
+                    if pack && last.end == row_start && end - last.start <= max_record_bytes =>
+                {
+                    last.end = end
+                }
                 _ => ranges.push(row_start..end),
             }
             row_start = end;
@@ -86,13 +99,20 @@ impl Records {
 /// [`MAX_RECORDS_PER_BATCH`] records and [`MAX_BYTES_PER_BATCH`] bytes.
 ///
 /// Fails when a record exceeds [`MAX_RECORD_BYTES`].
-pub fn plan_batches(records: &Records, indices: &[usize]) -> Result<Vec<Vec<usize>>, RecordTooLarge> {
+pub fn plan_batches(
+    records: &Records,
+    indices: &[usize],
+) -> Result<Vec<Vec<usize>>, RecordTooLarge> {
     let mut batches: Vec<Vec<usize>> = Vec::new();
     let (mut current, mut current_bytes) = (Vec::new(), 0);
     for &index in indices {
         let len = records.get(index).len();
         if len > MAX_RECORD_BYTES {
-            return Err(RecordTooLarge { index, len, limit: MAX_RECORD_BYTES });
+            return Err(RecordTooLarge {
+                index,
+                len,
+                limit: MAX_RECORD_BYTES,
+            });
         }
         if current.len() == MAX_RECORDS_PER_BATCH || current_bytes + len > MAX_BYTES_PER_BATCH {
             batches.push(std::mem::take(&mut current));
@@ -116,7 +136,10 @@ mod tests {
         let mut data = Vec::new();
         let mut ends = Vec::new();
         for (i, &len) in lens.iter().enumerate() {
-            data.extend(std::iter::repeat_n(b'a' + (i % 26) as u8, len.saturating_sub(1)));
+            data.extend(std::iter::repeat_n(
+                b'a' + (i % 26) as u8,
+                len.saturating_sub(1),
+            ));
             data.push(b'\n');
             ends.push(data.len());
         }
@@ -137,7 +160,14 @@ mod tests {
     fn a_row_over_the_record_limit_is_refused() {
         let (data, ends) = rows(&[10, 101]);
         let err = Records::from_rows(data, &ends, 100, true).unwrap_err();
-        assert_eq!(err, RecordTooLarge { index: 1, len: 101, limit: 100 });
+        assert_eq!(
+            err,
+            RecordTooLarge {
+                index: 1,
+                len: 101,
+                limit: 100
+            }
+        );
     }
 
     #[test]
@@ -145,14 +175,26 @@ mod tests {
         let (data, ends) = rows(&[1; 1201]);
         let records = Records::from_rows(data, &ends, MAX_RECORD_BYTES, false).unwrap();
         let all: Vec<usize> = (0..records.len()).collect();
-        let sizes: Vec<usize> = plan_batches(&records, &all).unwrap().iter().map(Vec::len).collect();
+        let sizes: Vec<usize> = plan_batches(&records, &all)
+            .unwrap()
+            .iter()
+            .map(Vec::len)
+            .collect();
         assert_eq!(sizes, [500, 500, 201]);
 
         let (data, ends) = rows(&[MAX_RECORD_BYTES; 9]);
         let records = Records::from_rows(data, &ends, MAX_RECORD_BYTES, false).unwrap();
         let all: Vec<usize> = (0..records.len()).collect();
-        let sizes: Vec<usize> = plan_batches(&records, &all).unwrap().iter().map(Vec::len).collect();
-        assert_eq!(sizes, [4, 4, 1], "4 records of 1000 KiB fit in 4 MiB, 5 do not");
+        let sizes: Vec<usize> = plan_batches(&records, &all)
+            .unwrap()
+            .iter()
+            .map(Vec::len)
+            .collect();
+        assert_eq!(
+            sizes,
+            [4, 4, 1],
+            "4 records of 1000 KiB fit in 4 MiB, 5 do not"
+        );
     }
 
     proptest! {

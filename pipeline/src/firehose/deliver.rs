@@ -111,7 +111,11 @@ fn describe_errors(errors: &BTreeMap<String, (usize, String)>) -> String {
 }
 
 /// Delivers every record through `sink`, retrying failed entries under `policy`.
-pub async fn deliver<S: RecordSink>(sink: &S, records: &Records, policy: &RetryPolicy) -> Result<DeliveryReport, DeliveryError> {
+pub async fn deliver<S: RecordSink>(
+    sink: &S,
+    records: &Records,
+    policy: &RetryPolicy,
+) -> Result<DeliveryReport, DeliveryError> {
     let started = Instant::now();
     let total = records.len();
     let mut report = DeliveryReport {
@@ -120,15 +124,27 @@ pub async fn deliver<S: RecordSink>(sink: &S, records: &Records, policy: &RetryP
         ..DeliveryReport::default()
     };
     let mut pending: Vec<usize> = (0..total).collect();
-    let give_up = |failed, reason, errors| DeliveryError { failed, total, reason, errors };
+    let give_up = |failed, reason, errors| DeliveryError {
+        failed,
+        total,
+        reason,
+        errors,
+    };
     while !pending.is_empty() {
         report.attempts += 1;
-        let batches = plan_batches(records, &pending)
-            .map_err(|e| give_up(pending.len(), GiveUpReason::RecordTooLarge(e), BTreeMap::new()))?;
+        let batches = plan_batches(records, &pending).map_err(|e| {
+            give_up(
+                pending.len(),
+                GiveUpReason::RecordTooLarge(e),
+                BTreeMap::new(),
+            )
+        })?;
         let mut failed = Vec::new();
         let mut errors: BTreeMap<String, (usize, String)> = BTreeMap::new();
         let mut note = |code: &str, message: &str| {
-            let entry = errors.entry(code.to_owned()).or_insert_with(|| (0, message.to_owned()));
+            let entry = errors
+                .entry(code.to_owned())
+                .or_insert_with(|| (0, message.to_owned()));
             entry.0 += 1;
         };
         for (batch_no, batch) in batches.iter().enumerate() {
@@ -151,7 +167,11 @@ pub async fn deliver<S: RecordSink>(sink: &S, records: &Records, policy: &RetryP
                 Err(error) if !error.retryable => {
                     let unsent: usize = batches[batch_no..].iter().map(Vec::len).sum();
                     note(&error.code, &error.message);
-                    return Err(give_up(failed.len() + unsent, GiveUpReason::Fatal(error), errors));
+                    return Err(give_up(
+                        failed.len() + unsent,
+                        GiveUpReason::Fatal(error),
+                        errors,
+                    ));
                 }
                 Err(error) => {
                     note(&error.code, &error.message);
@@ -163,12 +183,20 @@ pub async fn deliver<S: RecordSink>(sink: &S, records: &Records, policy: &RetryP
             break;
         }
         if report.attempts >= policy.max_attempts {
-            return Err(give_up(failed.len(), GiveUpReason::Attempts(report.attempts), errors));
+            return Err(give_up(
+                failed.len(),
+                GiveUpReason::Attempts(report.attempts),
+                errors,
+            ));
         }
         let ceiling = policy.backoff_ceiling(report.attempts);
         let delay = ceiling.mul_f64(rand::rng().random_range(0.0..=1.0));
         if started.elapsed() + delay > policy.deadline {
-            return Err(give_up(failed.len(), GiveUpReason::Deadline(policy.deadline), errors));
+            return Err(give_up(
+                failed.len(),
+                GiveUpReason::Deadline(policy.deadline),
+                errors,
+            ));
         }
         tracing::warn!(failed = failed.len(), attempt = report.attempts, delay_ms = delay.as_millis() as u64, errors = %describe_errors(&errors), "retrying failed Firehose entries");
         tokio::time::sleep(delay).await;
@@ -197,13 +225,19 @@ mod tests {
     }
 
     fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap()
     }
 
     #[test]
     fn backoff_doubles_up_to_the_ceiling() {
         let policy = RetryPolicy::default();
-        let ceilings: Vec<u128> = (1..=8).map(|a| policy.backoff_ceiling(a).as_millis()).collect();
+        let ceilings: Vec<u128> = (1..=8)
+            .map(|a| policy.backoff_ceiling(a).as_millis())
+            .collect();
         assert_eq!(ceilings, [100, 200, 400, 800, 1600, 3200, 5000, 5000]);
     }
 
@@ -211,8 +245,18 @@ mod tests {
     fn a_clean_sink_takes_everything_in_one_round() {
         let sink = MemorySink::new("s");
         let recs = records(1234, 40);
-        let report = runtime().block_on(deliver(&sink, &recs, &RetryPolicy::default())).unwrap();
-        assert_eq!((report.records, report.calls, report.attempts, report.retried_entries), (1234, 3, 1, 0));
+        let report = runtime()
+            .block_on(deliver(&sink, &recs, &RetryPolicy::default()))
+            .unwrap();
+        assert_eq!(
+            (
+                report.records,
+                report.calls,
+                report.attempts,
+                report.retried_entries
+            ),
+            (1234, 3, 1, 0)
+        );
         assert_eq!(sink.accepted_bytes(), recs.concatenated());
     }
 
@@ -221,33 +265,71 @@ mod tests {
     impl RecordSink for AlwaysFailing {
         async fn put_record_batch(&self, records: &[&[u8]]) -> Result<EntryResults, SinkError> {
             if self.0 {
-                return Err(SinkError { stream: "s".into(), code: "ResourceNotFoundException".into(), message: "no stream s".into(), retryable: false });
+                return Err(SinkError {
+                    stream: "s".into(),
+                    code: "ResourceNotFoundException".into(),
+                    message: "no stream s".into(),
+                    retryable: false,
+                });
             }
-            Ok(records.iter().map(|_| Err(crate::firehose::EntryFailure { code: "ServiceUnavailableException".into(), message: "Slow down.".into() })).collect())
+            Ok(records
+                .iter()
+                .map(|_| {
+                    Err(crate::firehose::EntryFailure {
+                        code: "ServiceUnavailableException".into(),
+                        message: "Slow down.".into(),
+                    })
+                })
+                .collect())
         }
     }
 
     #[test]
     fn persistent_entry_failures_exhaust_attempts_and_say_how_many_and_why() {
-        let policy = RetryPolicy { max_attempts: 3, deadline: Duration::from_secs(3600), ..RetryPolicy::default() };
-        let err = runtime().block_on(deliver(&AlwaysFailing(false), &records(7, 20), &policy)).unwrap_err();
+        let policy = RetryPolicy {
+            max_attempts: 3,
+            deadline: Duration::from_secs(3600),
+            ..RetryPolicy::default()
+        };
+        let err = runtime()
+            .block_on(deliver(&AlwaysFailing(false), &records(7, 20), &policy))
+            .unwrap_err();
         assert_eq!((err.failed, err.total), (7, 7));
         assert_eq!(err.reason, GiveUpReason::Attempts(3));
-        assert_eq!(err.to_string(), "7 of 7 records were not delivered to Firehose (gave up after 3 attempts); last errors: ServiceUnavailableException x7 (Slow down.)");
+        assert_eq!(
+            err.to_string(),
+            "7 of 7 records were not delivered to Firehose (gave up after 3 attempts); last errors: ServiceUnavailableException x7 (Slow down.)"
+        );
     }
 
     #[test]
     fn a_fatal_call_error_stops_at_once() {
-        let err = runtime().block_on(deliver(&AlwaysFailing(true), &records(600, 20), &RetryPolicy::default())).unwrap_err();
+        let err = runtime()
+            .block_on(deliver(
+                &AlwaysFailing(true),
+                &records(600, 20),
+                &RetryPolicy::default(),
+            ))
+            .unwrap_err();
         assert_eq!((err.failed, err.total), (600, 600));
         assert!(matches!(err.reason, GiveUpReason::Fatal(_)));
-        assert!(err.to_string().contains("ResourceNotFoundException"), "{err}");
+        assert!(
+            err.to_string().contains("ResourceNotFoundException"),
+            "{err}"
+        );
     }
 
     #[test]
     fn the_deadline_bounds_retries() {
-        let policy = RetryPolicy { max_attempts: 100, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(10), deadline: Duration::from_secs(30) };
-        let err = runtime().block_on(deliver(&AlwaysFailing(false), &records(3, 20), &policy)).unwrap_err();
+        let policy = RetryPolicy {
+            max_attempts: 100,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(10),
+            deadline: Duration::from_secs(30),
+        };
+        let err = runtime()
+            .block_on(deliver(&AlwaysFailing(false), &records(3, 20), &policy))
+            .unwrap_err();
         assert_eq!(err.reason, GiveUpReason::Deadline(Duration::from_secs(30)));
         assert_eq!(err.failed, 3);
     }

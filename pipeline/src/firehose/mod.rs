@@ -54,11 +54,17 @@ pub type EntryResults = Vec<Result<(), EntryFailure>>;
 /// [`MAX_BYTES_PER_BATCH`] and [`MAX_RECORD_BYTES`].
 pub trait RecordSink: Send + Sync {
     /// Puts one batch of records.
-    fn put_record_batch(&self, records: &[&[u8]]) -> impl Future<Output = Result<EntryResults, SinkError>> + Send;
+    fn put_record_batch(
+        &self,
+        records: &[&[u8]],
+    ) -> impl Future<Output = Result<EntryResults, SinkError>> + Send;
 }
 
 impl<S: RecordSink> RecordSink for &S {
-    fn put_record_batch(&self, records: &[&[u8]]) -> impl Future<Output = Result<EntryResults, SinkError>> + Send {
+    fn put_record_batch(
+        &self,
+        records: &[&[u8]],
+    ) -> impl Future<Output = Result<EntryResults, SinkError>> + Send {
         (**self).put_record_batch(records)
     }
 }

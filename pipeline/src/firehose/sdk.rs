@@ -37,7 +37,12 @@ impl FirehoseSink {
         &self.stream
     }
 
-    fn error(&self, code: impl Into<String>, message: impl Into<String>, retryable: bool) -> SinkError {
+    fn error(
+        &self,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        retryable: bool,
+    ) -> SinkError {
         SinkError {
             stream: self.stream.clone(),
             code: code.into(),
@@ -72,7 +77,9 @@ impl RecordSink for FirehoseSink {
                     self.error(code, message, retryable)
                 }
                 SdkError::TimeoutError(_) => self.error("Timeout", format!("{err:?}"), true),
-                SdkError::DispatchFailure(_) => self.error("DispatchFailure", format!("{err:?}"), true),
+                SdkError::DispatchFailure(_) => {
+                    self.error("DispatchFailure", format!("{err:?}"), true)
+                }
                 SdkError::ResponseError(_) => self.error("ResponseError", format!("{err:?}"), true),
                 _ => self.error("ConstructionFailure", format!("{err:?}"), false),
             })?;

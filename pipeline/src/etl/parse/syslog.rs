@@ -23,10 +23,8 @@ const MONTHS: [&str; 12] = [
 /// Parses a syslog line, or returns `None` when it is not one.
 pub fn parse(line: &str) -> Option<Parsed<'_>> {
     let (pri, rest) = split_pri(line);
-    if pri.is_some() {
-        if let Some(after_version) = rest.strip_prefix("1 ") {
-            return parse_rfc5424(pri, after_version);
-        }
+    if let (Some(_), Some(after_version)) = (pri, rest.strip_prefix("1 ")) {
+        return parse_rfc5424(pri, after_version);
     }
     parse_rfc3164(pri, rest)
 }
@@ -55,7 +53,10 @@ fn bsd_timestamp_len(s: &str) -> Option<usize> {
         return None;
     }
     let day_start = if b[4] == b' ' { 5 } else { 4 };
-    let day_len = b[day_start..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let day_len = b[day_start..]
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
     if !(1..=2).contains(&day_len) {
         return None;
     }
@@ -121,7 +122,8 @@ fn split_tag(s: &str) -> (Option<&str>, Option<u32>, &str) {
         return (None, None, s);
     }
     let after_colon = |rest: &'_ str| -> Option<usize> {
-        rest.strip_prefix(':').map(|r| s.len() - r.strip_prefix(' ').unwrap_or(r).len())
+        rest.strip_prefix(':')
+            .map(|r| s.len() - r.strip_prefix(' ').unwrap_or(r).len())
     };
     if s.as_bytes()[end] == b':' {
         let body_start = after_colon(&s[end..]).unwrap_or(end + 1);
@@ -214,23 +216,37 @@ mod tests {
 
     #[test]
     fn rfc3164_file_lines() {
-        let x = p("Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0");
+        let x = p(
+            "Jun 14 15:16:01 combo sshd(pam_unix)[19939]: authentication failure; logname= uid=0",
+        );
         assert_eq!(x.format, Some(Format::Rfc3164));
         assert_eq!(x.syslog_time.as_deref(), Some("Jun 14 15:16:01"));
         assert_eq!(x.host.as_deref(), Some("combo"));
         assert_eq!(x.program.as_deref(), Some("sshd(pam_unix)"));
         assert_eq!(x.pid, Some(19939));
-        assert_eq!(x.body.as_deref(), Some("authentication failure; logname= uid=0"));
+        assert_eq!(
+            x.body.as_deref(),
+            Some("authentication failure; logname= uid=0")
+        );
 
         let x = p("Jun  9 06:06:20 combo syslogd 1.4.1: restart.");
         assert_eq!(x.syslog_time.as_deref(), Some("Jun  9 06:06:20"));
-        assert_eq!((x.program.as_deref(), x.pid, x.body.as_deref()), (Some("syslogd 1.4.1"), None, Some("restart.")));
+        assert_eq!(
+            (x.program.as_deref(), x.pid, x.body.as_deref()),
+            (Some("syslogd 1.4.1"), None, Some("restart."))
+        );
 
         let x = p("Jul 27 14:41:58 combo kernel: SELinux:  Initializing.");
-        assert_eq!((x.program.as_deref(), x.body.as_deref()), (Some("kernel"), Some("SELinux:  Initializing.")));
+        assert_eq!(
+            (x.program.as_deref(), x.body.as_deref()),
+            (Some("kernel"), Some("SELinux:  Initializing."))
+        );
 
         let x = p("Jul  7 08:06:15 combo  -- root[2421]: ROOT LOGIN ON tty2");
-        assert_eq!((x.host.as_deref(), x.program.as_deref(), x.pid), (Some("combo"), Some("-- root"), Some(2421)));
+        assert_eq!(
+            (x.host.as_deref(), x.program.as_deref(), x.pid),
+            (Some("combo"), Some("-- root"), Some(2421))
+        );
     }
 
     #[test]
@@ -238,25 +254,39 @@ mod tests {
         let x = p("<34>Oct 11 22:14:15 mymachine su: 'su root' failed for lonvick on /dev/pts/8");
         assert_eq!((x.facility, x.severity), (Some(4), Some(2)));
         assert_eq!(x.program.as_deref(), Some("su"));
-        assert_eq!(x.body.as_deref(), Some("'su root' failed for lonvick on /dev/pts/8"));
+        assert_eq!(
+            x.body.as_deref(),
+            Some("'su root' failed for lonvick on /dev/pts/8")
+        );
 
         let x = p("2021-11-11T21:29:54.123456+00:00 ip-10-0-0-5 systemd[1]: Started Session 3.");
-        assert_eq!(x.syslog_time.as_deref(), Some("2021-11-11T21:29:54.123456+00:00"));
-        assert_eq!((x.host.as_deref(), x.program.as_deref(), x.pid), (Some("ip-10-0-0-5"), Some("systemd"), Some(1)));
+        assert_eq!(
+            x.syslog_time.as_deref(),
+            Some("2021-11-11T21:29:54.123456+00:00")
+        );
+        assert_eq!(
+            (x.host.as_deref(), x.program.as_deref(), x.pid),
+            (Some("ip-10-0-0-5"), Some("systemd"), Some(1))
+        );
     }
 
     #[test]
     fn lines_without_a_tag_keep_host_and_body() {
         let x = p("Jun 14 15:16:01 combo this line has no tag at all and goes on");
         assert_eq!(x.program, None);
-        assert_eq!(x.body.as_deref(), Some("this line has no tag at all and goes on"));
+        assert_eq!(
+            x.body.as_deref(),
+            Some("this line has no tag at all and goes on")
+        );
         let x = p("Jun 14 15:16:01 combo many words before a colon here: body");
         assert_eq!(x.program, None, "a tag with more than two spaces is prose");
     }
 
     #[test]
     fn rfc5424_examples_from_the_rfc() {
-        let x = p("<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u{feff}'su root' failed for lonvick on /dev/pts/8");
+        let x = p(
+            "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - \u{feff}'su root' failed for lonvick on /dev/pts/8",
+        );
         assert_eq!(x.format, Some(Format::Rfc5424));
         assert_eq!((x.facility, x.severity), (Some(4), Some(2)));
         assert_eq!(x.host.as_deref(), Some("mymachine.example.com"));
@@ -264,13 +294,20 @@ mod tests {
         assert_eq!(x.pid, None);
         assert_eq!(x.msgid.as_deref(), Some("ID47"));
         assert_eq!(x.structured_data, None);
-        assert_eq!(x.body.as_deref(), Some("'su root' failed for lonvick on /dev/pts/8"));
+        assert_eq!(
+            x.body.as_deref(),
+            Some("'su root' failed for lonvick on /dev/pts/8")
+        );
 
-        let x = p(r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 8710 ID47 [exampleSDID@32473 iut="3" eventSource="App\"li]cation"][examplePriority@32473 class="high"] An application event"#);
+        let x = p(
+            r#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog 8710 ID47 [exampleSDID@32473 iut="3" eventSource="App\"li]cation"][examplePriority@32473 class="high"] An application event"#,
+        );
         assert_eq!(x.pid, Some(8710));
         assert_eq!(
             x.structured_data.as_deref(),
-            Some(r#"[exampleSDID@32473 iut="3" eventSource="App\"li]cation"][examplePriority@32473 class="high"]"#)
+            Some(
+                r#"[exampleSDID@32473 iut="3" eventSource="App\"li]cation"][examplePriority@32473 class="high"]"#
+            )
         );
         assert_eq!(x.body.as_deref(), Some("An application event"));
 

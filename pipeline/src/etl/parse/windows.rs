@@ -149,7 +149,9 @@ fn store<'a>(parsed: &mut Parsed<'a>, field: Field, text: Option<Cow<'a, str>>) 
 
 fn attribute<'a>(e: &quick_xml::events::BytesStart<'a>, name: &str) -> Option<Cow<'a, str>> {
     let attr = e.try_get_attribute(name).ok()??;
-    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| Cow::Owned(v.into_owned()))
+    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+        .ok()
+        .map(|v| Cow::Owned(v.into_owned()))
 }
 
 /// Parses the agent's text format `[Channel] [LEVEL] [EventID] [Provider] [Computer] [Message]`.
@@ -196,8 +198,14 @@ mod tests {
         assert_eq!(x.win_channel.as_deref(), Some("System"));
         assert_eq!(x.win_computer.as_deref(), Some("EC2AMAZ-4ID9K2C"));
         assert_eq!(x.win_record_id, Some(4213));
-        assert_eq!(x.win_time_created.as_deref(), Some("2021-11-11T21:29:54.1234567Z"));
-        assert_eq!(x.win_message.as_deref(), Some("The Windows Update service entered the running state."));
+        assert_eq!(
+            x.win_time_created.as_deref(),
+            Some("2021-11-11T21:29:54.1234567Z")
+        );
+        assert_eq!(
+            x.win_message.as_deref(),
+            Some("The Windows Update service entered the running state.")
+        );
     }
 
     #[test]
@@ -205,7 +213,11 @@ mod tests {
         let xml = "<Event xmlns='x'><System><Provider Name='A &amp; B'/><EventID>1</EventID><Level>0</Level><Channel>Security</Channel><Computer>c</Computer></System><RenderingInfo><Message>a &lt;b&gt; &#233;\r\nline 2</Message><Level>Information</Level></RenderingInfo></Event>";
         let x = parse_xml(xml).unwrap();
         assert_eq!(x.win_provider.as_deref(), Some("A & B"));
-        assert_eq!(x.win_level, Some(0), "RenderingInfo/Level must not override System/Level");
+        assert_eq!(
+            x.win_level,
+            Some(0),
+            "RenderingInfo/Level must not override System/Level"
+        );
         assert_eq!(x.win_level_name.as_deref(), Some("INFORMATION"));
         assert_eq!(x.win_message.as_deref(), Some("a <b> \u{e9}\r\nline 2"));
     }
@@ -237,7 +249,10 @@ mod tests {
             x.win_message.as_deref(),
             Some("The Windows Update service entered the running state.\r\n[more] text")
         );
-        assert_eq!(parse_text("[System] [INFORMATION] [notanumber] [p] [c] [m]"), None);
+        assert_eq!(
+            parse_text("[System] [INFORMATION] [notanumber] [p] [c] [m]"),
+            None
+        );
         assert_eq!(parse_text("[just brackets]"), None);
     }
 }
