@@ -19,4 +19,14 @@ if [ -z "${LOCALSTACK_ENDPOINT:-}" ]; then
 fi
 echo "tests use LocalStack at $LOCALSTACK_ENDPOINT" >&2
 
-cargo test --workspace --locked "$@"
+# cargo prints one "test result:" line per test binary, the last for doc-tests (often 0);
+# the plain total at the end is the line to read.
+log=$(mktemp)
+trap 'stop_emulator; rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"
