@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use pipeline::etl::decode::{self, LogEvent, LogsPayload};
+use pipeline::etl::decode::{self, LogsPayload};
 use pipeline::etl::{RowBuffer, TransformOptions, transform_gzip};
 use pipeline::firehose::{MAX_RECORD_BYTES, Records, plan_batches};
 use pipeline::time_format::IsoMillis;
@@ -74,23 +74,13 @@ fn workload(name: &'static str, stream: &str, lines: &[String]) -> Workload {
         text_bytes += line.len();
         messages.push(line.as_str());
     }
-    let log_events = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| LogEvent {
-            id: decode::synthetic_event_id(1_700_000_000_000, i as u64).into(),
-            timestamp: 1_700_000_000_000 + i as i64,
-            message: (*m).into(),
-        })
-        .collect();
-    let payload = LogsPayload {
-        message_type: "DATA_MESSAGE".into(),
-        owner: "123456789012".into(),
-        log_group: "CCP-logs-Acme-123456789012-eu-west-1".into(),
-        log_stream: stream.into(),
-        subscription_filters: vec!["ccp-logs-to-etl".into()],
-        log_events,
-    };
+    let payload = LogsPayload::data_message(
+        "123456789012",
+        "CCP-logs-Acme-123456789012-eu-west-1",
+        stream,
+        1_700_000_000_000,
+        messages.iter().copied(),
+    );
     Workload {
         name,
         lambda_event: payload.to_lambda_event(),

@@ -18,7 +18,7 @@ use aws_sdk_firehose::types::{
     BufferingHints, CompressionFormat, DeliveryStreamStatus, DeliveryStreamType,
     ExtendedS3DestinationConfiguration,
 };
-use pipeline::etl::decode::{self, LogEvent, LogsPayload};
+use pipeline::etl::decode::{self, LogsPayload};
 use pipeline::etl::{EtlConfig, EtlHandler, RowBuffer, TransformOptions, transform_gzip};
 use pipeline::firehose::sdk::FirehoseSink;
 use pipeline::time_format::IsoMillis;
@@ -63,23 +63,13 @@ fn corpus_payload() -> Vec<u8> {
         "Dec 10 07:00:00 LabSZ sshd[1]: {}",
         "huge \"quoted\" line é ".repeat(60_000)
     ));
-    let log_events = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| LogEvent {
-            id: decode::synthetic_event_id(1_700_000_000_000, i as u64).into(),
-            timestamp: 1_700_000_000_000 + i as i64,
-            message: m.as_str().into(),
-        })
-        .collect();
-    let payload = LogsPayload {
-        message_type: "DATA_MESSAGE".into(),
-        owner: "000000000000".into(),
-        log_group: "CCP-logs-Test-000000000000-us-east-1".into(),
-        log_stream: "/var/log/secure/i-0123456789abcdef0".into(),
-        subscription_filters: vec!["all".into()],
-        log_events,
-    };
+    let payload = LogsPayload::data_message(
+        "000000000000",
+        "CCP-logs-Test-000000000000-us-east-1",
+        "/var/log/secure/i-0123456789abcdef0",
+        1_700_000_000_000,
+        messages.iter().map(String::as_str),
+    );
     decode::gzip(&payload.to_json())
 }
 

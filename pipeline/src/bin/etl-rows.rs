@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Parser;
-use pipeline::etl::decode::{self, LogEvent, LogsPayload};
+use pipeline::etl::decode::{self, LogsPayload};
 use pipeline::etl::{RowBuffer, TransformOptions, TransformReport, transform_gzip};
 use pipeline::time_format::IsoMillis;
 
@@ -118,27 +118,16 @@ fn gzip_from_file(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
         .with_context(|| format!("{}: not a Lambda subscription event", path.display()))
 }
 
-/// Builds one DATA_MESSAGE from a plain log file, one event per line, timestamps now.
+/// Builds one DATA_MESSAGE from a plain log file, one event per line, timestamps from now.
 fn payload_from_log(args: &Args, path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read {} as UTF-8", path.display()))?;
-    let now = IsoMillis::now().epoch_millis();
-    let log_events = text
-        .lines()
-        .enumerate()
-        .map(|(seq, line)| LogEvent {
-            id: decode::synthetic_event_id(now, seq as u64).into(),
-            timestamp: now,
-            message: line.into(),
-        })
-        .collect();
-    let payload = LogsPayload {
-        message_type: "DATA_MESSAGE".into(),
-        owner: args.owner.as_str().into(),
-        log_group: args.log_group.as_str().into(),
-        log_stream: args.log_stream.as_str().into(),
-        subscription_filters: vec!["etl-rows".into()],
-        log_events,
-    };
+    let payload = LogsPayload::data_message(
+        &args.owner,
+        &args.log_group,
+        &args.log_stream,
+        IsoMillis::now().epoch_millis(),
+        text.lines(),
+    );
     Ok(decode::gzip(&payload.to_json()))
 }

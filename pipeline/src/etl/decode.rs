@@ -135,7 +135,39 @@ impl LogsPayload<'_> {
     }
 }
 
-impl LogsPayload<'_> {
+impl<'a> LogsPayload<'a> {
+    /// A DATA_MESSAGE holding `messages` in order, with synthetic 56-digit event ids and
+    /// timestamps one millisecond apart from `first_timestamp_ms`.
+    pub fn data_message(
+        owner: &'a str,
+        log_group: &'a str,
+        log_stream: &'a str,
+        first_timestamp_ms: i64,
+        messages: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let log_events = messages
+            .into_iter()
+            .zip(0u64..)
+            .map(|(message, seq)| {
+                let timestamp =
+                    first_timestamp_ms.saturating_add(i64::try_from(seq).unwrap_or(i64::MAX));
+                LogEvent {
+                    id: synthetic_event_id(timestamp, seq).into(),
+                    timestamp,
+                    message: message.into(),
+                }
+            })
+            .collect();
+        Self {
+            message_type: "DATA_MESSAGE".into(),
+            owner: owner.into(),
+            log_group: log_group.into(),
+            log_stream: log_stream.into(),
+            subscription_filters: vec!["loglab".into()],
+            log_events,
+        }
+    }
+
     /// This payload as CloudWatch Logs would deliver it to a Lambda function.
     pub fn to_lambda_event(&self) -> Vec<u8> {
         encode_lambda_event(&self.to_json())

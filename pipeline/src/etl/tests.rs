@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 
-use super::decode::{self, LogEvent, LogsPayload};
+use super::decode::{self, LogsPayload};
 use super::{RowBuffer, TransformOptions, transform_gzip};
 use crate::time_format::IsoMillis;
 
@@ -91,25 +91,17 @@ fn message_strategy() -> impl Strategy<Value = String> {
 }
 
 fn payload_of(messages: &[String]) -> Vec<u8> {
-    let log_events = messages
-        .iter()
-        .enumerate()
-        .map(|(i, m)| LogEvent {
-            id: decode::synthetic_event_id(1_700_000_000_000, i as u64).into(),
-            timestamp: 1_700_000_000_000 + i as i64,
-            message: m.as_str().into(),
-        })
-        .collect();
-    let payload = LogsPayload {
-        message_type: "DATA_MESSAGE".into(),
-        owner: "123456789012".into(),
-        log_group: "CCP-logs-Acme-123456789012-eu-west-1".into(),
-        log_stream: "/var/log/messages/i-0123456789abcdef0".into(),
-        subscription_filters: vec!["f".into()],
-        log_events,
-    };
+    let payload = LogsPayload::data_message(
+        "123456789012",
+        "CCP-logs-Acme-123456789012-eu-west-1",
+        "/var/log/messages/i-0123456789abcdef0",
+        FIRST_TIMESTAMP_MS,
+        messages.iter().map(String::as_str),
+    );
     decode::gzip(&payload.to_json())
 }
+
+const FIRST_TIMESTAMP_MS: i64 = 1_700_000_000_000;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
@@ -143,7 +135,7 @@ proptest! {
         }
         prop_assert_eq!(parts.len(), messages.len(), "every event has rows");
         for (i, original) in messages.iter().enumerate() {
-            let id = decode::synthetic_event_id(1_700_000_000_000, i as u64);
+            let id = decode::synthetic_event_id(FIRST_TIMESTAMP_MS + i as i64, i as u64);
             let mut event_parts = parts.remove(&id).unwrap();
             event_parts.sort();
             let count = event_parts.len() as u64;
