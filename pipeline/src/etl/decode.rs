@@ -214,16 +214,15 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
         });
     }
     out.clear();
-    let start = out.len();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let mut decoder = flate2::read::MultiGzDecoder::new(gzip).take(cap);
     decoder
         .read_to_end(out)
         .map_err(|source| DecodeError::Gzip {
-            decoded: out.len() - start,
+            decoded: out.len(),
             source,
         })?;
-    if out.len() - start > limit {
+    if out.len() > limit {
         out.clear();
         return Err(DecodeError::TooLarge { limit });
     }
