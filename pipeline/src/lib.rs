@@ -1,5 +1,8 @@
 //! The deployable log pipeline.
 //!
+//! - [`agent_config`]: the CloudWatch agent's configuration (the JSON in Parameter Store),
+//!   validated against the agent's schema, with the pipeline's defaults and placeholders.
+//! - [`cloudwatch_logs`]: CloudWatch Logs naming rules and retention values.
 //! - [`etl`]: CloudWatch Logs subscription payloads to query-ready JSON rows (the ETL handler).
 //! - [`firehose`]: the record-sink port, PutRecordBatch batching within Firehose's hard limits,
 //!   delivery with retries, and the AWS SDK and in-memory adapters.
@@ -7,6 +10,8 @@
 //! Lambda entry points and the CLI live in `src/bin/`; they are thin and hand SDK clients,
 //! built once, to the handlers here.
 
+pub mod agent_config;
+pub mod cloudwatch_logs;
 pub mod etl;
 pub mod firehose;
 pub mod time_format;

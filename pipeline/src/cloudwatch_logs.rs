@@ -1,0 +1,100 @@
+//! CloudWatch Logs naming rules and limits shared by the agent-config model, the stack
+//! definition and the harness: valid retention values, and what log group and stream names
+//! may contain.
+
+/// The only values `PutRetentionPolicy` (and the agent's `retention_in_days`) accept, in days.
+/// Two days is not among them.
+pub const VALID_RETENTION_DAYS: [u16; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// Longest log group name.
+pub const MAX_LOG_GROUP_NAME_LEN: usize = 512;
+/// Longest log stream name.
+pub const MAX_LOG_STREAM_NAME_LEN: usize = 512;
+
+/// The valid retention values as a readable list, for error messages.
+pub fn valid_retention_list() -> String {
+    VALID_RETENTION_DAYS
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Whether `days` is a retention CloudWatch Logs accepts.
+pub fn is_valid_retention(days: i64) -> bool {
+    VALID_RETENTION_DAYS.iter().any(|&d| i64::from(d) == days)
+}
+
+/// Checks a concrete log group name: 1 to 512 of `a-z A-Z 0-9 _ - / . #`.
+/// Returns what is wrong with it.
+pub fn check_log_group_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a log group name cannot be empty".to_owned());
+    }
+    if name.len() > MAX_LOG_GROUP_NAME_LEN {
+        return Err(format!(
+            "a log group name has at most {MAX_LOG_GROUP_NAME_LEN} characters, this one has {}",
+            name.len()
+        ));
+    }
+    match name.chars().find(|c| !is_log_group_char(*c)) {
+        Some(bad) => Err(format!(
+            "{bad:?} is not allowed in a log group name (allowed: a-z, A-Z, 0-9, '_', '-', '/', '.', '#')"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Checks a concrete log stream name: 1 to 512 characters, no `:` or `*`.
+pub fn check_log_stream_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a log stream name cannot be empty".to_owned());
+    }
+    if name.len() > MAX_LOG_STREAM_NAME_LEN {
+        return Err(format!(
+            "a log stream name has at most {MAX_LOG_STREAM_NAME_LEN} characters, this one has {}",
+            name.len()
+        ));
+    }
+    match name.chars().find(|c| matches!(c, ':' | '*')) {
+        Some(bad) => Err(format!("{bad:?} is not allowed in a log stream name")),
+        None => Ok(()),
+    }
+}
+
+/// Whether `c` may appear in a log group name.
+pub fn is_log_group_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | '#')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_days_is_not_a_retention() {
+        assert!(!is_valid_retention(2));
+        assert!(is_valid_retention(3));
+        assert!(is_valid_retention(3653));
+        assert!(!is_valid_retention(0));
+        assert!(valid_retention_list().starts_with("1, 3, 5, 7, 14"));
+    }
+
+    #[test]
+    fn names_follow_the_service_rules() {
+        assert!(check_log_group_name("CCP-logs-Acme-123456789012-eu-west-1").is_ok());
+        assert!(check_log_group_name("/aws/lambda/x#1").is_ok());
+        assert!(
+            check_log_group_name("bad name")
+                .unwrap_err()
+                .contains("' ' is not allowed")
+        );
+        assert!(check_log_group_name(&"a".repeat(513)).is_err());
+        assert!(check_log_stream_name("/var/log/messages/i-0123456789abcdef0").is_ok());
+        assert!(check_log_stream_name("a:b").is_err());
+        assert!(check_log_stream_name("").is_err());
+    }
+}
