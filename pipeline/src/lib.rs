@@ -6,12 +6,16 @@
 //! - [`etl`]: CloudWatch Logs subscription payloads to query-ready JSON rows (the ETL handler).
 //! - [`firehose`]: the record-sink port, PutRecordBatch batching within Firehose's hard limits,
 //!   delivery with retries, and the AWS SDK and in-memory adapters.
+//! - [`onboard`]: the onboarding handler (EC2 state change to a configured CloudWatch agent),
+//!   its ports and their AWS SDK and in-memory adapters.
 //!
 //! Lambda entry points and the CLI live in `src/bin/`; they are thin and hand SDK clients,
 //! built once, to the handlers here.
 
 pub mod agent_config;
 pub mod cloudwatch_logs;
+pub mod env_config;
 pub mod etl;
 pub mod firehose;
+pub mod onboard;
 pub mod time_format;

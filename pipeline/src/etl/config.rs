@@ -11,35 +11,13 @@
 //! | `ETL_RETRY_MAX_DELAY_MS` | longest backoff | 5000 |
 //! | `ETL_RETRY_DEADLINE_MS` | no retry round starts after this | 60000 |
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use super::decode::DEFAULT_MAX_DECOMPRESSED_BYTES;
 use super::row::MIN_MAX_ROW_BYTES;
+pub use crate::env_config::ConfigError;
+use crate::env_config::{parsed, ranged};
 use crate::firehose::{MAX_RECORD_BYTES, RetryPolicy};
-
-/// A setting that is missing or invalid.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
-    /// A required variable is not set.
-    #[error("{name} is not set: {meaning}")]
-    Missing {
-        /// The variable.
-        name: &'static str,
-        /// What it is for.
-        meaning: &'static str,
-    },
-    /// A variable's value is invalid.
-    #[error("{name}={value:?} is invalid: {rule}")]
-    Invalid {
-        /// The variable.
-        name: &'static str,
-        /// The value found.
-        value: String,
-        /// What would be valid.
-        rule: String,
-    },
-}
 
 /// How the ETL handler transforms and delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,44 +107,6 @@ impl EtlConfig {
             retry,
         })
     }
-}
-
-fn parsed<T: FromStr>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: T,
-    rule: &str,
-) -> Result<T, ConfigError> {
-    match var(name) {
-        None => Ok(default),
-        Some(value) => value.trim().parse().map_err(|_| ConfigError::Invalid {
-            name,
-            value,
-            rule: rule.to_owned(),
-        }),
-    }
-}
-
-fn ranged<T>(
-    var: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-    default: T,
-    min: T,
-    max: T,
-) -> Result<T, ConfigError>
-where
-    T: FromStr + PartialOrd + Copy + std::fmt::Display,
-{
-    let rule = format!("an integer from {min} to {max}");
-    let value: T = parsed(var, name, default, &rule)?;
-    if value < min || value > max {
-        return Err(ConfigError::Invalid {
-            name,
-            value: value.to_string(),
-            rule,
-        });
-    }
-    Ok(value)
 }
 
 #[cfg(test)]
