@@ -22,37 +22,9 @@ use pipeline::etl::decode::{self, LogsPayload};
 use pipeline::etl::{EtlConfig, EtlHandler, RowBuffer, TransformOptions, transform_gzip};
 use pipeline::firehose::sdk::FirehoseSink;
 use pipeline::time_format::IsoMillis;
+use support::{endpoint, sdk_config};
 
-/// The emulator's URL. Missing it fails the test unless skipping was asked for explicitly
-/// outside CI: in CI a missing emulator is always a failure, never a silent skip.
-fn endpoint() -> Option<String> {
-    if let Ok(url) = std::env::var("LOCALSTACK_ENDPOINT") {
-        return Some(url);
-    }
-    let in_ci = std::env::var_os("CI").is_some();
-    if !in_ci && std::env::var_os("LOGLAB_SKIP_LOCALSTACK").is_some() {
-        eprintln!("SKIPPED: LOGLAB_SKIP_LOCALSTACK is set and LOCALSTACK_ENDPOINT is not");
-        return None;
-    }
-    panic!(
-        "LOCALSTACK_ENDPOINT is not set: run scripts/test.sh (it starts LocalStack), or point it at a running emulator"
-    );
-}
-
-async fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(url)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_firehose::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "localstack",
-        ))
-        .load()
-        .await
-}
+mod support;
 
 /// A large DATA_MESSAGE from the real corpora plus one event over the record limit.
 fn corpus_payload() -> Vec<u8> {

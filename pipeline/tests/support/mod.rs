@@ -1,0 +1,37 @@
+//! Helpers shared by the tests that run against LocalStack.
+#![allow(
+    clippy::panic,
+    dead_code,
+    reason = "test helpers: a missing emulator must stop the test loudly; not every test uses every helper"
+)]
+
+/// The emulator's URL. Missing it fails the test unless skipping was asked for explicitly
+/// outside CI: in CI a missing emulator is always a failure, never a silent skip.
+pub fn endpoint() -> Option<String> {
+    if let Ok(url) = std::env::var("LOCALSTACK_ENDPOINT") {
+        return Some(url);
+    }
+    let in_ci = std::env::var_os("CI").is_some();
+    if !in_ci && std::env::var_os("LOGLAB_SKIP_LOCALSTACK").is_some() {
+        eprintln!("SKIPPED: LOGLAB_SKIP_LOCALSTACK is set and LOCALSTACK_ENDPOINT is not");
+        return None;
+    }
+    panic!(
+        "LOCALSTACK_ENDPOINT is not set: run scripts/test.sh (it starts LocalStack), or point it at a running emulator"
+    );
+}
+
+pub async fn sdk_config(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(url)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "localstack",
+        ))
+        .load()
+        .await
+}
