@@ -1,5 +1,6 @@
 //! Settings read from a Lambda function's environment: the error type that names the
-//! variable, the value and the rule, and the parsers the handlers' configs share.
+//! variable, the value and the rule, the parsers the handlers' configs share, and the
+//! functions' logging set-up.
 
 use std::str::FromStr;
 
@@ -73,4 +74,32 @@ pub(crate) fn required(
     var(name)
         .filter(|value| !value.trim().is_empty())
         .ok_or(ConfigError::Missing { name, meaning })
+}
+
+/// A lookup over fixed pairs, standing in for the environment in tests.
+#[cfg(test)]
+pub(crate) fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+/// Sets up `tracing` for a Lambda function: JSON lines without timestamps (Lambda adds
+/// them), level from `RUST_LOG`, `info` by default.
+pub fn init_lambda_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_current_span(false)
+        .without_time()
+        .init();
 }

@@ -18,14 +18,7 @@ type Handler = OnboardingHandler<Ec2Directory, SsmPorts, SsmPorts, SsmPorts>;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    pipeline::env_config::init_lambda_tracing();
     let config = OnboardConfig::from_lookup(|name| std::env::var(name).ok())?;
     let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let ssm = SsmPorts::new(aws_sdk_ssm::Client::new(&aws));
