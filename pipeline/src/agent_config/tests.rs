@@ -23,6 +23,29 @@ fn with_windows_entry(entry: Value) -> String {
     json!({"logs": {"logs_collected": {"windows_events": {"collect_list": [entry]}}}}).to_string()
 }
 
+fn facts(aws_region: &str, account_id: &str) -> HostFacts {
+    HostFacts {
+        instance_id: "i-0123456789abcdef0".to_owned(),
+        hostname: "h".to_owned(),
+        local_hostname: "h".to_owned(),
+        ip_address: "10.0.0.1".to_owned(),
+        aws_region: aws_region.to_owned(),
+        account_id: account_id.to_owned(),
+        date: "2026-11-24".to_owned(),
+    }
+}
+
+/// `items` without repeats, first occurrences kept (collect lists must be unique).
+fn unique<T: PartialEq>(items: Vec<T>) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::new();
+    for item in items {
+        if !kept.contains(&item) {
+            kept.push(item);
+        }
+    }
+    kept
+}
+
 fn patched(mut entry: Value, key: &str, value: Value) -> Value {
     entry[key] = value;
     entry
@@ -295,15 +318,7 @@ fn destinations_resolve_placeholders_and_default_the_stream() {
         .to_string(),
     )
     .unwrap();
-    let facts = HostFacts {
-        instance_id: "i-0123456789abcdef0".to_owned(),
-        hostname: "h".to_owned(),
-        local_hostname: "h".to_owned(),
-        ip_address: "10.0.0.1".to_owned(),
-        aws_region: "eu-west-1".to_owned(),
-        account_id: "111122223333".to_owned(),
-        date: "2026-11-24".to_owned(),
-    };
+    let facts = facts("eu-west-1", "111122223333");
     let got = config.destinations(&facts).unwrap();
     let simple: Vec<(String, &str, &str)> = got
         .iter()
@@ -347,15 +362,7 @@ fn default_configurations_are_valid_and_stream_names_carry_source_and_instance()
     for config in [defaults::linux("Acme"), defaults::windows("Acme")] {
         let reparsed = AgentConfig::parse(&config.to_json_pretty()).unwrap();
         assert_eq!(reparsed, config);
-        let facts = HostFacts {
-            instance_id: "i-0123456789abcdef0".to_owned(),
-            hostname: "h".to_owned(),
-            local_hostname: "h".to_owned(),
-            ip_address: "10.0.0.1".to_owned(),
-            aws_region: "us-east-1".to_owned(),
-            account_id: "123456789012".to_owned(),
-            date: "2026-11-24".to_owned(),
-        };
+        let facts = facts("us-east-1", "123456789012");
         for destination in config.destinations(&facts).unwrap() {
             assert_eq!(
                 destination.log_group,
@@ -463,20 +470,9 @@ fn config_strategy() -> impl Strategy<Value = AgentConfig> {
         .prop_filter("something is collected", |(files, events, _)| {
             !files.is_empty() || !events.is_empty()
         })
-        .prop_map(|(mut files, mut events, flush)| {
-            files.dedup();
-            let mut unique_files: Vec<FileEntry> = Vec::new();
-            for entry in files.drain(..) {
-                if !unique_files.contains(&entry) {
-                    unique_files.push(entry);
-                }
-            }
-            let mut unique_events: Vec<WindowsEventEntry> = Vec::new();
-            for entry in events.drain(..) {
-                if !unique_events.contains(&entry) {
-                    unique_events.push(entry);
-                }
-            }
+        .prop_map(|(files, events, flush)| {
+            let unique_files = unique(files);
+            let unique_events = unique(events);
             AgentConfig {
                 agent: None,
                 metrics: None,

@@ -12,19 +12,6 @@ use super::ports::{
     ManagedInstance, ManagedInstances, ParameterStore, PortError,
 };
 
-/// A scripted final result for every command of one document.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptedResult {
-    /// Final status, such as `Failed`.
-    pub status: String,
-    /// Status detail.
-    pub status_details: String,
-    /// Exit code.
-    pub response_code: i32,
-    /// Standard error.
-    pub standard_error: String,
-}
-
 #[derive(Debug, Default)]
 struct State {
     instances: HashMap<String, InstanceDescription>,
@@ -35,7 +22,7 @@ struct State {
     commands: Vec<(String, CommandRequest)>,
     polls: HashMap<String, u32>,
     polls_before_result: u32,
-    results: HashMap<String, ScriptedResult>,
+    results: HashMap<String, InvocationStatus>,
     throttles: HashMap<&'static str, u32>,
 }
 
@@ -98,8 +85,8 @@ impl MemoryAccount {
         });
     }
 
-    /// Every command of `document` ends with `result`.
-    pub fn script_result(&self, document: &str, result: ScriptedResult) {
+    /// Every command of `document` ends with `result` (instead of `Success`).
+    pub fn script_result(&self, document: &str, result: InvocationStatus) {
         self.with(|s| {
             s.results.insert(document.to_owned(), result);
         });
@@ -233,20 +220,14 @@ impl CommandRunner for MemoryAccount {
                     standard_error: String::new(),
                 }));
             }
-            Ok(Some(match s.results.get(&document) {
-                Some(result) => InvocationStatus {
-                    status: result.status.clone(),
-                    status_details: result.status_details.clone(),
-                    response_code: result.response_code,
-                    standard_error: result.standard_error.clone(),
-                },
-                None => InvocationStatus {
+            Ok(Some(s.results.get(&document).cloned().unwrap_or_else(
+                || InvocationStatus {
                     status: "Success".to_owned(),
                     status_details: "Success".to_owned(),
                     response_code: 0,
                     standard_error: String::new(),
                 },
-            }))
+            )))
         });
         std::future::ready(result)
     }

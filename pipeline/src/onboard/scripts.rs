@@ -83,7 +83,7 @@ pub fn configure_agent(
 /// script says so and goes on. The agent's `types.db` path is created either way, because
 /// an agent configuration with a `collectd` section will not start without it.
 pub fn linux_script(parameter: &str) -> Vec<String> {
-    let lines = [
+    vec![
         "set -eu".to_owned(),
         format!("PARAMETER='{parameter}'"),
         format!("CTL='{LINUX_AGENT_CTL}'"),
@@ -104,8 +104,7 @@ pub fn linux_script(parameter: &str) -> Vec<String> {
         "mkdir -p /usr/share/collectd && touch /usr/share/collectd/types.db".to_owned(),
         "\"$CTL\" -a fetch-config -m ec2 -c \"ssm:$PARAMETER\" -s".to_owned(),
         "\"$CTL\" -a status".to_owned(),
-    ];
-    lines.to_vec()
+    ]
 }
 
 /// The Windows script, one line per element as `AWS-RunPowerShellScript` takes it.

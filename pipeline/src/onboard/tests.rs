@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 
-use super::memory::{MemoryAccount, ScriptedResult};
+use super::memory::MemoryAccount;
 use super::*;
 use crate::agent_config::defaults;
 
@@ -277,7 +277,7 @@ async fn a_failed_command_names_its_id_and_status_and_stops() {
     account.register(LINUX, "Linux");
     account.script_result(
         "AWS-RunShellScript",
-        ScriptedResult {
+        InvocationStatus {
             status: "Failed".to_owned(),
             status_details: "Failed".to_owned(),
             response_code: 1,
