@@ -165,6 +165,42 @@ pub fn write_event_rows(
     }
 }
 
+/// Every row's columns, in the order they are written, with their Hive (Athena/Glue) types.
+/// docs/rows.md says what each one means; the catalog and the CloudFormation table use this.
+pub const ROW_COLUMNS: [(&str, &str); 31] = [
+    ("account_id", "string"),
+    ("log_group", "string"),
+    ("log_stream", "string"),
+    ("instance_id", "string"),
+    ("source", "string"),
+    ("event_id", "string"),
+    ("event_timestamp_ms", "bigint"),
+    ("event_time", "string"),
+    ("ingest_time", "string"),
+    ("part_index", "int"),
+    ("part_count", "int"),
+    ("message", "string"),
+    ("format", "string"),
+    ("host", "string"),
+    ("program", "string"),
+    ("pid", "int"),
+    ("facility", "int"),
+    ("severity", "int"),
+    ("syslog_time", "string"),
+    ("msgid", "string"),
+    ("structured_data", "string"),
+    ("body", "string"),
+    ("win_event_id", "int"),
+    ("win_provider", "string"),
+    ("win_level", "int"),
+    ("win_level_name", "string"),
+    ("win_channel", "string"),
+    ("win_computer", "string"),
+    ("win_record_id", "bigint"),
+    ("win_time_created", "string"),
+    ("win_message", "string"),
+];
+
 /// The smallest row budget [`write_event_rows`] works with.
 pub const MIN_MAX_ROW_BYTES: usize = 4 * 1024;
 /// Identity columns (account, group, stream, event id) longer than this in total are

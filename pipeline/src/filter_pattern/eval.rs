@@ -1,0 +1,221 @@
+//! The evaluator: whether a log event's message matches a parsed pattern.
+
+use serde_json::Value;
+
+use super::{
+    CompareOp, DelimitedPattern, FieldCondition, JsonExpr, Literal, Pattern, Selector,
+    SelectorStep, Slot, TermPattern, ValueTest,
+};
+
+pub(super) fn matches(pattern: &Pattern, message: &str) -> bool {
+    match pattern {
+        Pattern::MatchAll => true,
+        Pattern::Terms(terms) => terms_match(terms, message),
+        Pattern::Regex(regex) => regex.is_match(message),
+        Pattern::Json(expr) => match serde_json::from_str::<Value>(message.trim()) {
+            Ok(value) => json_holds(expr, &value),
+            Err(_) => false,
+        },
+        Pattern::Delimited(pattern) => delimited_match(pattern, message),
+    }
+}
+
+fn terms_match(terms: &TermPattern, message: &str) -> bool {
+    terms.required.iter().all(|t| message.contains(t.as_str()))
+        && !terms.excluded.iter().any(|t| message.contains(t.as_str()))
+        && (terms.any_of.is_empty() || terms.any_of.iter().any(|t| message.contains(t.as_str())))
+}
+
+fn json_holds(expr: &JsonExpr, root: &Value) -> bool {
+    match expr {
+        JsonExpr::And(a, b) => json_holds(a, root) && json_holds(b, root),
+        JsonExpr::Or(a, b) => json_holds(a, root) || json_holds(b, root),
+        JsonExpr::Test { selector, test } => {
+            let found = select(root, selector);
+            match test {
+                ValueTest::True => found == Some(&Value::Bool(true)),
+                ValueTest::False => found == Some(&Value::Bool(false)),
+                ValueTest::Null => found == Some(&Value::Null),
+                ValueTest::NotExists => found.is_none(),
+            }
+        }
+        JsonExpr::Compare {
+            selector,
+            op,
+            value,
+        } => match select(root, selector) {
+            None => false,
+            Some(found) => json_compare(found, *op, value),
+        },
+    }
+}
+
+fn select<'v>(root: &'v Value, selector: &Selector) -> Option<&'v Value> {
+    selector
+        .steps
+        .iter()
+        .try_fold(root, |value, step| match step {
+            SelectorStep::Key(key) => value.as_object()?.get(key),
+            SelectorStep::Index(i) => value.as_array()?.get(*i),
+        })
+}
+
+fn json_compare(found: &Value, op: CompareOp, literal: &Literal) -> bool {
+    match found {
+        Value::Number(n) => match n.as_f64() {
+            Some(n) => number_compare(n, op, literal),
+            None => false,
+        },
+        Value::String(s) => text_compare(s, op, literal),
+        Value::Bool(b) => text_compare(if *b { "true" } else { "false" }, op, literal),
+        Value::Null | Value::Array(_) | Value::Object(_) => false,
+    }
+}
+
+/// Compares a field that is a number. A text literal (possibly with `*`) is compared with the
+/// number's written form, so `4*` matches 404.
+fn number_compare(n: f64, op: CompareOp, literal: &Literal) -> bool {
+    match literal {
+        Literal::Number(m) => match op {
+            CompareOp::Eq => n == *m,
+            CompareOp::Ne => n != *m,
+            CompareOp::Lt => n < *m,
+            CompareOp::Le => n <= *m,
+            CompareOp::Gt => n > *m,
+            CompareOp::Ge => n >= *m,
+        },
+        Literal::Text(_) | Literal::Regex(_) => text_compare(&format_number(n), op, literal),
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{n:.0}")
+    } else {
+        n.to_string()
+    }
+}
+
+/// Compares a field that is text. A number literal matches text that parses to that number.
+fn text_compare(s: &str, op: CompareOp, literal: &Literal) -> bool {
+    let equal = match literal {
+        Literal::Text(glob) => glob_match(glob, s),
+        Literal::Regex(regex) => regex.is_match(s),
+        Literal::Number(_) => {
+            return match s.trim().parse::<f64>() {
+                Ok(n) => number_compare(n, op, literal),
+                // Text that is not a number is unequal to every number, and unordered.
+                Err(_) => op == CompareOp::Ne,
+            };
+        }
+    };
+    match op {
+        CompareOp::Eq => equal,
+        CompareOp::Ne => !equal,
+        // Ordering operators only take numbers (the parser enforces it).
+        CompareOp::Lt | CompareOp::Le | CompareOp::Gt | CompareOp::Ge => false,
+    }
+}
+
+/// `*` matches any run of characters (including none); everything else is literal.
+pub(super) fn glob_match(glob: &str, text: &str) -> bool {
+    let mut parts = glob.split('*');
+    let Some(first) = parts.next() else {
+        return text.is_empty();
+    };
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let middle: Vec<&str> = parts.collect();
+    let Some((last, middle)) = middle.split_last() else {
+        return rest.is_empty(); // no `*` at all: exact match
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// Splits a message into space-delimited fields: runs of spaces separate fields, and text in
+/// `"..."` or `[...]` is one field (without the quotes or brackets).
+pub(super) fn split_fields(message: &str) -> Vec<&str> {
+    let mut fields = Vec::new();
+    let bytes = message.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b' ' || bytes[i] == b'\t' {
+            i += 1;
+            continue;
+        }
+        let close = match bytes[i] {
+            b'"' => Some(b'"'),
+            b'[' => Some(b']'),
+            _ => None,
+        };
+        if let Some(close) = close
+            && let Some(len) = bytes[i + 1..].iter().position(|&b| b == close)
+        {
+            fields.push(&message[i + 1..i + 1 + len]);
+            i += len + 2;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
+            i += 1;
+        }
+        fields.push(&message[start..i]);
+    }
+    fields
+}
+
+fn delimited_match(pattern: &DelimitedPattern, message: &str) -> bool {
+    let fields = split_fields(message.trim_end_matches(['\n', '\r']));
+    let Some(named) = name_fields(&pattern.slots, &fields) else {
+        return false;
+    };
+    pattern
+        .conditions
+        .iter()
+        .all(|condition| field_condition_holds(condition, &named))
+}
+
+/// Pairs each named slot with its field; `None` when the counts cannot line up.
+fn name_fields<'p, 'm>(slots: &'p [Slot], fields: &[&'m str]) -> Option<Vec<(&'p str, &'m str)>> {
+    let ellipsis = slots.iter().position(|s| *s == Slot::Ellipsis);
+    let named = slots.len() - usize::from(ellipsis.is_some());
+    match ellipsis {
+        None if fields.len() != named => return None,
+        Some(_) if fields.len() < named => return None,
+        _ => {}
+    }
+    let mut out = Vec::with_capacity(named);
+    let after_ellipsis = ellipsis.map_or(0, |e| slots.len() - e - 1);
+    for (i, slot) in slots.iter().enumerate() {
+        if let Slot::Field(name) = slot {
+            let field = match ellipsis {
+                Some(e) if i > e => fields[fields.len() - after_ellipsis + (i - e - 1)],
+                _ => fields[i],
+            };
+            out.push((name.as_str(), field));
+        }
+    }
+    Some(out)
+}
+
+fn field_condition_holds(condition: &FieldCondition, named: &[(&str, &str)]) -> bool {
+    match condition {
+        FieldCondition::And(a, b) => {
+            field_condition_holds(a, named) && field_condition_holds(b, named)
+        }
+        FieldCondition::Or(a, b) => {
+            field_condition_holds(a, named) || field_condition_holds(b, named)
+        }
+        FieldCondition::Compare { field, op, value } => named
+            .iter()
+            .find(|(name, _)| name == field)
+            .is_some_and(|(_, text)| text_compare(text, *op, value)),
+    }
+}

@@ -1,0 +1,2 @@
+//! `loglab`: the command-line tool.
+fn main() {}
