@@ -7,12 +7,14 @@
 #   scripts/localstack-host.sh status   exit 0 when the endpoint answers
 #
 # The version and its companion pins were measured on our machines (see ../shared/FACTS.md):
-# LocalStack >= 4.10 needs Python 3.13, so we stay on 4.9.2 with Python 3.11.
+# LocalStack >= 4.10 needs Python 3.13, so we stay on 4.9.2 with Python 3.11. psutil 7.2 moved
+# `snicaddr`, which LocalStack 4.9.2 imports when it creates a Lambda function through
+# CloudFormation, so psutil stays below 7.2.
 set -euo pipefail
 
 LOCALSTACK_VERSION=4.9.2
-PINS=("localstack-core[runtime]==${LOCALSTACK_VERSION}" 'cbor2<5.7' 'cryptography>=42,<44' 'pyopenssl==24.2.1' service_identity 'joserfc<1.8')
-SERVICES=${LOCALSTACK_SERVICES:-s3,firehose,ssm,logs,events,ec2,iam,sts,sqs,cloudformation}
+PINS=("localstack-core[runtime]==${LOCALSTACK_VERSION}" 'cbor2<5.7' 'cryptography>=42,<44' 'pyopenssl==24.2.1' service_identity 'joserfc<1.8' 'psutil<7.2')
+SERVICES=${LOCALSTACK_SERVICES:-s3,firehose,ssm,logs,events,ec2,iam,sts,sqs,cloudformation,lambda}
 PORT=${LOCALSTACK_PORT:-4566}
 CACHE=${LOGLAB_CACHE:-$HOME/.cache/loglab}
 HOME_DIR="$CACHE/localstack-$LOCALSTACK_VERSION"
@@ -35,7 +37,8 @@ python_bin() {
 }
 
 bootstrap() {
-  if [ -f "$VENV/.complete" ]; then return 0; fi
+  # The marker holds the pins it was installed with, so a change of pins reinstalls.
+  if [ "$(cat "$VENV/.complete" 2>/dev/null)" = "${PINS[*]}" ]; then return 0; fi
   local py
   py=$(python_bin)
   log "installing LocalStack $LOCALSTACK_VERSION into $VENV (one time, ~1 min)"
@@ -43,7 +46,7 @@ bootstrap() {
   mkdir -p "$HOME_DIR"
   "$py" -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PINS[@]}"
-  touch "$VENV/.complete"
+  echo "${PINS[*]}" >"$VENV/.complete"
 }
 
 answers() {

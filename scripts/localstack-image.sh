@@ -14,8 +14,9 @@
 set -euo pipefail
 
 LOCALSTACK_VERSION=4.9.2
-PINS=("localstack-core[runtime]==${LOCALSTACK_VERSION}" 'cbor2<5.7' 'cryptography>=42,<44' 'pyopenssl==24.2.1' service_identity 'joserfc<1.8')
-IMAGE=${LOGLAB_LOCALSTACK_IMAGE:-loglab/localstack:${LOCALSTACK_VERSION}}
+PINS=("localstack-core[runtime]==${LOCALSTACK_VERSION}" 'cbor2<5.7' 'cryptography>=42,<44' 'pyopenssl==24.2.1' service_identity 'joserfc<1.8' 'psutil<7.2')
+# The tag names the LocalStack version and the revision of this recipe (r2: psutil<7.2).
+IMAGE=${LOGLAB_LOCALSTACK_IMAGE:-loglab/localstack:${LOCALSTACK_VERSION}-r2}
 CACHE=${LOGLAB_CACHE:-$HOME/.cache/loglab}
 DOCKERD_LOG="$CACHE/dockerd.log"
 

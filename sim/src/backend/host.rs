@@ -1,0 +1,87 @@
+//! The `host` backend: LocalStack as a host process, no Docker needed.
+//!
+//! `scripts/localstack-host.sh` holds the one recipe (pinned versions, cache directory, log
+//! file, readiness wait); this backend runs it on a port of its own and stops the process when
+//! done. An emulator that already answers on that port is used and left running.
+
+use std::path::PathBuf;
+
+use super::{BackendError, SERVICES};
+
+/// The host backend's settings.
+#[derive(Debug, Clone)]
+pub struct HostOptions {
+    /// Port to listen on.
+    pub port: u16,
+}
+
+impl Default for HostOptions {
+    fn default() -> Self {
+        Self {
+            port: std::env::var("LOGLAB_HOST_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(4566),
+        }
+    }
+}
+
+fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/localstack-host.sh")
+}
+
+/// A host process this backend started (or found running).
+pub(super) struct Running {
+    pub(super) endpoint: String,
+    port: u16,
+    started_here: bool,
+}
+
+impl Running {
+    pub(super) fn stop(self) {
+        if !self.started_here {
+            return;
+        }
+        let status = std::process::Command::new("bash")
+            .arg(script())
+            .arg("stop")
+            .env("LOCALSTACK_PORT", self.port.to_string())
+            .status();
+        if !matches!(status, Ok(s) if s.success()) {
+            tracing::warn!(port = self.port, "could not stop the LocalStack host process");
+        }
+    }
+}
+
+fn run(command: &str, port: u16) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new("bash");
+    cmd.arg(script())
+        .arg(command)
+        .env("LOCALSTACK_PORT", port.to_string())
+        .env("LOCALSTACK_SERVICES", SERVICES);
+    cmd
+}
+
+pub(super) async fn start(options: &HostOptions) -> Result<Running, BackendError> {
+    let already = run("status", options.port)
+        .status()
+        .await
+        .map_err(|e| BackendError::Host(format!("cannot run {}: {e}", script().display())))?
+        .success();
+    let output = run("start", options.port)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .await
+        .map_err(|e| BackendError::Host(format!("cannot run {}: {e}", script().display())))?;
+    if !output.status.success() {
+        return Err(BackendError::Host(format!(
+            "{} start failed ({}); its messages are above, the LocalStack log is under ~/.cache/loglab/localstack-run-{}/",
+            script().display(),
+            output.status,
+            options.port
+        )));
+    }
+    let endpoint = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    Ok(Running {
+        endpoint,
+        port: options.port,
+        started_here: !already,
+    })
+}
