@@ -159,15 +159,22 @@ fn projection_mode_renders_a_projected_table_and_no_crawler() {
 }
 
 #[test]
-fn the_localstack_subset_drops_glue_and_athena_and_their_outputs() {
+fn the_localstack_subset_drops_what_refers_to_removed_resources() {
     let full = template::render(&checked_in_stack());
     let (subset, removed) = full.without(&LOCALSTACK_UNSUPPORTED);
     assert!(removed.contains(&ids::DATABASE.to_owned()) && removed.contains(&ids::WORKGROUP.to_owned()));
     assert!(removed.iter().any(|id| id.starts_with("SavedQuery")));
+    for dependent in [ids::ETL_PERMISSION, ids::SUBSCRIPTION, ids::RULE, ids::ONBOARDING_PERMISSION] {
+        assert!(removed.contains(&dependent.to_owned()), "{dependent} refers to a function");
+    }
+    // The crawler role only refers to the bucket, so it stays; so do the bucket and Firehose.
+    for kept in [ids::BUCKET, ids::BUCKET_POLICY, ids::DELIVERY_STREAM, ids::CRAWLER_ROLE, ids::LOG_GROUP] {
+        assert!(subset.resources().unwrap().contains_key(kept), "{kept} stays");
+    }
     let outputs = subset.0["Outputs"].as_object().unwrap();
     assert!(!outputs.contains_key("GlueDatabaseName") && outputs.contains_key("BucketName"));
     for resource in subset.resources().unwrap().values() {
         let kind = resource["Type"].as_str().unwrap();
-        assert!(!kind.starts_with("AWS::Glue::") && !kind.starts_with("AWS::Athena::"));
+        assert!(!kind.starts_with("AWS::Glue::") && !kind.starts_with("AWS::Athena::") && kind != "AWS::Lambda::Function");
     }
 }

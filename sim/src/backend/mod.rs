@@ -270,3 +270,14 @@ mod tests {
         assert!(error.to_string().contains(&url), "{error}");
     }
 }
+
+/// SDK configuration for an emulator: its endpoint, `region`, and LocalStack's test
+/// credentials.
+pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "localstack"))
+        .load()
+        .await
+}

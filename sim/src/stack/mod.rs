@@ -64,6 +64,17 @@ impl Deployment {
         }
     }
 
+    /// Uses these physical names for IAM roles (a CloudFormation stack names its roles itself).
+    pub fn use_role_names(&mut self, roles: &[(String, String)]) {
+        for (id, name) in roles {
+            self.context.refs.insert(id.clone(), name.clone());
+            self.context.attributes.insert(
+                format!("{id}.Arn"),
+                format!("arn:aws:iam::{}:role/{name}", self.placement.account_id),
+            );
+        }
+    }
+
     /// `(logical id, type, resolved properties)` of every resource, in the order they are
     /// applied (roles first, the rule last).
     pub fn resources(&self) -> Result<Vec<(String, String, Value)>, resolve::ResolveError> {

@@ -28,16 +28,10 @@ impl Clients {
     /// Clients for `config` (S3 with path-style addressing, as emulators need).
     pub fn new(config: &SdkConfig, deployment: &Deployment) -> Self {
         let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(true).build();
-        let names = &deployment.names;
-        let role_names = [
-            (ids::FIREHOSE_ROLE, &names.firehose_role),
-            (ids::ETL_ROLE, &names.etl_role),
-            (ids::ONBOARDING_ROLE, &names.onboarding_role),
-            (ids::CRAWLER_ROLE, &names.crawler_role),
-        ]
-        .into_iter()
-        .map(|(id, name)| (id.to_owned(), name.clone()))
-        .collect();
+        let role_names = [ids::FIREHOSE_ROLE, ids::ETL_ROLE, ids::ONBOARDING_ROLE, ids::CRAWLER_ROLE]
+            .into_iter()
+            .filter_map(|id| Some((id.to_owned(), deployment.context.refs.get(id)?.clone())))
+            .collect();
         Self {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),

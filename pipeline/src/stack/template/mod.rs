@@ -64,8 +64,11 @@ pub mod ids {
 
 /// Largest value of a Standard-tier SSM parameter, bytes.
 pub const SSM_STANDARD_MAX_BYTES: usize = 4096;
-/// Resource types LocalStack community cannot create.
-pub const LOCALSTACK_UNSUPPORTED: [&str; 2] = ["AWS::Glue::", "AWS::Athena::"];
+/// Resource types LocalStack community cannot create through CloudFormation on our machines:
+/// Glue and Athena are not in the community edition, and a Lambda function's creation fetches
+/// LocalStack's runtime from GitHub, which fails without internet. Resources that refer to
+/// them (permissions, the subscription filter, the rule) go with them.
+pub const LOCALSTACK_UNSUPPORTED: [&str; 3] = ["AWS::Glue::", "AWS::Athena::", "AWS::Lambda::Function"];
 
 /// A rendered template.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,23 +87,35 @@ impl Template {
         self.0.get("Resources")?.as_object()
     }
 
-    /// A copy without resources whose type starts with one of `type_prefixes`, and without the
-    /// outputs that referred to them. Returns the template and the logical ids removed.
+    /// A copy without resources whose type starts with one of `type_prefixes`, without the
+    /// resources that refer to a removed one (transitively), and without the outputs that
+    /// name them. Returns the template and the logical ids removed, in removal order.
     pub fn without(&self, type_prefixes: &[&str]) -> (Self, Vec<String>) {
         let mut copy = self.0.clone();
-        let mut removed = Vec::new();
+        let mut removed: Vec<String> = Vec::new();
         if let Some(resources) = copy.get_mut("Resources").and_then(Value::as_object_mut) {
             resources.retain(|id, resource| {
-                let kind = resource
-                    .get("Type")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let kind = resource.get("Type").and_then(Value::as_str).unwrap_or_default();
                 let keep = !type_prefixes.iter().any(|p| kind.starts_with(p));
                 if !keep {
                     removed.push(id.clone());
                 }
                 keep
             });
+            loop {
+                let dependent: Vec<String> = resources
+                    .iter()
+                    .filter(|(_, resource)| removed.iter().any(|id| refers_to(resource, id)))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                if dependent.is_empty() {
+                    break;
+                }
+                for id in dependent {
+                    resources.remove(&id);
+                    removed.push(id);
+                }
+            }
         }
         if let Some(outputs) = copy.get_mut("Outputs").and_then(Value::as_object_mut) {
             outputs.retain(|_, output| !removed.iter().any(|id| refers_to(output, id)));
@@ -109,9 +124,13 @@ impl Template {
     }
 }
 
+/// Whether `value` names the resource `id`: `Ref`, `Fn::GetAtt`, `DependsOn` or `${id}` /
+/// `${id.Attribute}` inside an `Fn::Sub` string.
 fn refers_to(value: &Value, id: &str) -> bool {
     match value {
-        Value::String(s) => s == id || s.starts_with(&format!("{id}.")),
+        Value::String(s) => {
+            s == id || s.contains(&format!("${{{id}}}")) || s.contains(&format!("${{{id}."))
+        }
         Value::Array(items) => items.iter().any(|v| refers_to(v, id)),
         Value::Object(map) => map.values().any(|v| refers_to(v, id)),
         _ => false,
