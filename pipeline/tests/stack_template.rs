@@ -58,7 +58,8 @@ fn bucket_is_private_encrypted_tls_only_and_tiered() {
         json!({"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true})
     );
     assert_eq!(
-        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"],
+        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+            ["SSEAlgorithm"],
         "AES256"
     );
     let rule = &bucket["LifecycleConfiguration"]["Rules"][0];
@@ -68,18 +69,29 @@ fn bucket_is_private_encrypted_tls_only_and_tiered() {
     );
     assert_eq!(rule["ExpirationInDays"], 90);
 
-    let statements = resource(&template, ids::BUCKET_POLICY)["Properties"]["PolicyDocument"]["Statement"]
-        .as_array()
-        .unwrap();
+    let statements =
+        resource(&template, ids::BUCKET_POLICY)["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
     let deny = &statements[0];
     assert_eq!(deny["Effect"], "Deny");
-    assert_eq!(deny["Condition"], json!({"Bool": {"aws:SecureTransport": "false"}}));
+    assert_eq!(
+        deny["Condition"],
+        json!({"Bool": {"aws:SecureTransport": "false"}})
+    );
     // Only the Firehose role may write; nobody is granted anything with a wildcard principal.
     for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
         assert_ne!(statement["Principal"], json!("*"));
-        let writes = statement["Action"].as_array().unwrap().iter().any(|a| a == "s3:PutObject");
+        let writes = statement["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "s3:PutObject");
         if writes {
-            assert_eq!(statement["Principal"]["AWS"], json!({"Fn::GetAtt": [ids::FIREHOSE_ROLE, "Arn"]}));
+            assert_eq!(
+                statement["Principal"]["AWS"],
+                json!({"Fn::GetAtt": [ids::FIREHOSE_ROLE, "Arn"]})
+            );
         }
     }
 }
@@ -89,10 +101,16 @@ fn log_group_subscription_and_functions_follow_the_definition() {
     let template = template::render(&checked_in_stack()).0;
     let group = &resource(&template, ids::LOG_GROUP)["Properties"];
     assert_eq!(group["RetentionInDays"], 3);
-    assert_eq!(group["LogGroupName"], json!({"Fn::Sub": "CCP-logs-Example-${AWS::AccountId}-${AWS::Region}"}));
+    assert_eq!(
+        group["LogGroupName"],
+        json!({"Fn::Sub": "CCP-logs-Example-${AWS::AccountId}-${AWS::Region}"})
+    );
     let subscription = resource(&template, ids::SUBSCRIPTION);
     assert_eq!(subscription["DependsOn"], ids::ETL_PERMISSION);
-    assert_eq!(subscription["Properties"]["DestinationArn"], json!({"Fn::GetAtt": [ids::ETL_FUNCTION, "Arn"]}));
+    assert_eq!(
+        subscription["Properties"]["DestinationArn"],
+        json!({"Fn::GetAtt": [ids::ETL_FUNCTION, "Arn"]})
+    );
     let permission = &resource(&template, ids::ETL_PERMISSION)["Properties"];
     assert_eq!(permission["Principal"], "logs.amazonaws.com");
     for id in [ids::ETL_FUNCTION, ids::ONBOARDING_FUNCTION] {
@@ -100,12 +118,16 @@ fn log_group_subscription_and_functions_follow_the_definition() {
         assert_eq!(function["Runtime"], "provided.al2023");
         assert_eq!(function["Code"]["S3Bucket"], json!({"Ref": "CodeBucket"}));
     }
-    let env = &resource(&template, ids::ONBOARDING_FUNCTION)["Properties"]["Environment"]["Variables"];
+    let env =
+        &resource(&template, ids::ONBOARDING_FUNCTION)["Properties"]["Environment"]["Variables"];
     assert_eq!(env["MANAGEMENT_TAG_KEY"], "CCP-Managed");
     let rule = &resource(&template, ids::RULE)["Properties"];
     assert_eq!(rule["EventPattern"]["detail"]["state"], json!(["running"]));
     let firehose = &resource(&template, ids::DELIVERY_STREAM)["Properties"]["ExtendedS3DestinationConfiguration"];
-    assert_eq!(firehose["BufferingHints"], json!({"SizeInMBs": 5, "IntervalInSeconds": 300}));
+    assert_eq!(
+        firehose["BufferingHints"],
+        json!({"SizeInMBs": 5, "IntervalInSeconds": 300})
+    );
     assert_eq!(firehose["CompressionFormat"], "GZIP");
     assert_eq!(firehose["Prefix"], "logs/");
 }
@@ -115,7 +137,10 @@ fn agent_configs_are_stored_as_parameters_verbatim() {
     let stack = checked_in_stack();
     let template = template::render(&stack).0;
     let linux = &resource(&template, ids::LINUX_PARAMETER)["Properties"];
-    assert_eq!(linux["Name"], "AmazonCloudWatch-coslinuxloggingconfiguration");
+    assert_eq!(
+        linux["Name"],
+        "AmazonCloudWatch-coslinuxloggingconfiguration"
+    );
     let stored = std::fs::read_to_string(root().join("fixtures/agent-config/linux.json")).unwrap();
     assert_eq!(linux["Value"], stored.as_str());
 }
@@ -131,10 +156,16 @@ fn roles_grant_no_wildcard_actions() {
             for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
                 let actions = match &statement["Action"] {
                     Value::String(a) => vec![a.clone()],
-                    Value::Array(list) => list.iter().map(|a| a.as_str().unwrap().to_owned()).collect(),
+                    Value::Array(list) => list
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect(),
                     other => panic!("{id}: action {other}"),
                 };
-                assert!(actions.iter().all(|a| !a.contains('*')), "{id}: {actions:?}");
+                assert!(
+                    actions.iter().all(|a| !a.contains('*')),
+                    "{id}: {actions:?}"
+                );
             }
         }
     }
@@ -145,36 +176,69 @@ fn projection_mode_renders_a_projected_table_and_no_crawler() {
     let mut definition = StackDefinition::default();
     definition.catalog.mode = CatalogMode::Projection;
     definition.firehose.prefix = "logs/!{timestamp:yyyy/MM/dd/HH}/".into();
-    definition.firehose.error_prefix = "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/".into();
+    definition.firehose.error_prefix =
+        "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/".into();
     let stack = Stack::from_definition(definition, Path::new("pipeline.toml")).unwrap();
     let template = template::render(&stack).0;
     assert!(template["Resources"].get(ids::CRAWLER).is_none());
     let table = &resource(&template, ids::TABLE)["Properties"]["TableInput"];
-    assert_eq!(table["Parameters"]["projection.datehour.format"], "yyyy/MM/dd/HH");
+    assert_eq!(
+        table["Parameters"]["projection.datehour.format"],
+        "yyyy/MM/dd/HH"
+    );
     assert_eq!(
         table["Parameters"]["storage.location.template"],
         json!({"Fn::Sub": "s3://${LogBucket}/logs/${!datehour}/"})
     );
-    assert_eq!(table["StorageDescriptor"]["Columns"].as_array().unwrap().len(), 31);
+    assert_eq!(
+        table["StorageDescriptor"]["Columns"]
+            .as_array()
+            .unwrap()
+            .len(),
+        31
+    );
 }
 
 #[test]
 fn the_localstack_subset_drops_what_refers_to_removed_resources() {
     let full = template::render(&checked_in_stack());
     let (subset, removed) = full.without(&LOCALSTACK_UNSUPPORTED);
-    assert!(removed.contains(&ids::DATABASE.to_owned()) && removed.contains(&ids::WORKGROUP.to_owned()));
+    assert!(
+        removed.contains(&ids::DATABASE.to_owned()) && removed.contains(&ids::WORKGROUP.to_owned())
+    );
     assert!(removed.iter().any(|id| id.starts_with("SavedQuery")));
-    for dependent in [ids::ETL_PERMISSION, ids::SUBSCRIPTION, ids::RULE, ids::ONBOARDING_PERMISSION] {
-        assert!(removed.contains(&dependent.to_owned()), "{dependent} refers to a function");
+    for dependent in [
+        ids::ETL_PERMISSION,
+        ids::SUBSCRIPTION,
+        ids::RULE,
+        ids::ONBOARDING_PERMISSION,
+    ] {
+        assert!(
+            removed.contains(&dependent.to_owned()),
+            "{dependent} refers to a function"
+        );
     }
     // The crawler role only refers to the bucket, so it stays; so do the bucket and Firehose.
-    for kept in [ids::BUCKET, ids::BUCKET_POLICY, ids::DELIVERY_STREAM, ids::CRAWLER_ROLE, ids::LOG_GROUP] {
-        assert!(subset.resources().unwrap().contains_key(kept), "{kept} stays");
+    for kept in [
+        ids::BUCKET,
+        ids::BUCKET_POLICY,
+        ids::DELIVERY_STREAM,
+        ids::CRAWLER_ROLE,
+        ids::LOG_GROUP,
+    ] {
+        assert!(
+            subset.resources().unwrap().contains_key(kept),
+            "{kept} stays"
+        );
     }
     let outputs = subset.0["Outputs"].as_object().unwrap();
     assert!(!outputs.contains_key("GlueDatabaseName") && outputs.contains_key("BucketName"));
     for resource in subset.resources().unwrap().values() {
         let kind = resource["Type"].as_str().unwrap();
-        assert!(!kind.starts_with("AWS::Glue::") && !kind.starts_with("AWS::Athena::") && kind != "AWS::Lambda::Function");
+        assert!(
+            !kind.starts_with("AWS::Glue::")
+                && !kind.starts_with("AWS::Athena::")
+                && kind != "AWS::Lambda::Function"
+        );
     }
 }

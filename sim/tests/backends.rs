@@ -11,7 +11,8 @@
 use sim::backend::{self, BackendChoice, BackendKind, BackendOptions, HostOptions, sdk_config};
 
 fn skip_containers() -> bool {
-    let skip = std::env::var_os("CI").is_none() && std::env::var_os("LOGLAB_SKIP_CONTAINER").is_some();
+    let skip =
+        std::env::var_os("CI").is_none() && std::env::var_os("LOGLAB_SKIP_CONTAINER").is_some();
     if skip {
         eprintln!("SKIPPED: LOGLAB_SKIP_CONTAINER is set");
     }
@@ -20,10 +21,17 @@ fn skip_containers() -> bool {
 
 async fn serves_s3(endpoint: &str, bucket: &str) {
     let config = sdk_config(endpoint, "us-east-1").await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
     s3.create_bucket().bucket(bucket).send().await.unwrap();
     let listed = s3.list_buckets().send().await.unwrap();
-    assert!(listed.buckets().iter().any(|b| b.name() == Some(bucket)), "{endpoint} lists {bucket}");
+    assert!(
+        listed.buckets().iter().any(|b| b.name() == Some(bucket)),
+        "{endpoint} lists {bucket}"
+    );
 }
 
 #[tokio::test]
@@ -31,12 +39,19 @@ async fn container_backend_serves_and_stops() {
     if skip_containers() {
         return;
     }
-    let emulator = backend::start(&BackendChoice::Container, &BackendOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let emulator = backend::start(&BackendChoice::Container, &BackendOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(emulator.kind, BackendKind::Container);
     serves_s3(&emulator.endpoint, "from-the-container").await;
     let endpoint = emulator.endpoint.clone();
     emulator.stop().await;
-    assert!(backend::wait_healthy(&endpoint, std::time::Duration::from_secs(1)).await.is_err(), "stopped");
+    assert!(
+        backend::wait_healthy(&endpoint, std::time::Duration::from_secs(1))
+            .await
+            .is_err(),
+        "stopped"
+    );
 }
 
 #[tokio::test]
@@ -44,23 +59,45 @@ async fn auto_prefers_the_container_when_docker_answers() {
     if skip_containers() {
         return;
     }
-    let emulator = backend::start(&BackendChoice::Auto, &BackendOptions::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let emulator = backend::start(&BackendChoice::Auto, &BackendOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(emulator.kind, BackendKind::Container);
     emulator.stop().await;
 }
 
 #[tokio::test]
 async fn host_backend_serves_on_its_own_port_and_stops() {
-    let options = BackendOptions { host: HostOptions { port: 4599 }, ..BackendOptions::default() };
-    let emulator = backend::start(&BackendChoice::Host, &options).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((emulator.kind, emulator.endpoint.as_str()), (BackendKind::Host, "http://127.0.0.1:4599"));
+    let options = BackendOptions {
+        host: HostOptions { port: 4599 },
+        ..BackendOptions::default()
+    };
+    let emulator = backend::start(&BackendChoice::Host, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (emulator.kind, emulator.endpoint.as_str()),
+        (BackendKind::Host, "http://127.0.0.1:4599")
+    );
     serves_s3(&emulator.endpoint, "from-the-host-process").await;
     // The endpoint backend uses what is running, and leaves it running.
-    let same = backend::start(&BackendChoice::Endpoint(emulator.endpoint.clone()), &options).await.unwrap();
+    let same = backend::start(
+        &BackendChoice::Endpoint(emulator.endpoint.clone()),
+        &options,
+    )
+    .await
+    .unwrap();
     assert_eq!(same.kind, BackendKind::Endpoint);
     same.stop().await;
-    backend::wait_healthy(&emulator.endpoint, std::time::Duration::from_secs(2)).await.unwrap();
+    backend::wait_healthy(&emulator.endpoint, std::time::Duration::from_secs(2))
+        .await
+        .unwrap();
     let endpoint = emulator.endpoint.clone();
     emulator.stop().await;
-    assert!(backend::wait_healthy(&endpoint, std::time::Duration::from_secs(1)).await.is_err(), "stopped");
+    assert!(
+        backend::wait_healthy(&endpoint, std::time::Duration::from_secs(1))
+            .await
+            .is_err(),
+        "stopped"
+    );
 }

@@ -36,7 +36,9 @@ impl Default for ContainerOptions {
     fn default() -> Self {
         Self {
             image: std::env::var("LOGLAB_LOCALSTACK_IMAGE").unwrap_or_else(|_| default_image()),
-            auth_token: std::env::var("LOCALSTACK_AUTH_TOKEN").ok().filter(|t| !t.is_empty()),
+            auth_token: std::env::var("LOCALSTACK_AUTH_TOKEN")
+                .ok()
+                .filter(|t| !t.is_empty()),
         }
     }
 }
@@ -54,14 +56,19 @@ impl LocalStackImage {
     pub fn new(image: &str, auth_token: Option<&str>) -> Result<Self, BackendError> {
         let (name, tag) = image
             .rsplit_once(':')
-            .filter(|(name, tag)| !name.is_empty() && !tag.is_empty() && !tag.contains('/') && *tag != "latest")
+            .filter(|(name, tag)| {
+                !name.is_empty() && !tag.is_empty() && !tag.contains('/') && *tag != "latest"
+            })
             .ok_or_else(|| BackendError::Container {
                 image: image.to_owned(),
                 message: "the image needs a pinned tag, written name:tag (not latest)".to_owned(),
             })?;
         let mut env = vec![
             ("SERVICES".to_owned(), SERVICES.to_owned()),
-            ("GATEWAY_LISTEN".to_owned(), format!("0.0.0.0:{GATEWAY_PORT}")),
+            (
+                "GATEWAY_LISTEN".to_owned(),
+                format!("0.0.0.0:{GATEWAY_PORT}"),
+            ),
             ("DISABLE_EVENTS".to_owned(), "1".to_owned()),
             ("SKIP_SSL_CERT_DOWNLOAD".to_owned(), "1".to_owned()),
         ];
@@ -89,7 +96,9 @@ impl Image for LocalStackImage {
         vec![WaitFor::message_on_stdout("Ready.")]
     }
 
-    fn env_vars(&self) -> impl IntoIterator<Item = (impl Into<Cow<'_, str>>, impl Into<Cow<'_, str>>)> {
+    fn env_vars(
+        &self,
+    ) -> impl IntoIterator<Item = (impl Into<Cow<'_, str>>, impl Into<Cow<'_, str>>)> {
         self.env.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
@@ -148,7 +157,10 @@ async fn ensure_image(options: &ContainerOptions) -> Result<(), BackendError> {
         return Ok(());
     }
     if options.image != default_image() {
-        return Err(fail("the image is not present locally and no registry is reachable; pull or build it first".to_owned()));
+        return Err(fail(
+            "the image is not present locally and no registry is reachable; pull or build it first"
+                .to_owned(),
+        ));
     }
     tracing::info!(image = %options.image, "building the LocalStack image (one time, about 2.5 minutes)");
     let status = tokio::process::Command::new("bash")
@@ -159,7 +171,10 @@ async fn ensure_image(options: &ContainerOptions) -> Result<(), BackendError> {
         .await
         .map_err(|e| fail(format!("cannot run {}: {e}", image_script().display())))?;
     if !status.success() {
-        return Err(fail(format!("{} image failed ({status})", image_script().display())));
+        return Err(fail(format!(
+            "{} image failed ({status})",
+            image_script().display()
+        )));
     }
     Ok(())
 }
@@ -183,7 +198,10 @@ pub(super) async fn start(options: &ContainerOptions) -> Result<Running, Backend
     let endpoint = format!("http://127.0.0.1:{port}");
     wait_healthy(&endpoint, Duration::from_secs(30)).await?;
     tracing::info!(%endpoint, image = %options.image, "LocalStack container ready");
-    Ok(Running { endpoint, container })
+    Ok(Running {
+        endpoint,
+        container,
+    })
 }
 
 #[cfg(test)]
@@ -193,18 +211,33 @@ mod tests {
     #[test]
     fn images_need_a_pinned_tag() {
         assert!(LocalStackImage::new("localstack/localstack:4.9.2", None).is_ok());
-        for bad in ["localstack/localstack", "localstack/localstack:latest", "host:5000/ls"] {
+        for bad in [
+            "localstack/localstack",
+            "localstack/localstack:latest",
+            "host:5000/ls",
+        ] {
             let error = LocalStackImage::new(bad, None).unwrap_err().to_string();
-            assert!(error.contains("pinned tag") && error.contains(bad), "{error}");
+            assert!(
+                error.contains("pinned tag") && error.contains(bad),
+                "{error}"
+            );
         }
     }
 
     #[test]
     fn the_auth_token_is_passed_through_only_when_set() {
         let with = LocalStackImage::new("a:1", Some("tok")).unwrap();
-        assert!(with.env.contains(&("LOCALSTACK_AUTH_TOKEN".to_owned(), "tok".to_owned())));
+        assert!(
+            with.env
+                .contains(&("LOCALSTACK_AUTH_TOKEN".to_owned(), "tok".to_owned()))
+        );
         let without = LocalStackImage::new("a:1", None).unwrap();
-        assert!(without.env.iter().all(|(k, _)| k != "LOCALSTACK_AUTH_TOKEN"));
+        assert!(
+            without
+                .env
+                .iter()
+                .all(|(k, _)| k != "LOCALSTACK_AUTH_TOKEN")
+        );
         assert_eq!(with.name(), "a");
         assert_eq!(with.tag(), "1");
     }

@@ -18,7 +18,10 @@ pub struct HostOptions {
 impl Default for HostOptions {
     fn default() -> Self {
         Self {
-            port: std::env::var("LOGLAB_HOST_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(4566),
+            port: std::env::var("LOGLAB_HOST_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(4566),
         }
     }
 }
@@ -45,7 +48,10 @@ impl Running {
             .env("LOCALSTACK_PORT", self.port.to_string())
             .status();
         if !matches!(status, Ok(s) if s.success()) {
-            tracing::warn!(port = self.port, "could not stop the LocalStack host process");
+            tracing::warn!(
+                port = self.port,
+                "could not stop the LocalStack host process"
+            );
         }
     }
 }

@@ -158,7 +158,10 @@ pub struct BackendOptions {
 }
 
 /// Provides an emulator as chosen.
-pub async fn start(choice: &BackendChoice, options: &BackendOptions) -> Result<Emulator, BackendError> {
+pub async fn start(
+    choice: &BackendChoice,
+    options: &BackendOptions,
+) -> Result<Emulator, BackendError> {
     match choice {
         BackendChoice::Endpoint(url) => {
             wait_healthy(url, Duration::from_secs(5)).await?;
@@ -234,7 +237,10 @@ async fn health_status(url: &str) -> Result<u16, String> {
         .map_err(|_| "connection timed out".to_owned())?
         .map_err(|e| e.to_string())?;
     let request = format!("GET /_localstack/health HTTP/1.0\r\nHost: {authority}\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.map_err(|e| e.to_string())?;
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     let mut head = [0u8; 12];
     tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut head))
         .await
@@ -246,17 +252,42 @@ async fn health_status(url: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("not an HTTP answer: {:?}", String::from_utf8_lossy(&head)))
 }
 
+/// SDK configuration for an emulator: its endpoint, `region`, and LocalStack's test
+/// credentials.
+pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new(region.to_owned()))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "localstack",
+        ))
+        .load()
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn choices_parse_and_print() {
-        for text in ["auto", "container", "host", "endpoint=http://127.0.0.1:4566"] {
+        for text in [
+            "auto",
+            "container",
+            "host",
+            "endpoint=http://127.0.0.1:4566",
+        ] {
             assert_eq!(text.parse::<BackendChoice>().unwrap().to_string(), text);
         }
         let error = "docker".parse::<BackendChoice>().unwrap_err().to_string();
-        assert!(error.contains("\"docker\"") && error.contains("endpoint=<http(s) URL>"), "{error}");
+        assert!(
+            error.contains("\"docker\"") && error.contains("endpoint=<http(s) URL>"),
+            "{error}"
+        );
         assert!("endpoint=localhost:4566".parse::<BackendChoice>().is_err());
     }
 
@@ -266,18 +297,9 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         drop(listener);
         let url = format!("http://127.0.0.1:{port}");
-        let error = wait_healthy(&url, Duration::from_millis(300)).await.unwrap_err();
+        let error = wait_healthy(&url, Duration::from_millis(300))
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains(&url), "{error}");
     }
-}
-
-/// SDK configuration for an emulator: its endpoint, `region`, and LocalStack's test
-/// credentials.
-pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_owned()))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "localstack"))
-        .load()
-        .await
 }

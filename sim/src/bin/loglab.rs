@@ -1,5 +1,8 @@
 //! `loglab`: the command-line tool. Thin over the `sim` and `pipeline` libraries.
-#![allow(clippy::print_stdout, reason = "a command-line tool prints its results")]
+#![allow(
+    clippy::print_stdout,
+    reason = "a command-line tool prints its results"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -90,31 +93,45 @@ fn load(path: &Path) -> anyhow::Result<Stack> {
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
     match args.command {
         Command::Check => {
             let stack = load(&args.definition)?;
-            let names = stack.names(&Placement { account_id: "<AccountId>".into(), region: "<Region>".into() });
+            let names = stack.names(&Placement {
+                account_id: "<AccountId>".into(),
+                region: "<Region>".into(),
+            });
             println!("{}: valid", args.definition.display());
             println!("  log group       {}", names.log_group);
             println!("  bucket          {}", names.bucket);
             println!("  delivery stream {}", names.delivery_stream);
-            println!("  filter pattern  {:?}", stack.definition.logs.filter_pattern);
+            println!(
+                "  filter pattern  {:?}",
+                stack.definition.logs.filter_pattern
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Render { out, check } => {
             let rendered = template::render(&load(&args.definition)?).to_json_pretty();
             if check {
-                let stored = std::fs::read_to_string(&out).with_context(|| format!("reading {}", out.display()))?;
+                let stored = std::fs::read_to_string(&out)
+                    .with_context(|| format!("reading {}", out.display()))?;
                 if stored != rendered {
-                    bail!("{} is stale: run `loglab render --out {}`", out.display(), out.display());
+                    bail!(
+                        "{} is stale: run `loglab render --out {}`",
+                        out.display(),
+                        out.display()
+                    );
                 }
                 println!("{} is current", out.display());
             } else {
-                std::fs::write(&out, rendered).with_context(|| format!("writing {}", out.display()))?;
+                std::fs::write(&out, rendered)
+                    .with_context(|| format!("writing {}", out.display()))?;
                 println!("wrote {}", out.display());
             }
             Ok(ExitCode::SUCCESS)
@@ -131,22 +148,51 @@ async fn main() -> anyhow::Result<ExitCode> {
             let stack = load(&args.definition)?;
             let emulator = backend::start(&backend, &BackendOptions::default()).await?;
             let provision_first = !matches!(backend, BackendChoice::Endpoint(_));
-            let result = provision_and_audit(&stack, &emulator.endpoint, &region, provision_first).await;
+            let result =
+                provision_and_audit(&stack, &emulator.endpoint, &region, provision_first).await;
             emulator.stop().await;
             result
         }
-        Command::Deploy { stack_name, functions_dir, code_bucket, dry_run, emulator, region } => {
+        Command::Deploy {
+            stack_name,
+            functions_dir,
+            code_bucket,
+            dry_run,
+            emulator,
+            region,
+        } => {
             let stack = load(&args.definition)?;
             let full = template::render(&stack);
             let Some(choice) = emulator else {
                 let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                return run_deploy(&config, &stack_name, &full, &functions_dir, &code_bucket, dry_run).await;
+                return run_deploy(
+                    &config,
+                    &stack_name,
+                    &full,
+                    &functions_dir,
+                    &code_bucket,
+                    dry_run,
+                )
+                .await;
             };
             let running = backend::start(&choice, &BackendOptions::default()).await?;
             let (subset, left_out) = full.without(&LOCALSTACK_UNSUPPORTED);
-            println!("emulator: {} ({}); left out (unsupported there, or referring to what is): {}", running.endpoint, running.kind, left_out.join(", "));
+            println!(
+                "emulator: {} ({}); left out (unsupported there, or referring to what is): {}",
+                running.endpoint,
+                running.kind,
+                left_out.join(", ")
+            );
             let config = backend::sdk_config(&running.endpoint, &region).await;
-            let mut result = run_deploy(&config, &stack_name, &subset, &functions_dir, &code_bucket, dry_run).await;
+            let mut result = run_deploy(
+                &config,
+                &stack_name,
+                &subset,
+                &functions_dir,
+                &code_bucket,
+                dry_run,
+            )
+            .await;
             if matches!(result, Ok(ExitCode::SUCCESS)) && !dry_run {
                 result = audit_stack(&stack, &config, &stack_name, &region, left_out).await;
             }
@@ -164,18 +210,42 @@ async fn run_deploy(
     code_bucket: &str,
     dry_run: bool,
 ) -> anyhow::Result<ExitCode> {
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build());
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    );
     let region = config.region().map(ToString::to_string).unwrap_or_default();
     let mut parameters = deploy::upload_functions(&s3, code_bucket, &region, functions_dir).await?;
-    parameters.push(("FunctionArchitecture".to_owned(), std::env::consts::ARCH.replace("aarch64", "arm64")));
+    parameters.push((
+        "FunctionArchitecture".to_owned(),
+        std::env::consts::ARCH.replace("aarch64", "arm64"),
+    ));
     let cfn = aws_sdk_cloudformation::Client::new(config);
     let report = deploy::deploy(&cfn, stack_name, template, &parameters, dry_run).await?;
     if report.changes.is_empty() {
         println!("{stack_name}: no changes");
     } else {
-        println!("{stack_name}: change set{}", if dry_run { " (dry run, not executed)" } else { "" });
+        println!(
+            "{stack_name}: change set{}",
+            if dry_run {
+                " (dry run, not executed)"
+            } else {
+                ""
+            }
+        );
         for change in &report.changes {
-            println!("  {:<7} {:<32} {:<40} {}", change.action, change.resource, change.kind, if change.replacement.is_empty() { String::new() } else { format!("replacement: {}", change.replacement) });
+            println!(
+                "  {:<7} {:<32} {:<40} {}",
+                change.action,
+                change.resource,
+                change.kind,
+                if change.replacement.is_empty() {
+                    String::new()
+                } else {
+                    format!("replacement: {}", change.replacement)
+                }
+            );
         }
     }
     for (key, value) in &report.outputs {
@@ -184,7 +254,12 @@ async fn run_deploy(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn provision_and_audit(stack: &Stack, endpoint: &str, region: &str, apply: bool) -> anyhow::Result<ExitCode> {
+async fn provision_and_audit(
+    stack: &Stack,
+    endpoint: &str,
+    region: &str,
+    apply: bool,
+) -> anyhow::Result<ExitCode> {
     let config = backend::sdk_config(endpoint, region).await;
     let deployment = Deployment::new(stack, &Placement::localstack(region));
     let clients = Clients::new(&config, &deployment);
@@ -205,19 +280,29 @@ async fn provision_and_audit(stack: &Stack, endpoint: &str, region: &str, apply:
 }
 
 /// Audits what a CloudFormation deploy made on an emulator against the definition.
-async fn audit_stack(stack: &Stack, config: &aws_config::SdkConfig, stack_name: &str, region: &str, left_out: Vec<String>) -> anyhow::Result<ExitCode> {
+async fn audit_stack(
+    stack: &Stack,
+    config: &aws_config::SdkConfig,
+    stack_name: &str,
+    region: &str,
+    left_out: Vec<String>,
+) -> anyhow::Result<ExitCode> {
     let mut deployment = Deployment::new(stack, &Placement::localstack(region));
     let cfn = aws_sdk_cloudformation::Client::new(config);
     deployment.use_role_names(&deploy::physical_ids(&cfn, stack_name, "AWS::IAM::Role").await?);
     let clients = Clients::new(config, &deployment);
-    let findings = audit::audit(&clients, &deployment, &Origin::CloudFormation { left_out }).await?;
+    let findings =
+        audit::audit(&clients, &deployment, &Origin::CloudFormation { left_out }).await?;
     Ok(print_audit(&findings))
 }
 
 fn print_audit(findings: &[audit::Finding]) -> ExitCode {
     let count = |f: fn(&Verdict) -> bool| findings.iter().filter(|x| f(&x.verdict)).count();
     println!("audit:");
-    for finding in findings.iter().filter(|f| !matches!(f.verdict, Verdict::Match)) {
+    for finding in findings
+        .iter()
+        .filter(|f| !matches!(f.verdict, Verdict::Match))
+    {
         println!("  {finding}");
     }
     println!(
@@ -228,5 +313,9 @@ fn print_audit(findings: &[audit::Finding]) -> ExitCode {
         count(|v| matches!(v, Verdict::NotHeld(_))),
         count(|v| matches!(v, Verdict::NotProvisioned(_))),
     );
-    if findings.iter().any(audit::Finding::is_failure) { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if findings.iter().any(audit::Finding::is_failure) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

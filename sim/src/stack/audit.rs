@@ -12,9 +12,21 @@ use super::{Deployment, resources, skip_reason};
 /// Properties LocalStack 4.9.2's CloudFormation accepts but does not apply (the same
 /// properties set through the SDK are kept); each is reported as "not held" instead of failing.
 pub const CLOUDFORMATION_GAPS: [(&str, &str, &str); 3] = [
-    ("AWS::S3::Bucket", "BucketEncryption.ServerSideEncryptionConfiguration[0].BucketKeyEnabled", "LocalStack's CloudFormation stores BucketKeyEnabled as false (PutBucketEncryption through the SDK keeps true)"),
-    ("AWS::S3::Bucket", "LifecycleConfiguration", "LocalStack's CloudFormation drops the bucket's lifecycle rules (PutBucketLifecycleConfiguration through the SDK keeps them)"),
-    ("AWS::Logs::LogGroup", "RetentionInDays", "LocalStack's CloudFormation drops the log group's retention (PutRetentionPolicy through the SDK keeps it)"),
+    (
+        "AWS::S3::Bucket",
+        "BucketEncryption.ServerSideEncryptionConfiguration[0].BucketKeyEnabled",
+        "LocalStack's CloudFormation stores BucketKeyEnabled as false (PutBucketEncryption through the SDK keeps true)",
+    ),
+    (
+        "AWS::S3::Bucket",
+        "LifecycleConfiguration",
+        "LocalStack's CloudFormation drops the bucket's lifecycle rules (PutBucketLifecycleConfiguration through the SDK keeps them)",
+    ),
+    (
+        "AWS::Logs::LogGroup",
+        "RetentionInDays",
+        "LocalStack's CloudFormation drops the log group's retention (PutRetentionPolicy through the SDK keeps it)",
+    ),
 ];
 
 /// How the resources being audited were made.
@@ -78,14 +90,22 @@ impl fmt::Display for Finding {
             Verdict::NotHeld(why) => format!("not held by the emulator: {why}"),
             Verdict::NotProvisioned(why) => format!("not provisioned: {why}"),
         };
-        let shorten = |s: &str| if s.chars().count() > 60 { format!("{}…", s.chars().take(59).collect::<String>()) } else { s.to_owned() };
+        let shorten = |s: &str| {
+            if s.chars().count() > 60 {
+                format!("{}…", s.chars().take(59).collect::<String>())
+            } else {
+                s.to_owned()
+            }
+        };
         write!(
             f,
             "{} {} | expected {} | actual {} | {verdict}",
             self.resource,
             self.property,
             shorten(&self.expected),
-            self.actual.as_deref().map_or_else(|| "-".to_owned(), shorten),
+            self.actual
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), shorten),
         )
     }
 }
@@ -96,7 +116,11 @@ pub fn leaves(value: &Value) -> Vec<(String, Value)> {
         match value {
             Value::Object(map) if !map.is_empty() => {
                 for (k, v) in map {
-                    let next = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let next = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     walk(next, v, out);
                 }
             }
@@ -141,17 +165,30 @@ fn gap(origin: &Origin, kind: &str, property: &str) -> Option<&'static str> {
 }
 
 /// Reads every resource back and compares it with the template.
-pub async fn audit(clients: &Clients, deployment: &Deployment, origin: &Origin) -> Result<Vec<Finding>, ProvisionError> {
+pub async fn audit(
+    clients: &Clients,
+    deployment: &Deployment,
+    origin: &Origin,
+) -> Result<Vec<Finding>, ProvisionError> {
     let mut findings = Vec::new();
     for (id, kind, properties) in deployment.resources()? {
         let left_out = match origin {
-            Origin::CloudFormation { left_out } if left_out.contains(&id) => {
-                Some("left out of the emulator's template (unsupported there, or refers to what is)")
-            }
+            Origin::CloudFormation { left_out } if left_out.contains(&id) => Some(
+                "left out of the emulator's template (unsupported there, or refers to what is)",
+            ),
             _ => None,
         };
-        if let Some(reason) = left_out.or_else(|| skip_reason(&kind)).or_else(|| (!resources::supported(&kind)).then_some("no SDK adapter for this type yet")) {
-            findings.push(Finding { resource: id, kind, property: "*".to_owned(), expected: "(the resource)".to_owned(), actual: None, verdict: Verdict::NotProvisioned(reason) });
+        if let Some(reason) = left_out.or_else(|| skip_reason(&kind)).or_else(|| {
+            (!resources::supported(&kind)).then_some("no SDK adapter for this type yet")
+        }) {
+            findings.push(Finding {
+                resource: id,
+                kind,
+                property: "*".to_owned(),
+                expected: "(the resource)".to_owned(),
+                actual: None,
+                verdict: Verdict::NotProvisioned(reason),
+            });
             continue;
         }
         let desired = desired_properties(clients, deployment, &id, properties).await?;

@@ -6,11 +6,16 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
-use aws_sdk_cloudformation::types::{Capability, ChangeSetStatus, ChangeSetType, Parameter, StackStatus};
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, Parameter, StackStatus,
+};
 use pipeline::stack::template::Template;
 
 /// The function binaries the stack needs, by template parameter.
-pub const FUNCTIONS: [(&str, &str); 2] = [("EtlCodeKey", "etl-lambda"), ("OnboardingCodeKey", "onboard-lambda")];
+pub const FUNCTIONS: [(&str, &str); 2] = [
+    ("EtlCodeKey", "etl-lambda"),
+    ("OnboardingCodeKey", "onboard-lambda"),
+];
 /// How long a change set or a stack operation may take.
 pub const WAIT_LIMIT: Duration = Duration::from_secs(1800);
 
@@ -75,9 +80,12 @@ pub fn package(binary: &Path) -> Result<Vec<u8>, DeployError> {
         path: binary.display().to_string(),
         message,
     };
-    let bytes = std::fs::read(binary).map_err(|e| fail(format!("{e}; build it first (see docs/stack.md)")))?;
+    let bytes = std::fs::read(binary)
+        .map_err(|e| fail(format!("{e}; build it first (see docs/stack.md)")))?;
     if !bytes.starts_with(b"\x7fELF") {
-        return Err(fail("not an ELF executable; provided.al2023 runs Linux binaries".to_owned()));
+        return Err(fail(
+            "not an ELF executable; provided.al2023 runs Linux binaries".to_owned(),
+        ));
     }
     let mut out = std::io::Cursor::new(Vec::new());
     let mut zip = zip::ZipWriter::new(&mut out);
@@ -85,7 +93,8 @@ pub fn package(binary: &Path) -> Result<Vec<u8>, DeployError> {
         .compression_method(zip::CompressionMethod::Deflated)
         .unix_permissions(0o755)
         .last_modified_time(zip::DateTime::default());
-    zip.start_file("bootstrap", options).map_err(|e| fail(e.to_string()))?;
+    zip.start_file("bootstrap", options)
+        .map_err(|e| fail(e.to_string()))?;
     zip.write_all(&bytes).map_err(|e| fail(e.to_string()))?;
     zip.finish().map_err(|e| fail(e.to_string()))?;
     Ok(out.into_inner())
@@ -103,7 +112,12 @@ pub fn content_hash(bytes: &[u8]) -> String {
 
 /// Uploads both packages from `functions_dir` to `bucket` (created if missing); returns the
 /// template parameters that name them.
-pub async fn upload_functions(s3: &aws_sdk_s3::Client, bucket: &str, region: &str, functions_dir: &Path) -> Result<Vec<(String, String)>, DeployError> {
+pub async fn upload_functions(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    region: &str,
+    functions_dir: &Path,
+) -> Result<Vec<(String, String)>, DeployError> {
     if s3.head_bucket().bucket(bucket).send().await.is_err() {
         let mut create = s3.create_bucket().bucket(bucket);
         if region != "us-east-1" {
@@ -113,7 +127,10 @@ pub async fn upload_functions(s3: &aws_sdk_s3::Client, bucket: &str, region: &st
                     .build(),
             );
         }
-        create.send().await.map_err(call("CreateBucket (code bucket)"))?;
+        create
+            .send()
+            .await
+            .map_err(call("CreateBucket (code bucket)"))?;
     }
     let mut parameters = vec![("CodeBucket".to_owned(), bucket.to_owned())];
     for (parameter, binary) in FUNCTIONS {
@@ -172,8 +189,22 @@ pub async fn deploy(
         None | Some(StackStatus::ReviewInProgress) => ChangeSetType::Create,
         Some(_) => ChangeSetType::Update,
     };
-    let name = format!("loglab-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0));
-    let parameters: Vec<Parameter> = parameters.iter().map(|(k, v)| Parameter::builder().parameter_key(k).parameter_value(v).build()).collect();
+    let name = format!(
+        "loglab-{}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    );
+    let parameters: Vec<Parameter> = parameters
+        .iter()
+        .map(|(k, v)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build()
+        })
+        .collect();
     cfn.create_change_set()
         .stack_name(stack_name)
         .change_set_name(&name)
@@ -190,8 +221,16 @@ pub async fn deploy(
     match described.status() {
         Some(ChangeSetStatus::CreateComplete) => {}
         _ => {
-            let reason = described.status_reason().unwrap_or("no reason given").to_owned();
-            let _ = cfn.delete_change_set().stack_name(stack_name).change_set_name(&name).send().await;
+            let reason = described
+                .status_reason()
+                .unwrap_or("no reason given")
+                .to_owned();
+            let _ = cfn
+                .delete_change_set()
+                .stack_name(stack_name)
+                .change_set_name(&name)
+                .send()
+                .await;
             if reason.contains("didn't contain changes") || reason.contains("No updates") {
                 report.outputs = outputs(cfn, stack_name).await?;
                 return Ok(report);
@@ -204,21 +243,41 @@ pub async fn deploy(
         .iter()
         .filter_map(|c| c.resource_change())
         .map(|r| Change {
-            action: r.action().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+            action: r
+                .action()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default(),
             resource: r.logical_resource_id().unwrap_or_default().to_owned(),
             kind: r.resource_type().unwrap_or_default().to_owned(),
-            replacement: r.replacement().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+            replacement: r
+                .replacement()
+                .map(|a| a.as_str().to_owned())
+                .unwrap_or_default(),
         })
         .collect();
     if dry_run {
-        cfn.delete_change_set().stack_name(stack_name).change_set_name(&name).send().await.map_err(call("DeleteChangeSet"))?;
+        cfn.delete_change_set()
+            .stack_name(stack_name)
+            .change_set_name(&name)
+            .send()
+            .await
+            .map_err(call("DeleteChangeSet"))?;
         if change_set_type == ChangeSetType::Create {
             // A CREATE change set leaves an empty stack in REVIEW_IN_PROGRESS behind.
-            cfn.delete_stack().stack_name(stack_name).send().await.map_err(call("DeleteStack"))?;
+            cfn.delete_stack()
+                .stack_name(stack_name)
+                .send()
+                .await
+                .map_err(call("DeleteStack"))?;
         }
         return Ok(report);
     }
-    cfn.execute_change_set().stack_name(stack_name).change_set_name(&name).send().await.map_err(call("ExecuteChangeSet"))?;
+    cfn.execute_change_set()
+        .stack_name(stack_name)
+        .change_set_name(&name)
+        .send()
+        .await
+        .map_err(call("ExecuteChangeSet"))?;
     wait_for_stack(cfn, stack_name).await?;
     report.executed = true;
     report.outputs = outputs(cfn, stack_name).await?;
@@ -229,62 +288,144 @@ async fn wait_for_change_set(
     cfn: &aws_sdk_cloudformation::Client,
     stack_name: &str,
     name: &str,
-) -> Result<aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput, DeployError> {
+) -> Result<
+    aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput,
+    DeployError,
+> {
     let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
     loop {
-        let out = cfn.describe_change_set().stack_name(stack_name).change_set_name(name).send().await.map_err(call("DescribeChangeSet"))?;
-        if matches!(out.status(), Some(ChangeSetStatus::CreateComplete | ChangeSetStatus::Failed)) {
+        let out = cfn
+            .describe_change_set()
+            .stack_name(stack_name)
+            .change_set_name(name)
+            .send()
+            .await
+            .map_err(call("DescribeChangeSet"))?;
+        if matches!(
+            out.status(),
+            Some(ChangeSetStatus::CreateComplete | ChangeSetStatus::Failed)
+        ) {
             return Ok(out);
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(DeployError::Timeout { what: format!("change set {name}"), seconds: WAIT_LIMIT.as_secs() });
+            return Err(DeployError::Timeout {
+                what: format!("change set {name}"),
+                seconds: WAIT_LIMIT.as_secs(),
+            });
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
-async fn wait_for_stack(cfn: &aws_sdk_cloudformation::Client, stack_name: &str) -> Result<(), DeployError> {
+async fn wait_for_stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack_name: &str,
+) -> Result<(), DeployError> {
     let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
     loop {
-        let out = cfn.describe_stacks().stack_name(stack_name).send().await.map_err(call("DescribeStacks"))?;
-        let status = out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_owned()).unwrap_or_default();
+        let out = cfn
+            .describe_stacks()
+            .stack_name(stack_name)
+            .send()
+            .await
+            .map_err(call("DescribeStacks"))?;
+        let status = out
+            .stacks()
+            .first()
+            .and_then(|s| s.stack_status())
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default();
         if status == "CREATE_COMPLETE" || status == "UPDATE_COMPLETE" {
             return Ok(());
         }
         if !status.ends_with("_IN_PROGRESS") {
-            let events = cfn.describe_stack_events().stack_name(stack_name).send().await.map_err(call("DescribeStackEvents"))?;
+            let events = cfn
+                .describe_stack_events()
+                .stack_name(stack_name)
+                .send()
+                .await
+                .map_err(call("DescribeStackEvents"))?;
             let failed: Vec<String> = events
                 .stack_events()
                 .iter()
-                .filter(|e| e.resource_status().is_some_and(|s| s.as_str().ends_with("FAILED")))
-                .map(|e| format!("  {} {}: {}", e.logical_resource_id().unwrap_or_default(), e.resource_status().map(|s| s.as_str()).unwrap_or_default(), e.resource_status_reason().unwrap_or_default()))
+                .filter(|e| {
+                    e.resource_status()
+                        .is_some_and(|s| s.as_str().ends_with("FAILED"))
+                })
+                .map(|e| {
+                    format!(
+                        "  {} {}: {}",
+                        e.logical_resource_id().unwrap_or_default(),
+                        e.resource_status().map(|s| s.as_str()).unwrap_or_default(),
+                        e.resource_status_reason().unwrap_or_default()
+                    )
+                })
                 .collect();
-            return Err(DeployError::Stack { stack: stack_name.to_owned(), status, events: failed.join("\n") });
+            return Err(DeployError::Stack {
+                stack: stack_name.to_owned(),
+                status,
+                events: failed.join("\n"),
+            });
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(DeployError::Timeout { what: format!("stack {stack_name}"), seconds: WAIT_LIMIT.as_secs() });
+            return Err(DeployError::Timeout {
+                what: format!("stack {stack_name}"),
+                seconds: WAIT_LIMIT.as_secs(),
+            });
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 
-async fn outputs(cfn: &aws_sdk_cloudformation::Client, stack_name: &str) -> Result<Vec<(String, String)>, DeployError> {
-    let out = cfn.describe_stacks().stack_name(stack_name).send().await.map_err(call("DescribeStacks"))?;
+async fn outputs(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack_name: &str,
+) -> Result<Vec<(String, String)>, DeployError> {
+    let out = cfn
+        .describe_stacks()
+        .stack_name(stack_name)
+        .send()
+        .await
+        .map_err(call("DescribeStacks"))?;
     Ok(out
         .stacks()
         .first()
-        .map(|s| s.outputs().iter().map(|o| (o.output_key().unwrap_or_default().to_owned(), o.output_value().unwrap_or_default().to_owned())).collect())
+        .map(|s| {
+            s.outputs()
+                .iter()
+                .map(|o| {
+                    (
+                        o.output_key().unwrap_or_default().to_owned(),
+                        o.output_value().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
         .unwrap_or_default())
 }
 
 /// `(logical id, physical id)` of the stack's resources of type `kind`.
-pub async fn physical_ids(cfn: &aws_sdk_cloudformation::Client, stack_name: &str, kind: &str) -> Result<Vec<(String, String)>, DeployError> {
-    let out = cfn.describe_stack_resources().stack_name(stack_name).send().await.map_err(call("DescribeStackResources"))?;
+pub async fn physical_ids(
+    cfn: &aws_sdk_cloudformation::Client,
+    stack_name: &str,
+    kind: &str,
+) -> Result<Vec<(String, String)>, DeployError> {
+    let out = cfn
+        .describe_stack_resources()
+        .stack_name(stack_name)
+        .send()
+        .await
+        .map_err(call("DescribeStackResources"))?;
     Ok(out
         .stack_resources()
         .iter()
         .filter(|r| r.resource_type() == Some(kind))
-        .map(|r| (r.logical_resource_id().unwrap_or_default().to_owned(), r.physical_resource_id().unwrap_or_default().to_owned()))
+        .map(|r| {
+            (
+                r.logical_resource_id().unwrap_or_default().to_owned(),
+                r.physical_resource_id().unwrap_or_default().to_owned(),
+            )
+        })
         .collect())
 }
 
@@ -300,7 +441,7 @@ mod tests {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(first)).unwrap();
         assert_eq!(archive.len(), 1);
         let mut entry = archive.by_index(0).unwrap();
-        assert_eq!(entry.name(), "bootstrap");
+        assert_eq!(entry.name().unwrap(), "bootstrap");
         assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
         let mut content = Vec::new();
         std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
@@ -309,11 +450,21 @@ mod tests {
 
     #[test]
     fn missing_or_foreign_binaries_are_named() {
-        let error = package(Path::new("/nonexistent/etl-lambda")).unwrap_err().to_string();
-        assert!(error.contains("/nonexistent/etl-lambda") && error.contains("build it first"), "{error}");
+        let error = package(Path::new("/nonexistent/etl-lambda"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("/nonexistent/etl-lambda") && error.contains("build it first"),
+            "{error}"
+        );
         let text = std::env::temp_dir().join("loglab-not-elf");
         std::fs::write(&text, "#!/bin/sh\n").unwrap();
-        assert!(package(&text).unwrap_err().to_string().contains("not an ELF"));
+        assert!(
+            package(&text)
+                .unwrap_err()
+                .to_string()
+                .contains("not an ELF")
+        );
     }
 
     #[test]

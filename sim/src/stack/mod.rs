@@ -17,11 +17,26 @@ pub use resolve::Context;
 
 /// Resource types the emulator path does not create, and why. Each shows up in the audit.
 pub const NOT_PROVISIONED: [(&str, &str); 5] = [
-    ("AWS::Lambda::Function", "LocalStack community cannot run functions without Docker-in-Docker and fetches its runtime from GitHub; the harness invokes the same handlers in-process"),
-    ("AWS::Lambda::Permission", "belongs to the functions, which the harness stands in for"),
-    ("AWS::Logs::SubscriptionFilter", "LocalStack community ignores filter patterns and sends no CONTROL_MESSAGE; the harness delivers subscription payloads itself, honouring the pattern with pipeline::filter_pattern"),
-    ("AWS::Glue::", "not in LocalStack community; the harness catalogs the delivered objects itself"),
-    ("AWS::Athena::", "not in LocalStack community; DataFusion stands in for Athena"),
+    (
+        "AWS::Lambda::Function",
+        "LocalStack community cannot run functions without Docker-in-Docker and fetches its runtime from GitHub; the harness invokes the same handlers in-process",
+    ),
+    (
+        "AWS::Lambda::Permission",
+        "belongs to the functions, which the harness stands in for",
+    ),
+    (
+        "AWS::Logs::SubscriptionFilter",
+        "LocalStack community ignores filter patterns and sends no CONTROL_MESSAGE; the harness delivers subscription payloads itself, honouring the pattern with pipeline::filter_pattern",
+    ),
+    (
+        "AWS::Glue::",
+        "not in LocalStack community; the harness catalogs the delivered objects itself",
+    ),
+    (
+        "AWS::Athena::",
+        "not in LocalStack community; DataFusion stands in for Athena",
+    ),
 ];
 
 /// Why the emulator path skips a resource type, if it does.
@@ -97,11 +112,33 @@ fn context_for(stack: &Stack, names: &Names, placement: &Placement) -> Context {
         context.refs.insert(id.to_owned(), name.to_owned());
         context.attributes.insert(format!("{id}.Arn"), arn);
     };
-    add(ids::BUCKET, &names.bucket, format!("arn:aws:s3:::{}", names.bucket));
-    add(ids::LOG_GROUP, &names.log_group, format!("arn:aws:logs:{region}:{account}:log-group:{}:*", names.log_group));
-    add(ids::FIREHOSE_LOG_GROUP, &firehose_log_group, format!("arn:aws:logs:{region}:{account}:log-group:{firehose_log_group}:*"));
+    add(
+        ids::BUCKET,
+        &names.bucket,
+        format!("arn:aws:s3:::{}", names.bucket),
+    );
+    add(
+        ids::LOG_GROUP,
+        &names.log_group,
+        format!(
+            "arn:aws:logs:{region}:{account}:log-group:{}:*",
+            names.log_group
+        ),
+    );
+    add(
+        ids::FIREHOSE_LOG_GROUP,
+        &firehose_log_group,
+        format!("arn:aws:logs:{region}:{account}:log-group:{firehose_log_group}:*"),
+    );
     add(ids::FIREHOSE_LOG_STREAM, "S3Delivery", String::new());
-    add(ids::DELIVERY_STREAM, &names.delivery_stream, format!("arn:aws:firehose:{region}:{account}:deliverystream/{}", names.delivery_stream));
+    add(
+        ids::DELIVERY_STREAM,
+        &names.delivery_stream,
+        format!(
+            "arn:aws:firehose:{region}:{account}:deliverystream/{}",
+            names.delivery_stream
+        ),
+    );
     for (id, role) in [
         (ids::FIREHOSE_ROLE, &names.firehose_role),
         (ids::ETL_ROLE, &names.etl_role),
@@ -110,21 +147,53 @@ fn context_for(stack: &Stack, names: &Names, placement: &Placement) -> Context {
     ] {
         add(id, role, format!("arn:aws:iam::{account}:role/{role}"));
     }
-    add(ids::ETL_FUNCTION, &names.etl_function, format!("arn:aws:lambda:{region}:{account}:function:{}", names.etl_function));
-    add(ids::ONBOARDING_FUNCTION, &names.onboarding_function, format!("arn:aws:lambda:{region}:{account}:function:{}", names.onboarding_function));
-    add(ids::RULE, &names.rule, format!("arn:aws:events:{region}:{account}:rule/{}", names.rule));
+    add(
+        ids::ETL_FUNCTION,
+        &names.etl_function,
+        format!(
+            "arn:aws:lambda:{region}:{account}:function:{}",
+            names.etl_function
+        ),
+    );
+    add(
+        ids::ONBOARDING_FUNCTION,
+        &names.onboarding_function,
+        format!(
+            "arn:aws:lambda:{region}:{account}:function:{}",
+            names.onboarding_function
+        ),
+    );
+    add(
+        ids::RULE,
+        &names.rule,
+        format!("arn:aws:events:{region}:{account}:rule/{}", names.rule),
+    );
     add(ids::LINUX_PARAMETER, &names.linux_parameter, String::new());
-    add(ids::WINDOWS_PARAMETER, &names.windows_parameter, String::new());
+    add(
+        ids::WINDOWS_PARAMETER,
+        &names.windows_parameter,
+        String::new(),
+    );
     let catalog = &stack.definition.catalog;
     add(ids::DATABASE, &catalog.database, String::new());
     add(ids::TABLE, &catalog.table, String::new());
     add(ids::CRAWLER, &catalog.crawler_name, String::new());
-    add(ids::WORKGROUP, &stack.definition.athena.workgroup, String::new());
+    add(
+        ids::WORKGROUP,
+        &stack.definition.athena.workgroup,
+        String::new(),
+    );
     context.refs.insert("CodeBucket".to_owned(), String::new());
     context.refs.insert("EtlCodeKey".to_owned(), String::new());
-    context.refs.insert("OnboardingCodeKey".to_owned(), String::new());
-    context.refs.insert("FunctionArchitecture".to_owned(), "x86_64".to_owned());
-    context.refs.insert("ReaderRoleArn".to_owned(), String::new());
+    context
+        .refs
+        .insert("OnboardingCodeKey".to_owned(), String::new());
+    context
+        .refs
+        .insert("FunctionArchitecture".to_owned(), "x86_64".to_owned());
+    context
+        .refs
+        .insert("ReaderRoleArn".to_owned(), String::new());
     context.conditions.insert("HasReaderRole".to_owned(), false);
     context
 }

@@ -27,11 +27,18 @@ pub struct Clients {
 impl Clients {
     /// Clients for `config` (S3 with path-style addressing, as emulators need).
     pub fn new(config: &SdkConfig, deployment: &Deployment) -> Self {
-        let s3_config = aws_sdk_s3::config::Builder::from(config).force_path_style(true).build();
-        let role_names = [ids::FIREHOSE_ROLE, ids::ETL_ROLE, ids::ONBOARDING_ROLE, ids::CRAWLER_ROLE]
-            .into_iter()
-            .filter_map(|id| Some((id.to_owned(), deployment.context.refs.get(id)?.clone())))
-            .collect();
+        let s3_config = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build();
+        let role_names = [
+            ids::FIREHOSE_ROLE,
+            ids::ETL_ROLE,
+            ids::ONBOARDING_ROLE,
+            ids::CRAWLER_ROLE,
+        ]
+        .into_iter()
+        .filter_map(|id| Some((id.to_owned(), deployment.context.refs.get(id)?.clone())))
+        .collect();
         Self {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             logs: aws_sdk_cloudwatchlogs::Client::new(config),
@@ -46,7 +53,10 @@ impl Clients {
     }
 
     pub(crate) fn role_name(&self, id: &str) -> String {
-        self.role_names.get(id).cloned().unwrap_or_else(|| id.to_owned())
+        self.role_names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
     }
 }
 
@@ -94,17 +104,31 @@ pub struct Applied {
 
 /// The resolved properties the emulator path applies for one resource: the template's, with
 /// the onboarding rule's target replaced by the harness queue.
-pub(crate) async fn desired_properties(clients: &Clients, deployment: &Deployment, id: &str, properties: Value) -> Result<Value, ProvisionError> {
+pub(crate) async fn desired_properties(
+    clients: &Clients,
+    deployment: &Deployment,
+    id: &str,
+    properties: Value,
+) -> Result<Value, ProvisionError> {
     if id != ids::RULE {
         return Ok(properties);
     }
     let queue = harness_queue_name(&deployment.names);
-    let url = clients.sqs.create_queue().queue_name(&queue).send().await.map_err(|e| ProvisionError::Call {
-        resource: id.to_owned(),
-        operation: "CreateQueue",
-        message: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
-    })?;
-    let arn = format!("arn:aws:sqs:{}:{}:{queue}", deployment.placement.region, deployment.placement.account_id);
+    let url = clients
+        .sqs
+        .create_queue()
+        .queue_name(&queue)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::Call {
+            resource: id.to_owned(),
+            operation: "CreateQueue",
+            message: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
+        })?;
+    let arn = format!(
+        "arn:aws:sqs:{}:{}:{queue}",
+        deployment.placement.region, deployment.placement.account_id
+    );
     let _ = url;
     let mut properties = properties;
     properties["Targets"] = json!([{ "Id": "onboarding", "Arn": arn }]);
@@ -122,7 +146,10 @@ pub(crate) fn comparable(value: Option<Value>) -> Option<Value> {
 }
 
 /// Applies every resource of `deployment`.
-pub async fn apply(clients: &Clients, deployment: &Deployment) -> Result<Vec<Applied>, ProvisionError> {
+pub async fn apply(
+    clients: &Clients,
+    deployment: &Deployment,
+) -> Result<Vec<Applied>, ProvisionError> {
     let mut report = Vec::new();
     for (id, kind, properties) in deployment.resources()? {
         let outcome = if let Some(reason) = skip_reason(&kind) {

@@ -47,7 +47,11 @@ impl Context {
     fn resolve_opt(&self, value: &Value) -> Result<Option<Value>, ResolveError> {
         match value {
             Value::Object(map) if map.len() == 1 => {
-                let (key, argument) = map.iter().next().map(|(k, v)| (k.as_str(), v)).unwrap_or(("", &Value::Null));
+                let (key, argument) = map
+                    .iter()
+                    .next()
+                    .map(|(k, v)| (k.as_str(), v))
+                    .unwrap_or(("", &Value::Null));
                 match key {
                     "Ref" => {
                         let name = argument.as_str().unwrap_or_default();
@@ -57,27 +61,46 @@ impl Context {
                         self.lookup_ref(name).map(|v| Some(Value::String(v)))
                     }
                     "Fn::GetAtt" => {
-                        let parts: Vec<&str> = argument.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-                        self.lookup_attribute(&parts.join(".")).map(|v| Some(Value::String(v)))
+                        let parts: Vec<&str> = argument
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(Value::as_str)
+                            .collect();
+                        self.lookup_attribute(&parts.join("."))
+                            .map(|v| Some(Value::String(v)))
                     }
-                    "Fn::Sub" => self.substitute(argument.as_str().unwrap_or_default()).map(|s| Some(Value::String(s))),
+                    "Fn::Sub" => self
+                        .substitute(argument.as_str().unwrap_or_default())
+                        .map(|s| Some(Value::String(s))),
                     "Fn::If" => {
                         let items = argument.as_array().cloned().unwrap_or_default();
                         let [condition, then, otherwise] = items.as_slice() else {
-                            return Err(ResolveError { what: format!("Fn::If {argument}") });
+                            return Err(ResolveError {
+                                what: format!("Fn::If {argument}"),
+                            });
                         };
                         let name = condition.as_str().unwrap_or_default();
-                        let holds = *self.conditions.get(name).ok_or_else(|| ResolveError { what: format!("condition {name}") })?;
+                        let holds = *self.conditions.get(name).ok_or_else(|| ResolveError {
+                            what: format!("condition {name}"),
+                        })?;
                         self.resolve_opt(if holds { then } else { otherwise })
                     }
                     "Fn::Equals" => {
                         let items = argument.as_array().cloned().unwrap_or_default();
-                        let resolved: Result<Vec<Value>, _> = items.iter().map(|v| self.resolve(v)).collect();
+                        let resolved: Result<Vec<Value>, _> =
+                            items.iter().map(|v| self.resolve(v)).collect();
                         let resolved = resolved?;
-                        Ok(Some(Value::Bool(resolved.len() == 2 && resolved[0] == resolved[1])))
+                        Ok(Some(Value::Bool(
+                            resolved.len() == 2 && resolved[0] == resolved[1],
+                        )))
                     }
                     "Fn::Not" => {
-                        let inner = argument.as_array().and_then(|a| a.first()).cloned().unwrap_or_default();
+                        let inner = argument
+                            .as_array()
+                            .and_then(|a| a.first())
+                            .cloned()
+                            .unwrap_or_default();
                         let value = self.resolve(&inner)?;
                         Ok(Some(Value::Bool(value == Value::Bool(false))))
                     }
@@ -109,11 +132,18 @@ impl Context {
     }
 
     fn lookup_ref(&self, name: &str) -> Result<String, ResolveError> {
-        self.refs.get(name).cloned().ok_or_else(|| ResolveError { what: format!("Ref {name}") })
+        self.refs.get(name).cloned().ok_or_else(|| ResolveError {
+            what: format!("Ref {name}"),
+        })
     }
 
     fn lookup_attribute(&self, name: &str) -> Result<String, ResolveError> {
-        self.attributes.get(name).cloned().ok_or_else(|| ResolveError { what: format!("Fn::GetAtt {name}") })
+        self.attributes
+            .get(name)
+            .cloned()
+            .ok_or_else(|| ResolveError {
+                what: format!("Fn::GetAtt {name}"),
+            })
     }
 
     /// `Fn::Sub`: `${Name}` is a Ref, `${Id.Attr}` a GetAtt, `${!Literal}` is `${Literal}`.
@@ -123,7 +153,9 @@ impl Context {
         while let Some(open) = rest.find("${") {
             out.push_str(&rest[..open]);
             let after = &rest[open + 2..];
-            let close = after.find('}').ok_or_else(|| ResolveError { what: format!("Fn::Sub {text:?}") })?;
+            let close = after.find('}').ok_or_else(|| ResolveError {
+                what: format!("Fn::Sub {text:?}"),
+            })?;
             let name = &after[..close];
             if let Some(literal) = name.strip_prefix('!') {
                 out.push_str("${");
@@ -151,7 +183,9 @@ mod tests {
         let mut context = Context::new(&Placement::localstack("eu-west-1"));
         context.refs.insert("LogBucket".into(), "b".into());
         context.refs.insert("ReaderRoleArn".into(), String::new());
-        context.attributes.insert("LogBucket.Arn".into(), "arn:aws:s3:::b".into());
+        context
+            .attributes
+            .insert("LogBucket.Arn".into(), "arn:aws:s3:::b".into());
         context.conditions.insert("HasReaderRole".into(), false);
         let template = json!({
             "a": {"Fn::Sub": "s3://${LogBucket}/x/${!datehour}/${AWS::Region}"},

@@ -16,7 +16,9 @@ pub fn endpoint() -> Option<String> {
         eprintln!("SKIPPED: LOGLAB_SKIP_LOCALSTACK is set and LOCALSTACK_ENDPOINT is not");
         return None;
     }
-    panic!("LOCALSTACK_ENDPOINT is not set: run scripts/test.sh (it starts LocalStack), or point it at a running emulator");
+    panic!(
+        "LOCALSTACK_ENDPOINT is not set: run scripts/test.sh (it starts LocalStack), or point it at a running emulator"
+    );
 }
 
 /// The repository's root.
@@ -26,5 +28,6 @@ pub fn root() -> PathBuf {
 
 /// A validated stack from `definition`.
 pub fn stack(definition: StackDefinition) -> Stack {
-    Stack::from_definition(definition, &root().join("pipeline.toml")).unwrap_or_else(|e| panic!("{e}"))
+    Stack::from_definition(definition, &root().join("pipeline.toml"))
+        .unwrap_or_else(|e| panic!("{e}"))
 }

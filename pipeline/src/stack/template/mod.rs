@@ -68,7 +68,8 @@ pub const SSM_STANDARD_MAX_BYTES: usize = 4096;
 /// Glue and Athena are not in the community edition, and a Lambda function's creation fetches
 /// LocalStack's runtime from GitHub, which fails without internet. Resources that refer to
 /// them (permissions, the subscription filter, the rule) go with them.
-pub const LOCALSTACK_UNSUPPORTED: [&str; 3] = ["AWS::Glue::", "AWS::Athena::", "AWS::Lambda::Function"];
+pub const LOCALSTACK_UNSUPPORTED: [&str; 3] =
+    ["AWS::Glue::", "AWS::Athena::", "AWS::Lambda::Function"];
 
 /// A rendered template.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +96,10 @@ impl Template {
         let mut removed: Vec<String> = Vec::new();
         if let Some(resources) = copy.get_mut("Resources").and_then(Value::as_object_mut) {
             resources.retain(|id, resource| {
-                let kind = resource.get("Type").and_then(Value::as_str).unwrap_or_default();
+                let kind = resource
+                    .get("Type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 let keep = !type_prefixes.iter().any(|p| kind.starts_with(p));
                 if !keep {
                     removed.push(id.clone());
