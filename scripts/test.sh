@@ -2,8 +2,10 @@
 # The test command from README.md (CI runs exactly this through .ci/run).
 #
 # Starts LocalStack as a host process when no emulator answers (installing it into the cache on
-# first use), runs every test of the workspace against it, and stops what it started.
-# LOCALSTACK_ENDPOINT=<url> uses an emulator that is already running instead.
+# first use), makes sure a Docker engine runs and the LocalStack image exists (for the container
+# backend's tests; installed and built on first use), runs every test of the workspace, and
+# stops what it started. LOCALSTACK_ENDPOINT=<url> uses an emulator that is already running
+# instead of the host process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/loglab-target}
@@ -18,6 +20,12 @@ if [ -z "${LOCALSTACK_ENDPOINT:-}" ]; then
   export LOCALSTACK_ENDPOINT
 fi
 echo "tests use LocalStack at $LOCALSTACK_ENDPOINT" >&2
+
+# The container backend's tests need a Docker engine and the locally built image. Outside CI,
+# LOGLAB_SKIP_CONTAINER=1 skips them (the tests say so); in CI they always run.
+if [ -n "${CI:-}" ] || [ -z "${LOGLAB_SKIP_CONTAINER:-}" ]; then
+  scripts/localstack-image.sh all >/dev/null
+fi
 
 # cargo prints one "test result:" line per test binary, the last for doc-tests (often 0);
 # the plain total at the end is the line to read.
