@@ -35,8 +35,21 @@ fn the_checked_in_definition_is_the_default() {
 
 #[test]
 fn deploy_template_is_current() {
-    let rendered = template::render(&checked_in_stack()).to_json_pretty();
-    let path = root().join("deploy/template.json");
+    check_current(&checked_in_stack(), "deploy/template.json");
+}
+
+#[test]
+fn deploy_projection_template_is_current() {
+    let stack =
+        Stack::load(&root().join("deploy/projection.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stack.definition.catalog.mode, CatalogMode::Projection);
+    check_current(&stack, "deploy/template-projection.json");
+}
+
+/// The file at `relative` is exactly what `stack` renders to (UPDATE_EXPECTED=1 rewrites it).
+fn check_current(stack: &Stack, relative: &str) {
+    let rendered = template::render(stack).to_json_pretty();
+    let path = root().join(relative);
     if std::env::var_os("UPDATE_EXPECTED").is_some() {
         std::fs::write(&path, &rendered).unwrap();
     }
@@ -44,8 +57,8 @@ fn deploy_template_is_current() {
         .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_EXPECTED=1 writes it)", path.display()));
     assert!(
         stored == rendered,
-        "deploy/template.json is stale: it differs from what pipeline.toml renders to; run \
-         `cargo run -p sim --bin loglab -- render` (or this test with UPDATE_EXPECTED=1)"
+        "{relative} is stale: it differs from what its definition renders to; run this test with \
+         UPDATE_EXPECTED=1 (or `loglab render`)"
     );
 }
 

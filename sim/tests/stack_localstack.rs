@@ -232,6 +232,7 @@ async fn deploy_through_change_sets_on_localstack_cloudformation() {
     );
 
     let cfn = aws_sdk_cloudformation::Client::new(&config);
+    delete_test_stacks(&cfn).await;
     let name = format!("loglab-test-{}", std::process::id());
     let dry = deploy::deploy(&cfn, &name, &subset, &parameters, true)
         .await
@@ -305,10 +306,48 @@ async fn deploy_through_change_sets_on_localstack_cloudformation() {
         ),
         Verdict::Match
     );
+    delete_test_stacks(&cfn).await;
 }
 
 fn tempdir() -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("loglab-functions-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Deletes the stacks earlier runs of this test left on a long-lived emulator (their resources
+/// have fixed names, so a new stack would collide with them), and waits until they are gone.
+async fn delete_test_stacks(cfn: &aws_sdk_cloudformation::Client) {
+    let stacks = cfn.list_stacks().send().await.unwrap();
+    let names: Vec<String> = stacks
+        .stack_summaries()
+        .iter()
+        .filter(|s| {
+            s.stack_status()
+                .is_some_and(|st| st.as_str() != "DELETE_COMPLETE")
+        })
+        .filter_map(|s| {
+            s.stack_name()
+                .filter(|n| n.starts_with("loglab-test-"))
+                .map(str::to_owned)
+        })
+        .collect();
+    for name in &names {
+        cfn.delete_stack().stack_name(name).send().await.unwrap();
+    }
+    for name in &names {
+        for _ in 0..120 {
+            let gone = match cfn.describe_stacks().stack_name(name).send().await {
+                Err(_) => true,
+                Ok(out) => out.stacks().iter().all(|s| {
+                    s.stack_status()
+                        .is_some_and(|st| st.as_str() == "DELETE_COMPLETE")
+                }),
+            };
+            if gone {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
 }
