@@ -292,28 +292,46 @@ async fn wait_for_change_set(
     aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput,
     DeployError,
 > {
+    poll(
+        format!("change set {name}"),
+        Duration::from_secs(1),
+        async || {
+            let out = cfn
+                .describe_change_set()
+                .stack_name(stack_name)
+                .change_set_name(name)
+                .send()
+                .await
+                .map_err(call("DescribeChangeSet"))?;
+            let done = matches!(
+                out.status(),
+                Some(ChangeSetStatus::CreateComplete | ChangeSetStatus::Failed)
+            );
+            Ok(done.then_some(out))
+        },
+    )
+    .await
+}
+
+/// Calls `check` every `interval` until it answers `Some`, or fails with a timeout after
+/// [`WAIT_LIMIT`].
+async fn poll<T>(
+    what: String,
+    interval: Duration,
+    mut check: impl AsyncFnMut() -> Result<Option<T>, DeployError>,
+) -> Result<T, DeployError> {
     let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
     loop {
-        let out = cfn
-            .describe_change_set()
-            .stack_name(stack_name)
-            .change_set_name(name)
-            .send()
-            .await
-            .map_err(call("DescribeChangeSet"))?;
-        if matches!(
-            out.status(),
-            Some(ChangeSetStatus::CreateComplete | ChangeSetStatus::Failed)
-        ) {
-            return Ok(out);
+        if let Some(done) = check().await? {
+            return Ok(done);
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(DeployError::Timeout {
-                what: format!("change set {name}"),
+                what,
                 seconds: WAIT_LIMIT.as_secs(),
             });
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        tokio::time::sleep(interval).await;
     }
 }
 
@@ -321,60 +339,58 @@ async fn wait_for_stack(
     cfn: &aws_sdk_cloudformation::Client,
     stack_name: &str,
 ) -> Result<(), DeployError> {
-    let deadline = tokio::time::Instant::now() + WAIT_LIMIT;
-    loop {
-        let out = cfn
-            .describe_stacks()
-            .stack_name(stack_name)
-            .send()
-            .await
-            .map_err(call("DescribeStacks"))?;
-        let status = out
-            .stacks()
-            .first()
-            .and_then(|s| s.stack_status())
-            .map(|s| s.as_str().to_owned())
-            .unwrap_or_default();
-        if status == "CREATE_COMPLETE" || status == "UPDATE_COMPLETE" {
-            return Ok(());
-        }
-        if !status.ends_with("_IN_PROGRESS") {
-            let events = cfn
-                .describe_stack_events()
+    poll(
+        format!("stack {stack_name}"),
+        Duration::from_secs(2),
+        async || {
+            let out = cfn
+                .describe_stacks()
                 .stack_name(stack_name)
                 .send()
                 .await
-                .map_err(call("DescribeStackEvents"))?;
-            let failed: Vec<String> = events
-                .stack_events()
-                .iter()
-                .filter(|e| {
-                    e.resource_status()
-                        .is_some_and(|s| s.as_str().ends_with("FAILED"))
-                })
-                .map(|e| {
-                    format!(
-                        "  {} {}: {}",
-                        e.logical_resource_id().unwrap_or_default(),
-                        e.resource_status().map(|s| s.as_str()).unwrap_or_default(),
-                        e.resource_status_reason().unwrap_or_default()
-                    )
-                })
-                .collect();
-            return Err(DeployError::Stack {
-                stack: stack_name.to_owned(),
-                status,
-                events: failed.join("\n"),
-            });
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(DeployError::Timeout {
-                what: format!("stack {stack_name}"),
-                seconds: WAIT_LIMIT.as_secs(),
-            });
-        }
-        tokio::time::sleep(Duration::from_secs(2)).await;
-    }
+                .map_err(call("DescribeStacks"))?;
+            let status = out
+                .stacks()
+                .first()
+                .and_then(|s| s.stack_status())
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
+            if status == "CREATE_COMPLETE" || status == "UPDATE_COMPLETE" {
+                return Ok(Some(()));
+            }
+            if !status.ends_with("_IN_PROGRESS") {
+                let events = cfn
+                    .describe_stack_events()
+                    .stack_name(stack_name)
+                    .send()
+                    .await
+                    .map_err(call("DescribeStackEvents"))?;
+                let failed: Vec<String> = events
+                    .stack_events()
+                    .iter()
+                    .filter(|e| {
+                        e.resource_status()
+                            .is_some_and(|s| s.as_str().ends_with("FAILED"))
+                    })
+                    .map(|e| {
+                        format!(
+                            "  {} {}: {}",
+                            e.logical_resource_id().unwrap_or_default(),
+                            e.resource_status().map(|s| s.as_str()).unwrap_or_default(),
+                            e.resource_status_reason().unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                return Err(DeployError::Stack {
+                    stack: stack_name.to_owned(),
+                    status,
+                    events: failed.join("\n"),
+                });
+            }
+            Ok(None)
+        },
+    )
+    .await
 }
 
 async fn outputs(

@@ -38,6 +38,24 @@ fn err<'a, E: std::error::Error + 'static>(
     }
 }
 
+/// `Ok(None)` when the service answers that the resource does not exist.
+fn existing<T, E, R>(
+    result: Result<T, aws_sdk_s3::error::SdkError<E, R>>,
+    not_found: impl FnOnce(&E) -> bool,
+    id: &str,
+    operation: &'static str,
+) -> Result<Option<T>, ProvisionError>
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if e.as_service_error().is_some_and(not_found) => Ok(None),
+        Err(e) => Err(err(id, operation)(e)),
+    }
+}
+
 fn text(value: &Value, key: &str) -> String {
     value[key].as_str().unwrap_or_default().to_owned()
 }
@@ -332,15 +350,14 @@ pub(super) async fn write(
 
 async fn read_role(clients: &Clients, id: &str) -> Result<Option<Value>, ProvisionError> {
     let name = clients.role_name(id);
-    let role = match clients.iam.get_role().role_name(&name).send().await {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(err(id, "GetRole")(e)),
+    let Some(role) = existing(
+        clients.iam.get_role().role_name(&name).send().await,
+        |s| s.is_no_such_entity_exception(),
+        id,
+        "GetRole",
+    )?
+    else {
+        return Ok(None);
     };
     let assume = role
         .role()
@@ -391,10 +408,15 @@ async fn read_bucket(
     name: &str,
 ) -> Result<Option<Value>, ProvisionError> {
     let s3 = &clients.s3;
-    match s3.head_bucket().bucket(name).send().await {
-        Ok(_) => {}
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(None),
-        Err(e) => return Err(err(id, "HeadBucket")(e)),
+    if existing(
+        s3.head_bucket().bucket(name).send().await,
+        |s| s.is_not_found(),
+        id,
+        "HeadBucket",
+    )?
+    .is_none()
+    {
+        return Ok(None);
     }
     let mut value = json!({ "BucketName": name });
     if let Ok(out) = s3.get_public_access_block().bucket(name).send().await
@@ -597,15 +619,14 @@ async fn read_parameter(
     id: &str,
     name: &str,
 ) -> Result<Option<Value>, ProvisionError> {
-    let out = match clients.ssm.get_parameter().name(name).send().await {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_parameter_not_found()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(err(id, "GetParameter")(e)),
+    let Some(out) = existing(
+        clients.ssm.get_parameter().name(name).send().await,
+        |s| s.is_parameter_not_found(),
+        id,
+        "GetParameter",
+    )?
+    else {
+        return Ok(None);
     };
     let parameter = out.parameter();
     let mut value = json!({
@@ -641,21 +662,20 @@ async fn read_stream(
     id: &str,
     name: &str,
 ) -> Result<Option<Value>, ProvisionError> {
-    let out = match clients
+    let described = clients
         .firehose
         .describe_delivery_stream()
         .delivery_stream_name(name)
         .send()
-        .await
-    {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(err(id, "DescribeDeliveryStream")(e)),
+        .await;
+    let Some(out) = existing(
+        described,
+        |s| s.is_resource_not_found_exception(),
+        id,
+        "DescribeDeliveryStream",
+    )?
+    else {
+        return Ok(None);
     };
     let Some(description) = out.delivery_stream_description() else {
         return Ok(None);
@@ -775,15 +795,15 @@ async fn read_rule(
     id: &str,
     name: &str,
 ) -> Result<Option<Value>, ProvisionError> {
-    let rule = match clients.events.describe_rule().name(name).send().await {
-        Ok(out) => out,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(err(id, "DescribeRule")(e)),
+    let described = clients.events.describe_rule().name(name).send().await;
+    let Some(rule) = existing(
+        described,
+        |s| s.is_resource_not_found_exception(),
+        id,
+        "DescribeRule",
+    )?
+    else {
+        return Ok(None);
     };
     let targets = clients
         .events
