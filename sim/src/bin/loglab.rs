@@ -90,8 +90,20 @@ fn load(path: &Path) -> anyhow::Result<Stack> {
     Ok(Stack::load(path)?)
 }
 
+/// Errors are printed as one message (with their causes), never as a backtrace: they are
+/// about the user's input or environment, not about this program.
 #[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
