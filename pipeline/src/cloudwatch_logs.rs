@@ -9,6 +9,20 @@ pub const VALID_RETENTION_DAYS: [u16; 22] = [
     3288, 3653,
 ];
 
+/// Most events one `PutLogEvents` call carries.
+pub const PUT_LOG_EVENTS_MAX_EVENTS: usize = 10_000;
+/// Most bytes one `PutLogEvents` call carries: UTF-8 message bytes plus
+/// [`PUT_LOG_EVENTS_EVENT_OVERHEAD`] per event.
+pub const PUT_LOG_EVENTS_MAX_BYTES: usize = 1_048_576;
+/// Bytes each event counts for on top of its message.
+pub const PUT_LOG_EVENTS_EVENT_OVERHEAD: usize = 26;
+/// Longest time span of one batch, milliseconds (24 hours).
+pub const PUT_LOG_EVENTS_MAX_SPAN_MS: i64 = 24 * 60 * 60 * 1000;
+/// Events more than this far in the future are rejected, milliseconds (2 hours).
+pub const PUT_LOG_EVENTS_MAX_FUTURE_MS: i64 = 2 * 60 * 60 * 1000;
+/// Events older than this are rejected, milliseconds (14 days).
+pub const PUT_LOG_EVENTS_MAX_AGE_MS: i64 = 14 * 24 * 60 * 60 * 1000;
+
 /// Longest log group name.
 pub const MAX_LOG_GROUP_NAME_LEN: usize = 512;
 /// Longest log stream name.

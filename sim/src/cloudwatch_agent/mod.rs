@@ -1,0 +1,3 @@
+//! The simulated CloudWatch agent: what it ships and how it batches it.
+
+pub mod batch;
