@@ -4,4 +4,5 @@
 
 pub mod backend;
 pub mod cloudwatch_agent;
+pub mod generate;
 pub mod stack;

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Removes stale test and binary executables from the cargo target dir: for each name, only
+# the newest build is kept. Builds with other feature sets or dependency versions leave
+# ~800 MB debug executables behind, and a CI target dir that lives across runs fills the disk.
+set -euo pipefail
+TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/loglab-target}
+DEPS="$TARGET/debug/deps"
+[ -d "$DEPS" ] || exit 0
+python3 - "$DEPS" <<'PY'
+import collections, os, sys
+deps = sys.argv[1]
+groups = collections.defaultdict(list)
+for name in os.listdir(deps):
+    path = os.path.join(deps, name)
+    if os.path.isfile(path) and os.access(path, os.X_OK) and "-" in name and not name.endswith((".so", ".rlib", ".rmeta", ".d")):
+        groups[name.rsplit("-", 1)[0]].append((os.path.getmtime(path), path))
+freed = 0
+for builds in groups.values():
+    for _, path in sorted(builds)[:-1]:
+        freed += os.path.getsize(path)
+        os.remove(path)
+print(f"prune-target: freed {freed / 1e9:.1f} GB of stale executables", file=sys.stderr)
+PY
