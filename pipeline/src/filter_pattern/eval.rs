@@ -3,8 +3,8 @@
 use serde_json::Value;
 
 use super::{
-    CompareOp, DelimitedPattern, FieldCondition, JsonExpr, Literal, Pattern, Selector,
-    SelectorStep, Slot, TermPattern, ValueTest,
+    CompareOp, DelimitedPattern, FieldCompare, FieldCondition, JsonExpr, JsonTerm, Literal,
+    Pattern, Selector, SelectorStep, Slot, TermPattern, ValueTest,
 };
 
 pub(super) fn matches(pattern: &Pattern, message: &str) -> bool {
@@ -27,10 +27,8 @@ fn terms_match(terms: &TermPattern, message: &str) -> bool {
 }
 
 fn json_holds(expr: &JsonExpr, root: &Value) -> bool {
-    match expr {
-        JsonExpr::And(a, b) => json_holds(a, root) && json_holds(b, root),
-        JsonExpr::Or(a, b) => json_holds(a, root) || json_holds(b, root),
-        JsonExpr::Test { selector, test } => {
+    expr.holds(&|term| match term {
+        JsonTerm::Test { selector, test } => {
             let found = select(root, selector);
             match test {
                 ValueTest::True => found == Some(&Value::Bool(true)),
@@ -39,15 +37,12 @@ fn json_holds(expr: &JsonExpr, root: &Value) -> bool {
                 ValueTest::NotExists => found.is_none(),
             }
         }
-        JsonExpr::Compare {
+        JsonTerm::Compare {
             selector,
             op,
             value,
-        } => match select(root, selector) {
-            None => false,
-            Some(found) => json_compare(found, *op, value),
-        },
-    }
+        } => select(root, selector).is_some_and(|found| json_compare(found, *op, value)),
+    })
 }
 
 fn select<'v>(root: &'v Value, selector: &Selector) -> Option<&'v Value> {
@@ -206,16 +201,10 @@ fn name_fields<'p, 'm>(slots: &'p [Slot], fields: &[&'m str]) -> Option<Vec<(&'p
 }
 
 fn field_condition_holds(condition: &FieldCondition, named: &[(&str, &str)]) -> bool {
-    match condition {
-        FieldCondition::And(a, b) => {
-            field_condition_holds(a, named) && field_condition_holds(b, named)
-        }
-        FieldCondition::Or(a, b) => {
-            field_condition_holds(a, named) || field_condition_holds(b, named)
-        }
-        FieldCondition::Compare { field, op, value } => named
+    condition.holds(&|FieldCompare { field, op, value }| {
+        named
             .iter()
             .find(|(name, _)| name == field)
-            .is_some_and(|(_, text)| text_compare(text, *op, value)),
-    }
+            .is_some_and(|(_, text)| text_compare(text, *op, value))
+    })
 }

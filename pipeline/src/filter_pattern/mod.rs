@@ -174,13 +174,35 @@ impl PartialEq for RegexLiteral {
     }
 }
 
-/// A JSON pattern's boolean expression.
+/// Terms joined with `&&` and `||` (`&&` binds tighter), as JSON patterns and space-delimited
+/// conditions both write them.
 #[derive(Debug, Clone, PartialEq)]
-pub enum JsonExpr {
+pub enum BoolExpr<T> {
     /// Both hold.
-    And(Box<JsonExpr>, Box<JsonExpr>),
+    And(Box<BoolExpr<T>>, Box<BoolExpr<T>>),
     /// Either holds.
-    Or(Box<JsonExpr>, Box<JsonExpr>),
+    Or(Box<BoolExpr<T>>, Box<BoolExpr<T>>),
+    /// One term.
+    Term(T),
+}
+
+impl<T> BoolExpr<T> {
+    /// Whether the expression holds, given whether each term does.
+    pub fn holds(&self, term_holds: &impl Fn(&T) -> bool) -> bool {
+        match self {
+            Self::And(a, b) => a.holds(term_holds) && b.holds(term_holds),
+            Self::Or(a, b) => a.holds(term_holds) || b.holds(term_holds),
+            Self::Term(term) => term_holds(term),
+        }
+    }
+}
+
+/// A JSON pattern's boolean expression.
+pub type JsonExpr = BoolExpr<JsonTerm>;
+
+/// One term of a JSON pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonTerm {
     /// `selector op value`.
     Compare {
         /// The property.
@@ -293,19 +315,15 @@ pub enum Slot {
 }
 
 /// Conditions on fields, joined with `&&` and `||`.
+pub type FieldCondition = BoolExpr<FieldCompare>;
+
+/// `field op value`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum FieldCondition {
-    /// Both hold.
-    And(Box<FieldCondition>, Box<FieldCondition>),
-    /// Either holds.
-    Or(Box<FieldCondition>, Box<FieldCondition>),
-    /// `field op value`.
-    Compare {
-        /// The field's name.
-        field: String,
-        /// The comparison.
-        op: CompareOp,
-        /// The value compared with.
-        value: Literal,
-    },
+pub struct FieldCompare {
+    /// The field's name.
+    pub field: String,
+    /// The comparison.
+    pub op: CompareOp,
+    /// The value compared with.
+    pub value: Literal,
 }

@@ -4,9 +4,9 @@
 use regex::Regex;
 
 use super::{
-    CompareOp, DelimitedPattern, FieldCondition, FilterPatternError, JsonExpr, Literal,
-    MAX_FILTER_PATTERN_LEN, Pattern, RegexLiteral, Selector, SelectorStep, Slot, TermPattern,
-    ValueTest,
+    BoolExpr, CompareOp, DelimitedPattern, FieldCompare, FieldCondition, FilterPatternError,
+    JsonExpr, JsonTerm, Literal, MAX_FILTER_PATTERN_LEN, Pattern, RegexLiteral, Selector,
+    SelectorStep, Slot, TermPattern, ValueTest,
 };
 
 /// Parses a whole pattern.
@@ -238,28 +238,39 @@ impl Cursor<'_> {
         Ok(expr)
     }
 
-    fn json_or(&mut self) -> Result<JsonExpr, FilterPatternError> {
-        let mut left = self.json_and()?;
+    /// `term (('&&' term)* ('||' ...))`: `||` of `&&` chains, each term read by `term`.
+    fn disjunction<T>(
+        &mut self,
+        term: &mut impl FnMut(&mut Self) -> Result<BoolExpr<T>, FilterPatternError>,
+    ) -> Result<BoolExpr<T>, FilterPatternError> {
+        let mut left = self.conjunction(term)?;
         loop {
             self.skip_spaces();
             if !self.eat("||") {
                 return Ok(left);
             }
-            let right = self.json_and()?;
-            left = JsonExpr::Or(Box::new(left), Box::new(right));
+            let right = self.conjunction(term)?;
+            left = BoolExpr::Or(Box::new(left), Box::new(right));
         }
     }
 
-    fn json_and(&mut self) -> Result<JsonExpr, FilterPatternError> {
-        let mut left = self.json_primary()?;
+    fn conjunction<T>(
+        &mut self,
+        term: &mut impl FnMut(&mut Self) -> Result<BoolExpr<T>, FilterPatternError>,
+    ) -> Result<BoolExpr<T>, FilterPatternError> {
+        let mut left = term(self)?;
         loop {
             self.skip_spaces();
             if !self.eat("&&") {
                 return Ok(left);
             }
-            let right = self.json_primary()?;
-            left = JsonExpr::And(Box::new(left), Box::new(right));
+            let right = term(self)?;
+            left = BoolExpr::And(Box::new(left), Box::new(right));
         }
+    }
+
+    fn json_or(&mut self) -> Result<JsonExpr, FilterPatternError> {
+        self.disjunction(&mut Self::json_primary)
     }
 
     fn json_primary(&mut self) -> Result<JsonExpr, FilterPatternError> {
@@ -285,22 +296,22 @@ impl Cursor<'_> {
                     self.describe_here()
                 )));
             };
-            return Ok(JsonExpr::Test { selector, test });
+            return Ok(BoolExpr::Term(JsonTerm::Test { selector, test }));
         }
         if self.eat("NOT") {
             self.expect("EXISTS", "EXISTS after NOT")?;
-            return Ok(JsonExpr::Test {
+            return Ok(BoolExpr::Term(JsonTerm::Test {
                 selector,
                 test: ValueTest::NotExists,
-            });
+            }));
         }
         let op = self.compare_op()?;
         let value = self.literal(op)?;
-        Ok(JsonExpr::Compare {
+        Ok(BoolExpr::Term(JsonTerm::Compare {
             selector,
             op,
             value,
-        })
+        }))
     }
 
     fn selector(&mut self) -> Result<Selector, FilterPatternError> {
@@ -461,7 +472,7 @@ impl Cursor<'_> {
                 slots.push(Slot::Field(name.clone()));
                 self.skip_spaces();
                 if !matches!(self.peek(), Some(',' | ']')) {
-                    conditions.push(self.field_or(Some(name))?);
+                    conditions.push(self.field_or(name)?);
                 }
             }
             self.skip_spaces();
@@ -496,36 +507,15 @@ impl Cursor<'_> {
         Ok(self.chars[start..self.pos].iter().collect())
     }
 
-    /// Conditions inside one slot; the first may leave out the field name (`status = 404`
-    /// always names it in AWS's syntax, so `first` is the slot's own name already read).
-    fn field_or(&mut self, first: Option<String>) -> Result<FieldCondition, FilterPatternError> {
-        let mut left = self.field_and(first)?;
-        loop {
-            self.skip_spaces();
-            if !self.eat("||") {
-                return Ok(left);
-            }
-            let right = self.field_and(None)?;
-            left = FieldCondition::Or(Box::new(left), Box::new(right));
-        }
+    /// Conditions inside one slot; the first names the slot's own field, already read.
+    fn field_or(&mut self, first: String) -> Result<FieldCondition, FilterPatternError> {
+        let mut first = Some(first);
+        self.disjunction(&mut |cursor: &mut Self| {
+            cursor.field_compare(first.take()).map(BoolExpr::Term)
+        })
     }
 
-    fn field_and(&mut self, first: Option<String>) -> Result<FieldCondition, FilterPatternError> {
-        let mut left = self.field_compare(first)?;
-        loop {
-            self.skip_spaces();
-            if !self.eat("&&") {
-                return Ok(left);
-            }
-            let right = self.field_compare(None)?;
-            left = FieldCondition::And(Box::new(left), Box::new(right));
-        }
-    }
-
-    fn field_compare(
-        &mut self,
-        name: Option<String>,
-    ) -> Result<FieldCondition, FilterPatternError> {
+    fn field_compare(&mut self, name: Option<String>) -> Result<FieldCompare, FilterPatternError> {
         let field = match name {
             Some(name) => name,
             None => {
@@ -538,6 +528,6 @@ impl Cursor<'_> {
         };
         let op = self.compare_op()?;
         let value = self.literal(op)?;
-        Ok(FieldCondition::Compare { field, op, value })
+        Ok(FieldCompare { field, op, value })
     }
 }

@@ -191,7 +191,7 @@ pub async fn audit(
             });
             continue;
         }
-        let desired = desired_properties(clients, deployment, &id, properties).await?;
+        let desired = desired_properties(deployment, &id, properties);
         let actual = comparable(resources::read(clients, &id, &kind, &desired).await?);
         for (property, expected) in leaves(&desired) {
             let found = actual.as_ref().and_then(|a| lookup(a, &property)).cloned();

@@ -119,15 +119,7 @@ pub async fn upload_functions(
     functions_dir: &Path,
 ) -> Result<Vec<(String, String)>, DeployError> {
     if s3.head_bucket().bucket(bucket).send().await.is_err() {
-        let mut create = s3.create_bucket().bucket(bucket);
-        if region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
-                    .build(),
-            );
-        }
-        create
+        super::resources::create_bucket(s3, bucket, region)
             .send()
             .await
             .map_err(call("CreateBucket (code bucket)"))?;

@@ -104,35 +104,37 @@ pub struct Applied {
 
 /// The resolved properties the emulator path applies for one resource: the template's, with
 /// the onboarding rule's target replaced by the harness queue.
-pub(crate) async fn desired_properties(
-    clients: &Clients,
-    deployment: &Deployment,
-    id: &str,
-    properties: Value,
-) -> Result<Value, ProvisionError> {
+pub(crate) fn desired_properties(deployment: &Deployment, id: &str, properties: Value) -> Value {
     if id != ids::RULE {
-        return Ok(properties);
+        return properties;
     }
     let queue = harness_queue_name(&deployment.names);
-    let url = clients
-        .sqs
-        .create_queue()
-        .queue_name(&queue)
-        .send()
-        .await
-        .map_err(|e| ProvisionError::Call {
-            resource: id.to_owned(),
-            operation: "CreateQueue",
-            message: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
-        })?;
     let arn = format!(
         "arn:aws:sqs:{}:{}:{queue}",
         deployment.placement.region, deployment.placement.account_id
     );
-    let _ = url;
     let mut properties = properties;
     properties["Targets"] = json!([{ "Id": "onboarding", "Arn": arn }]);
-    Ok(properties)
+    properties
+}
+
+/// Creates the harness's queue (the rule's target on the emulator); idempotent.
+async fn ensure_harness_queue(
+    clients: &Clients,
+    deployment: &Deployment,
+) -> Result<(), ProvisionError> {
+    clients
+        .sqs
+        .create_queue()
+        .queue_name(harness_queue_name(&deployment.names))
+        .send()
+        .await
+        .map_err(|e| ProvisionError::Call {
+            resource: ids::RULE.to_owned(),
+            operation: "CreateQueue",
+            message: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
+        })?;
+    Ok(())
 }
 
 /// Strips bookkeeping keys (`_version`) that `read` adds for updates.
@@ -157,7 +159,10 @@ pub async fn apply(
         } else if !resources::supported(&kind) {
             Outcome::Skipped("no SDK adapter for this type yet")
         } else {
-            let desired = desired_properties(clients, deployment, &id, properties).await?;
+            if id == ids::RULE {
+                ensure_harness_queue(clients, deployment).await?;
+            }
+            let desired = desired_properties(deployment, &id, properties);
             let actual = resources::read(clients, &id, &kind, &desired).await?;
             let existed = actual.is_some();
             let written = resources::write(clients, &id, &kind, &desired, actual.as_ref()).await?;

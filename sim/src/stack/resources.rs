@@ -7,6 +7,24 @@ use serde_json::{Value, json};
 
 use super::provision::{Clients, ProvisionError};
 
+/// A CreateBucket request for `region` (us-east-1 takes no location constraint; every other
+/// region requires one).
+pub(crate) fn create_bucket(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    region: &str,
+) -> aws_sdk_s3::operation::create_bucket::builders::CreateBucketFluentBuilder {
+    let create = s3.create_bucket().bucket(bucket);
+    if region == "us-east-1" {
+        return create;
+    }
+    create.create_bucket_configuration(
+        s3t::CreateBucketConfiguration::builder()
+            .location_constraint(s3t::BucketLocationConstraint::from(region))
+            .build(),
+    )
+}
+
 /// Order of application: what others refer to comes first.
 pub(super) fn apply_order(kind: &str) -> u8 {
     match kind {
@@ -484,17 +502,10 @@ async fn write_bucket(
     let name = text(desired, "BucketName");
     let differs = |key: &str| actual.is_none_or(|a| a.get(key) != desired.get(key));
     if actual.is_none() {
-        let mut create = s3.create_bucket().bucket(&name);
-        if clients.region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                s3t::CreateBucketConfiguration::builder()
-                    .location_constraint(s3t::BucketLocationConstraint::from(
-                        clients.region.as_str(),
-                    ))
-                    .build(),
-            );
-        }
-        create.send().await.map_err(err(id, "CreateBucket"))?;
+        create_bucket(s3, &name, &clients.region)
+            .send()
+            .await
+            .map_err(err(id, "CreateBucket"))?;
         mark("BucketName");
     }
     if differs("PublicAccessBlockConfiguration") {
