@@ -1,8 +1,18 @@
 //! The harness around the pipeline: where the emulator comes from (LocalStack backends), how the
 //! stack definition is applied to it and audited, and how the same definition is deployed to AWS;
-//! and the simulated CloudWatch agent's PutLogEvents batching (the replay harness grows here).
+//! and the replay harness: scenarios, the simulated clock, fleet, SSM and CloudWatch agents, the
+//! Lambda invoker, the ledger, and `loglab run`.
 
 pub mod backend;
+pub mod clock;
 pub mod cloudwatch_agent;
+pub mod fleet;
 pub mod generate;
+pub mod invoker;
+pub mod landed;
+pub mod ledger;
+pub mod run;
+pub mod scenario;
+pub mod ssm_agent;
 pub mod stack;
+pub mod workload;

@@ -12,6 +12,8 @@ use clap::{Parser, Subcommand};
 use pipeline::stack::template::{self, LOCALSTACK_UNSUPPORTED};
 use pipeline::stack::{Placement, Stack};
 use sim::backend::{self, BackendChoice, BackendOptions};
+use sim::run::{RunOptions, report};
+use sim::scenario::Scenario;
 use sim::stack::audit::{self, Origin, Verdict};
 use sim::stack::provision::{self, Clients, Outcome};
 use sim::stack::{Deployment, deploy};
@@ -49,6 +51,24 @@ enum Command {
         /// Region to provision in.
         #[arg(long, default_value = "us-east-1")]
         region: String,
+    },
+    /// Replay a scenario end to end: provision, launch the fleet, onboard, ship, deliver, read
+    /// the bucket back and reconcile it with the ledger. Exit status 1 on any mismatch.
+    Run {
+        /// The scenario file (scenarios/quickstart.toml, scenarios/mixed-fleet.toml, …).
+        scenario: PathBuf,
+        /// auto, container, host or endpoint=URL.
+        #[arg(long, default_value = "auto")]
+        backend: BackendChoice,
+        /// Seed of every random choice (the scenario's own when absent).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write the machine-readable report (JSON) here.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// No progress bars.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Read every provisioned resource back and compare it with the definition.
     Audit {
@@ -155,6 +175,37 @@ async fn run() -> anyhow::Result<ExitCode> {
             let result = provision_and_audit(&stack, &emulator.endpoint, &region, true).await;
             emulator.stop().await;
             result
+        }
+        Command::Run {
+            scenario,
+            backend,
+            seed,
+            report: report_path,
+            quiet,
+        } => {
+            let loaded = Scenario::load(&scenario)?;
+            let emulator = backend::start(&backend, &BackendOptions::default()).await?;
+            eprintln!("emulator: {} ({})", emulator.endpoint, emulator.kind);
+            let config = backend::sdk_config(&emulator.endpoint, &loaded.scenario.region).await;
+            let options = RunOptions {
+                seed,
+                progress: !quiet,
+            };
+            let result = sim::run::run(&loaded, &config, &options).await;
+            emulator.stop().await;
+            let run_report = result?;
+            print!("{}", report::summary(&run_report));
+            if let Some(path) = report_path {
+                let json = serde_json::to_string_pretty(&run_report)?;
+                std::fs::write(&path, json)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("report: {}", path.display());
+            }
+            Ok(if run_report.passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Audit { backend, region } => {
             let stack = load(&args.definition)?;

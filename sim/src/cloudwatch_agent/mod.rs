@@ -1,3 +1,6 @@
-//! The simulated CloudWatch agent: what it ships and how it batches it.
+//! The simulated CloudWatch agent: what it collects and ships ([`agent`]), how it batches
+//! ([`batch`]), and the CloudWatch Logs calls it makes ([`logs_api`]).
 
+pub mod agent;
 pub mod batch;
+pub mod logs_api;

@@ -6,7 +6,7 @@
 mod syslog;
 mod windows;
 
-pub use syslog::{SyslogFields, messages_line, secure_line};
+pub use syslog::{SyslogFields, bsd_timestamp as syslog_timestamp, messages_line, secure_line};
 pub use windows::{WindowsChannel, WindowsFields, windows_event};
 
 /// A generated line and the fields it was made from.

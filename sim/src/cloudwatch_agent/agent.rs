@@ -1,0 +1,440 @@
+//! One simulated CloudWatch agent, started on one instance with the configuration it fetched.
+//!
+//! At start it decides, for every record the instance wrote, whether the configuration collects
+//! it: the source must have a `collect_list` entry; Windows events must have a configured level
+//! (or event id); include and exclude filters apply in order. Then, every
+//! `force_flush_interval` of simulated time (at most once per [`MIN_REAL_FLUSH`] of real time, to
+//! spare the emulator), it ships what has been written since, per stream: continuation lines
+//! joined to their first line when the entry has a `multi_line_start_pattern` (each line its own
+//! event otherwise), batched within PutLogEvents' limits, in order, retrying throttled calls.
+//! Every record's fate goes to the ledger.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pipeline::agent_config::{AgentConfig, EventFormat, EventLevel, FilterKind, HostFacts, Source};
+use regex::Regex;
+use serde::Serialize;
+
+use super::batch::{self, LogEvent};
+use super::logs_api::LogsApi;
+use crate::clock::SimClock;
+use crate::ledger::{Fate, Ledger, ShippedEvent};
+
+/// The agent's default flush interval, seconds.
+pub const DEFAULT_FORCE_FLUSH_SECONDS: u32 = 5;
+/// Shortest real time between two flushes of one agent.
+pub const MIN_REAL_FLUSH: Duration = Duration::from_millis(500);
+/// Attempts of one PutLogEvents call before its events are given up (and accounted as
+/// rejected).
+pub const MAX_PUT_ATTEMPTS: u32 = 8;
+
+/// Why the agent refuses a configuration (the fetch-config step fails with this).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentStartError {
+    /// A placeholder cannot be resolved, or an entry has no group.
+    #[error("{0}")]
+    Destination(String),
+    /// A filter is not a valid regular expression.
+    #[error("filter `{expression}` of {entry}: {message}")]
+    Filter {
+        /// The entry.
+        entry: String,
+        /// The expression.
+        expression: String,
+        /// The regex error.
+        message: String,
+    },
+    /// The simulation renders Windows events as XML only.
+    #[error(
+        "{entry}: the simulated agent ships Windows events as XML only; set \"event_format\": \"xml\""
+    )]
+    TextFormat {
+        /// The entry.
+        entry: String,
+    },
+}
+
+/// What one source of the configuration collects and where it goes.
+#[derive(Debug)]
+struct Collector {
+    source: String,
+    log_group: String,
+    log_stream: String,
+    join_lines: bool,
+    levels: Option<Vec<EventLevel>>,
+    event_ids: Option<Vec<u32>>,
+    filters: Vec<(FilterKind, Regex)>,
+    /// Ledger indices of the records it ships, in time order, and how many are shipped.
+    records: Vec<(i64, usize)>,
+    shipped: usize,
+    stream_created: bool,
+}
+
+/// What an agent did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AgentReport {
+    /// The instance.
+    pub instance: String,
+    /// PutLogEvents calls that succeeded.
+    pub batches: usize,
+    /// Events accepted.
+    pub events_sent: usize,
+    /// Events refused or given up.
+    pub events_rejected: usize,
+    /// Calls retried after throttling.
+    pub throttled_retries: usize,
+    /// Calls that failed for another reason.
+    pub errors: Vec<String>,
+}
+
+/// A started agent.
+#[derive(Debug)]
+pub struct CloudWatchAgent {
+    instance: String,
+    collectors: Vec<Collector>,
+    flush_ms: i64,
+}
+
+fn level_name(level: EventLevel) -> &'static str {
+    match level {
+        EventLevel::Critical => "CRITICAL",
+        EventLevel::Error => "ERROR",
+        EventLevel::Warning => "WARNING",
+        EventLevel::Information => "INFORMATION",
+        EventLevel::Verbose => "VERBOSE",
+    }
+}
+
+impl CloudWatchAgent {
+    /// Starts an agent on `instance` with `config`: resolves its destinations for `facts` and
+    /// decides which of the instance's records (the ledger indices in `records`) it collects;
+    /// the others are marked not collected, with the reason.
+    pub fn start(
+        instance: &str,
+        config: &AgentConfig,
+        facts: &HostFacts,
+        ledger: &Mutex<Ledger>,
+        records: &[usize],
+    ) -> Result<Self, AgentStartError> {
+        let destinations = config
+            .destinations(facts)
+            .map_err(|e| AgentStartError::Destination(e.to_string()))?;
+        let mut collectors = Vec::new();
+        for destination in destinations {
+            let (source, join_lines, levels, event_ids, filters) = match &destination.source {
+                Source::File(path) => {
+                    let entry = config.files().iter().find(|e| &e.file_path == path);
+                    (
+                        path.clone(),
+                        entry.is_some_and(|e| e.multi_line_start_pattern.is_some()),
+                        None,
+                        None,
+                        entry.and_then(|e| e.filters.clone()).unwrap_or_default(),
+                    )
+                }
+                Source::WindowsEvents(name) => {
+                    let entry = config
+                        .windows_events()
+                        .iter()
+                        .find(|e| &e.event_name == name);
+                    if entry.is_some_and(|e| e.event_format != Some(EventFormat::Xml)) {
+                        return Err(AgentStartError::TextFormat {
+                            entry: name.clone(),
+                        });
+                    }
+                    (
+                        name.clone(),
+                        false,
+                        entry.and_then(|e| e.event_levels.clone()),
+                        entry.and_then(|e| e.event_ids.clone()),
+                        entry.and_then(|e| e.filters.clone()).unwrap_or_default(),
+                    )
+                }
+            };
+            let filters = filters
+                .into_iter()
+                .map(|f| {
+                    Regex::new(&f.expression)
+                        .map(|re| (f.kind, re))
+                        .map_err(|e| AgentStartError::Filter {
+                            entry: source.clone(),
+                            expression: f.expression.clone(),
+                            message: e.to_string(),
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            collectors.push(Collector {
+                source,
+                log_group: destination.log_group,
+                log_stream: destination.log_stream,
+                join_lines,
+                levels,
+                event_ids,
+                filters,
+                records: Vec::new(),
+                shipped: 0,
+                stream_created: false,
+            });
+        }
+        let mut ledger = ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for &index in records {
+            let Some(record) = ledger.get(index) else {
+                continue;
+            };
+            let decision = match collectors.iter().position(|c| c.source == record.source) {
+                None => Err(format!("no collect_list entry for {}", record.source)),
+                Some(i) => collectors[i].collects(record).map(|()| i),
+            };
+            match decision {
+                Ok(i) => collectors[i].records.push((record.timestamp_ms, index)),
+                Err(reason) => ledger.set_fate(index, Fate::NotCollected(reason)),
+            }
+        }
+        for collector in &mut collectors {
+            collector.records.sort_by_key(|&(t, _)| t);
+        }
+        let flush_seconds = config
+            .logs
+            .force_flush_interval
+            .unwrap_or(DEFAULT_FORCE_FLUSH_SECONDS);
+        Ok(Self {
+            instance: instance.to_owned(),
+            collectors,
+            flush_ms: i64::from(flush_seconds.max(1)) * 1000,
+        })
+    }
+
+    /// Ships until the simulated window is over, then ships the rest and reports.
+    pub async fn run<L: LogsApi>(
+        mut self,
+        clock: SimClock,
+        ledger: Arc<Mutex<Ledger>>,
+        logs: Arc<L>,
+    ) -> AgentReport {
+        let mut report = AgentReport {
+            instance: self.instance.clone(),
+            ..AgentReport::default()
+        };
+        loop {
+            let over = clock.is_over();
+            let now = clock.now_ms();
+            for collector in &mut self.collectors {
+                collector
+                    .flush(now, &ledger, logs.as_ref(), &mut report)
+                    .await;
+            }
+            if over {
+                return report;
+            }
+            tokio::time::sleep(clock.real(self.flush_ms).max(MIN_REAL_FLUSH)).await;
+        }
+    }
+}
+
+impl Collector {
+    /// Whether this entry collects the record; the reason when it does not.
+    fn collects(&self, record: &crate::ledger::LedgerRecord) -> Result<(), String> {
+        if let Some(level) = record.level {
+            let level = EventLevel::from_windows_level(level);
+            let by_level = match (&self.levels, level) {
+                (Some(levels), Some(level)) => levels.contains(&level),
+                _ => false,
+            };
+            let by_id = match (&self.event_ids, record.event_id) {
+                (Some(ids), Some(id)) => ids.contains(&id),
+                _ => false,
+            };
+            if !by_level && !by_id {
+                return Err(match level {
+                    Some(level) if self.levels.is_some() => {
+                        format!("level {} not in event_levels", level_name(level))
+                    }
+                    _ => "neither its level nor its event id is configured".to_owned(),
+                });
+            }
+        }
+        let message = record.lines.join("\n");
+        for (kind, expression) in &self.filters {
+            let matched = expression.is_match(&message);
+            match kind {
+                FilterKind::Include if !matched => {
+                    return Err(format!("not matched by include filter `{expression}`"));
+                }
+                FilterKind::Exclude if matched => {
+                    return Err(format!("matched by exclude filter `{expression}`"));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Ships the records written up to `now_ms` that are not shipped yet.
+    async fn flush<L: LogsApi>(
+        &mut self,
+        now_ms: i64,
+        ledger: &Mutex<Ledger>,
+        logs: &L,
+        report: &mut AgentReport,
+    ) {
+        let due = self.records[self.shipped..]
+            .iter()
+            .take_while(|&&(t, _)| t <= now_ms)
+            .count();
+        if due == 0 {
+            return;
+        }
+        let taken: Vec<usize> = self.records[self.shipped..self.shipped + due]
+            .iter()
+            .map(|&(_, i)| i)
+            .collect();
+        self.shipped += due;
+        let mut events: Vec<(LogEvent, usize)> = Vec::new();
+        {
+            let ledger = ledger
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for &index in &taken {
+                let Some(record) = ledger.get(index) else {
+                    continue;
+                };
+                let event = |message: String| {
+                    (
+                        LogEvent {
+                            timestamp_ms: record.timestamp_ms,
+                            message,
+                        },
+                        index,
+                    )
+                };
+                if self.join_lines {
+                    events.push(event(record.lines.join("\n")));
+                } else {
+                    events.extend(record.lines.iter().cloned().map(event));
+                }
+            }
+        }
+        let mut outcomes: Vec<(usize, Result<ShippedEvent, String>)> = Vec::new();
+        if !self.stream_created {
+            match logs
+                .create_log_stream(&self.log_group, &self.log_stream)
+                .await
+            {
+                Ok(()) => self.stream_created = true,
+                Err(error) => {
+                    report.errors.push(error.to_string());
+                    for (_, index) in events {
+                        outcomes.push((index, Err(error.to_string())));
+                    }
+                    self.settle(ledger, outcomes, report);
+                    return;
+                }
+            }
+        }
+        let plain: Vec<LogEvent> = events.iter().map(|(e, _)| e.clone()).collect();
+        let plan = batch::plan(&plain, wall_now_ms());
+        for (i, reason) in &plan.unsendable {
+            outcomes.push((events[*i].1, Err(reason.to_string())));
+        }
+        for batch in &plan.batches {
+            let sending: Vec<LogEvent> = batch.iter().map(|&i| plain[i].clone()).collect();
+            let result = self.put_with_retries(logs, &sending, report).await;
+            for (position, &i) in batch.iter().enumerate() {
+                let outcome = match &result {
+                    Ok(rejected) => match rejected.reason(position) {
+                        Some(why) => Err(why.to_owned()),
+                        None => Ok(ShippedEvent {
+                            log_stream: self.log_stream.clone(),
+                            timestamp_ms: plain[i].timestamp_ms,
+                            message: plain[i].message.clone(),
+                        }),
+                    },
+                    Err(why) => Err(why.clone()),
+                };
+                outcomes.push((events[i].1, outcome));
+            }
+        }
+        self.settle(ledger, outcomes, report);
+    }
+
+    async fn put_with_retries<L: LogsApi>(
+        &self,
+        logs: &L,
+        events: &[LogEvent],
+        report: &mut AgentReport,
+    ) -> Result<super::logs_api::Rejected, String> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match logs
+                .put_log_events(&self.log_group, &self.log_stream, events)
+                .await
+            {
+                Ok(rejected) => {
+                    report.batches += 1;
+                    return Ok(rejected);
+                }
+                Err(error) if error.is_throttling() && attempt < MAX_PUT_ATTEMPTS => {
+                    report.throttled_retries += 1;
+                    let backoff = Duration::from_millis(50 << attempt.min(6));
+                    tracing::debug!(%error, ?backoff, "PutLogEvents throttled; retrying");
+                    tokio::time::sleep(backoff).await;
+                }
+                Err(error) => {
+                    report.errors.push(error.to_string());
+                    return Err(if error.is_throttling() {
+                        format!("PutLogEvents throttled {attempt} times; gave up")
+                    } else {
+                        error.to_string()
+                    });
+                }
+            }
+        }
+    }
+
+    /// Writes the fates: a record is sent with the events accepted, or rejected when none was.
+    fn settle(
+        &self,
+        ledger: &Mutex<Ledger>,
+        outcomes: Vec<(usize, Result<ShippedEvent, String>)>,
+        report: &mut AgentReport,
+    ) {
+        let mut ledger = ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for (index, outcome) in outcomes {
+            let current = ledger.get(index).map(|r| r.fate.clone());
+            let fate = match (current, outcome) {
+                (Some(Fate::Sent(mut events)), Ok(event)) => {
+                    report.events_sent += 1;
+                    events.push(event);
+                    Fate::Sent(events)
+                }
+                (_, Ok(event)) => {
+                    report.events_sent += 1;
+                    Fate::Sent(vec![event])
+                }
+                (Some(Fate::Sent(events)), Err(_)) => {
+                    report.events_rejected += 1;
+                    Fate::Sent(events)
+                }
+                (_, Err(why)) => {
+                    report.events_rejected += 1;
+                    Fate::Rejected(why)
+                }
+            };
+            ledger.set_fate(index, fate);
+        }
+    }
+}
+
+/// The real clock in epoch milliseconds (what CloudWatch Logs compares timestamps with).
+pub fn wall_now_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,93 @@
+//! Invokes the onboarding handler with the events the EventBridge rule delivered to its SQS
+//! target: one concurrent invocation per event, the message deleted once the handler returned
+//! (as Lambda's event source would), every outcome kept for the report.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pipeline::onboard::{
+    CommandRunner, InstanceDirectory, ManagedInstances, OnboardingHandler, OnboardingOutcome,
+    ParameterStore,
+};
+use tokio::task::JoinSet;
+
+/// What the invoker saw.
+#[derive(Debug, Default)]
+pub struct OnboardingLog {
+    /// The outcome of every invocation, by instance id, in order.
+    pub outcomes: BTreeMap<String, Vec<OnboardingOutcome>>,
+    /// Messages that were not a valid event, with the handler's error.
+    pub rejected: Vec<String>,
+    /// Events received.
+    pub received: usize,
+}
+
+/// Receives from `queue_url` until `stop` is set and every invocation has returned.
+pub async fn run<D, M, C, P>(
+    sqs: aws_sdk_sqs::Client,
+    queue_url: String,
+    handler: Arc<OnboardingHandler<D, M, C, P>>,
+    log: Arc<Mutex<OnboardingLog>>,
+    stop: Arc<AtomicBool>,
+) where
+    D: InstanceDirectory + 'static,
+    M: ManagedInstances + 'static,
+    C: CommandRunner + 'static,
+    P: ParameterStore + 'static,
+{
+    let mut running = JoinSet::new();
+    while !stop.load(Ordering::Relaxed) {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await;
+        let messages = match received {
+            Ok(output) => output.messages.unwrap_or_default(),
+            Err(error) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "ReceiveMessage failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        for message in messages {
+            let body = message.body().unwrap_or_default().to_owned();
+            let receipt = message.receipt_handle().unwrap_or_default().to_owned();
+            let (handler, log, sqs, queue_url) =
+                (handler.clone(), log.clone(), sqs.clone(), queue_url.clone());
+            running.spawn(async move {
+                let result = match serde_json::from_str::<serde_json::Value>(&body) {
+                    Ok(event) => handler.handle_event(&event).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("not JSON: {e}")),
+                };
+                {
+                    let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    log.received += 1;
+                    match result {
+                        Ok(outcome) => log
+                            .outcomes
+                            .entry(outcome.instance_id.clone())
+                            .or_default()
+                            .push(outcome),
+                        Err(error) => log.rejected.push(format!("{error}: {body}")),
+                    }
+                }
+                if let Err(error) = sqs
+                    .delete_message()
+                    .queue_url(&queue_url)
+                    .receipt_handle(&receipt)
+                    .send()
+                    .await
+                {
+                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "DeleteMessage failed");
+                }
+            });
+        }
+        while running.try_join_next().is_some() {}
+    }
+    while running.join_next().await.is_some() {}
+}

@@ -1,0 +1,200 @@
+//! The subscription side of the invoker: tails every stream of the log group with
+//! DescribeLogStreams and GetLogEvents (forward tokens), keeps the events the filter pattern
+//! matches, and invokes the ETL handler with one DATA_MESSAGE per stream and poll, after one
+//! CONTROL_MESSAGE when the subscription starts. A failed invocation is retried twice, as Lambda
+//! retries an asynchronous invocation, and then reported with its stream and event count.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pipeline::etl::EtlHandler;
+use pipeline::filter_pattern::FilterPattern;
+use pipeline::firehose::RecordSink;
+use serde::Serialize;
+
+use super::payload::{self, StreamEvent};
+
+/// Attempts of one invocation (Lambda's asynchronous invocations: the call and two retries).
+pub const INVOKE_ATTEMPTS: u32 = 3;
+
+/// What the subscription delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SubscriptionReport {
+    /// Events read from each stream.
+    pub read: BTreeMap<String, usize>,
+    /// Events the filter pattern passed.
+    pub matched: usize,
+    /// Events it dropped.
+    pub filtered: usize,
+    /// Invocations of the ETL handler (the control message included).
+    pub invocations: usize,
+    /// CONTROL_MESSAGEs sent.
+    pub control_messages: usize,
+    /// Rows the handler produced.
+    pub rows: usize,
+    /// Firehose records delivered.
+    pub records: usize,
+    /// Events in invocations that failed after every attempt.
+    pub failed_events: usize,
+    /// Why invocations failed.
+    pub errors: Vec<String>,
+}
+
+/// Tails one log group into the ETL handler.
+#[derive(Debug)]
+pub struct SubscriptionInvoker<S> {
+    client: aws_sdk_cloudwatchlogs::Client,
+    owner: String,
+    log_group: String,
+    filter_name: String,
+    pattern: FilterPattern,
+    handler: EtlHandler<S>,
+    tokens: HashMap<String, String>,
+    sequence: u64,
+    /// What it did so far.
+    pub report: SubscriptionReport,
+}
+
+impl<S: RecordSink> SubscriptionInvoker<S> {
+    /// A subscription of `filter_name` with `pattern` on `log_group`, owned by `owner`.
+    pub fn new(
+        client: aws_sdk_cloudwatchlogs::Client,
+        owner: &str,
+        log_group: &str,
+        filter_name: &str,
+        pattern: FilterPattern,
+        handler: EtlHandler<S>,
+    ) -> Self {
+        Self {
+            client,
+            owner: owner.to_owned(),
+            log_group: log_group.to_owned(),
+            filter_name: filter_name.to_owned(),
+            pattern,
+            handler,
+            tokens: HashMap::new(),
+            sequence: 0,
+            report: SubscriptionReport::default(),
+        }
+    }
+
+    /// Sends the CONTROL_MESSAGE CloudWatch Logs sends when a subscription is created.
+    pub async fn start(&mut self, timestamp_ms: i64) {
+        self.report.control_messages += 1;
+        let event = payload::lambda_event(&payload::control_message(timestamp_ms));
+        self.invoke(event, "", 0).await;
+    }
+
+    /// Reads what is new in every stream and delivers it; returns the events read.
+    pub async fn poll(&mut self) -> Result<usize, String> {
+        let mut streams = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .describe_log_streams()
+                .log_group_name(&self.log_group)
+                .set_next_token(next.clone())
+                .send()
+                .await
+                .map_err(|e| aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e).to_string())?;
+            streams.extend(
+                page.log_streams()
+                    .iter()
+                    .filter_map(|s| s.log_stream_name().map(str::to_owned)),
+            );
+            next = page.next_token().map(str::to_owned);
+            if next.is_none() {
+                break;
+            }
+        }
+        let mut read = 0;
+        for stream in streams {
+            read += self.poll_stream(&stream).await?;
+        }
+        Ok(read)
+    }
+
+    async fn poll_stream(&mut self, stream: &str) -> Result<usize, String> {
+        let mut read = 0;
+        loop {
+            let page = self
+                .client
+                .get_log_events()
+                .log_group_name(&self.log_group)
+                .log_stream_name(stream)
+                .start_from_head(true)
+                .set_next_token(self.tokens.get(stream).cloned())
+                .send()
+                .await
+                .map_err(|e| aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e).to_string())?;
+            if let Some(token) = page.next_forward_token() {
+                self.tokens.insert(stream.to_owned(), token.to_owned());
+            }
+            let events = page.events();
+            if events.is_empty() {
+                return Ok(read);
+            }
+            read += events.len();
+            *self.report.read.entry(stream.to_owned()).or_default() += events.len();
+            let mut matched = Vec::new();
+            for event in events {
+                let message = event.message().unwrap_or_default();
+                if self.pattern.matches(message) {
+                    self.sequence += 1;
+                    matched.push(StreamEvent::new(
+                        event.timestamp().unwrap_or_default(),
+                        self.sequence,
+                        message.to_owned(),
+                    ));
+                } else {
+                    self.report.filtered += 1;
+                }
+            }
+            self.report.matched += matched.len();
+            if !matched.is_empty() {
+                let event = payload::lambda_event(&payload::data_message(
+                    &self.owner,
+                    &self.log_group,
+                    stream,
+                    &self.filter_name,
+                    &matched,
+                ));
+                self.invoke(event, stream, matched.len()).await;
+            }
+        }
+    }
+
+    async fn invoke(
+        &mut self,
+        event: Result<serde_json::Value, serde_json::Error>,
+        stream: &str,
+        events: usize,
+    ) {
+        let event = match event {
+            Ok(event) => event,
+            Err(error) => {
+                self.report.failed_events += events;
+                self.report
+                    .errors
+                    .push(format!("{stream}: payload: {error}"));
+                return;
+            }
+        };
+        let mut last_error = String::new();
+        for _ in 0..INVOKE_ATTEMPTS {
+            self.report.invocations += 1;
+            match self.handler.handle_lambda_event(&event).await {
+                Ok(report) => {
+                    self.report.rows += report.transform.rows;
+                    self.report.records += report.delivery.map_or(0, |d| d.records);
+                    return;
+                }
+                Err(error) => last_error = error.to_string(),
+            }
+        }
+        self.report.failed_events += events;
+        self.report.errors.push(format!(
+            "{stream}: {events} events failed {INVOKE_ATTEMPTS} invocations: {last_error}"
+        ));
+    }
+}

@@ -1,0 +1,242 @@
+//! What landed in the bucket: every object under the delivery stream's prefix, gunzipped when
+//! Firehose compressed it (LocalStack does not), read as NDJSON rows, and rows of split events
+//! joined back by `part_index` into the events the ledger is reconciled against. Objects under
+//! the error prefix are counted: Firehose writes there what it could not deliver.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+
+use serde::Deserialize;
+
+use crate::ledger::LandedEvent;
+
+/// The columns of a row the reconciliation needs.
+#[derive(Debug, Deserialize)]
+struct RowIdentity {
+    log_stream: String,
+    event_id: String,
+    event_timestamp_ms: i64,
+    part_index: u32,
+    part_count: u32,
+    message: String,
+}
+
+/// The bucket's content.
+#[derive(Debug, Default)]
+pub struct Landed {
+    /// Objects read under the prefix.
+    pub objects: usize,
+    /// Bytes stored (compressed where compressed).
+    pub bytes: usize,
+    /// Rows read.
+    pub rows: usize,
+    /// Events, parts joined; one entry per delivered copy.
+    pub events: Vec<LandedEvent>,
+    /// Rows or objects that could not be read, with where.
+    pub unreadable: Vec<String>,
+    /// Objects under the error prefix.
+    pub error_objects: usize,
+}
+
+/// A failed S3 call.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} s3://{bucket}/{key}: {message}")]
+pub struct LandedError {
+    /// ListObjectsV2 or GetObject.
+    pub operation: &'static str,
+    /// The bucket.
+    pub bucket: String,
+    /// The key or prefix.
+    pub key: String,
+    /// What S3 said.
+    pub message: String,
+}
+
+async fn keys(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, LandedError> {
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token)
+            .send()
+            .await
+            .map_err(|e| LandedError {
+                operation: "ListObjectsV2",
+                bucket: bucket.to_owned(),
+                key: prefix.to_owned(),
+                message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            })?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
+        token = page.next_continuation_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(keys);
+        }
+    }
+}
+
+/// Reads every object under `prefix` (and counts those under `error_prefix`).
+pub async fn read(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    error_prefix: &str,
+) -> Result<Landed, LandedError> {
+    let mut landed = Landed {
+        error_objects: keys(s3, bucket, error_prefix).await?.len(),
+        ..Landed::default()
+    };
+    let mut rows: Vec<(String, RowIdentity)> = Vec::new();
+    for key in keys(s3, bucket, prefix).await? {
+        let object = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| LandedError {
+                operation: "GetObject",
+                bucket: bucket.to_owned(),
+                key: key.clone(),
+                message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
+            })?;
+        let body = object.body.collect().await.map_err(|e| LandedError {
+            operation: "GetObject",
+            bucket: bucket.to_owned(),
+            key: key.clone(),
+            message: e.to_string(),
+        })?;
+        let bytes = body.into_bytes();
+        landed.objects += 1;
+        landed.bytes += bytes.len();
+        let text = match decode_object(&bytes) {
+            Ok(text) => text,
+            Err(why) => {
+                landed
+                    .unreadable
+                    .push(format!("s3://{bucket}/{key}: {why}"));
+                continue;
+            }
+        };
+        for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+            landed.rows += 1;
+            match serde_json::from_str::<RowIdentity>(line) {
+                Ok(row) => rows.push((key.clone(), row)),
+                Err(e) => landed
+                    .unreadable
+                    .push(format!("s3://{bucket}/{key} line {}: {e}", number + 1)),
+            }
+        }
+    }
+    landed.events = join_parts(rows, &mut landed.unreadable);
+    Ok(landed)
+}
+
+fn decode_object(bytes: &[u8]) -> Result<String, String> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut text = String::new();
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .map_err(|e| format!("gzip: {e}"))?;
+        Ok(text)
+    } else {
+        String::from_utf8(bytes.to_vec()).map_err(|e| format!("not UTF-8: {e}"))
+    }
+}
+
+/// Joins parts into events: an event delivered twice yields two copies.
+fn join_parts(rows: Vec<(String, RowIdentity)>, unreadable: &mut Vec<String>) -> Vec<LandedEvent> {
+    type Parts = BTreeMap<u32, Vec<String>>;
+    let mut grouped: BTreeMap<(String, String), (i64, u32, Parts)> = BTreeMap::new();
+    for (_, row) in rows {
+        let entry = grouped
+            .entry((row.log_stream, row.event_id))
+            .or_insert_with(|| (row.event_timestamp_ms, row.part_count, Parts::new()));
+        entry.2.entry(row.part_index).or_default().push(row.message);
+    }
+    let mut events = Vec::new();
+    for ((log_stream, event_id), (timestamp_ms, part_count, parts)) in grouped {
+        let copies = parts.values().map(Vec::len).min().unwrap_or(0);
+        if u32::try_from(parts.len()).unwrap_or(u32::MAX) != part_count.max(1) {
+            unreadable.push(format!(
+                "{log_stream} event {event_id}: {} of {part_count} parts landed",
+                parts.len()
+            ));
+            continue;
+        }
+        for copy in 0..copies {
+            let message: String = parts.values().map(|p| p[copy].as_str()).collect();
+            events.push(LandedEvent {
+                log_stream: log_stream.clone(),
+                event_id: event_id.clone(),
+                timestamp_ms,
+                message,
+            });
+        }
+    }
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, index: u32, count: u32, message: &str) -> (String, RowIdentity) {
+        (
+            "k".into(),
+            RowIdentity {
+                log_stream: "s/i-1".into(),
+                event_id: id.into(),
+                event_timestamp_ms: 5,
+                part_index: index,
+                part_count: count,
+                message: message.into(),
+            },
+        )
+    }
+
+    #[test]
+    fn parts_join_in_order_and_copies_are_kept() {
+        let mut unreadable = Vec::new();
+        let events = join_parts(
+            vec![
+                row("2", 1, 2, "world"),
+                row("2", 0, 2, "hello "),
+                row("1", 0, 1, "a"),
+                row("1", 0, 1, "a"),
+                row("3", 0, 2, "half"),
+            ],
+            &mut unreadable,
+        );
+        let messages: Vec<_> = events
+            .iter()
+            .map(|e| (e.event_id.as_str(), e.message.as_str()))
+            .collect();
+        assert_eq!(messages, [("1", "a"), ("1", "a"), ("2", "hello world")]);
+        assert_eq!(unreadable.len(), 1);
+        assert!(unreadable[0].contains("1 of 2 parts"));
+    }
+
+    #[test]
+    fn gzip_and_plain_objects_both_read() {
+        let plain = b"{\"a\":1}\n";
+        assert_eq!(decode_object(plain).unwrap(), "{\"a\":1}\n");
+        let zipped = pipeline::etl::decode::gzip(plain);
+        assert_eq!(decode_object(&zipped).unwrap(), "{\"a\":1}\n");
+        assert!(
+            decode_object(&[0x1f, 0x8b, 0, 1])
+                .unwrap_err()
+                .starts_with("gzip")
+        );
+    }
+}

@@ -1,0 +1,367 @@
+//! The ledger: every record the simulated instances write, and its fate, kept by the harness
+//! apart from the pipeline. At the end of a run the ledger says what should have landed in S3
+//! (every event PutLogEvents accepted that the subscription filter passes) and the landed rows
+//! are reconciled against it: missing, unexpected and duplicated events are counted, so that a
+//! line lost anywhere in the pipeline shows up.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pipeline::filter_pattern::FilterPattern;
+use serde::Serialize;
+
+/// What happened to a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fate {
+    /// On the instance; no agent has taken it (yet).
+    Written,
+    /// The agent did not collect it, for the reason given.
+    NotCollected(String),
+    /// PutLogEvents refused it, for the reason given.
+    Rejected(String),
+    /// PutLogEvents accepted it, as these events (one, or one per line when the agent does
+    /// not join continuation lines).
+    Sent(Vec<ShippedEvent>),
+}
+
+/// One event as PutLogEvents accepted it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ShippedEvent {
+    /// The log stream.
+    pub log_stream: String,
+    /// Event time, epoch milliseconds.
+    pub timestamp_ms: i64,
+    /// The message.
+    pub message: String,
+}
+
+/// One record written by one instance to one source.
+#[derive(Debug, Clone)]
+pub struct LedgerRecord {
+    /// The instance's scenario name (`web-1`).
+    pub instance: String,
+    /// The source (file path or event log name).
+    pub source: String,
+    /// Simulated epoch milliseconds.
+    pub timestamp_ms: i64,
+    /// The physical lines.
+    pub lines: Vec<String>,
+    /// The Windows event level, for Windows events.
+    pub level: Option<u8>,
+    /// The Windows event id, for Windows events.
+    pub event_id: Option<u32>,
+    /// What happened to it.
+    pub fate: Fate,
+}
+
+/// Every record of a run.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    records: Vec<LedgerRecord>,
+}
+
+/// An event read back from S3: its rows joined by part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandedEvent {
+    /// The log stream.
+    pub log_stream: String,
+    /// CloudWatch Logs' event id.
+    pub event_id: String,
+    /// Event time, epoch milliseconds.
+    pub timestamp_ms: i64,
+    /// The message, parts joined.
+    pub message: String,
+}
+
+/// Counts of one instance's source, or of the whole run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Records written.
+    pub records: usize,
+    /// Physical lines written.
+    pub lines: usize,
+    /// Records the agent did not collect.
+    pub not_collected: usize,
+    /// Records PutLogEvents refused.
+    pub rejected: usize,
+    /// Records never taken by an agent (must be 0 after a run).
+    pub unaccounted: usize,
+    /// Events PutLogEvents accepted.
+    pub events_sent: usize,
+    /// Sent events the subscription filter drops.
+    pub events_filtered: usize,
+    /// Sent events that should land.
+    pub events_expected: usize,
+}
+
+/// The reconciliation of landed events against the ledger.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    /// Totals over the run.
+    pub totals: Counts,
+    /// Counts per instance and source.
+    pub by_source: BTreeMap<String, BTreeMap<String, Counts>>,
+    /// Why records were not collected or were rejected, with counts.
+    pub reasons: BTreeMap<String, usize>,
+    /// Distinct events landed (after removing duplicates by event id).
+    pub events_landed: usize,
+    /// Landed rows that repeat an event id already seen.
+    pub duplicates: usize,
+    /// Expected events that did not land.
+    pub missing: usize,
+    /// Landed events the ledger does not expect.
+    pub unexpected: usize,
+    /// A few missing events, for the report.
+    pub missing_examples: Vec<String>,
+    /// A few unexpected events, for the report.
+    pub unexpected_examples: Vec<String>,
+}
+
+impl Reconciliation {
+    /// Whether everything expected landed exactly once and nothing else did.
+    pub fn is_exact(&self) -> bool {
+        self.missing == 0 && self.unexpected == 0 && self.totals.unaccounted == 0
+    }
+}
+
+const EXAMPLES: usize = 5;
+
+impl Ledger {
+    /// Adds records; returns the index of the first.
+    pub fn add(&mut self, records: impl IntoIterator<Item = LedgerRecord>) -> usize {
+        let first = self.records.len();
+        self.records.extend(records);
+        first
+    }
+
+    /// The record at `index`.
+    pub fn get(&self, index: usize) -> Option<&LedgerRecord> {
+        self.records.get(index)
+    }
+
+    /// Sets a record's fate.
+    pub fn set_fate(&mut self, index: usize, fate: Fate) {
+        if let Some(record) = self.records.get_mut(index) {
+            record.fate = fate;
+        }
+    }
+
+    /// Marks every record of `instance` still [`Fate::Written`] as not collected, because
+    /// `reason`.
+    pub fn not_collected(&mut self, instance: &str, reason: &str) {
+        for record in &mut self.records {
+            if record.instance == instance && record.fate == Fate::Written {
+                record.fate = Fate::NotCollected(reason.to_owned());
+            }
+        }
+    }
+
+    /// Every record.
+    pub fn records(&self) -> &[LedgerRecord] {
+        &self.records
+    }
+
+    /// Events sent and not yet seen per stream: what the subscription should deliver.
+    pub fn sent_per_stream(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for record in &self.records {
+            if let Fate::Sent(events) = &record.fate {
+                for event in events {
+                    *counts.entry(event.log_stream.clone()).or_insert(0) += 1;
+                }
+            }
+        }
+        counts
+    }
+
+    /// Reconciles the landed events against what the ledger expects under `pattern`.
+    pub fn reconcile(&self, pattern: &FilterPattern, landed: &[LandedEvent]) -> Reconciliation {
+        let mut result = Reconciliation::default();
+        let mut expected: HashMap<(&str, i64, &str), usize> = HashMap::new();
+        for record in &self.records {
+            let counts = result
+                .by_source
+                .entry(record.instance.clone())
+                .or_default()
+                .entry(record.source.clone())
+                .or_default();
+            let add = |counts: &mut Counts| {
+                counts.records += 1;
+                counts.lines += record.lines.len();
+                match &record.fate {
+                    Fate::Written => counts.unaccounted += 1,
+                    Fate::NotCollected(_) => counts.not_collected += 1,
+                    Fate::Rejected(_) => counts.rejected += 1,
+                    Fate::Sent(events) => {
+                        for event in events {
+                            counts.events_sent += 1;
+                            if pattern.matches(&event.message) {
+                                counts.events_expected += 1;
+                            } else {
+                                counts.events_filtered += 1;
+                            }
+                        }
+                    }
+                }
+            };
+            add(counts);
+            add(&mut result.totals);
+            match &record.fate {
+                Fate::NotCollected(why) => {
+                    *result
+                        .reasons
+                        .entry(format!("not collected: {why}"))
+                        .or_default() += 1;
+                }
+                Fate::Rejected(why) => {
+                    *result
+                        .reasons
+                        .entry(format!("rejected: {why}"))
+                        .or_default() += 1;
+                }
+                Fate::Sent(events) => {
+                    for event in events.iter().filter(|e| pattern.matches(&e.message)) {
+                        *expected
+                            .entry((&event.log_stream, event.timestamp_ms, &event.message))
+                            .or_default() += 1;
+                    }
+                }
+                Fate::Written => {}
+            }
+        }
+        let mut seen_ids = std::collections::HashSet::new();
+        for event in landed {
+            if !seen_ids.insert((&event.log_stream, &event.event_id)) {
+                result.duplicates += 1;
+                continue;
+            }
+            result.events_landed += 1;
+            let key = (
+                event.log_stream.as_str(),
+                event.timestamp_ms,
+                event.message.as_str(),
+            );
+            match expected.get_mut(&key) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => {
+                    result.unexpected += 1;
+                    if result.unexpected_examples.len() < EXAMPLES {
+                        result.unexpected_examples.push(format!(
+                            "{} @{}: {}",
+                            event.log_stream,
+                            event.timestamp_ms,
+                            clip(&event.message)
+                        ));
+                    }
+                }
+            }
+        }
+        let mut missing: Vec<_> = expected.into_iter().filter(|(_, n)| *n > 0).collect();
+        missing.sort_unstable();
+        for ((stream, timestamp, message), n) in missing {
+            result.missing += n;
+            if result.missing_examples.len() < EXAMPLES {
+                result
+                    .missing_examples
+                    .push(format!("{stream} @{timestamp}: {}", clip(message)));
+            }
+        }
+        result
+    }
+}
+
+fn clip(message: &str) -> String {
+    let mut end = message.len().min(120);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let clipped = &message[..end];
+    if end < message.len() {
+        format!("{clipped}…")
+    } else {
+        clipped.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(instance: &str, message: &str, fate: Fate) -> LedgerRecord {
+        LedgerRecord {
+            instance: instance.into(),
+            source: "/var/log/secure".into(),
+            timestamp_ms: 1_000,
+            lines: vec![message.into()],
+            level: None,
+            event_id: None,
+            fate,
+        }
+    }
+
+    fn sent(message: &str) -> Fate {
+        Fate::Sent(vec![ShippedEvent {
+            log_stream: "/var/log/secure/i-1".into(),
+            timestamp_ms: 1_000,
+            message: message.into(),
+        }])
+    }
+
+    fn landed(id: &str, message: &str) -> LandedEvent {
+        LandedEvent {
+            log_stream: "/var/log/secure/i-1".into(),
+            event_id: id.into(),
+            timestamp_ms: 1_000,
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn every_fate_is_counted_and_landed_events_are_matched_once() {
+        let mut ledger = Ledger::default();
+        ledger.add([
+            record("a", "Failed password", sent("Failed password")),
+            record("a", "Failed password", sent("Failed password")),
+            record("a", "Accepted publickey", sent("Accepted publickey")),
+            record("a", "x", Fate::NotCollected("level".into())),
+            record("b", "y", Fate::Written),
+        ]);
+        let pattern = FilterPattern::parse("Failed").unwrap();
+        let result = ledger.reconcile(
+            &pattern,
+            &[
+                landed("1", "Failed password"),
+                landed("1", "Failed password"),
+                landed("3", "something else"),
+            ],
+        );
+        assert_eq!(result.totals.records, 5);
+        assert_eq!(result.totals.events_sent, 3);
+        assert_eq!(result.totals.events_filtered, 1);
+        assert_eq!(result.totals.events_expected, 2);
+        assert_eq!(result.totals.not_collected, 1);
+        assert_eq!(result.totals.unaccounted, 1);
+        assert_eq!(result.duplicates, 1);
+        assert_eq!(result.events_landed, 2);
+        assert_eq!(
+            result.missing, 1,
+            "two identical lines were sent; one landed"
+        );
+        assert_eq!(result.unexpected, 1);
+        assert!(result.unexpected_examples[0].contains("something else"));
+        assert!(!result.is_exact());
+        assert_eq!(result.reasons.get("not collected: level"), Some(&1));
+    }
+
+    #[test]
+    fn an_exact_run_reconciles_cleanly() {
+        let mut ledger = Ledger::default();
+        ledger.add([record("a", "m", sent("m"))]);
+        ledger.not_collected("a", "never onboarded");
+        let result = ledger.reconcile(&FilterPattern::match_all(), &[landed("9", "m")]);
+        assert!(result.is_exact(), "{result:?}");
+        assert_eq!(
+            ledger.sent_per_stream().get("/var/log/secure/i-1"),
+            Some(&1)
+        );
+    }
+}

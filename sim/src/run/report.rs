@@ -1,0 +1,445 @@
+//! The report of a run: per-stage counts, every instance with its onboarding outcome, the
+//! ledger's reconciliation, and the checks (the pipeline's invariants and the scenario's
+//! expectations) that decide the exit status. Serialised as JSON for CI; [`summary`] renders
+//! the table people read.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use pipeline::onboard::{Decision, OnboardingOutcome};
+use serde::Serialize;
+
+use crate::cloudwatch_agent::agent::AgentReport;
+use crate::fleet::LaunchedInstance;
+use crate::invoker::subscription::SubscriptionReport;
+use crate::landed::Landed;
+use crate::ledger::Reconciliation;
+use crate::scenario::LoadedScenario;
+use crate::ssm_agent::CommandLog;
+use crate::stack::provision::{Applied, Outcome};
+
+/// One instance.
+#[derive(Debug, Clone, Serialize)]
+pub struct InstanceReport {
+    /// Scenario name.
+    pub name: String,
+    /// EC2 id.
+    pub instance_id: String,
+    /// `linux` or `windows`.
+    pub os: String,
+    /// Its tags.
+    pub tags: BTreeMap<String, String>,
+    /// Whether its SSM agent registered.
+    pub registers: bool,
+    /// `onboarded`, `skipped`, `ignored`, `failed`, or `none` without an outcome.
+    pub decision: String,
+    /// The handler's reason.
+    pub reason: String,
+    /// What its SSM agent ran.
+    pub commands: Vec<CommandLog>,
+}
+
+/// Instance counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InstanceCounts {
+    /// Launched.
+    pub launched: usize,
+    /// Onboarded.
+    pub onboarded: usize,
+    /// Skipped (tag, registration).
+    pub skipped: usize,
+    /// Failed.
+    pub failed: usize,
+    /// No outcome arrived.
+    pub no_outcome: usize,
+}
+
+/// One check.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What is checked.
+    pub name: String,
+    /// The expected value.
+    pub expected: String,
+    /// The value found.
+    pub actual: String,
+    /// Whether they agree.
+    pub passed: bool,
+}
+
+/// Landed objects and rows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LandedCounts {
+    /// Objects under the prefix.
+    pub objects: usize,
+    /// Their bytes.
+    pub bytes: usize,
+    /// Rows.
+    pub rows: usize,
+    /// Events, copies included.
+    pub event_copies: usize,
+    /// Objects under the error prefix.
+    pub error_objects: usize,
+    /// What could not be read.
+    pub unreadable: Vec<String>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// Scenario name.
+    pub scenario: String,
+    /// The scenario file.
+    pub scenario_file: String,
+    /// The seed used.
+    pub seed: u64,
+    /// Region.
+    pub region: String,
+    /// Simulated duration.
+    pub duration: String,
+    /// Simulated seconds per real second.
+    pub speed: u32,
+    /// The subscription's filter pattern.
+    pub filter_pattern: String,
+    /// Real seconds the run took.
+    pub real_seconds: f64,
+    /// Resources applied, by outcome.
+    pub provisioned: BTreeMap<String, usize>,
+    /// Instance counts.
+    pub instances: InstanceCounts,
+    /// Every instance.
+    pub instance_details: Vec<InstanceReport>,
+    /// The ledger against the bucket.
+    pub reconciliation: Reconciliation,
+    /// The subscription invoker.
+    pub subscription: SubscriptionReport,
+    /// The CloudWatch agents.
+    pub agents: Vec<AgentReport>,
+    /// The bucket.
+    pub landed: LandedCounts,
+    /// Every check.
+    pub checks: Vec<Check>,
+    /// Whether every check passed.
+    pub passed: bool,
+}
+
+/// What [`build`] needs.
+#[derive(Debug)]
+pub(super) struct Inputs<'a> {
+    pub loaded: &'a LoadedScenario,
+    pub seed: u64,
+    pub applied: &'a [Applied],
+    pub launched: &'a [LaunchedInstance],
+    pub outcomes: &'a BTreeMap<String, Vec<OnboardingOutcome>>,
+    pub command_logs: Vec<Vec<CommandLog>>,
+    pub agents: Vec<AgentReport>,
+    pub subscription: SubscriptionReport,
+    pub landed: &'a Landed,
+    pub reconciliation: Reconciliation,
+    pub real_seconds: f64,
+}
+
+fn decision_name(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Onboarded => "onboarded",
+        Decision::Skipped => "skipped",
+        Decision::Ignored => "ignored",
+        Decision::Failed => "failed",
+    }
+}
+
+pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
+    let scenario = &inputs.loaded.scenario;
+    let mut provisioned = BTreeMap::new();
+    for applied in inputs.applied {
+        let key = match applied.outcome {
+            Outcome::Created => "created",
+            Outcome::Updated(_) => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Skipped(_) => "skipped",
+        };
+        *provisioned.entry(key.to_owned()).or_insert(0) += 1;
+    }
+    let mut logs_by_instance: BTreeMap<String, Vec<CommandLog>> = BTreeMap::new();
+    let registered: Vec<&LaunchedInstance> = inputs
+        .launched
+        .iter()
+        .filter(|i| i.plan.registers)
+        .collect();
+    for (instance, log) in registered.iter().zip(inputs.command_logs) {
+        logs_by_instance.insert(instance.instance_id.clone(), log);
+    }
+    let mut counts = InstanceCounts {
+        launched: inputs.launched.len(),
+        ..InstanceCounts::default()
+    };
+    let mut details = Vec::new();
+    let mut not_onboarded_streams = Vec::new();
+    for instance in inputs.launched {
+        let outcome = inputs
+            .outcomes
+            .get(&instance.instance_id)
+            .and_then(|o| o.last());
+        match outcome.map(|o| o.decision) {
+            Some(Decision::Onboarded) => counts.onboarded += 1,
+            Some(Decision::Skipped | Decision::Ignored) => counts.skipped += 1,
+            Some(Decision::Failed) => counts.failed += 1,
+            None => counts.no_outcome += 1,
+        }
+        if outcome.map(|o| o.decision) != Some(Decision::Onboarded) {
+            not_onboarded_streams.push(instance.instance_id.clone());
+        }
+        details.push(InstanceReport {
+            name: instance.plan.name.clone(),
+            instance_id: instance.instance_id.clone(),
+            os: format!("{:?}", instance.plan.os).to_lowercase(),
+            tags: instance.plan.tags.clone(),
+            registers: instance.plan.registers,
+            decision: outcome
+                .map_or("none", |o| decision_name(o.decision))
+                .to_owned(),
+            reason: outcome.map(|o| o.reason.clone()).unwrap_or_default(),
+            commands: logs_by_instance
+                .remove(&instance.instance_id)
+                .unwrap_or_default(),
+        });
+    }
+    let r = &inputs.reconciliation;
+    let from_not_onboarded = inputs
+        .landed
+        .events
+        .iter()
+        .filter(|e| {
+            not_onboarded_streams
+                .iter()
+                .any(|id| e.log_stream.ends_with(id.as_str()))
+        })
+        .count();
+    let delivered: usize = inputs.subscription.read.values().sum();
+    let mut checks = Vec::new();
+    let mut check = |name: &str, expected: String, actual: String| {
+        checks.push(Check {
+            passed: expected == actual,
+            name: name.to_owned(),
+            expected,
+            actual,
+        });
+    };
+    check(
+        "every record has a fate",
+        "0 unaccounted".into(),
+        format!("{} unaccounted", r.totals.unaccounted),
+    );
+    check(
+        "the subscription read every accepted event",
+        r.totals.events_sent.to_string(),
+        delivered.to_string(),
+    );
+    check(
+        "the filter pattern passed what the ledger expects",
+        r.totals.events_expected.to_string(),
+        inputs.subscription.matched.to_string(),
+    );
+    check(
+        "every invocation of the ETL handler succeeded",
+        "0 failed events".into(),
+        format!("{} failed events", inputs.subscription.failed_events),
+    );
+    check(
+        "every expected event landed",
+        "0 missing".into(),
+        format!("{} missing", r.missing),
+    );
+    check(
+        "nothing unexpected landed",
+        "0 unexpected".into(),
+        format!("{} unexpected", r.unexpected),
+    );
+    check(
+        "no row from an instance that is not onboarded",
+        "0".into(),
+        from_not_onboarded.to_string(),
+    );
+    check(
+        "every landed row reads back",
+        "0 unreadable".into(),
+        format!("{} unreadable", inputs.landed.unreadable.len()),
+    );
+    check(
+        "nothing under the error prefix",
+        "0 objects".into(),
+        format!("{} objects", inputs.landed.error_objects),
+    );
+    check(
+        "every instance has an onboarding outcome",
+        "0 without".into(),
+        format!("{} without", counts.no_outcome),
+    );
+    let expect = &scenario.expect;
+    for (name, expected, actual) in [
+        ("expect.launched", expect.launched, counts.launched),
+        ("expect.onboarded", expect.onboarded, counts.onboarded),
+        ("expect.skipped", expect.skipped, counts.skipped),
+        ("expect.failed", expect.failed, counts.failed),
+    ] {
+        if let Some(expected) = expected {
+            check(name, expected.to_string(), actual.to_string());
+        }
+    }
+    for (name, minimum, actual) in [
+        (
+            "expect.min_events_landed",
+            expect.min_events_landed,
+            r.events_landed,
+        ),
+        (
+            "expect.min_events_filtered",
+            expect.min_events_filtered,
+            r.totals.events_filtered,
+        ),
+    ] {
+        if let Some(minimum) = minimum {
+            checks.push(Check {
+                name: name.to_owned(),
+                expected: format!(">= {minimum}"),
+                actual: actual.to_string(),
+                passed: actual >= minimum,
+            });
+        }
+    }
+    let passed = checks.iter().all(|c| c.passed);
+    RunReport {
+        scenario: scenario.name.clone(),
+        scenario_file: inputs.loaded.path.display().to_string(),
+        seed: inputs.seed,
+        region: scenario.region.clone(),
+        duration: scenario.duration.to_string(),
+        speed: scenario.speed,
+        filter_pattern: inputs.loaded.stack.definition.logs.filter_pattern.clone(),
+        real_seconds: inputs.real_seconds,
+        provisioned,
+        instances: counts,
+        instance_details: details,
+        reconciliation: inputs.reconciliation.clone(),
+        subscription: inputs.subscription,
+        agents: inputs.agents,
+        landed: LandedCounts {
+            objects: inputs.landed.objects,
+            bytes: inputs.landed.bytes,
+            rows: inputs.landed.rows,
+            event_copies: inputs.landed.events.len(),
+            error_objects: inputs.landed.error_objects,
+            unreadable: inputs.landed.unreadable.iter().take(10).cloned().collect(),
+        },
+        checks,
+        passed,
+    }
+}
+
+/// The summary table: stages, instances, failed checks.
+pub fn summary(report: &RunReport) -> String {
+    let mut out = String::new();
+    let r = &report.reconciliation;
+    let t = &r.totals;
+    let i = &report.instances;
+    let _ = writeln!(
+        out,
+        "{} (seed {}): {} simulated at {}x in {:.1} s; filter pattern {:?}",
+        report.scenario,
+        report.seed,
+        report.duration,
+        report.speed,
+        report.real_seconds,
+        report.filter_pattern
+    );
+    let rows: Vec<(&str, String, String)> = vec![
+        ("instances launched", i.launched.to_string(), String::new()),
+        ("  onboarded", i.onboarded.to_string(), String::new()),
+        ("  skipped", i.skipped.to_string(), String::new()),
+        ("  failed", i.failed.to_string(), String::new()),
+        (
+            "records written",
+            t.records.to_string(),
+            format!("{} lines", t.lines),
+        ),
+        (
+            "  not collected",
+            t.not_collected.to_string(),
+            String::new(),
+        ),
+        (
+            "  rejected by PutLogEvents",
+            t.rejected.to_string(),
+            String::new(),
+        ),
+        (
+            "events sent (PutLogEvents)",
+            t.events_sent.to_string(),
+            String::new(),
+        ),
+        (
+            "  dropped by the filter",
+            t.events_filtered.to_string(),
+            String::new(),
+        ),
+        (
+            "  delivered to the ETL",
+            report.subscription.matched.to_string(),
+            format!("{} invocations", report.subscription.invocations),
+        ),
+        (
+            "events landed in S3",
+            r.events_landed.to_string(),
+            format!(
+                "{} rows in {} objects",
+                report.landed.rows, report.landed.objects
+            ),
+        ),
+        ("  missing", r.missing.to_string(), String::new()),
+        ("  unexpected", r.unexpected.to_string(), String::new()),
+        ("  duplicates", r.duplicates.to_string(), String::new()),
+    ];
+    let _ = writeln!(out, "{:<30} {:>8}", "stage", "count");
+    for (stage, count, note) in rows {
+        let _ = writeln!(out, "{stage:<30} {count:>8}  {note}");
+    }
+    if !r.reasons.is_empty() {
+        let _ = writeln!(out, "\nnot shipped, by reason:");
+        for (reason, count) in &r.reasons {
+            let _ = writeln!(out, "  {count:>6}  {reason}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<14} {:<21} {:<8} {:<10} reason",
+        "instance", "id", "os", "decision"
+    );
+    for d in &report.instance_details {
+        let _ = writeln!(
+            out,
+            "{:<14} {:<21} {:<8} {:<10} {}",
+            d.name, d.instance_id, d.os, d.decision, d.reason
+        );
+    }
+    let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
+    let _ = writeln!(
+        out,
+        "\nchecks: {} passed, {} failed",
+        report.checks.len() - failed.len(),
+        failed.len()
+    );
+    for check in failed {
+        let _ = writeln!(
+            out,
+            "  FAILED {}: expected {}, found {}",
+            check.name, check.expected, check.actual
+        );
+    }
+    for example in r.missing_examples.iter().take(5) {
+        let _ = writeln!(out, "  missing: {example}");
+    }
+    for example in r.unexpected_examples.iter().take(5) {
+        let _ = writeln!(out, "  unexpected: {example}");
+    }
+    out
+}

@@ -1,0 +1,85 @@
+//! Clears what an earlier run on the same emulator left behind, so that a run's reconciliation
+//! sees only its own data: the log group's streams, the objects under the delivery prefixes,
+//! and the harness queue's messages. Resources themselves stay (provisioning is idempotent).
+
+use super::RunError;
+use crate::stack::provision::Clients;
+
+/// Deletes every stream of `log_group`.
+pub async fn log_streams(clients: &Clients, log_group: &str) -> Result<usize, RunError> {
+    let mut deleted = 0;
+    loop {
+        let page = clients
+            .logs
+            .describe_log_streams()
+            .log_group_name(log_group)
+            .send()
+            .await
+            .map_err(|e| RunError::call("DescribeLogStreams", log_group, &e))?;
+        let names: Vec<String> = page
+            .log_streams()
+            .iter()
+            .filter_map(|s| s.log_stream_name().map(str::to_owned))
+            .collect();
+        if names.is_empty() {
+            return Ok(deleted);
+        }
+        for name in names {
+            clients
+                .logs
+                .delete_log_stream()
+                .log_group_name(log_group)
+                .log_stream_name(&name)
+                .send()
+                .await
+                .map_err(|e| RunError::call("DeleteLogStream", &name, &e))?;
+            deleted += 1;
+        }
+    }
+}
+
+/// Deletes every object of `bucket` under `prefix`.
+pub async fn objects(clients: &Clients, bucket: &str, prefix: &str) -> Result<usize, RunError> {
+    let mut deleted = 0;
+    loop {
+        let page = clients
+            .s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .map_err(|e| RunError::call("ListObjectsV2", bucket, &e))?;
+        let keys: Vec<String> = page
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_owned))
+            .collect();
+        if keys.is_empty() {
+            return Ok(deleted);
+        }
+        for key in keys {
+            clients
+                .s3
+                .delete_object()
+                .bucket(bucket)
+                .key(&key)
+                .send()
+                .await
+                .map_err(|e| RunError::call("DeleteObject", &key, &e))?;
+            deleted += 1;
+        }
+    }
+}
+
+/// Removes every message of the queue.
+pub async fn queue(clients: &Clients, queue_url: &str) -> Result<(), RunError> {
+    clients
+        .sqs
+        .purge_queue()
+        .queue_url(queue_url)
+        .send()
+        .await
+        .map_err(|e| RunError::call("PurgeQueue", queue_url, &e))?;
+    Ok(())
+}

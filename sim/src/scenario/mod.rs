@@ -1,0 +1,529 @@
+//! Scenario files: what one replay run simulates. A scenario names the stack definition it runs
+//! against, the fleet (groups of instances with their OS, tags, launch times and whether they
+//! ever register with SSM), the log profile of each group (one generator per source with its
+//! rate, bursts and multi-line events, or a real corpus file replayed), the simulated duration
+//! and how fast the simulated clock runs, the subscription filter, and the expected per-stage
+//! counts. The format is documented in `docs/scenarios.md`; every mistake is reported with its
+//! key.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use pipeline::cloudwatch_logs::PUT_LOG_EVENTS_MAX_AGE_MS;
+use pipeline::stack::{Stack, StackDefinition, StackError};
+use serde::{Deserialize, Serialize};
+
+mod duration;
+
+pub use duration::SimDuration;
+
+#[cfg(test)]
+mod tests;
+
+/// Fastest simulated clock: simulated seconds per real second.
+pub const MAX_SPEED: u32 = 3_600;
+/// Highest rate of one source, lines per simulated minute.
+pub const MAX_PER_MINUTE: f64 = 60_000.0;
+/// Most instances one scenario may launch.
+pub const MAX_INSTANCES: usize = 500;
+
+/// One scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, used in reports.
+    pub name: String,
+    /// What the scenario shows.
+    #[serde(default)]
+    pub description: String,
+    /// The stack definition, relative to the scenario file.
+    #[serde(default = "default_stack")]
+    pub stack: PathBuf,
+    /// Region the stack is provisioned in.
+    #[serde(default = "default_region")]
+    pub region: String,
+    /// Seed of every random choice (overridden by `--seed`).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Simulated time the fleet runs for.
+    pub duration: SimDuration,
+    /// Simulated seconds per real second.
+    #[serde(default = "default_speed")]
+    pub speed: u32,
+    /// The subscription filter (replaces the stack's pattern when given).
+    #[serde(default)]
+    pub subscription: SubscriptionSection,
+    /// Simulated waits of the onboarding handler.
+    #[serde(default)]
+    pub onboarding: OnboardingTimes,
+    /// Groups of instances.
+    pub fleet: Vec<FleetGroup>,
+    /// Log profiles by name: the sources an instance writes.
+    pub profiles: BTreeMap<String, Vec<SourceProfile>>,
+    /// Expected per-stage counts.
+    #[serde(default)]
+    pub expect: Expectations,
+}
+
+fn default_stack() -> PathBuf {
+    PathBuf::from("../pipeline.toml")
+}
+fn default_region() -> String {
+    "us-east-1".to_owned()
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_speed() -> u32 {
+    60
+}
+
+/// `[subscription]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubscriptionSection {
+    /// A CloudWatch Logs filter pattern; the stack's `logs.filter_pattern` when absent.
+    pub filter_pattern: Option<String>,
+}
+
+/// `[onboarding]`: the handler's waits, in simulated time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnboardingTimes {
+    /// How long the handler waits for SSM registration.
+    #[serde(default = "default_registration_timeout")]
+    pub registration_timeout: SimDuration,
+    /// How long the handler waits for one command's result.
+    #[serde(default = "default_command_timeout")]
+    pub command_timeout: SimDuration,
+    /// How long after launch a registering instance's SSM agent comes online.
+    #[serde(default = "default_registration_delay")]
+    pub registration_delay: SimDuration,
+}
+
+fn default_registration_timeout() -> SimDuration {
+    SimDuration(std::time::Duration::from_secs(240))
+}
+fn default_command_timeout() -> SimDuration {
+    SimDuration(std::time::Duration::from_secs(240))
+}
+fn default_registration_delay() -> SimDuration {
+    SimDuration(std::time::Duration::from_secs(20))
+}
+
+impl Default for OnboardingTimes {
+    fn default() -> Self {
+        Self {
+            registration_timeout: default_registration_timeout(),
+            command_timeout: default_command_timeout(),
+            registration_delay: default_registration_delay(),
+        }
+    }
+}
+
+/// The operating system of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    /// Linux (a Linux AMI; `AWS-RunShellScript`).
+    Linux,
+    /// Windows (a Windows AMI; `AWS-RunPowerShellScript`).
+    Windows,
+}
+
+/// `[[fleet]]`: identical instances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetGroup {
+    /// Group name; instances are named `<name>-<n>`.
+    pub name: String,
+    /// How many instances.
+    #[serde(default = "default_count")]
+    pub count: usize,
+    /// Their operating system.
+    pub os: Os,
+    /// Their EC2 tags (none: untagged).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// Simulated time of the first launch.
+    #[serde(default)]
+    pub launch_at: SimDuration,
+    /// Simulated time between launches within the group.
+    #[serde(default)]
+    pub launch_every: SimDuration,
+    /// Whether the instances' SSM agent ever registers.
+    #[serde(default = "default_true")]
+    pub registers: bool,
+    /// The log profile the instances write.
+    pub profile: String,
+}
+
+fn default_count() -> usize {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+
+/// What produces a source's lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneratorKind {
+    /// `/var/log/messages` syslog lines.
+    Messages,
+    /// `/var/log/secure` syslog lines (sshd, sudo, PAM).
+    Secure,
+    /// Windows System events as Event XML.
+    WindowsSystem,
+    /// Windows Application events as Event XML.
+    WindowsApplication,
+    /// Windows Security events as Event XML.
+    WindowsSecurity,
+    /// The lines of a real log file, replayed in order with their timestamps moved to the
+    /// simulated clock.
+    Corpus,
+}
+
+impl GeneratorKind {
+    /// Whether the generator writes Windows events (as opposed to file lines).
+    pub fn is_windows_events(self) -> bool {
+        matches!(
+            self,
+            Self::WindowsSystem | Self::WindowsApplication | Self::WindowsSecurity
+        )
+    }
+}
+
+/// A burst: extra lines written at one simulated moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Burst {
+    /// Simulated time after the instance's launch.
+    pub at: SimDuration,
+    /// Lines in the burst.
+    pub lines: usize,
+}
+
+/// One source of a profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceProfile {
+    /// The file path or Windows event log name, as the agent config's `file_path` or
+    /// `event_name` names it. A source the config does not collect is generated and
+    /// accounted for as not collected.
+    pub source: String,
+    /// What writes the lines.
+    pub generator: GeneratorKind,
+    /// Lines per simulated minute.
+    pub per_minute: f64,
+    /// Bursts on top of the rate.
+    #[serde(default)]
+    pub bursts: Vec<Burst>,
+    /// Share of file events (0 to 1) that carry continuation lines.
+    #[serde(default)]
+    pub multi_line: f64,
+    /// The corpus file (generator `corpus`), relative to the scenario file.
+    #[serde(default)]
+    pub corpus: Option<PathBuf>,
+}
+
+/// `[expect]`: per-stage counts the run must reach. Absent counts are not checked; landing
+/// every shipped event that the filter passes exactly once is always checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expectations {
+    /// Instances launched.
+    pub launched: Option<usize>,
+    /// Instances onboarded.
+    pub onboarded: Option<usize>,
+    /// Instances the handler skipped (wrong or missing tag, not managed by SSM).
+    pub skipped: Option<usize>,
+    /// Instances whose onboarding failed.
+    pub failed: Option<usize>,
+    /// Fewest events that must land in S3.
+    pub min_events_landed: Option<usize>,
+    /// Fewest events the subscription filter must drop.
+    pub min_events_filtered: Option<usize>,
+}
+
+/// A scenario file that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The file could not be read.
+    #[error("cannot read scenario {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, an unknown key or a wrong type.
+    #[error("scenario {path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, with line and key.
+        message: String,
+    },
+    /// Values that break the rules.
+    #[error("scenario {path} is invalid:\n{}", .issues.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n"))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Each broken rule, with its key.
+        issues: Vec<String>,
+    },
+    /// The stack definition it names is invalid.
+    #[error("scenario {path}: its stack definition: {source}")]
+    Stack {
+        /// The scenario file.
+        path: PathBuf,
+        /// The definition's error.
+        source: StackError,
+    },
+}
+
+/// A scenario with its stack definition loaded and the subscription filter applied.
+#[derive(Debug, Clone)]
+pub struct LoadedScenario {
+    /// The scenario as written.
+    pub scenario: Scenario,
+    /// The stack it runs against.
+    pub stack: Stack,
+    /// The directory relative paths start from.
+    pub base: PathBuf,
+    /// The scenario file.
+    pub path: PathBuf,
+}
+
+impl LoadedScenario {
+    /// The corpus file of `source`, resolved against the scenario's directory.
+    pub fn corpus_path(&self, source: &SourceProfile) -> Option<PathBuf> {
+        source.corpus.as_ref().map(|p| self.base.join(p))
+    }
+}
+
+impl Scenario {
+    /// Parses a scenario from TOML text; `path` names it in errors.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ScenarioError> {
+        toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })
+    }
+
+    /// Every rule the scenario breaks on its own (before its stack is known); `base` locates
+    /// corpus files.
+    pub fn issues(&self, base: &Path) -> Vec<String> {
+        let mut issues = Vec::new();
+        let mut issue = |key: String, text: String| issues.push(format!("{key}: {text}"));
+        if self.name.trim().is_empty() {
+            issue("name".into(), "must not be empty".into());
+        }
+        if self.duration.0.is_zero() {
+            issue("duration".into(), "must be longer than 0".into());
+        }
+        if self.duration.as_millis() >= PUT_LOG_EVENTS_MAX_AGE_MS {
+            issue(
+                format!("duration = \"{}\"", self.duration),
+                "must be shorter than 14 days: PutLogEvents rejects older events".into(),
+            );
+        }
+        if !(1..=MAX_SPEED).contains(&self.speed) {
+            issue(
+                format!("speed = {}", self.speed),
+                format!("simulated seconds per real second; valid: 1 to {MAX_SPEED}"),
+            );
+        }
+        if self.fleet.is_empty() {
+            issue("fleet".into(), "needs at least one [[fleet]] group".into());
+        }
+        let total: usize = self.fleet.iter().map(|g| g.count).sum();
+        if total > MAX_INSTANCES {
+            issue(
+                "fleet".into(),
+                format!("{total} instances; at most {MAX_INSTANCES}"),
+            );
+        }
+        let mut names = BTreeSet::new();
+        for (i, group) in self.fleet.iter().enumerate() {
+            let key = |field: &str| format!("fleet[{i}].{field}");
+            if group.name.is_empty()
+                || !group
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                issue(
+                    key("name"),
+                    format!("`{}`: letters, digits and `-` only", group.name),
+                );
+            }
+            if !names.insert(group.name.as_str()) {
+                issue(key("name"), format!("`{}` is used twice", group.name));
+            }
+            if group.count == 0 {
+                issue(key("count"), "must be at least 1".into());
+            }
+            if group.launch_at >= self.duration {
+                issue(
+                    key("launch_at"),
+                    format!(
+                        "{} is not before the end of the run ({})",
+                        group.launch_at, self.duration
+                    ),
+                );
+            }
+            for tag in group.tags.keys() {
+                if tag.is_empty() || tag.len() > 128 || tag.starts_with("aws:") {
+                    issue(
+                        key("tags"),
+                        format!("`{tag}`: EC2 tag keys are 1 to 128 characters, not `aws:…`"),
+                    );
+                }
+            }
+            match self.profiles.get(&group.profile) {
+                None => issue(
+                    key("profile"),
+                    format!(
+                        "`{}` is not a profile; defined: {}",
+                        group.profile,
+                        self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+                Some(sources) => {
+                    for source in sources {
+                        if source.generator.is_windows_events() && group.os == Os::Linux {
+                            issue(
+                                key("profile"),
+                                format!(
+                                    "`{}` writes Windows events ({}), but the group is Linux",
+                                    group.profile, source.source
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        for (name, sources) in &self.profiles {
+            for (i, source) in sources.iter().enumerate() {
+                let key = |field: &str| format!("profiles.{name}[{i}].{field}");
+                if !(source.per_minute > 0.0 && source.per_minute <= MAX_PER_MINUTE) {
+                    issue(
+                        key("per_minute"),
+                        format!(
+                            "{}: lines per simulated minute; valid: above 0, at most {MAX_PER_MINUTE}",
+                            source.per_minute
+                        ),
+                    );
+                }
+                if !(0.0..=1.0).contains(&source.multi_line) {
+                    issue(
+                        key("multi_line"),
+                        format!("{}: a share; valid: 0 to 1", source.multi_line),
+                    );
+                }
+                if source.multi_line > 0.0 && source.generator.is_windows_events() {
+                    issue(
+                        key("multi_line"),
+                        "Windows events are whole XML documents; multi-line applies to files"
+                            .into(),
+                    );
+                }
+                for (b, burst) in source.bursts.iter().enumerate() {
+                    if burst.at >= self.duration {
+                        issue(
+                            format!("profiles.{name}[{i}].bursts[{b}].at"),
+                            format!("{} is not before the end of the run", burst.at),
+                        );
+                    }
+                }
+                match (source.generator, &source.corpus) {
+                    (GeneratorKind::Corpus, None) => {
+                        issue(
+                            key("corpus"),
+                            "generator `corpus` needs a corpus file".into(),
+                        );
+                    }
+                    (GeneratorKind::Corpus, Some(file)) if !base.join(file).is_file() => issue(
+                        key("corpus"),
+                        format!("{} is not a file", base.join(file).display()),
+                    ),
+                    (kind, Some(_)) if kind != GeneratorKind::Corpus => issue(
+                        key("corpus"),
+                        "only generator `corpus` reads a corpus file".into(),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+        let expect = &self.expect;
+        for (field, value) in [
+            ("launched", expect.launched),
+            ("onboarded", expect.onboarded),
+            ("skipped", expect.skipped),
+            ("failed", expect.failed),
+        ] {
+            if value.is_some_and(|v| v > total) {
+                issue(
+                    format!("expect.{field}"),
+                    format!("more than the {total} instances of the fleet"),
+                );
+            }
+        }
+        issues
+    }
+
+    /// Reads and validates a scenario and its stack definition.
+    pub fn load(path: &Path) -> Result<LoadedScenario, ScenarioError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let scenario = Self::from_toml(&text, path)?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_owned();
+        let mut issues = scenario.issues(&base);
+        let stack_path = base.join(&scenario.stack);
+        let stack_text =
+            std::fs::read_to_string(&stack_path).map_err(|source| ScenarioError::Read {
+                path: stack_path.clone(),
+                source,
+            })?;
+        let mut definition =
+            StackDefinition::from_toml(&stack_text, &stack_path).map_err(|source| {
+                ScenarioError::Stack {
+                    path: path.to_owned(),
+                    source,
+                }
+            })?;
+        if let Some(pattern) = &scenario.subscription.filter_pattern {
+            definition.logs.filter_pattern.clone_from(pattern);
+        }
+        let retention_ms = definition.logs.retention_days * 86_400_000;
+        if scenario.duration.as_millis() >= retention_ms {
+            issues.push(format!(
+                "duration = \"{}\": must be shorter than the log group's retention ({} days), which CloudWatch Logs also applies to PutLogEvents",
+                scenario.duration, definition.logs.retention_days
+            ));
+        }
+        let stack = Stack::from_definition(definition, &stack_path).map_err(|source| {
+            ScenarioError::Stack {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        if !issues.is_empty() {
+            return Err(ScenarioError::Invalid {
+                path: path.to_owned(),
+                issues,
+            });
+        }
+        Ok(LoadedScenario {
+            scenario,
+            stack,
+            base,
+            path: path.to_owned(),
+        })
+    }
+}
