@@ -248,11 +248,19 @@ impl Collector {
                 _ => false,
             };
             if !by_level && !by_id {
-                return Err(match level {
-                    Some(level) if self.levels.is_some() => {
-                        format!("level {} not in event_levels", level_name(level))
+                let level = level.map_or("unknown", level_name);
+                let id = record
+                    .event_id
+                    .map_or_else(|| "?".to_owned(), |id| id.to_string());
+                return Err(match (&self.levels, &self.event_ids) {
+                    (Some(_), Some(_)) => {
+                        format!(
+                            "level {level} not in event_levels and event id {id} not in event_ids"
+                        )
                     }
-                    _ => "neither its level nor its event id is configured".to_owned(),
+                    (Some(_), None) => format!("level {level} not in event_levels"),
+                    (None, Some(_)) => format!("event id {id} not in event_ids"),
+                    (None, None) => "the entry names neither event_levels nor event_ids".to_owned(),
                 });
             }
         }

@@ -4,3 +4,6 @@
 pub mod agent;
 pub mod batch;
 pub mod logs_api;
+
+#[cfg(test)]
+mod tests;

@@ -284,7 +284,11 @@ pub async fn run(
         clock
             .sleep_until(clock.start_ms() + plan.launch_offset_ms)
             .await;
-        let instance = fleet.launch(plan, clock.now_ms()).await?;
+        // The planned time, not the moment the call returned: the same seed writes the same
+        // records whatever the emulator's latency.
+        let instance = fleet
+            .launch(plan, clock.start_ms() + plan.launch_offset_ms)
+            .await?;
         let records = write_records(loaded, &instance, seed, clock.end_ms(), &ledger)?;
         locked(&starter.hosts).insert(
             instance.instance_id.clone(),
@@ -362,12 +366,12 @@ pub async fn run(
                     "the CloudWatch agent did not start".to_owned()
                 }
                 Some(outcome) => format!(
-                    "instance not onboarded ({:?}: {})",
-                    outcome.decision, outcome.reason
+                    "instance not onboarded ({})",
+                    report::decision_name(outcome.decision)
                 ),
                 None => "no onboarding outcome".to_owned(),
             };
-            ledger.not_collected(&instance.plan.name, &reason.to_lowercase());
+            ledger.not_collected(&instance.plan.name, &reason);
         }
     }
 

@@ -139,7 +139,7 @@ pub(super) struct Inputs<'a> {
     pub real_seconds: f64,
 }
 
-fn decision_name(decision: Decision) -> &'static str {
+pub(super) fn decision_name(decision: Decision) -> &'static str {
     match decision {
         Decision::Onboarded => "onboarded",
         Decision::Skipped => "skipped",

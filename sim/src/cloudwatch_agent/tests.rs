@@ -1,0 +1,248 @@
+//! The simulated agent against in-memory CloudWatch Logs: what it collects, how it joins lines,
+//! where it ships, and how it retries throttled calls.
+
+use std::sync::{Arc, Mutex};
+
+use pipeline::agent_config::{AgentConfig, HostFacts, defaults};
+
+use super::agent::{AgentStartError, CloudWatchAgent, MAX_PUT_ATTEMPTS, wall_now_ms};
+use super::logs_api::MemoryLogs;
+use crate::clock::SimClock;
+use crate::ledger::{Fate, Ledger, LedgerRecord};
+
+const GROUP: &str = "CCP-logs-Example-000000000000-us-east-1";
+
+fn facts() -> HostFacts {
+    HostFacts {
+        instance_id: "i-0123456789abcdef0".into(),
+        hostname: "ip-10-0-0-12.ec2.internal".into(),
+        local_hostname: "ip-10-0-0-12".into(),
+        ip_address: "10.0.0.12".into(),
+        aws_region: "us-east-1".into(),
+        account_id: "000000000000".into(),
+        date: "2026-11-24".into(),
+    }
+}
+
+fn record(source: &str, lines: &[&str], level: Option<u8>, event_id: Option<u32>) -> LedgerRecord {
+    LedgerRecord {
+        instance: "web-1".into(),
+        source: source.into(),
+        timestamp_ms: wall_now_ms() - 60_000,
+        lines: lines.iter().map(|l| (*l).to_owned()).collect(),
+        level,
+        event_id,
+        fate: Fate::Written,
+    }
+}
+
+/// Starts an agent over `records` with a clock that is already over, runs it to its final
+/// flush, and returns the ledger.
+async fn ship(
+    config: &AgentConfig,
+    records: Vec<LedgerRecord>,
+    logs: Arc<MemoryLogs>,
+) -> (Ledger, super::agent::AgentReport) {
+    let count = records.len();
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    ledger.lock().unwrap().add(records);
+    let indices: Vec<usize> = (0..count).collect();
+    let agent = CloudWatchAgent::start("web-1", config, &facts(), &ledger, &indices).unwrap();
+    let clock = SimClock::new(wall_now_ms(), 1, 3_600);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let report = agent.run(clock, ledger.clone(), logs).await;
+    let ledger = Arc::try_unwrap(ledger).unwrap().into_inner().unwrap();
+    (ledger, report)
+}
+
+fn sent_messages(ledger: &Ledger, index: usize) -> Vec<(String, String)> {
+    match &ledger.records()[index].fate {
+        Fate::Sent(events) => events
+            .iter()
+            .map(|e| (e.log_stream.clone(), e.message.clone()))
+            .collect(),
+        other => panic!("record {index} was not sent: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn linux_lines_ship_to_their_streams_with_continuations_joined() {
+    let logs = Arc::new(MemoryLogs::default());
+    let (ledger, report) = ship(
+        &defaults::linux("Example"),
+        vec![
+            record(
+                "/var/log/messages",
+                &[
+                    "Nov 24 10:00:00 h kernel: WARNING",
+                    "Call Trace:",
+                    " [<ffffffff>] f+0x1",
+                ],
+                None,
+                None,
+            ),
+            record(
+                "/var/log/secure",
+                &["Nov 24 10:00:01 h sshd[1]: Failed password"],
+                None,
+                None,
+            ),
+            record(
+                "/var/log/cron",
+                &["Nov 24 10:00:02 h CROND[2]: run"],
+                None,
+                None,
+            ),
+        ],
+        logs.clone(),
+    )
+    .await;
+    assert_eq!(
+        sent_messages(&ledger, 0),
+        [(
+            "/var/log/messages/i-0123456789abcdef0".to_owned(),
+            "Nov 24 10:00:00 h kernel: WARNING\nCall Trace:\n [<ffffffff>] f+0x1".to_owned()
+        )]
+    );
+    assert_eq!(
+        sent_messages(&ledger, 1)[0].0,
+        "/var/log/secure/i-0123456789abcdef0"
+    );
+    assert_eq!(
+        ledger.records()[2].fate,
+        Fate::NotCollected("no collect_list entry for /var/log/cron".into())
+    );
+    assert_eq!(
+        logs.events(GROUP, "/var/log/secure/i-0123456789abcdef0")
+            .len(),
+        1
+    );
+    assert_eq!(
+        (report.events_sent, report.batches, report.events_rejected),
+        (2, 2, 0)
+    );
+}
+
+#[tokio::test]
+async fn without_a_multi_line_pattern_every_line_is_its_own_event() {
+    let mut config = defaults::linux("Example");
+    let json = config
+        .to_json_pretty()
+        .replace("\"multi_line_start_pattern\": \"{timestamp_format}\",", "");
+    config = AgentConfig::parse(&json).unwrap();
+    let logs = Arc::new(MemoryLogs::default());
+    let (ledger, _) = ship(
+        &config,
+        vec![record(
+            "/var/log/messages",
+            &["first", "second", "third"],
+            None,
+            None,
+        )],
+        logs,
+    )
+    .await;
+    let messages: Vec<_> = sent_messages(&ledger, 0)
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect();
+    assert_eq!(messages, ["first", "second", "third"]);
+}
+
+#[tokio::test]
+async fn windows_levels_and_event_ids_decide_what_is_collected() {
+    let mut json: serde_json::Value =
+        serde_json::from_str(&defaults::windows("Example").to_json_pretty()).unwrap();
+    let list = &mut json["logs"]["logs_collected"]["windows_events"]["collect_list"];
+    list[0]["event_levels"] = serde_json::json!(["ERROR", "CRITICAL"]);
+    list[2].as_object_mut().unwrap().remove("event_levels");
+    list[2]["event_ids"] = serde_json::json!([4625]);
+    let config = AgentConfig::parse(&json.to_string()).unwrap();
+    let (ledger, _) = ship(
+        &config,
+        vec![
+            record("System", &["<Event>critical</Event>"], Some(1), Some(7031)),
+            record("System", &["<Event>info</Event>"], Some(4), Some(7036)),
+            record("Security", &["<Event>4625</Event>"], Some(0), Some(4625)),
+            record("Security", &["<Event>4624</Event>"], Some(0), Some(4624)),
+        ],
+        Arc::new(MemoryLogs::default()),
+    )
+    .await;
+    assert_eq!(sent_messages(&ledger, 0)[0].0, "System/i-0123456789abcdef0");
+    assert_eq!(
+        ledger.records()[1].fate,
+        Fate::NotCollected("level INFORMATION not in event_levels".into())
+    );
+    assert_eq!(
+        sent_messages(&ledger, 2)[0].0,
+        "Security/i-0123456789abcdef0"
+    );
+    assert_eq!(
+        ledger.records()[3].fate,
+        Fate::NotCollected("event id 4624 not in event_ids".into())
+    );
+}
+
+#[tokio::test]
+async fn text_format_windows_events_are_refused_at_start() {
+    let json = defaults::windows("Example")
+        .to_json_pretty()
+        .replace("\"xml\"", "\"text\"");
+    let config = AgentConfig::parse(&json).unwrap();
+    let ledger = Mutex::new(Ledger::default());
+    let error = CloudWatchAgent::start("w", &config, &facts(), &ledger, &[]).unwrap_err();
+    assert!(
+        matches!(error, AgentStartError::TextFormat { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("event_format"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttled_calls_are_retried_and_given_up_calls_are_accounted() {
+    let logs = Arc::new(MemoryLogs::default());
+    logs.throttle(3);
+    let line = ["Nov 24 10:00:01 h sshd[1]: Accepted publickey"];
+    let (ledger, report) = ship(
+        &defaults::linux("Example"),
+        vec![record("/var/log/secure", &line, None, None)],
+        logs.clone(),
+    )
+    .await;
+    assert_eq!(report.throttled_retries, 3);
+    assert_eq!(logs.calls(), 4);
+    assert_eq!(sent_messages(&ledger, 0).len(), 1);
+
+    let logs = Arc::new(MemoryLogs::default());
+    logs.throttle(MAX_PUT_ATTEMPTS);
+    let (ledger, report) = ship(
+        &defaults::linux("Example"),
+        vec![record("/var/log/secure", &line, None, None)],
+        logs,
+    )
+    .await;
+    assert_eq!(report.events_rejected, 1);
+    assert_eq!(
+        ledger.records()[0].fate,
+        Fate::Rejected(format!(
+            "PutLogEvents throttled {MAX_PUT_ATTEMPTS} times; gave up"
+        ))
+    );
+}
+
+#[tokio::test]
+async fn events_outside_the_accepted_window_are_rejected_with_the_reason() {
+    let mut old = record("/var/log/secure", &["old"], None, None);
+    old.timestamp_ms = wall_now_ms() - 15 * 86_400_000;
+    let (ledger, _) = ship(
+        &defaults::linux("Example"),
+        vec![old],
+        Arc::new(MemoryLogs::default()),
+    )
+    .await;
+    match &ledger.records()[0].fate {
+        Fate::Rejected(why) => assert!(why.contains("14 days"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}

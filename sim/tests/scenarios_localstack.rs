@@ -1,0 +1,156 @@
+//! Both shipped scenarios end to end on LocalStack through the real SDK, as `loglab run` runs
+//! them: provisioning, RunInstances and EventBridge events, the onboarding handler through the
+//! rule's SQS target, the simulated SSM and CloudWatch agents, PutLogEvents, the subscription
+//! payloads into the ETL handler, Firehose, and the bucket read back and reconciled with the
+//! ledger. Each test runs in its own region, so they share one emulator without seeing each
+//! other's data.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
+
+mod support;
+
+use sim::backend::sdk_config;
+use sim::run::{RunOptions, RunReport, report};
+use sim::scenario::{LoadedScenario, Scenario};
+use support::{endpoint, root};
+
+fn load(name: &str, region: &str) -> LoadedScenario {
+    let mut loaded = Scenario::load(&root().join("scenarios").join(name)).unwrap();
+    loaded.scenario.region = region.to_owned();
+    loaded
+}
+
+async fn run(loaded: &LoadedScenario, url: &str, seed: Option<u64>) -> RunReport {
+    let config = sdk_config(url, &loaded.scenario.region).await;
+    let options = RunOptions {
+        seed,
+        progress: false,
+    };
+    let report = sim::run::run(loaded, &config, &options).await.unwrap();
+    eprintln!("{}", report::summary(&report));
+    report
+}
+
+fn reason_count(report: &RunReport, words: &str) -> usize {
+    report
+        .reconciliation
+        .reasons
+        .iter()
+        .filter(|(reason, _)| reason.contains(words))
+        .map(|(_, n)| *n)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_workload() {
+    let Some(url) = endpoint() else { return };
+    let loaded = load("quickstart.toml", "eu-west-2");
+    let first = run(&loaded, &url, Some(11)).await;
+    assert!(first.passed, "{}", report::summary(&first));
+    let r = &first.reconciliation;
+    assert_eq!(first.instances.onboarded, 3);
+    assert_eq!(
+        r.totals.not_collected + r.totals.rejected + r.totals.unaccounted,
+        0
+    );
+    assert_eq!(r.events_landed, r.totals.events_expected);
+    assert!(r.events_landed >= 300, "{}", r.events_landed);
+    assert!(
+        r.totals.lines > r.totals.records,
+        "multi-line records were written"
+    );
+    assert_eq!(first.subscription.control_messages, 1);
+    let windows = first
+        .instance_details
+        .iter()
+        .find(|i| i.os == "windows")
+        .unwrap();
+    let documents: Vec<_> = windows
+        .commands
+        .iter()
+        .map(|c| c.document.as_str())
+        .collect();
+    assert_eq!(
+        documents,
+        ["AWS-ConfigureAWSPackage", "AWS-RunPowerShellScript"]
+    );
+    assert!(windows.commands.iter().all(|c| c.status == "Success"));
+    for source in ["System", "Application", "Security"] {
+        assert!(r.by_source["win-1"][source].events_sent > 0, "{source}");
+    }
+
+    // The same seed writes the same records per instance and source; the run is reset first,
+    // so the second reconciliation sees only its own data.
+    let second = run(&loaded, &url, Some(11)).await;
+    assert!(second.passed, "{}", report::summary(&second));
+    let shape = |report: &RunReport| -> Vec<(String, String, usize, usize)> {
+        report
+            .reconciliation
+            .by_source
+            .iter()
+            .flat_map(|(instance, sources)| {
+                sources
+                    .iter()
+                    .map(move |(source, c)| (instance.clone(), source.clone(), c.records, c.lines))
+            })
+            .collect()
+    };
+    assert_eq!(shape(&first), shape(&second));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mixed_fleet_onboards_only_the_exactly_tagged_and_accounts_for_every_line() {
+    let Some(url) = endpoint() else { return };
+    let loaded = load("mixed-fleet.toml", "ap-southeast-2");
+    let report = run(&loaded, &url, None).await;
+    assert!(report.passed, "{}", report::summary(&report));
+    let r = &report.reconciliation;
+    assert_eq!(
+        (
+            report.instances.launched,
+            report.instances.onboarded,
+            report.instances.skipped,
+            report.instances.failed
+        ),
+        (23, 16, 6, 1)
+    );
+    for detail in &report.instance_details {
+        let onboarded = detail.decision == "onboarded";
+        let tagged = detail.tags.get("CCP-Managed").map(String::as_str) == Some("true");
+        assert_eq!(
+            onboarded,
+            tagged && detail.registers,
+            "{}: {}",
+            detail.name,
+            detail.reason
+        );
+        if detail.name.starts_with("lowercase") || detail.name.starts_with("wrongvalue") {
+            assert!(detail.reason.contains("only in case"), "{}", detail.reason);
+        }
+        if !detail.registers {
+            assert!(
+                detail.reason.contains("never registered"),
+                "{}",
+                detail.reason
+            );
+            assert!(detail.commands.is_empty());
+        }
+        if !onboarded {
+            let counts = &r.by_source[&detail.name];
+            assert!(
+                counts.values().all(|c| c.events_sent == 0),
+                "{} shipped",
+                detail.name
+            );
+        }
+    }
+    assert!(reason_count(&report, "level INFORMATION not in event_levels") > 0);
+    assert!(reason_count(&report, "event id 4624 not in event_ids") > 0);
+    assert!(reason_count(&report, "no collect_list entry for /var/log/cron") > 0);
+    assert!(reason_count(&report, "instance not onboarded (skipped)") > 0);
+    assert!(r.totals.events_filtered >= 50);
+    assert_eq!(r.totals.unaccounted, 0);
+    // The real corpora were replayed: the bastions' secure logs carry OpenSSH_2k's lines.
+    let bastion = &r.by_source["bastion-1"]["/var/log/secure"];
+    assert!(bastion.events_sent > 1000, "{bastion:?}");
+    assert!(r.by_source["win-1"][r"C:\Windows\Logs\CBS\CBS.log"].events_sent > 0);
+}
