@@ -401,7 +401,146 @@ pub fn fetch_config_parameter(script: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pipeline::onboard::scripts::{linux_script, windows_script};
+    use pipeline::agent_config::defaults;
+    use pipeline::onboard::Platform;
+    use pipeline::onboard::memory::MemoryAccount;
+    use pipeline::onboard::scripts::{
+        configure_agent, install_agent, linux_script, windows_script,
+    };
+
+    /// Records the configurations it is asked to start.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, AgentConfig)>>);
+
+    impl AgentStarter for Recorder {
+        fn start(&self, instance_id: &str, config: AgentConfig) -> Result<(), String> {
+            self.0
+                .lock()
+                .unwrap()
+                .push((instance_id.to_owned(), config));
+            Ok(())
+        }
+    }
+
+    fn agent(os: Os) -> SsmAgent {
+        let config = aws_sdk_ssm::Config::builder()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+            .build();
+        let clock = SimClock::new(0, 1, 1);
+        SsmAgent::new(
+            "i-1",
+            os,
+            aws_sdk_ssm::Client::from_conf(config),
+            SimulatedSsm::new(clock),
+        )
+    }
+
+    async fn run(
+        agent: &mut SsmAgent,
+        request: &CommandRequest,
+        parameters: &MemoryAccount,
+        starter: &Recorder,
+    ) -> InvocationStatus {
+        agent
+            .execute(&request.document, &request.parameters, parameters, starter)
+            .await
+    }
+
+    #[tokio::test]
+    async fn install_then_fetch_config_starts_the_agent_with_the_parameter() {
+        let parameters = MemoryAccount::new();
+        let config = defaults::linux("Example");
+        parameters.put_parameter("linux-config", &config.to_json_pretty());
+        let starter = Recorder::default();
+        let mut agent = agent(Os::Linux);
+        let configure = configure_agent(Platform::Linux, "i-1", "linux-config", 60);
+
+        let before = run(&mut agent, &configure, &parameters, &starter).await;
+        assert_eq!(
+            (before.status.as_str(), before.response_code),
+            ("Failed", 127)
+        );
+        assert!(before.standard_error.contains("not installed"));
+
+        let installed = run(&mut agent, &install_agent("i-1", 60), &parameters, &starter).await;
+        assert_eq!(installed.status, "Success");
+        let started = run(&mut agent, &configure, &parameters, &starter).await;
+        assert_eq!(started.status, "Success");
+        let calls = starter.0.lock().unwrap();
+        assert_eq!(calls.len(), 1);
+        assert_eq!(calls[0], ("i-1".to_owned(), config));
+    }
+
+    #[tokio::test]
+    async fn a_bad_or_missing_configuration_fails_the_command_and_starts_nothing() {
+        let parameters = MemoryAccount::new();
+        parameters.put_parameter(
+            "broken",
+            r#"{"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": ""}]}}}}"#,
+        );
+        let starter = Recorder::default();
+        let mut agent = agent(Os::Linux);
+        run(&mut agent, &install_agent("i-1", 60), &parameters, &starter).await;
+
+        let broken = run(
+            &mut agent,
+            &configure_agent(Platform::Linux, "i-1", "broken", 60),
+            &parameters,
+            &starter,
+        )
+        .await;
+        assert_eq!(
+            (broken.status.as_str(), broken.response_code),
+            ("Failed", 1)
+        );
+        assert!(
+            broken
+                .standard_error
+                .starts_with("Configuration validation first phase failed"),
+            "{}",
+            broken.standard_error
+        );
+        assert!(
+            broken.standard_error.contains("file_path"),
+            "{}",
+            broken.standard_error
+        );
+
+        let missing = run(
+            &mut agent,
+            &configure_agent(Platform::Linux, "i-1", "absent", 60),
+            &parameters,
+            &starter,
+        )
+        .await;
+        assert!(
+            missing.standard_error.contains("ParameterNotFound"),
+            "{}",
+            missing.standard_error
+        );
+        assert!(starter.0.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_script_for_the_other_platform_does_not_run() {
+        let parameters = MemoryAccount::new();
+        let starter = Recorder::default();
+        let mut agent = agent(Os::Windows);
+        let status = run(
+            &mut agent,
+            &configure_agent(Platform::Linux, "i-1", "x", 60),
+            &parameters,
+            &starter,
+        )
+        .await;
+        assert_eq!(status.status, "Failed");
+        assert!(
+            status
+                .standard_error
+                .contains("does not run on this platform")
+        );
+    }
 
     #[test]
     fn the_parameter_comes_out_of_both_platform_scripts() {

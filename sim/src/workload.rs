@@ -11,6 +11,8 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 
 use crate::generate::syslog_timestamp as bsd_timestamp;
+use pipeline::agent_config::EventLevel;
+
 use crate::generate::{self, WindowsChannel};
 use crate::scenario::{GeneratorKind, SourceProfile};
 
@@ -102,8 +104,21 @@ pub fn records(
             let whole_second = t - t.rem_euclid(1000);
             let mut generated = |channel| {
                 record_id += 1;
-                let event =
-                    generate::windows_event(&mut rng, channel, writer.computer, record_id, t);
+                // Draw until the level is one the profile asks for. Validation guarantees the
+                // generator writes each of them, so this ends quickly; the bound only keeps an
+                // unvalidated profile from spinning.
+                let mut draws = 0;
+                let event = loop {
+                    draws += 1;
+                    let event =
+                        generate::windows_event(&mut rng, channel, writer.computer, record_id, t);
+                    let level = EventLevel::from_windows_level(event.fields.level);
+                    match (&profile.levels, level) {
+                        (Some(wanted), Some(level))
+                            if !wanted.contains(&level) && draws < 1_000 => {}
+                        _ => break event,
+                    }
+                };
                 Record {
                     timestamp_ms: t,
                     lines: vec![event.message],
@@ -264,6 +279,7 @@ mod tests {
             per_minute,
             bursts: vec![],
             multi_line: 0.0,
+            levels: None,
             corpus: None,
         }
     }
@@ -334,6 +350,35 @@ mod tests {
                 .iter()
                 .all(|r| r.level.is_some() && r.lines[0].contains("EC2AMAZ-TEST01"))
         );
+    }
+
+    #[test]
+    fn each_windows_generator_writes_exactly_the_levels_it_declares() {
+        for kind in [
+            GeneratorKind::WindowsSystem,
+            GeneratorKind::WindowsApplication,
+            GeneratorKind::WindowsSecurity,
+        ] {
+            let written = records(&profile(kind, 6_000.0), None, &WRITER, 2, 0, 60_000).unwrap();
+            let mut seen: Vec<EventLevel> = written
+                .iter()
+                .filter_map(|r| EventLevel::from_windows_level(r.level.unwrap()))
+                .collect();
+            seen.sort_unstable();
+            seen.dedup();
+            let mut declared = kind.windows_levels().to_vec();
+            declared.sort_unstable();
+            assert_eq!(seen, declared, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_levels_list_restricts_what_is_written() {
+        let mut source = profile(GeneratorKind::WindowsApplication, 600.0);
+        source.levels = Some(vec![EventLevel::Error]);
+        let written = records(&source, None, &WRITER, 4, 0, 60_000).unwrap();
+        assert!(written.len() > 300);
+        assert!(written.iter().all(|r| r.level == Some(2)));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use pipeline::agent_config::EventLevel;
 use pipeline::cloudwatch_logs::PUT_LOG_EVENTS_MAX_AGE_MS;
 use pipeline::stack::{Stack, StackDefinition, StackError};
 use serde::{Deserialize, Serialize};
@@ -192,6 +193,20 @@ impl GeneratorKind {
             Self::WindowsSystem | Self::WindowsApplication | Self::WindowsSecurity
         )
     }
+
+    /// The Windows levels the generator writes (empty for file generators).
+    pub fn windows_levels(self) -> &'static [EventLevel] {
+        match self {
+            Self::WindowsSystem => &[EventLevel::Critical, EventLevel::Information],
+            Self::WindowsApplication => &[
+                EventLevel::Error,
+                EventLevel::Warning,
+                EventLevel::Information,
+            ],
+            Self::WindowsSecurity => &[EventLevel::Information],
+            Self::Messages | Self::Secure | Self::Corpus => &[],
+        }
+    }
 }
 
 /// A burst: extra lines written at one simulated moment.
@@ -222,6 +237,10 @@ pub struct SourceProfile {
     /// Share of file events (0 to 1) that carry continuation lines.
     #[serde(default)]
     pub multi_line: f64,
+    /// Windows generators: only these levels are written (all the generator knows when
+    /// absent).
+    #[serde(default)]
+    pub levels: Option<Vec<EventLevel>>,
     /// The corpus file (generator `corpus`), relative to the scenario file.
     #[serde(default)]
     pub corpus: Option<PathBuf>,
@@ -430,6 +449,27 @@ impl Scenario {
                         "Windows events are whole XML documents; multi-line applies to files"
                             .into(),
                     );
+                }
+                if let Some(levels) = &source.levels {
+                    let known = source.generator.windows_levels();
+                    if known.is_empty() {
+                        issue(key("levels"), "only Windows generators write levels".into());
+                    } else if levels.is_empty() || levels.iter().any(|l| !known.contains(l)) {
+                        let names = |list: &[EventLevel]| {
+                            list.iter()
+                                .map(|l| format!("{l:?}").to_uppercase())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        };
+                        issue(
+                            key("levels"),
+                            format!(
+                                "[{}]: this generator writes {}; list one or more of them",
+                                names(levels),
+                                names(known)
+                            ),
+                        );
+                    }
                 }
                 for (b, burst) in source.bursts.iter().enumerate() {
                     if burst.at >= self.duration {

@@ -137,6 +137,17 @@ fn each_broken_rule_names_its_key() {
             format!("{VALID}\n[expect]\nonboarded = 3\n"),
             "expect.onboarded: more than the 2 instances",
         ),
+        (
+            broken("per_minute = 10", "per_minute = 10\nlevels = [\"ERROR\"]"),
+            "profiles.linux[0].levels: only Windows generators",
+        ),
+        (
+            broken("os = \"linux\"", "os = \"windows\"").replace(
+                "generator = \"messages\"\nper_minute = 10",
+                "generator = \"windows-system\"\nper_minute = 10\nlevels = [\"ERROR\"]",
+            ),
+            "[ERROR]: this generator writes CRITICAL, INFORMATION",
+        ),
     ];
     for (text, words) in cases {
         let issues = issues_of(&text);
