@@ -55,6 +55,17 @@ pub struct LogsError {
 }
 
 impl LogsError {
+    /// A PutLogEvents error on one stream.
+    fn put(log_group: &str, log_stream: &str, code: &str, message: String) -> Self {
+        Self {
+            operation: "PutLogEvents",
+            log_group: log_group.to_owned(),
+            log_stream: log_stream.to_owned(),
+            code: code.to_owned(),
+            message,
+        }
+    }
+
     /// Whether the call was throttled (and may be retried).
     pub fn is_throttling(&self) -> bool {
         matches!(
@@ -158,13 +169,7 @@ impl LogsApi for SdkLogs {
                     .build()
             })
             .collect::<Result<_, _>>()
-            .map_err(|e| LogsError {
-                operation: "PutLogEvents",
-                log_group: log_group.to_owned(),
-                log_stream: log_stream.to_owned(),
-                code: "build".to_owned(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| LogsError::put(log_group, log_stream, "build", e.to_string()))?;
         let output = self
             .client
             .put_log_events()
@@ -244,25 +249,23 @@ impl LogsApi for MemoryLogs {
         state.calls += 1;
         if state.throttle_next > 0 {
             state.throttle_next -= 1;
-            return Err(LogsError {
-                operation: "PutLogEvents",
-                log_group: log_group.to_owned(),
-                log_stream: log_stream.to_owned(),
-                code: "ThrottlingException".to_owned(),
-                message: "Rate exceeded".to_owned(),
-            });
+            return Err(LogsError::put(
+                log_group,
+                log_stream,
+                "ThrottlingException",
+                "Rate exceeded".to_owned(),
+            ));
         }
         let Some(stream) = state
             .streams
             .get_mut(&(log_group.to_owned(), log_stream.to_owned()))
         else {
-            return Err(LogsError {
-                operation: "PutLogEvents",
-                log_group: log_group.to_owned(),
-                log_stream: log_stream.to_owned(),
-                code: "ResourceNotFoundException".to_owned(),
-                message: "The specified log stream does not exist.".to_owned(),
-            });
+            return Err(LogsError::put(
+                log_group,
+                log_stream,
+                "ResourceNotFoundException",
+                "The specified log stream does not exist.".to_owned(),
+            ));
         };
         stream.extend_from_slice(events);
         Ok(Rejected::default())

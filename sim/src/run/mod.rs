@@ -357,7 +357,13 @@ pub async fn run(
     for handle in ssm_agents {
         command_logs.push(handle.await.unwrap_or_default());
     }
-    let outcomes = std::mem::take(&mut locked(&onboarding_log).outcomes);
+    let (outcomes, rejected_events) = {
+        let mut log = locked(&onboarding_log);
+        (
+            std::mem::take(&mut log.outcomes),
+            std::mem::take(&mut log.rejected),
+        )
+    };
     {
         let mut ledger = locked(&ledger);
         for instance in &launched {
@@ -413,6 +419,7 @@ pub async fn run(
         applied: &applied,
         launched: &launched,
         outcomes: &outcomes,
+        rejected_events,
         command_logs,
         agents: agent_reports,
         subscription: subscription.report,

@@ -109,6 +109,8 @@ pub struct RunReport {
     pub instances: InstanceCounts,
     /// Every instance.
     pub instance_details: Vec<InstanceReport>,
+    /// Queue messages the onboarding handler refused as events, with its error.
+    pub rejected_events: Vec<String>,
     /// The ledger against the bucket.
     pub reconciliation: Reconciliation,
     /// The subscription invoker.
@@ -131,6 +133,7 @@ pub(super) struct Inputs<'a> {
     pub applied: &'a [Applied],
     pub launched: &'a [LaunchedInstance],
     pub outcomes: &'a BTreeMap<String, Vec<OnboardingOutcome>>,
+    pub rejected_events: Vec<String>,
     pub command_logs: Vec<Vec<CommandLog>>,
     pub agents: Vec<AgentReport>,
     pub subscription: SubscriptionReport,
@@ -271,6 +274,11 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         format!("{} objects", inputs.landed.error_objects),
     );
     check(
+        "the onboarding handler accepted every delivered event",
+        "0 refused".into(),
+        format!("{} refused", inputs.rejected_events.len()),
+    );
+    check(
         "every instance has an onboarding outcome",
         "0 without".into(),
         format!("{} without", counts.no_outcome),
@@ -320,6 +328,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         provisioned,
         instances: counts,
         instance_details: details,
+        rejected_events: inputs.rejected_events,
         reconciliation: inputs.reconciliation.clone(),
         subscription: inputs.subscription,
         agents: inputs.agents,
@@ -434,6 +443,9 @@ pub fn summary(report: &RunReport) -> String {
             "  FAILED {}: expected {}, found {}",
             check.name, check.expected, check.actual
         );
+    }
+    for event in report.rejected_events.iter().take(5) {
+        let _ = writeln!(out, "  refused event: {event}");
     }
     for example in r.missing_examples.iter().take(5) {
         let _ = writeln!(out, "  missing: {example}");
