@@ -53,6 +53,7 @@ async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_wo
         0
     );
     assert_eq!(r.events_landed, r.totals.events_expected);
+    assert_eq!(r.duplicates, 0, "quickstart redelivers nothing");
     assert!(r.events_landed >= 300, "{}", r.events_landed);
     assert!(
         r.totals.lines > r.totals.records,
@@ -148,6 +149,8 @@ async fn mixed_fleet_onboards_only_the_exactly_tagged_and_accounts_for_every_lin
     assert!(reason_count(&report, "no collect_list entry for /var/log/cron") > 0);
     assert!(reason_count(&report, "instance not onboarded (skipped)") > 0);
     assert!(r.totals.events_filtered >= 50);
+    assert!(report.subscription.redelivered_events > 0);
+    assert_eq!(r.duplicates, report.subscription.redelivered_events);
     assert_eq!(r.totals.unaccounted, 0);
     // The real corpora were replayed: the bastions' secure logs carry OpenSSH_2k's lines.
     let bastion = &r.by_source["bastion-1"]["/var/log/secure"];

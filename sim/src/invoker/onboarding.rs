@@ -1,6 +1,6 @@
 //! Invokes the onboarding handler with the events the EventBridge rule delivered to its SQS
-//! target: one concurrent invocation per event, the message deleted once the handler returned
-//! (as Lambda's event source would), every outcome kept for the report.
+//! target: each message is taken off the queue and handed to one concurrent invocation, as
+//! EventBridge hands an event to Lambda; every outcome is kept for the report.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,34 +56,38 @@ pub async fn run<D, M, C, P>(
         };
         for message in messages {
             let body = message.body().unwrap_or_default().to_owned();
-            let receipt = message.receipt_handle().unwrap_or_default().to_owned();
-            let (handler, log, sqs, queue_url) =
-                (handler.clone(), log.clone(), sqs.clone(), queue_url.clone());
+            // EventBridge hands an event to Lambda once: take it off the queue before the
+            // handler runs, so a handler that waits longer than the queue's visibility timeout
+            // is not invoked a second time for the same event.
+            if let Err(error) = sqs
+                .delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+            {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "DeleteMessage failed");
+            }
+            let (handler, log) = (handler.clone(), log.clone());
             running.spawn(async move {
                 let result = match serde_json::from_str::<serde_json::Value>(&body) {
-                    Ok(event) => handler.handle_event(&event).await.map_err(|e| e.to_string()),
+                    Ok(event) => handler
+                        .handle_event(&event)
+                        .await
+                        .map_err(|e| e.to_string()),
                     Err(e) => Err(format!("not JSON: {e}")),
                 };
-                {
-                    let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                    log.received += 1;
-                    match result {
-                        Ok(outcome) => log
-                            .outcomes
-                            .entry(outcome.instance_id.clone())
-                            .or_default()
-                            .push(outcome),
-                        Err(error) => log.rejected.push(format!("{error}: {body}")),
-                    }
-                }
-                if let Err(error) = sqs
-                    .delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(&receipt)
-                    .send()
-                    .await
-                {
-                    tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "DeleteMessage failed");
+                let mut log = log
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                log.received += 1;
+                match result {
+                    Ok(outcome) => log
+                        .outcomes
+                        .entry(outcome.instance_id.clone())
+                        .or_default()
+                        .push(outcome),
+                    Err(error) => log.rejected.push(format!("{error}: {body}")),
                 }
             });
         }

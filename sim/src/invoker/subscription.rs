@@ -1,7 +1,8 @@
 //! The subscription side of the invoker: tails every stream of the log group with
 //! DescribeLogStreams and GetLogEvents (forward tokens), keeps the events the filter pattern
 //! matches, and invokes the ETL handler with one DATA_MESSAGE per stream and poll, after one
-//! CONTROL_MESSAGE when the subscription starts. A failed invocation is retried twice, as Lambda
+//! CONTROL_MESSAGE when the subscription starts. A share of the payloads may be delivered twice
+//! (`[subscription] redeliver`), as CloudWatch Logs' at-least-once delivery does. A failed invocation is retried twice, as Lambda
 //! retries an asynchronous invocation, and then reported with its stream and event count.
 
 use std::collections::{BTreeMap, HashMap};
@@ -9,6 +10,8 @@ use std::collections::{BTreeMap, HashMap};
 use pipeline::etl::EtlHandler;
 use pipeline::filter_pattern::FilterPattern;
 use pipeline::firehose::RecordSink;
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
 use serde::Serialize;
 
 use super::payload::{self, StreamEvent};
@@ -35,6 +38,10 @@ pub struct SubscriptionReport {
     pub records: usize,
     /// Events in invocations that failed after every attempt.
     pub failed_events: usize,
+    /// DATA_MESSAGE payloads delivered a second time (at-least-once delivery).
+    pub redelivered_payloads: usize,
+    /// Events in those payloads: the duplicates that must land.
+    pub redelivered_events: usize,
     /// Why invocations failed.
     pub errors: Vec<String>,
 }
@@ -50,6 +57,8 @@ pub struct SubscriptionInvoker<S> {
     handler: EtlHandler<S>,
     tokens: HashMap<String, String>,
     sequence: u64,
+    redeliver: f64,
+    rng: StdRng,
     /// What it did so far.
     pub report: SubscriptionReport,
 }
@@ -73,15 +82,29 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
             handler,
             tokens: HashMap::new(),
             sequence: 0,
+            redeliver: 0.0,
+            rng: StdRng::seed_from_u64(0),
             report: SubscriptionReport::default(),
         }
+    }
+
+    /// Delivers a `share` of the DATA_MESSAGE payloads twice, chosen by `seed`.
+    #[must_use]
+    pub fn with_redelivery(mut self, share: f64, seed: u64) -> Self {
+        self.redeliver = share.clamp(0.0, 1.0);
+        self.rng = StdRng::seed_from_u64(seed);
+        self
     }
 
     /// Sends the CONTROL_MESSAGE CloudWatch Logs sends when a subscription is created.
     pub async fn start(&mut self, timestamp_ms: i64) {
         self.report.control_messages += 1;
-        let event = payload::lambda_event(&payload::control_message(timestamp_ms));
-        self.invoke(event, "", 0).await;
+        match payload::lambda_event(&payload::control_message(timestamp_ms)) {
+            Ok(event) => {
+                self.invoke(&event, "", 0).await;
+            }
+            Err(error) => self.report.errors.push(format!("control message: {error}")),
+        }
     }
 
     /// Reads what is new in every stream and delivers it; returns the events read.
@@ -152,42 +175,44 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
             }
             self.report.matched += matched.len();
             if !matched.is_empty() {
-                let event = payload::lambda_event(&payload::data_message(
+                let event = match payload::lambda_event(&payload::data_message(
                     &self.owner,
                     &self.log_group,
                     stream,
                     &self.filter_name,
                     &matched,
-                ));
-                self.invoke(event, stream, matched.len()).await;
+                )) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        self.report.failed_events += matched.len();
+                        self.report
+                            .errors
+                            .push(format!("{stream}: payload: {error}"));
+                        continue;
+                    }
+                };
+                let delivered = self.invoke(&event, stream, matched.len()).await;
+                if delivered
+                    && self.rng.random_bool(self.redeliver)
+                    && self.invoke(&event, stream, matched.len()).await
+                {
+                    self.report.redelivered_payloads += 1;
+                    self.report.redelivered_events += matched.len();
+                }
             }
         }
     }
 
-    async fn invoke(
-        &mut self,
-        event: Result<serde_json::Value, serde_json::Error>,
-        stream: &str,
-        events: usize,
-    ) {
-        let event = match event {
-            Ok(event) => event,
-            Err(error) => {
-                self.report.failed_events += events;
-                self.report
-                    .errors
-                    .push(format!("{stream}: payload: {error}"));
-                return;
-            }
-        };
+    /// Invokes the handler (with retries); whether it succeeded.
+    async fn invoke(&mut self, event: &serde_json::Value, stream: &str, events: usize) -> bool {
         let mut last_error = String::new();
         for _ in 0..INVOKE_ATTEMPTS {
             self.report.invocations += 1;
-            match self.handler.handle_lambda_event(&event).await {
+            match self.handler.handle_lambda_event(event).await {
                 Ok(report) => {
                     self.report.rows += report.transform.rows;
                     self.report.records += report.delivery.map_or(0, |d| d.records);
-                    return;
+                    return true;
                 }
                 Err(error) => last_error = error.to_string(),
             }
@@ -196,5 +221,6 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
         self.report.errors.push(format!(
             "{stream}: {events} events failed {INVOKE_ATTEMPTS} invocations: {last_error}"
         ));
+        false
     }
 }

@@ -259,7 +259,8 @@ pub async fn run(
         &names.subscription_filter,
         pattern.clone(),
         etl,
-    );
+    )
+    .with_redelivery(scenario.subscription.redeliver, seed);
     let stop_subscription = Arc::new(AtomicBool::new(false));
     let subscription_task = {
         let stop = stop_subscription.clone();

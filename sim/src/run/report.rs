@@ -249,6 +249,11 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         format!("{} failed events", inputs.subscription.failed_events),
     );
     check(
+        "every duplicate is a redelivered event, counted once",
+        inputs.subscription.redelivered_events.to_string(),
+        r.duplicates.to_string(),
+    );
+    check(
         "every expected event landed",
         "0 missing".into(),
         format!("{} missing", r.missing),
@@ -406,7 +411,14 @@ pub fn summary(report: &RunReport) -> String {
         ),
         ("  missing", r.missing.to_string(), String::new()),
         ("  unexpected", r.unexpected.to_string(), String::new()),
-        ("  duplicates", r.duplicates.to_string(), String::new()),
+        (
+            "  duplicates",
+            r.duplicates.to_string(),
+            format!(
+                "{} payloads delivered twice",
+                report.subscription.redelivered_payloads
+            ),
+        ),
     ];
     let _ = writeln!(out, "{:<30} {:>8}", "stage", "count");
     for (stage, count, note) in rows {

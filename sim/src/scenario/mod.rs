@@ -80,11 +80,15 @@ fn default_speed() -> u32 {
 }
 
 /// `[subscription]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSection {
     /// A CloudWatch Logs filter pattern; the stack's `logs.filter_pattern` when absent.
     pub filter_pattern: Option<String>,
+    /// Share of DATA_MESSAGE payloads delivered twice (0 to 1), as CloudWatch Logs'
+    /// at-least-once delivery may: the duplicates must be counted, not lost or doubled.
+    #[serde(default)]
+    pub redeliver: f64,
 }
 
 /// `[onboarding]`: the handler's waits, in simulated time.
@@ -352,6 +356,12 @@ impl Scenario {
             issue(
                 format!("speed = {}", self.speed),
                 format!("simulated seconds per real second; valid: 1 to {MAX_SPEED}"),
+            );
+        }
+        if !(0.0..=1.0).contains(&self.subscription.redeliver) {
+            issue(
+                format!("subscription.redeliver = {}", self.subscription.redeliver),
+                "a share of payloads; valid: 0 to 1".into(),
             );
         }
         if self.fleet.is_empty() {
