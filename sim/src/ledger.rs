@@ -39,6 +39,8 @@ pub struct ShippedEvent {
 pub struct LedgerRecord {
     /// The instance's scenario name (`web-1`).
     pub instance: String,
+    /// Its EC2 id.
+    pub instance_id: String,
     /// The source (file path or event log name).
     pub source: String,
     /// Simulated epoch milliseconds.
@@ -269,6 +271,81 @@ impl Ledger {
     }
 }
 
+/// One ledger record as a line of the ledger file.
+#[derive(Debug, Serialize)]
+struct RecordLine<'a> {
+    instance: &'a str,
+    instance_id: &'a str,
+    source: &'a str,
+    timestamp_ms: i64,
+    lines: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    windows_level: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    windows_event_id: Option<u32>,
+    /// `written`, `not_collected`, `rejected` or `sent`.
+    fate: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    /// The events PutLogEvents accepted, with whether the filter pattern passes each.
+    events: Vec<EventLine<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct EventLine<'a> {
+    log_stream: &'a str,
+    timestamp_ms: i64,
+    message: &'a str,
+    passes_filter: bool,
+}
+
+impl Ledger {
+    /// Writes the ledger as NDJSON, one record per line, with each sent event and whether the
+    /// filter `pattern` passes it: what a later check (or a person) needs to know what should
+    /// be in the bucket, without the pipeline.
+    pub fn write_ndjson(
+        &self,
+        pattern: &FilterPattern,
+        out: &mut impl std::io::Write,
+    ) -> std::io::Result<()> {
+        for record in &self.records {
+            let (fate, reason, events) = match &record.fate {
+                Fate::Written => ("written", None, Vec::new()),
+                Fate::NotCollected(why) => ("not_collected", Some(why.as_str()), Vec::new()),
+                Fate::Rejected(why) => ("rejected", Some(why.as_str()), Vec::new()),
+                Fate::Sent(events) => (
+                    "sent",
+                    None,
+                    events
+                        .iter()
+                        .map(|e| EventLine {
+                            log_stream: &e.log_stream,
+                            timestamp_ms: e.timestamp_ms,
+                            message: &e.message,
+                            passes_filter: pattern.matches(&e.message),
+                        })
+                        .collect(),
+                ),
+            };
+            let line = RecordLine {
+                instance: &record.instance,
+                instance_id: &record.instance_id,
+                source: &record.source,
+                timestamp_ms: record.timestamp_ms,
+                lines: record.lines.len(),
+                windows_level: record.level,
+                windows_event_id: record.event_id,
+                fate,
+                reason,
+                events,
+            };
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
 fn clip(message: &str) -> String {
     let mut end = message.len().min(120);
     while !message.is_char_boundary(end) {
@@ -289,6 +366,7 @@ mod tests {
     fn record(instance: &str, message: &str, fate: Fate) -> LedgerRecord {
         LedgerRecord {
             instance: instance.into(),
+            instance_id: "i-1".into(),
             source: "/var/log/secure".into(),
             timestamp_ms: 1_000,
             lines: vec![message.into()],
@@ -350,6 +428,30 @@ mod tests {
         assert!(result.unexpected_examples[0].contains("something else"));
         assert!(!result.is_exact());
         assert_eq!(result.reasons.get("not collected: level"), Some(&1));
+    }
+
+    #[test]
+    fn the_ledger_file_has_one_line_per_record_with_fates_and_filter_verdicts() {
+        let mut ledger = Ledger::default();
+        ledger.add([
+            record("a", "Failed password", sent("Failed password")),
+            record("a", "x", Fate::NotCollected("level".into())),
+        ]);
+        let mut out = Vec::new();
+        ledger
+            .write_ndjson(&FilterPattern::parse("Accepted").unwrap(), &mut out)
+            .unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["fate"], "sent");
+        assert_eq!(lines[0]["instance_id"], "i-1");
+        assert_eq!(lines[0]["events"][0]["passes_filter"], false);
+        assert_eq!(lines[1]["fate"], "not_collected");
+        assert_eq!(lines[1]["reason"], "level");
     }
 
     #[test]

@@ -25,9 +25,19 @@ async fn run(loaded: &LoadedScenario, url: &str, seed: Option<u64>) -> RunReport
         seed,
         progress: false,
     };
-    let report = sim::run::run(loaded, &config, &options).await.unwrap();
-    eprintln!("{}", report::summary(&report));
-    report
+    let run = sim::run::run(loaded, &config, &options).await.unwrap();
+    eprintln!("{}", report::summary(&run.report));
+    let mut ledger = Vec::new();
+    run.write_ledger(&mut ledger).unwrap();
+    let records = ledger
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    assert_eq!(
+        records, run.report.reconciliation.totals.records,
+        "one ledger line per record"
+    );
+    run.report
 }
 
 fn reason_count(report: &RunReport, words: &str) -> usize {

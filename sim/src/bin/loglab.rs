@@ -66,6 +66,10 @@ enum Command {
         /// Write the machine-readable report (JSON) here.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Write the ledger (NDJSON: every record written, its fate, each sent event and
+        /// whether the filter passes it) here.
+        #[arg(long)]
+        ledger: Option<PathBuf>,
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
@@ -181,6 +185,7 @@ async fn run() -> anyhow::Result<ExitCode> {
             backend,
             seed,
             report: report_path,
+            ledger: ledger_path,
             quiet,
         } => {
             let loaded = Scenario::load(&scenario)?;
@@ -193,13 +198,24 @@ async fn run() -> anyhow::Result<ExitCode> {
             };
             let result = sim::run::run(&loaded, &config, &options).await;
             emulator.stop().await;
-            let run_report = result?;
-            print!("{}", report::summary(&run_report));
+            let finished = result?;
+            let run_report = &finished.report;
+            print!("{}", report::summary(run_report));
             if let Some(path) = report_path {
-                let json = serde_json::to_string_pretty(&run_report)?;
+                let json = serde_json::to_string_pretty(run_report)?;
                 std::fs::write(&path, json)
                     .with_context(|| format!("writing {}", path.display()))?;
                 println!("report: {}", path.display());
+            }
+            if let Some(path) = ledger_path {
+                let file = std::fs::File::create(&path)
+                    .with_context(|| format!("creating {}", path.display()))?;
+                let mut out = std::io::BufWriter::new(file);
+                finished
+                    .write_ledger(&mut out)
+                    .and_then(|()| std::io::Write::flush(&mut out))
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("ledger: {}", path.display());
             }
             Ok(if run_report.passed {
                 ExitCode::SUCCESS

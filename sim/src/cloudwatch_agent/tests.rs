@@ -27,6 +27,7 @@ fn facts() -> HostFacts {
 fn record(source: &str, lines: &[&str], level: Option<u8>, event_id: Option<u32>) -> LedgerRecord {
     LedgerRecord {
         instance: "web-1".into(),
+        instance_id: "i-0123456789abcdef0".into(),
         source: source.into(),
         timestamp_ms: wall_now_ms() - 60_000,
         lines: lines.iter().map(|l| (*l).to_owned()).collect(),

@@ -48,6 +48,24 @@ pub mod reset;
 
 pub use report::RunReport;
 
+/// A finished run: its report, and the ledger it was checked against.
+#[derive(Debug)]
+pub struct Run {
+    /// Counts, instances, reconciliation, checks.
+    pub report: RunReport,
+    /// Every record and its fate.
+    pub ledger: Ledger,
+    /// The subscription's filter pattern.
+    pub pattern: FilterPattern,
+}
+
+impl Run {
+    /// Writes the ledger as NDJSON ([`Ledger::write_ndjson`]).
+    pub fn write_ledger(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        self.ledger.write_ndjson(&self.pattern, out)
+    }
+}
+
 /// Runtime choices of one run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -161,7 +179,7 @@ pub async fn run(
     loaded: &LoadedScenario,
     config: &SdkConfig,
     options: &RunOptions,
-) -> Result<RunReport, RunError> {
+) -> Result<Run, RunError> {
     let real_start = Instant::now();
     let scenario = &loaded.scenario;
     let seed = options.seed.unwrap_or(scenario.seed);
@@ -412,9 +430,9 @@ pub async fn run(
     )
     .await?;
     progress.finish();
-    let ledger = locked(&ledger);
+    let ledger = std::mem::take(&mut *locked(&ledger));
     let reconciliation = ledger.reconcile(&pattern, &landed.events);
-    Ok(report::build(report::Inputs {
+    let report = report::build(report::Inputs {
         loaded,
         seed,
         applied: &applied,
@@ -427,7 +445,12 @@ pub async fn run(
         landed: &landed,
         reconciliation,
         real_seconds: real_start.elapsed().as_secs_f64(),
-    }))
+    });
+    Ok(Run {
+        report,
+        ledger,
+        pattern,
+    })
 }
 
 /// Writes every record of the instance's profile into the ledger; returns their indices.
@@ -463,6 +486,7 @@ fn write_records(
         let count = records.len();
         let first = locked(ledger).add(records.into_iter().map(|r| LedgerRecord {
             instance: instance.plan.name.clone(),
+            instance_id: instance.instance_id.clone(),
             source: source.source.clone(),
             timestamp_ms: r.timestamp_ms,
             lines: r.lines,

@@ -273,7 +273,7 @@ pub struct Expectations {
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
     /// The file could not be read.
-    #[error("cannot read scenario {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -297,7 +297,7 @@ pub enum ScenarioError {
         issues: Vec<String>,
     },
     /// The stack definition it names is invalid.
-    #[error("scenario {path}: its stack definition: {source}")]
+    #[error("scenario {path}: its stack definition")]
     Stack {
         /// The scenario file.
         path: PathBuf,
