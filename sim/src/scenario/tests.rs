@@ -206,7 +206,9 @@ fn the_scenario_filter_pattern_replaces_the_stacks_and_is_validated() {
         "Failed"
     );
     std::fs::write(&file, with("{ $.level = ")).unwrap();
-    let error = Scenario::load(&file).unwrap_err().to_string();
-    assert!(error.contains("filter_pattern"), "{error}");
+    let error = Scenario::load(&file).unwrap_err();
+    let text = format!("{:#}", anyhow::Error::from(error));
+    assert!(text.contains("its stack definition"), "{text}");
+    assert!(text.contains("filter_pattern"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
