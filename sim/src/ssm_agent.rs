@@ -32,7 +32,7 @@ use crate::clock::SimClock;
 use crate::scenario::Os;
 
 /// How often an agent asks for new commands (real time).
-pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// What the simulated Systems Manager knows: registrations and command results.
 #[derive(Debug, Clone)]

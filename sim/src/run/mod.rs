@@ -33,7 +33,7 @@ use crate::cloudwatch_agent::agent::{AgentReport, CloudWatchAgent, wall_now_ms};
 use crate::cloudwatch_agent::logs_api::SdkLogs;
 use crate::fleet::{self, Fleet, FleetError, LaunchedInstance};
 use crate::invoker::onboarding::{self, OnboardingLog};
-use crate::invoker::subscription::SubscriptionInvoker;
+use crate::invoker::subscription::{SubscriptionInvoker, Sweep};
 use crate::landed::{self, LandedError};
 use crate::ledger::{Fate, Ledger, LedgerRecord};
 use crate::scenario::LoadedScenario;
@@ -77,6 +77,8 @@ pub struct RunOptions {
 
 /// Longest real wait for the subscription to read every accepted event after the agents stop.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// Shortest real wait for one command's result, whatever the speed.
+pub const COMMAND_WAIT_FLOOR: Duration = Duration::from_secs(30);
 /// Real time between two polls of the log group.
 pub const SUBSCRIPTION_POLL: Duration = Duration::from_millis(750);
 
@@ -236,7 +238,11 @@ pub async fn run(
         waits: Waits {
             lookup_timeout: Duration::from_secs(30),
             registration_timeout: clock.real(timing.registration_timeout.as_millis()),
-            command_timeout: clock.real(timing.command_timeout.as_millis()),
+            // The emulator's latency is real time, not simulated time: a command's wait never
+            // drops below COMMAND_WAIT_FLOOR, so a busy emulator cannot fail onboarding.
+            command_timeout: clock
+                .real(timing.command_timeout.as_millis())
+                .max(COMMAND_WAIT_FLOOR),
             poll_interval: Duration::from_millis(100),
         },
         ..OnboardConfig::new(
@@ -285,7 +291,7 @@ pub async fn run(
         tokio::spawn(async move {
             subscription.start(wall_now_ms()).await;
             while !stop.load(Ordering::Relaxed) {
-                if let Err(error) = subscription.poll().await {
+                if let Err(error) = subscription.poll(Sweep::Changed).await {
                     tracing::warn!(%error, "tailing the log group failed; trying again");
                 }
                 tokio::time::sleep(SUBSCRIPTION_POLL).await;
@@ -342,7 +348,9 @@ pub async fn run(
     let outcome_deadline = Instant::now()
         + clock.real(scenario.duration.as_millis())
         + clock.real(timing.registration_timeout.as_millis())
-        + 2 * clock.real(timing.command_timeout.as_millis())
+        + 2 * clock
+            .real(timing.command_timeout.as_millis())
+            .max(COMMAND_WAIT_FLOOR)
         + Duration::from_secs(30);
     loop {
         let decided = {
@@ -411,7 +419,7 @@ pub async fn run(
     let drain_deadline = Instant::now() + DRAIN_TIMEOUT;
     progress.draining();
     loop {
-        if let Err(error) = subscription.poll().await {
+        if let Err(error) = subscription.poll(Sweep::All).await {
             tracing::warn!(%error, "tailing the log group failed; trying again");
         }
         let caught_up = expected
