@@ -454,6 +454,41 @@ mod tests {
         assert_eq!(lines[1]["reason"], "level");
     }
 
+    proptest::proptest! {
+        /// Whatever subset of the expected events lands, and however often each copy lands,
+        /// the reconciliation counts exactly the missing, the duplicated and the foreign ones.
+        #[test]
+        fn reconciliation_counts_missing_duplicates_and_strangers(
+            messages in proptest::collection::vec("[a-c]{1,2}", 0..40),
+            copies in proptest::collection::vec(0usize..3, 40),
+            strangers in 0usize..5,
+        ) {
+            let mut ledger = Ledger::default();
+            ledger.add(messages.iter().map(|m| record("a", m, sent(m))));
+            let mut landed_events = Vec::new();
+            let mut expect_missing = 0;
+            let mut expect_duplicates = 0;
+            for (i, message) in messages.iter().enumerate() {
+                let id = format!("{i:056}");
+                match copies[i] {
+                    0 => expect_missing += 1,
+                    n => {
+                        expect_duplicates += n - 1;
+                        landed_events.extend((0..n).map(|_| landed(&id, message)));
+                    }
+                }
+            }
+            for s in 0..strangers {
+                landed_events.push(landed(&format!("x{s}"), "never written"));
+            }
+            let result = ledger.reconcile(&FilterPattern::match_all(), &landed_events);
+            proptest::prop_assert_eq!(result.missing, expect_missing);
+            proptest::prop_assert_eq!(result.duplicates, expect_duplicates);
+            proptest::prop_assert_eq!(result.unexpected, strangers);
+            proptest::prop_assert_eq!(result.events_landed, messages.len() - expect_missing + strangers);
+        }
+    }
+
     #[test]
     fn an_exact_run_reconciles_cleanly() {
         let mut ledger = Ledger::default();

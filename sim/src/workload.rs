@@ -309,6 +309,55 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Arrivals are sorted, inside the window, and as many as the rate gives (the jitter
+        /// spaces them 0.5 to 1.5 intervals apart), plus every burst inside the window.
+        #[test]
+        fn arrivals_follow_the_rate_inside_the_window(
+            per_minute in 0.5f64..600.0,
+            window_s in 1i64..3_600,
+            burst_at in 0u64..3_600,
+            burst_lines in 0usize..50,
+            seed in proptest::prelude::any::<u64>(),
+        ) {
+            let mut source = profile(GeneratorKind::Messages, per_minute);
+            source.bursts.push(Burst { at: SimDuration(Duration::from_secs(burst_at)), lines: burst_lines });
+            let (from, to) = (1_700_000_000_000, 1_700_000_000_000 + window_s * 1000);
+            let times = arrivals(&mut StdRng::seed_from_u64(seed), &source, from, to);
+            proptest::prop_assert!(times.windows(2).all(|w| w[0] <= w[1]));
+            proptest::prop_assert!(times.iter().all(|t| (from..to + 500).contains(t)));
+            let burst = if burst_at * 1000 < (window_s * 1000) as u64 { burst_lines } else { 0 };
+            let steady = (times.len() - burst) as f64;
+            let interval_s = 60.0 / per_minute;
+            let window = window_s as f64;
+            proptest::prop_assert!(steady <= window / (0.5 * interval_s) + 1.0, "{} steady", steady);
+            proptest::prop_assert!(steady >= (window - interval_s) / (1.5 * interval_s) - 1.0, "{} steady", steady);
+        }
+
+        /// Every record of every generator is inside the window, in order, and a multi-line
+        /// share of 1 gives every file record continuation lines.
+        #[test]
+        fn records_stay_in_the_window_in_order(seed in proptest::prelude::any::<u64>(), kind in 0usize..5) {
+            let kinds = [
+                GeneratorKind::Messages,
+                GeneratorKind::Secure,
+                GeneratorKind::WindowsSystem,
+                GeneratorKind::WindowsApplication,
+                GeneratorKind::WindowsSecurity,
+            ];
+            let mut source = profile(kinds[kind], 120.0);
+            if !kinds[kind].is_windows_events() {
+                source.multi_line = 1.0;
+            }
+            let (from, to) = (1_700_000_000_000, 1_700_000_060_000);
+            let written = records(&source, None, &WRITER, seed, from, to).unwrap();
+            proptest::prop_assert!(!written.is_empty());
+            proptest::prop_assert!(written.windows(2).all(|w| w[0].timestamp_ms <= w[1].timestamp_ms));
+            proptest::prop_assert!(written.iter().all(|r| (from - 1000..to).contains(&r.timestamp_ms)));
+            proptest::prop_assert!(written.iter().all(|r| r.lines.len() > 1 || kinds[kind].is_windows_events()));
+        }
+    }
+
     #[test]
     fn the_same_seed_writes_the_same_records() {
         let source = profile(GeneratorKind::Secure, 120.0);
