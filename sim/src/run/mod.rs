@@ -12,7 +12,7 @@
 //!
 //! The result is a [`report::RunReport`]; its checks decide the exit status.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -21,11 +21,11 @@ use aws_config::SdkConfig;
 use pipeline::agent_config::{AgentConfig, HostFacts};
 use pipeline::etl::{EtlConfig, EtlHandler, TransformOptions};
 use pipeline::filter_pattern::FilterPattern;
-use pipeline::firehose::RetryPolicy;
 use pipeline::firehose::sdk::FirehoseSink;
+use pipeline::firehose::{RecordSink, RetryPolicy};
 use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};
-use pipeline::onboard::{Decision, OnboardConfig, OnboardingHandler, Waits};
-use pipeline::stack::Placement;
+use pipeline::onboard::{Decision, OnboardConfig, OnboardingHandler, OnboardingOutcome, Waits};
+use pipeline::stack::{Names, Placement};
 use tokio::task::JoinHandle;
 
 use crate::clock::SimClock;
@@ -38,8 +38,8 @@ use crate::landed::{self, LandedError};
 use crate::ledger::{Fate, Ledger, LedgerRecord};
 use crate::scenario::LoadedScenario;
 use crate::ssm_agent::{AgentStarter, CommandLog, HarnessCommands, SimulatedSsm, SsmAgent};
+use crate::stack::Deployment;
 use crate::stack::provision::{self, Clients, ProvisionError};
-use crate::stack::{Deployment, harness_queue_name};
 use crate::workload::{self, CorpusError, Writer};
 
 mod progress;
@@ -194,20 +194,7 @@ pub async fn run(
     let clients = Clients::new(config, &deployment);
     let applied = provision::apply(&clients, &deployment).await?;
 
-    let queue = harness_queue_name(&names);
-    let queue_url = clients
-        .sqs
-        .get_queue_url()
-        .queue_name(&queue)
-        .send()
-        .await
-        .map_err(|e| RunError::call("GetQueueUrl", &queue, &e))?
-        .queue_url
-        .unwrap_or_default();
-    reset::log_streams(&clients, &names.log_group).await?;
-    reset::objects(&clients, &names.bucket, &definition.firehose.prefix).await?;
-    reset::objects(&clients, &names.bucket, &definition.firehose.error_prefix).await?;
-    reset::queue(&clients, &queue_url).await?;
+    let queue_url = reset::everything(&clients, &names, definition).await?;
 
     let ec2 = aws_sdk_ec2::Client::new(config);
     let fleet = Fleet::connect(
@@ -229,33 +216,9 @@ pub async fn run(
         started: Mutex::default(),
     });
 
-    // The onboarding handler: the deployed code, over EC2 and SSM on the emulator, with
-    // registration and command results from the simulated agents.
     let timing = &scenario.onboarding;
-    let onboard_config = OnboardConfig {
-        linux_parameter: names.linux_parameter.clone(),
-        windows_parameter: names.windows_parameter.clone(),
-        waits: Waits {
-            lookup_timeout: Duration::from_secs(30),
-            registration_timeout: clock.real(timing.registration_timeout.as_millis()),
-            // The emulator's latency is real time, not simulated time: a command's wait never
-            // drops below COMMAND_WAIT_FLOOR, so a busy emulator cannot fail onboarding.
-            command_timeout: clock
-                .real(timing.command_timeout.as_millis())
-                .max(COMMAND_WAIT_FLOOR),
-            poll_interval: Duration::from_millis(100),
-        },
-        ..OnboardConfig::new(
-            &definition.onboarding.tag_key,
-            &definition.onboarding.tag_value,
-        )
-    };
-    let handler = Arc::new(OnboardingHandler::new(
-        Ec2Directory::new(ec2),
-        simulated.clone(),
-        HarnessCommands::new(SsmPorts::new(clients.ssm.clone()), simulated.clone()),
-        SsmPorts::new(clients.ssm.clone()),
-        onboard_config,
+    let handler = Arc::new(onboarding_handler(
+        ec2, &clients, &simulated, &names, loaded, &clock,
     ));
     let onboarding_log = Arc::new(Mutex::new(OnboardingLog::default()));
     let stop_onboarding = Arc::new(AtomicBool::new(false));
@@ -391,22 +354,7 @@ pub async fn run(
             std::mem::take(&mut log.rejected),
         )
     };
-    {
-        let mut ledger = locked(&ledger);
-        for instance in &launched {
-            let reason = match outcomes.get(&instance.instance_id).and_then(|o| o.last()) {
-                Some(outcome) if outcome.decision == Decision::Onboarded => {
-                    "the CloudWatch agent did not start".to_owned()
-                }
-                Some(outcome) => format!(
-                    "instance not onboarded ({})",
-                    report::decision_name(outcome.decision)
-                ),
-                None => "no onboarding outcome".to_owned(),
-            };
-            ledger.not_collected(&instance.plan.name, &reason);
-        }
-    }
+    account_for_silent_instances(&ledger, &launched, &outcomes);
 
     // The subscription reads everything accepted, then stops.
     let expected = locked(&ledger).sent_per_stream();
@@ -416,20 +364,8 @@ pub async fn run(
         target: names.log_group.clone(),
         message: e.to_string(),
     })?;
-    let drain_deadline = Instant::now() + DRAIN_TIMEOUT;
     progress.draining();
-    loop {
-        if let Err(error) = subscription.poll(Sweep::All).await {
-            tracing::warn!(%error, "tailing the log group failed; trying again");
-        }
-        let caught_up = expected
-            .iter()
-            .all(|(stream, n)| subscription.report.read.get(stream).copied().unwrap_or(0) >= *n);
-        if caught_up || Instant::now() >= drain_deadline {
-            break;
-        }
-        tokio::time::sleep(SUBSCRIPTION_POLL).await;
-    }
+    drain(&mut subscription, &expected).await;
     let landed = landed::read(
         &clients.s3,
         &names.bucket,
@@ -459,6 +395,85 @@ pub async fn run(
         ledger,
         pattern,
     })
+}
+
+/// The onboarding handler as deployed, over EC2 and SSM on the emulator, with registration and
+/// command results from the simulated agents, and its waits in simulated time.
+fn onboarding_handler(
+    ec2: aws_sdk_ec2::Client,
+    clients: &Clients,
+    simulated: &SimulatedSsm,
+    names: &Names,
+    loaded: &LoadedScenario,
+    clock: &SimClock,
+) -> OnboardingHandler<Ec2Directory, SimulatedSsm, HarnessCommands, SsmPorts> {
+    let timing = &loaded.scenario.onboarding;
+    let onboarding = &loaded.stack.definition.onboarding;
+    let config = OnboardConfig {
+        linux_parameter: names.linux_parameter.clone(),
+        windows_parameter: names.windows_parameter.clone(),
+        waits: Waits {
+            lookup_timeout: Duration::from_secs(30),
+            registration_timeout: clock.real(timing.registration_timeout.as_millis()),
+            // The emulator's latency is real time, not simulated time: a command's wait never
+            // drops below COMMAND_WAIT_FLOOR, so a busy emulator cannot fail onboarding.
+            command_timeout: clock
+                .real(timing.command_timeout.as_millis())
+                .max(COMMAND_WAIT_FLOOR),
+            poll_interval: Duration::from_millis(100),
+        },
+        ..OnboardConfig::new(&onboarding.tag_key, &onboarding.tag_value)
+    };
+    OnboardingHandler::new(
+        Ec2Directory::new(ec2),
+        simulated.clone(),
+        HarnessCommands::new(SsmPorts::new(clients.ssm.clone()), simulated.clone()),
+        SsmPorts::new(clients.ssm.clone()),
+        config,
+    )
+}
+
+/// Marks the records of instances whose agent never started as not collected, with why.
+fn account_for_silent_instances(
+    ledger: &Mutex<Ledger>,
+    launched: &[LaunchedInstance],
+    outcomes: &BTreeMap<String, Vec<OnboardingOutcome>>,
+) {
+    let mut ledger = locked(ledger);
+    for instance in launched {
+        let reason = match outcomes.get(&instance.instance_id).and_then(|o| o.last()) {
+            Some(outcome) if outcome.decision == Decision::Onboarded => {
+                "the CloudWatch agent did not start".to_owned()
+            }
+            Some(outcome) => format!(
+                "instance not onboarded ({})",
+                report::decision_name(outcome.decision)
+            ),
+            None => "no onboarding outcome".to_owned(),
+        };
+        ledger.not_collected(&instance.plan.name, &reason);
+    }
+}
+
+/// Polls every stream until each has given at least what the ledger says was accepted there,
+/// or [`DRAIN_TIMEOUT`] passes (the shortfall is then reported by the checks).
+async fn drain<S: RecordSink>(
+    subscription: &mut SubscriptionInvoker<S>,
+    expected: &HashMap<String, usize>,
+) {
+    let deadline = Instant::now() + DRAIN_TIMEOUT;
+    loop {
+        if let Err(error) = subscription.poll(Sweep::All).await {
+            tracing::warn!(%error, "tailing the log group failed; trying again");
+        }
+        let caught_up = expected
+            .iter()
+            .all(|(stream, n)| subscription.report.read.get(stream).copied().unwrap_or(0) >= *n);
+        if caught_up || Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(SUBSCRIPTION_POLL).await;
+    }
 }
 
 /// Writes every record of the instance's profile into the ledger; returns their indices.

@@ -2,8 +2,35 @@
 //! sees only its own data: the log group's streams, the objects under the delivery prefixes,
 //! and the harness queue's messages. Resources themselves stay (provisioning is idempotent).
 
+use pipeline::stack::{Names, StackDefinition};
+
 use super::RunError;
+use crate::stack::harness_queue_name;
 use crate::stack::provision::Clients;
+
+/// Clears the log group's streams, the delivery and error prefixes, and the harness queue;
+/// returns the queue's URL.
+pub async fn everything(
+    clients: &Clients,
+    names: &Names,
+    definition: &StackDefinition,
+) -> Result<String, RunError> {
+    let queue = harness_queue_name(names);
+    let queue_url = clients
+        .sqs
+        .get_queue_url()
+        .queue_name(&queue)
+        .send()
+        .await
+        .map_err(|e| RunError::call("GetQueueUrl", &queue, &e))?
+        .queue_url
+        .unwrap_or_default();
+    log_streams(clients, &names.log_group).await?;
+    objects(clients, &names.bucket, &definition.firehose.prefix).await?;
+    objects(clients, &names.bucket, &definition.firehose.error_prefix).await?;
+    self::queue(clients, &queue_url).await?;
+    Ok(queue_url)
+}
 
 /// Deletes every stream of `log_group`.
 pub async fn log_streams(clients: &Clients, log_group: &str) -> Result<usize, RunError> {
