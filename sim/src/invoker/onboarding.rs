@@ -20,8 +20,6 @@ pub struct OnboardingLog {
     pub outcomes: BTreeMap<String, Vec<OnboardingOutcome>>,
     /// Messages that were not a valid event, with the handler's error.
     pub rejected: Vec<String>,
-    /// Events received.
-    pub received: usize,
 }
 
 /// Receives from `queue_url` until `stop` is set and every invocation has returned.
@@ -80,7 +78,6 @@ pub async fn run<D, M, C, P>(
                 let mut log = log
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                log.received += 1;
                 match result {
                     Ok(outcome) => log
                         .outcomes
