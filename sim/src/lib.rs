@@ -4,6 +4,7 @@
 //! Lambda invoker, the ledger, and `loglab run`.
 
 pub mod backend;
+pub mod catalog;
 pub mod clock;
 pub mod cloudwatch_agent;
 pub mod fleet;

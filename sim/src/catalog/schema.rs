@@ -1,0 +1,188 @@
+//! Table schemas inferred from NDJSON rows, as the Glue crawler's JSON classifier does: one
+//! column per top-level key in first-seen order, each with the narrowest Hive type that holds
+//! every value seen. Integers are `int` while they fit 32 bits and `bigint` beyond; they widen
+//! to `double` next to fractions; any two other kinds meet at `string`; nulls say nothing (a
+//! column only ever null is `string`).
+
+use serde_json::Value;
+
+/// A column's type, in Hive's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ColumnType {
+    /// Only nulls so far.
+    Unknown,
+    /// `boolean`.
+    Boolean,
+    /// `int` (fits 32 bits).
+    Int,
+    /// `bigint`.
+    BigInt,
+    /// `double`.
+    Double,
+    /// `string` (also where kinds conflict, and for nested values, which rows do not carry).
+    String,
+}
+
+impl ColumnType {
+    /// The type of one JSON value.
+    pub fn of(value: &Value) -> Self {
+        match value {
+            Value::Null => Self::Unknown,
+            Value::Bool(_) => Self::Boolean,
+            Value::Number(n) if n.as_i64().is_some_and(|i| i32::try_from(i).is_ok()) => Self::Int,
+            Value::Number(n) if n.is_i64() || n.is_u64() => Self::BigInt,
+            Value::Number(_) => Self::Double,
+            Value::String(_) | Value::Array(_) | Value::Object(_) => Self::String,
+        }
+    }
+
+    /// The narrowest type holding both.
+    pub fn merge(self, other: Self) -> Self {
+        match (self, other) {
+            (a, b) if a == b => a,
+            (Self::Unknown, x) | (x, Self::Unknown) => x,
+            (Self::Int, Self::BigInt) | (Self::BigInt, Self::Int) => Self::BigInt,
+            (Self::Int | Self::BigInt, Self::Double) | (Self::Double, Self::Int | Self::BigInt) => {
+                Self::Double
+            }
+            _ => Self::String,
+        }
+    }
+
+    /// Hive's name; `string` for a column that was only ever null.
+    pub fn hive_name(self) -> &'static str {
+        match self {
+            Self::Boolean => "boolean",
+            Self::Int => "int",
+            Self::BigInt => "bigint",
+            Self::Double => "double",
+            Self::Unknown | Self::String => "string",
+        }
+    }
+}
+
+/// The columns of rows, in first-seen order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Schema {
+    /// Name and type of each column.
+    pub columns: Vec<(String, ColumnType)>,
+}
+
+impl Schema {
+    /// Widens the schema with one row; a row that is not an object is refused with its kind.
+    pub fn add_row(&mut self, row: &Value) -> Result<(), &'static str> {
+        let Value::Object(fields) = row else {
+            return Err(match row {
+                Value::Array(_) => "an array",
+                Value::String(_) => "a string",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "a boolean",
+                Value::Null | Value::Object(_) => "null",
+            });
+        };
+        for (name, value) in fields {
+            let kind = ColumnType::of(value);
+            match self.columns.iter_mut().find(|(n, _)| n == name) {
+                Some((_, existing)) => *existing = existing.merge(kind),
+                None => self.columns.push((name.clone(), kind)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The type of a column.
+    pub fn column(&self, name: &str) -> Option<ColumnType> {
+        self.columns
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| *t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn types_widen_as_the_crawler_widens_them() {
+        let mut schema = Schema::default();
+        for row in [
+            json!({"a": 1, "b": "x", "c": null, "d": true, "f": 7}),
+            json!({"a": 1.5, "b": 2, "e": {"nested": 1}, "f": 5_000_000_000i64}),
+            json!({"d": false, "c": null}),
+        ] {
+            schema.add_row(&row).unwrap();
+        }
+        let names: Vec<_> = schema
+            .columns
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.hive_name()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a", "double"),
+                ("b", "string"),
+                ("c", "string"),
+                ("d", "boolean"),
+                ("f", "bigint"),
+                ("e", "string")
+            ]
+        );
+        assert_eq!(schema.column("c"), Some(ColumnType::Unknown));
+        assert_eq!(Schema::default().add_row(&json!([1])), Err("an array"));
+    }
+
+    #[test]
+    fn the_pipelines_rows_infer_the_declared_columns() {
+        let row = json!({
+            "account_id": "000000000000", "log_group": "g", "log_stream": "s/i-1", "instance_id": "i-1",
+            "source": "s", "event_id": "1", "event_timestamp_ms": 1_700_000_000_000i64,
+            "event_time": "2023-11-14T22:13:20.000Z", "ingest_time": "2023-11-14T22:13:21.000Z",
+            "part_index": 0, "part_count": 1, "message": "m"
+        });
+        let mut schema = Schema::default();
+        schema.add_row(&row).unwrap();
+        for (name, hive) in pipeline::etl::row::ROW_COLUMNS {
+            if let Some(kind) = schema.column(name) {
+                assert_eq!(kind.hive_name(), hive, "{name}");
+            }
+        }
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e9f64..1e9)
+                .prop_filter("fractional", |f| f.fract() != 0.0)
+                .prop_map(Value::from),
+            "[a-z]{0,4}".prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        /// The inferred types do not depend on row order, and every value fits its column.
+        #[test]
+        fn inference_is_order_independent_and_holds_every_value(
+            rows in proptest::collection::vec(proptest::collection::btree_map("[a-c]", value(), 0..3), 0..12),
+        ) {
+            let rows: Vec<Value> = rows.into_iter().map(|m| Value::Object(m.into_iter().collect())).collect();
+            let mut forward = Schema::default();
+            rows.iter().for_each(|r| forward.add_row(r).unwrap());
+            let mut backward = Schema::default();
+            rows.iter().rev().for_each(|r| backward.add_row(r).unwrap());
+            let sorted = |s: &Schema| { let mut c = s.columns.clone(); c.sort(); c };
+            prop_assert_eq!(sorted(&forward), sorted(&backward));
+            for row in &rows {
+                for (name, value) in row.as_object().unwrap() {
+                    let column = forward.column(name).unwrap();
+                    prop_assert_eq!(column.merge(ColumnType::of(value)), column);
+                }
+            }
+        }
+    }
+}
