@@ -3,16 +3,17 @@
 //! results of Run Command (LocalStack runs nothing and reports Success at once).
 //!
 //! Commands themselves go through LocalStack: the onboarding handler's SendCommand is the SDK
-//! call, and each instance's agent picks up its commands with ListCommands, as the real agent
-//! polls for its work. LocalStack lists every instance of the region as a target of every
-//! command, so the agent also checks that the command's comment names its instance (the
-//! handler writes the instance id there). The agent carries out what the documents mean:
-//! `AWS-ConfigureAWSPackage` installs the CloudWatch agent; the Run Shell or PowerShell script's
-//! `fetch-config … -c ssm:<parameter> -s` reads the parameter, validates it with the pipeline's
-//! agent-config model and starts the simulated CloudWatch agent. A bad configuration fails the
-//! command with the agent's message, and that instance ships nothing.
+//! call. Which command ids reach which instance travels in-process ([`SimulatedSsm`]'s inbox,
+//! standing in for the channel the real agent polls), because LocalStack lists every instance
+//! of the region as a target of every command and ignores ListCommands' filters, so listing
+//! grows with every command ever sent. The agent then reads each command (document and
+//! parameters) from LocalStack with ListCommands by id, and carries out what the documents
+//! mean: `AWS-ConfigureAWSPackage` installs the CloudWatch agent; the Run Shell or PowerShell
+//! script's `fetch-config … -c ssm:<parameter> -s` reads the parameter, validates it with the
+//! pipeline's agent-config model and starts the simulated CloudWatch agent. A bad
+//! configuration fails the command with the agent's message, and that instance ships nothing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -32,7 +33,7 @@ use crate::clock::SimClock;
 use crate::scenario::Os;
 
 /// How often an agent asks for new commands (real time).
-pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
+pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
 /// What the simulated Systems Manager knows: registrations and command results.
 #[derive(Debug, Clone)]
@@ -45,6 +46,8 @@ pub struct SimulatedSsm {
 struct SsmState {
     registrations: HashMap<String, (Os, i64)>,
     results: HashMap<(String, String), InvocationStatus>,
+    /// Command ids sent to each instance and not yet taken by its agent, oldest first.
+    inbox: HashMap<String, VecDeque<String>>,
 }
 
 impl SimulatedSsm {
@@ -67,6 +70,20 @@ impl SimulatedSsm {
         self.lock()
             .registrations
             .insert(instance_id.to_owned(), (os, online_at_ms));
+    }
+
+    /// The oldest command id sent to `instance_id` that its agent has not taken.
+    fn next_command(&self, instance_id: &str) -> Option<String> {
+        self.lock().inbox.get_mut(instance_id)?.pop_front()
+    }
+
+    /// Puts a command id back at the front, for the next poll.
+    fn return_command(&self, instance_id: &str, command_id: &str) {
+        self.lock()
+            .inbox
+            .entry(instance_id.to_owned())
+            .or_default()
+            .push_front(command_id.to_owned());
     }
 
     fn record(&self, command_id: &str, instance_id: &str, status: InvocationStatus) {
@@ -130,6 +147,12 @@ impl CommandRunner for HarnessCommands {
         let command_id = self.ssm.send_command(request).await?;
         self.simulated
             .record(&command_id, &request.instance_id, pending());
+        self.simulated
+            .lock()
+            .inbox
+            .entry(request.instance_id.clone())
+            .or_default()
+            .push_back(command_id.clone());
         Ok(command_id)
     }
 
@@ -175,7 +198,6 @@ pub struct SsmAgent {
     client: aws_sdk_ssm::Client,
     simulated: SimulatedSsm,
     installed: bool,
-    seen: HashSet<String>,
     log: Vec<CommandLog>,
 }
 
@@ -193,7 +215,6 @@ impl SsmAgent {
             client,
             simulated,
             installed: false,
-            seen: HashSet::new(),
             log: Vec::new(),
         }
     }
@@ -219,29 +240,32 @@ impl SsmAgent {
         parameters: &impl ParameterStore,
         starter: &dyn AgentStarter,
     ) -> Result<(), String> {
-        let listed = self
-            .client
-            .list_commands()
-            .instance_id(&self.instance_id)
-            .send()
-            .await
-            .map_err(|e| aws_sdk_ssm::error::DisplayErrorContext(e).to_string())?;
-        let mut commands: Vec<_> = listed
-            .commands()
-            .iter()
-            .filter(|c| {
-                c.comment()
-                    .is_some_and(|text| text.contains(&self.instance_id))
-            })
-            .filter(|c| c.command_id().is_some_and(|id| !self.seen.contains(id)))
-            .collect();
-        commands.sort_by_key(|c| {
-            c.requested_date_time()
-                .map(|t| (t.secs(), t.subsec_nanos()))
-        });
-        for command in commands {
-            let command_id = command.command_id().unwrap_or_default().to_owned();
-            self.seen.insert(command_id.clone());
+        while let Some(command_id) = self.simulated.next_command(&self.instance_id) {
+            let listed = self
+                .client
+                .list_commands()
+                .command_id(&command_id)
+                .send()
+                .await;
+            let command = match listed {
+                Ok(output) => output.commands.unwrap_or_default().into_iter().next(),
+                Err(error) => {
+                    // Not taken: try again at the next poll.
+                    self.simulated
+                        .return_command(&self.instance_id, &command_id);
+                    return Err(aws_sdk_ssm::error::DisplayErrorContext(error).to_string());
+                }
+            };
+            let Some(command) =
+                command.filter(|c| c.instance_ids().iter().any(|id| id == &self.instance_id))
+            else {
+                self.simulated.record(
+                    &command_id,
+                    &self.instance_id,
+                    finished(1, "the command does not target this instance"),
+                );
+                continue;
+            };
             let document = command.document_name().unwrap_or_default().to_owned();
             let params: BTreeMap<String, Vec<String>> = command
                 .parameters()

@@ -167,3 +167,36 @@ async fn mixed_fleet_onboards_only_the_exactly_tagged_and_accounts_for_every_lin
     assert!(bastion.events_sent > 1000, "{bastion:?}");
     assert!(r.by_source["win-1"][r"C:\Windows\Logs\CBS\CBS.log"].events_sent > 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_broken_configuration_in_parameter_store_fails_onboarding_with_its_path() {
+    let Some(url) = endpoint() else { return };
+    let loaded = load("broken-config.toml", "sa-east-1");
+    let report = run(&loaded, &url, None).await;
+    assert!(report.passed, "{}", report::summary(&report));
+    let linux = report
+        .instance_details
+        .iter()
+        .find(|i| i.os == "linux")
+        .unwrap();
+    assert_eq!(linux.decision, "failed");
+    assert!(
+        linux
+            .reason
+            .contains("$.logs.logs_collected.files.collect_list[0].retention_in_days"),
+        "{}",
+        linux.reason
+    );
+    assert!(linux.commands.is_empty(), "no command reaches the instance");
+    let r = &report.reconciliation;
+    assert!(r.by_source["web-1"].values().all(|c| c.events_sent == 0));
+    assert!(r.by_source["win-1"]["System"].events_sent > 0);
+
+    // The next run's provisioning puts the stack's own configuration back.
+    let mut repaired = load("broken-config.toml", "sa-east-1");
+    repaired.scenario.faults = sim::scenario::Faults::default();
+    repaired.scenario.expect.onboarded = Some(2);
+    repaired.scenario.expect.failed = Some(0);
+    let report = run(&repaired, &url, None).await;
+    assert!(report.passed, "{}", report::summary(&report));
+}

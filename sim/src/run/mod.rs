@@ -195,6 +195,7 @@ pub async fn run(
     let applied = provision::apply(&clients, &deployment).await?;
 
     let queue_url = reset::everything(&clients, &names, definition).await?;
+    put_faults(&clients, &names, loaded).await?;
 
     let ec2 = aws_sdk_ec2::Client::new(config);
     let fleet = Fleet::connect(
@@ -395,6 +396,39 @@ pub async fn run(
         ledger,
         pattern,
     })
+}
+
+/// Overwrites the agent configurations the scenario breaks on purpose (the next run's
+/// provisioning puts the stack's own back).
+async fn put_faults(
+    clients: &Clients,
+    names: &Names,
+    loaded: &LoadedScenario,
+) -> Result<(), RunError> {
+    let faults = &loaded.scenario.faults;
+    for (parameter, file) in [
+        (&names.linux_parameter, &faults.linux_parameter),
+        (&names.windows_parameter, &faults.windows_parameter),
+    ] {
+        let Some(file) = file else { continue };
+        let path = loaded.base.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| RunError::Call {
+            operation: "read",
+            target: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        clients
+            .ssm
+            .put_parameter()
+            .name(parameter)
+            .value(text)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| RunError::call("PutParameter", parameter, &e))?;
+    }
+    Ok(())
 }
 
 /// The onboarding handler as deployed, over EC2 and SSM on the emulator, with registration and

@@ -61,9 +61,23 @@ pub struct Scenario {
     pub fleet: Vec<FleetGroup>,
     /// Log profiles by name: the sources an instance writes.
     pub profiles: BTreeMap<String, Vec<SourceProfile>>,
+    /// Faults put in after provisioning.
+    #[serde(default)]
+    pub faults: Faults,
     /// Expected per-stage counts.
     #[serde(default)]
     pub expect: Expectations,
+}
+
+/// `[faults]`: what goes wrong on purpose, after the stack is provisioned.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Faults {
+    /// A file whose text replaces the Linux agent configuration in Parameter Store, unvalidated
+    /// (someone pushed a broken configuration), relative to the scenario file.
+    pub linux_parameter: Option<PathBuf>,
+    /// The same for the Windows agent configuration.
+    pub windows_parameter: Option<PathBuf>,
 }
 
 fn default_stack() -> PathBuf {
@@ -506,6 +520,17 @@ impl Scenario {
                     ),
                     _ => {}
                 }
+            }
+        }
+        for (key, file) in [
+            ("faults.linux_parameter", &self.faults.linux_parameter),
+            ("faults.windows_parameter", &self.faults.windows_parameter),
+        ] {
+            if let Some(file) = file.as_ref().filter(|f| !base.join(f).is_file()) {
+                issue(
+                    key.into(),
+                    format!("{} is not a file", base.join(file).display()),
+                );
             }
         }
         let expect = &self.expect;

@@ -36,7 +36,7 @@ fn broken(from: &str, to: &str) -> String {
 
 #[test]
 fn the_shipped_scenarios_load_with_their_stacks() {
-    for name in ["quickstart.toml", "mixed-fleet.toml"] {
+    for name in ["quickstart.toml", "mixed-fleet.toml", "broken-config.toml"] {
         let loaded = Scenario::load(&root().join("scenarios").join(name))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!loaded.scenario.fleet.is_empty());
@@ -136,6 +136,10 @@ fn each_broken_rule_names_its_key() {
         (
             format!("{VALID}\n[expect]\nonboarded = 3\n"),
             "expect.onboarded: more than the 2 instances",
+        ),
+        (
+            format!("{VALID}\n[faults]\nlinux_parameter = \"missing.json\"\n"),
+            "faults.linux_parameter",
         ),
         (
             broken("per_minute = 10", "per_minute = 10\nlevels = [\"ERROR\"]"),
