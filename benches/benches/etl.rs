@@ -32,9 +32,12 @@ struct Workload {
 }
 
 fn corpus_lines(file: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fixtures/loghub")
-        .join(file);
+    let path = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("../fixtures/loghub")
+    .join(file);
     std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
@@ -44,7 +47,11 @@ fn corpus_lines(file: &str) -> Vec<String> {
 
 /// Windows Event XML records like the agent ships, varied by record id and time.
 fn windows_xml_lines() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloudwatch-logs/payloads");
+    let path = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("../fixtures/cloudwatch-logs/payloads");
     let mut templates = Vec::new();
     for name in [
         "windows-system-xml.json",

@@ -15,7 +15,11 @@ use pipeline::agent_config::{AgentConfig, defaults};
 use pipeline::onboard::{InstanceState, StateChange, event::StateChangeDetail};
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
+    PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("../fixtures")
 }
 
 fn check_rendered(file: &str, rendered: &str) {

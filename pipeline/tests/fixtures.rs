@@ -19,7 +19,11 @@ use pipeline::firehose::memory::MemorySink;
 use pipeline::time_format::IsoMillis;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cloudwatch-logs")
+    Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("../fixtures/cloudwatch-logs")
 }
 
 fn names(dir: &str) -> Vec<String> {

@@ -23,7 +23,11 @@ struct Expected {
 }
 
 fn corpus(name: &str) -> (Vec<String>, Vec<Expected>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/loghub");
+    let dir = Path::new(
+        &std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("../fixtures/loghub");
     let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
     let lines: Vec<String> = log.lines().map(str::to_owned).collect();
     let mut reader =
