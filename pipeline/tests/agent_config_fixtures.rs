@@ -8,6 +8,8 @@
     reason = "test helpers: a broken fixture must stop the test loudly"
 )]
 
+mod support;
+
 use std::path::PathBuf;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -15,11 +17,7 @@ use pipeline::agent_config::{AgentConfig, defaults};
 use pipeline::onboard::{InstanceState, StateChange, event::StateChangeDetail};
 
 fn fixtures() -> PathBuf {
-    PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures")
+    support::repo_root().join("fixtures")
 }
 
 fn check_rendered(file: &str, rendered: &str) {

@@ -28,11 +28,7 @@ mod support;
 
 /// A large DATA_MESSAGE from the real corpora plus one event over the record limit.
 fn corpus_payload() -> Vec<u8> {
-    let dir = std::path::Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures/loghub");
+    let dir = support::repo_root().join("fixtures/loghub");
     let text = std::fs::read_to_string(dir.join("OpenSSH_2k.log")).unwrap();
     let mut messages: Vec<String> = text.lines().map(str::to_owned).collect();
     messages.push(format!(
@@ -129,11 +125,7 @@ async fn rows_put_to_firehose_land_in_s3_unchanged() {
         EtlConfig::from_lookup(|name| (name == "FIREHOSE_DELIVERY_STREAM").then(|| stream.clone()))
             .unwrap();
     let handler = EtlHandler::new(FirehoseSink::new(firehose.clone(), &stream), etl_config);
-    let fixtures = std::path::Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures/cloudwatch-logs/lambda");
+    let fixtures = support::repo_root().join("fixtures/cloudwatch-logs/lambda");
     let mut payloads: Vec<Vec<u8>> = Vec::new();
     for entry in std::fs::read_dir(fixtures).unwrap() {
         let event = std::fs::read(entry.unwrap().path()).unwrap();

@@ -11,7 +11,9 @@
     reason = "test helpers: a broken fixture or emulator must stop the test loudly"
 )]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::PathBuf;
 
 use pipeline::etl::decode::{self, LogsPayload};
 use pipeline::etl::{EtlHandler, RowBuffer, TransformOptions, transform_gzip};
@@ -19,11 +21,7 @@ use pipeline::firehose::memory::MemorySink;
 use pipeline::time_format::IsoMillis;
 
 fn fixtures() -> PathBuf {
-    Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures/cloudwatch-logs")
+    support::repo_root().join("fixtures/cloudwatch-logs")
 }
 
 fn names(dir: &str) -> Vec<String> {

@@ -8,22 +8,16 @@
     reason = "test helpers: a broken fixture must stop the test loudly"
 )]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 
 use pipeline::stack::template::{self, LOCALSTACK_UNSUPPORTED, ids};
 use pipeline::stack::{CatalogMode, Stack, StackDefinition};
 use serde_json::{Value, json};
 
-fn root() -> PathBuf {
-    PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("..")
-}
-
 fn checked_in_stack() -> Stack {
-    Stack::load(&root().join("pipeline.toml")).unwrap_or_else(|e| panic!("{e}"))
+    Stack::load(&support::repo_root().join("pipeline.toml")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn resource<'t>(template: &'t Value, id: &str) -> &'t Value {
@@ -44,8 +38,8 @@ fn deploy_template_is_current() {
 
 #[test]
 fn deploy_projection_template_is_current() {
-    let stack =
-        Stack::load(&root().join("deploy/projection.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let stack = Stack::load(&support::repo_root().join("deploy/projection.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(stack.definition.catalog.mode, CatalogMode::Projection);
     check_current(&stack, "deploy/template-projection.json");
 }
@@ -53,7 +47,7 @@ fn deploy_projection_template_is_current() {
 /// The file at `relative` is exactly what `stack` renders to (UPDATE_EXPECTED=1 rewrites it).
 fn check_current(stack: &Stack, relative: &str) {
     let rendered = template::render(stack).to_json_pretty();
-    let path = root().join(relative);
+    let path = support::repo_root().join(relative);
     if std::env::var_os("UPDATE_EXPECTED").is_some() {
         std::fs::write(&path, &rendered).unwrap();
     }
@@ -158,7 +152,9 @@ fn agent_configs_are_stored_as_parameters_verbatim() {
         linux["Name"],
         "AmazonCloudWatch-coslinuxloggingconfiguration"
     );
-    let stored = std::fs::read_to_string(root().join("fixtures/agent-config/linux.json")).unwrap();
+    let stored =
+        std::fs::read_to_string(support::repo_root().join("fixtures/agent-config/linux.json"))
+            .unwrap();
     assert_eq!(linux["Value"], stored.as_str());
 }
 

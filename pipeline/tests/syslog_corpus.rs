@@ -10,8 +10,9 @@
     reason = "test helpers: a broken fixture or emulator must stop the test loudly"
 )]
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use pipeline::etl::parse::{Format, parse_message};
 
@@ -23,11 +24,7 @@ struct Expected {
 }
 
 fn corpus(name: &str) -> (Vec<String>, Vec<Expected>) {
-    let dir = Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures/loghub");
+    let dir = support::repo_root().join("fixtures/loghub");
     let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap();
     let lines: Vec<String> = log.lines().map(str::to_owned).collect();
     let mut reader =

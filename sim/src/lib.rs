@@ -17,3 +17,11 @@ pub mod scenario;
 pub mod ssm_agent;
 pub mod stack;
 pub mod workload;
+
+/// Locks `mutex`, taking the data even when another thread panicked while holding it: the
+/// harness's shared state (ledger, registrations, results) stays readable for the report.
+pub(crate) fn locked<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}

@@ -60,9 +60,7 @@ impl SimulatedSsm {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SsmState> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::locked(&self.state)
     }
 
     /// The instance's agent comes online at simulated time `online_at_ms`.

@@ -4,19 +4,16 @@
 //! reads it back to the same payload.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-use std::path::PathBuf;
+mod support;
 
 use base64::Engine as _;
 use pipeline::etl::decode::{self, LogsPayload};
 use sim::invoker::payload::{StreamEvent, control_message, data_message, lambda_event};
 
 fn fixture(name: &str) -> String {
-    let path = PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures/cloudwatch-logs/payloads")
-    .join(name);
+    let path = support::root()
+        .join("fixtures/cloudwatch-logs/payloads")
+        .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

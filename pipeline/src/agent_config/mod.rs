@@ -240,6 +240,17 @@ pub enum EventLevel {
 }
 
 impl EventLevel {
+    /// The name the agent configuration uses (`CRITICAL`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Critical => "CRITICAL",
+            Self::Error => "ERROR",
+            Self::Warning => "WARNING",
+            Self::Information => "INFORMATION",
+            Self::Verbose => "VERBOSE",
+        }
+    }
+
     /// The level named by a Windows event's numeric `Level`.
     pub fn from_windows_level(level: u8) -> Option<Self> {
         match level {

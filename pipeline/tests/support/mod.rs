@@ -1,9 +1,20 @@
-//! Helpers shared by the tests that run against LocalStack.
+//! Helpers shared by the integration tests: the repository's root, and LocalStack.
 #![allow(
     clippy::panic,
     dead_code,
     reason = "test helpers: a missing emulator must stop the test loudly; not every test uses every helper"
 )]
+
+/// The repository's root, through the `CARGO_MANIFEST_DIR` cargo sets when it runs the test
+/// (the compile-time path only as a fallback), so a test binary reused from a clone at another
+/// path in a shared target dir reads this checkout's files.
+pub fn repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR")
+            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("..")
+}
 
 /// The emulator's URL. Missing it fails the test unless skipping was asked for explicitly
 /// outside CI: in CI a missing emulator is always a failure, never a silent skip.

@@ -96,16 +96,6 @@ pub struct CloudWatchAgent {
     flush_ms: i64,
 }
 
-fn level_name(level: EventLevel) -> &'static str {
-    match level {
-        EventLevel::Critical => "CRITICAL",
-        EventLevel::Error => "ERROR",
-        EventLevel::Warning => "WARNING",
-        EventLevel::Information => "INFORMATION",
-        EventLevel::Verbose => "VERBOSE",
-    }
-}
-
 impl CloudWatchAgent {
     /// Starts an agent on `instance` with `config`: resolves its destinations for `facts` and
     /// decides which of the instance's records (the ledger indices in `records`) it collects;
@@ -177,9 +167,7 @@ impl CloudWatchAgent {
                 stream_created: false,
             });
         }
-        let mut ledger = ledger
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ledger = crate::locked(ledger);
         for &index in records {
             let Some(record) = ledger.get(index) else {
                 continue;
@@ -248,7 +236,7 @@ impl Collector {
                 _ => false,
             };
             if !by_level && !by_id {
-                let level = level.map_or("unknown", level_name);
+                let level = level.map_or("unknown", EventLevel::name);
                 let id = record
                     .event_id
                     .map_or_else(|| "?".to_owned(), |id| id.to_string());
@@ -300,29 +288,25 @@ impl Collector {
             .map(|&(_, i)| i)
             .collect();
         self.shipped += due;
-        let mut events: Vec<(LogEvent, usize)> = Vec::new();
+        // The events in order, and the ledger record each comes from.
+        let mut plain: Vec<LogEvent> = Vec::new();
+        let mut owners: Vec<usize> = Vec::new();
         {
-            let ledger = ledger
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let ledger = crate::locked(ledger);
             for &index in &taken {
                 let Some(record) = ledger.get(index) else {
                     continue;
                 };
-                let event = |message: String| {
-                    (
-                        LogEvent {
-                            timestamp_ms: record.timestamp_ms,
-                            message,
-                        },
-                        index,
-                    )
+                let event = |message: String| LogEvent {
+                    timestamp_ms: record.timestamp_ms,
+                    message,
                 };
                 if self.join_lines {
-                    events.push(event(record.lines.join("\n")));
+                    plain.push(event(record.lines.join("\n")));
                 } else {
-                    events.extend(record.lines.iter().cloned().map(event));
+                    plain.extend(record.lines.iter().cloned().map(event));
                 }
+                owners.resize(plain.len(), index);
             }
         }
         let mut outcomes: Vec<(usize, Result<ShippedEvent, String>)> = Vec::new();
@@ -334,7 +318,7 @@ impl Collector {
                 Ok(()) => self.stream_created = true,
                 Err(error) => {
                     report.errors.push(error.to_string());
-                    for (_, index) in events {
+                    for index in owners {
                         outcomes.push((index, Err(error.to_string())));
                     }
                     self.settle(ledger, outcomes, report);
@@ -342,10 +326,9 @@ impl Collector {
                 }
             }
         }
-        let plain: Vec<LogEvent> = events.iter().map(|(e, _)| e.clone()).collect();
         let plan = batch::plan(&plain, wall_now_ms());
         for (i, reason) in &plan.unsendable {
-            outcomes.push((events[*i].1, Err(reason.to_string())));
+            outcomes.push((owners[*i], Err(reason.to_string())));
         }
         for batch in &plan.batches {
             let sending: Vec<LogEvent> = batch.iter().map(|&i| plain[i].clone()).collect();
@@ -362,7 +345,7 @@ impl Collector {
                     },
                     Err(why) => Err(why.clone()),
                 };
-                outcomes.push((events[i].1, outcome));
+                outcomes.push((owners[i], outcome));
             }
         }
         self.settle(ledger, outcomes, report);
@@ -410,9 +393,7 @@ impl Collector {
         outcomes: Vec<(usize, Result<ShippedEvent, String>)>,
         report: &mut AgentReport,
     ) {
-        let mut ledger = ledger
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ledger = crate::locked(ledger);
         for (index, outcome) in outcomes {
             let current = ledger.get(index).map(|r| r.fate.clone());
             let fate = match (current, outcome) {

@@ -75,9 +75,7 @@ pub async fn run<D, M, C, P>(
                         .map_err(|e| e.to_string()),
                     Err(e) => Err(format!("not JSON: {e}")),
                 };
-                let mut log = log
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut log = crate::locked(&log);
                 match result {
                     Ok(outcome) => log
                         .outcomes

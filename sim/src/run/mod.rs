@@ -36,6 +36,7 @@ use crate::invoker::onboarding::{self, OnboardingLog};
 use crate::invoker::subscription::{SubscriptionInvoker, Sweep};
 use crate::landed::{self, LandedError};
 use crate::ledger::{Fate, Ledger, LedgerRecord};
+use crate::locked;
 use crate::scenario::LoadedScenario;
 use crate::ssm_agent::{AgentStarter, CommandLog, HarnessCommands, SimulatedSsm, SsmAgent};
 use crate::stack::Deployment;
@@ -143,12 +144,6 @@ struct Starter {
     hosts: Mutex<HashMap<String, Host>>,
     agents: Mutex<Vec<JoinHandle<AgentReport>>>,
     started: Mutex<HashSet<String>>,
-}
-
-fn locked<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl AgentStarter for Starter {

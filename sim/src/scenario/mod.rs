@@ -480,10 +480,7 @@ impl Scenario {
                         issue(key("levels"), "only Windows generators write levels".into());
                     } else if levels.is_empty() || levels.iter().any(|l| !known.contains(l)) {
                         let names = |list: &[EventLevel]| {
-                            list.iter()
-                                .map(|l| format!("{l:?}").to_uppercase())
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            list.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ")
                         };
                         issue(
                             key("levels"),
