@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Removes stale test and binary executables from the cargo target dir: for each name, only
-# the newest build is kept. Builds with other feature sets or dependency versions leave
+# Removes stale test and binary executables from the cargo target dir (for each name, only
+# the newest build is kept) and stale library builds (the newest three per crate). Builds with other feature sets or dependency versions leave
 # ~800 MB debug executables behind, and a CI target dir that lives across runs fills the disk.
 set -euo pipefail
 TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/loglab-target}
@@ -19,5 +19,18 @@ for builds in groups.values():
     for _, path in sorted(builds)[:-1]:
         freed += os.path.getsize(path)
         os.remove(path)
-print(f"prune-target: freed {freed / 1e9:.1f} GB of stale executables", file=sys.stderr)
+# Libraries: a dependency built with another feature set (a workspace dependency change) or
+# version leaves its old .rlib/.rmeta behind; keep the newest three builds of each crate
+# (normal, build-script and test feature sets may legitimately coexist).
+libs = collections.defaultdict(list)
+for name in os.listdir(deps):
+    if name.endswith((".rlib", ".rmeta")) and "-" in name:
+        stem, ext = name.rsplit(".", 1)
+        libs[(stem.rsplit("-", 1)[0], ext)].append((os.path.getmtime(os.path.join(deps, name)), name))
+for builds in libs.values():
+    for _, name in sorted(builds)[:-3]:
+        path = os.path.join(deps, name)
+        freed += os.path.getsize(path)
+        os.remove(path)
+print(f"prune-target: freed {freed / 1e9:.1f} GB of stale executables and libraries", file=sys.stderr)
 PY

@@ -93,6 +93,41 @@ pub struct Counts {
     pub events_filtered: usize,
     /// Sent events that should land.
     pub events_expected: usize,
+    /// Lines that landed in S3 (each event once, however often it was delivered).
+    pub lines_delivered: usize,
+    /// Lines of events the subscription filter drops.
+    pub lines_filtered: usize,
+    /// Lines dropped by a stated rule: not collected, or refused by PutLogEvents (the
+    /// reasons are in [`Reconciliation::reasons`]).
+    pub lines_dropped: usize,
+    /// Landed copies beyond the first of an event (at-least-once delivery).
+    pub duplicates: usize,
+}
+
+impl Counts {
+    /// Lines neither delivered, filtered nor dropped by a stated rule: lost somewhere. Zero
+    /// for every instance and source after a good run.
+    pub fn lines_unaccounted(&self) -> usize {
+        self.lines
+            .saturating_sub(self.lines_delivered + self.lines_filtered + self.lines_dropped)
+    }
+}
+
+/// The counts of the instance and source that write a stream.
+fn counts_of<'a>(
+    result: &'a mut Reconciliation,
+    writer: Option<(&str, &str)>,
+) -> Option<&'a mut Counts> {
+    let (instance, source) = writer?;
+    result
+        .by_source
+        .get_mut(instance)
+        .and_then(|sources| sources.get_mut(source))
+}
+
+/// The number of physical lines in an event's message.
+fn line_count(message: &str) -> usize {
+    message.split('\n').count()
 }
 
 /// The reconciliation of landed events against the ledger.
@@ -179,6 +214,8 @@ impl Ledger {
     pub fn reconcile(&self, pattern: &FilterPattern, landed: &[LandedEvent]) -> Reconciliation {
         let mut result = Reconciliation::default();
         let mut expected: HashMap<(&str, i64, &str), usize> = HashMap::new();
+        // Which instance and source write each stream.
+        let mut writers: HashMap<&str, (&str, &str)> = HashMap::new();
         for record in &self.records {
             let counts = result
                 .by_source
@@ -191,17 +228,28 @@ impl Ledger {
                 counts.lines += record.lines.len();
                 match &record.fate {
                     Fate::Written => counts.unaccounted += 1,
-                    Fate::NotCollected(_) => counts.not_collected += 1,
-                    Fate::Rejected(_) => counts.rejected += 1,
+                    Fate::NotCollected(_) => {
+                        counts.not_collected += 1;
+                        counts.lines_dropped += record.lines.len();
+                    }
+                    Fate::Rejected(_) => {
+                        counts.rejected += 1;
+                        counts.lines_dropped += record.lines.len();
+                    }
                     Fate::Sent(events) => {
+                        let mut sent_lines = 0;
                         for event in events {
                             counts.events_sent += 1;
+                            sent_lines += line_count(&event.message);
                             if pattern.matches(&event.message) {
                                 counts.events_expected += 1;
                             } else {
                                 counts.events_filtered += 1;
+                                counts.lines_filtered += line_count(&event.message);
                             }
                         }
+                        // Lines of a record PutLogEvents refused in part.
+                        counts.lines_dropped += record.lines.len().saturating_sub(sent_lines);
                     }
                 }
             };
@@ -221,6 +269,9 @@ impl Ledger {
                         .or_default() += 1;
                 }
                 Fate::Sent(events) => {
+                    for event in events {
+                        writers.insert(&event.log_stream, (&record.instance, &record.source));
+                    }
                     for event in events.iter().filter(|e| pattern.matches(&e.message)) {
                         *expected
                             .entry((&event.log_stream, event.timestamp_ms, &event.message))
@@ -232,8 +283,13 @@ impl Ledger {
         }
         let mut seen_ids = std::collections::HashSet::new();
         for event in landed {
+            let writer = writers.get(event.log_stream.as_str()).copied();
             if !seen_ids.insert((&event.log_stream, &event.event_id)) {
                 result.duplicates += 1;
+                result.totals.duplicates += 1;
+                if let Some(counts) = counts_of(&mut result, writer) {
+                    counts.duplicates += 1;
+                }
                 continue;
             }
             result.events_landed += 1;
@@ -243,7 +299,14 @@ impl Ledger {
                 event.message.as_str(),
             );
             match expected.get_mut(&key) {
-                Some(n) if *n > 0 => *n -= 1,
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    let lines = line_count(&event.message);
+                    result.totals.lines_delivered += lines;
+                    if let Some(counts) = counts_of(&mut result, writer) {
+                        counts.lines_delivered += lines;
+                    }
+                }
                 _ => {
                     result.unexpected += 1;
                     if result.unexpected_examples.len() < EXAMPLES {
@@ -487,6 +550,39 @@ mod tests {
             proptest::prop_assert_eq!(result.unexpected, strangers);
             proptest::prop_assert_eq!(result.events_landed, messages.len() - expect_missing + strangers);
         }
+    }
+
+    #[test]
+    fn every_line_is_delivered_filtered_or_dropped_and_duplicates_count_per_source() {
+        let mut ledger = Ledger::default();
+        // Two lines joined into one event, delivered twice.
+        let mut joined = record("a", "Failed password", sent("Failed password\n  again"));
+        joined.lines.push("  again".into());
+        ledger.add([
+            joined,
+            // Filtered.
+            record("a", "Accepted", sent("Accepted")),
+            // Not collected: dropped by a stated rule.
+            record("a", "x", Fate::NotCollected("level".into())),
+            // Sent but never landed: unaccounted.
+            record("a", "Failed again", sent("Failed again")),
+        ]);
+        let pattern = FilterPattern::parse("Failed").unwrap();
+        let result = ledger.reconcile(
+            &pattern,
+            &[
+                landed("1", "Failed password\n  again"),
+                landed("1", "Failed password\n  again"),
+            ],
+        );
+        let counts = &result.by_source["a"]["/var/log/secure"];
+        assert_eq!(counts.lines, 5);
+        assert_eq!(counts.lines_delivered, 2);
+        assert_eq!(counts.lines_filtered, 1);
+        assert_eq!(counts.lines_dropped, 1);
+        assert_eq!(counts.duplicates, 1);
+        assert_eq!(counts.lines_unaccounted(), 1, "the line that never landed");
+        assert_eq!(result.totals.lines_delivered, 2);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! and the replay harness: scenarios, the simulated clock, fleet, SSM and CloudWatch agents, the
 //! Lambda invoker, the ledger, and `loglab run`.
 
+pub mod athena;
 pub mod backend;
-pub mod catalog;
 pub mod clock;
 pub mod cloudwatch_agent;
 pub mod fleet;

@@ -20,6 +20,37 @@ fn load(name: &str, region: &str) -> LoadedScenario {
 }
 
 async fn run(loaded: &LoadedScenario, url: &str, seed: Option<u64>) -> RunReport {
+    run_keeping_ledger(loaded, url, seed).await.report
+}
+
+/// The JUnit document parses as XML and has one test case per check, failures marked.
+fn assert_junit_matches(report: &RunReport) {
+    let xml = sim::run::junit::render(report);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures) = (0, 0);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e)) => {
+                match e.name().0 {
+                    "testcase" => cases += 1,
+                    "failure" => failures += 1,
+                    _ => {}
+                }
+            }
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("junit.xml is not XML: {e}\n{xml}"),
+        }
+    }
+    assert_eq!(cases, report.checks.len());
+    assert_eq!(failures, report.checks.iter().filter(|c| !c.passed).count());
+}
+
+async fn run_keeping_ledger(
+    loaded: &LoadedScenario,
+    url: &str,
+    seed: Option<u64>,
+) -> sim::run::Run {
     let config = sdk_config(url, &loaded.scenario.region).await;
     let options = RunOptions {
         seed,
@@ -37,7 +68,14 @@ async fn run(loaded: &LoadedScenario, url: &str, seed: Option<u64>) -> RunReport
         records, run.report.reconciliation.totals.records,
         "one ledger line per record"
     );
-    run.report
+    assert_junit_matches(&run.report);
+    let json: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(&run.report).unwrap()).unwrap();
+    assert_eq!(
+        json["checks"].as_array().unwrap().len(),
+        run.report.checks.len()
+    );
+    run
 }
 
 fn reason_count(report: &RunReport, words: &str) -> usize {
@@ -54,8 +92,70 @@ fn reason_count(report: &RunReport, words: &str) -> usize {
 async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_workload() {
     let Some(url) = endpoint() else { return };
     let loaded = load("quickstart.toml", "eu-west-2");
-    let first = run(&loaded, &url, Some(11)).await;
+    let first_run = run_keeping_ledger(&loaded, &url, Some(11)).await;
+    let first = first_run.report.clone();
     assert!(first.passed, "{}", report::summary(&first));
+    // Every saved query ran unchanged on the delivered table and matched the ledger.
+    let stage = &first.query_stage;
+    let catalog = stage.catalog.as_ref().unwrap();
+    assert_eq!(catalog.table, "ccp_logs.logs");
+    assert_eq!(
+        catalog.partition_columns,
+        ["partition_0", "partition_1", "partition_2", "partition_3"]
+    );
+    assert_eq!(catalog.rows, first.landed.rows);
+    assert_eq!(stage.checks.len(), 5);
+    assert!(
+        stage.checks.iter().all(|q| q.passed && q.expected_rows > 0),
+        "{stage:?}"
+    );
+    // Every line is delivered: nothing is filtered or dropped in quickstart.
+    for sources in first.reconciliation.by_source.values() {
+        for counts in sources.values() {
+            assert_eq!(counts.lines_delivered, counts.lines, "{counts:?}");
+        }
+    }
+    // A wrong expectation fails, printing the query, both row sets and the difference.
+    let location = sim::athena::bucket_location(
+        &loaded
+            .stack
+            .names(&pipeline::stack::Placement::localstack(
+                &loaded.scenario.region,
+            ))
+            .bucket,
+        &loaded.stack.definition,
+        &loaded.scenario.region,
+        Some(&url),
+    )
+    .unwrap();
+    let wrong = sim::scenario::ExpectedQuery {
+        name: "off by one".into(),
+        sql: None,
+        saved: Some("windows-security-events-by-id".into()),
+        expected: "SELECT win_event_id, count(*) + 1 AS events FROM ledger \
+                   WHERE fate = 'delivered' AND source = 'Security' \
+                   GROUP BY win_event_id ORDER BY events DESC"
+            .into(),
+    };
+    let stage = sim::run::queries::stage(
+        &location,
+        &loaded.stack.definition,
+        &first_run.ledger,
+        &first_run.pattern,
+        &[wrong],
+    )
+    .await;
+    let check = &stage.checks[0];
+    assert!(!check.passed);
+    let detail = check.detail.as_deref().unwrap();
+    for part in [
+        "query:\n  SELECT win_event_id",
+        "expected (",
+        "actual (",
+        "difference:\n- (",
+    ] {
+        assert!(detail.contains(part), "{part:?} in {detail}");
+    }
     let r = &first.reconciliation;
     assert_eq!(first.instances.onboarded, 3);
     assert_eq!(
@@ -114,6 +214,8 @@ async fn mixed_fleet_onboards_only_the_exactly_tagged_and_accounts_for_every_lin
     let loaded = load("mixed-fleet.toml", "ap-southeast-2");
     let report = run(&loaded, &url, None).await;
     assert!(report.passed, "{}", report::summary(&report));
+    assert_eq!(report.query_stage.checks.len(), 6);
+    assert!(report.query_stage.checks.iter().all(|q| q.passed));
     let r = &report.reconciliation;
     assert_eq!(
         (

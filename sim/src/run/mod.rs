@@ -43,7 +43,9 @@ use crate::stack::Deployment;
 use crate::stack::provision::{self, Clients, ProvisionError};
 use crate::workload::{self, CorpusError, Writer};
 
+pub mod junit;
 mod progress;
+pub mod queries;
 pub mod report;
 pub mod reset;
 
@@ -369,9 +371,31 @@ pub async fn run(
         &definition.firehose.error_prefix,
     )
     .await?;
-    progress.finish();
     let ledger = std::mem::take(&mut *locked(&ledger));
     let reconciliation = ledger.reconcile(&pattern, &landed.events);
+    // The query stage reads the bucket as Athena would: through the catalog, with SQL.
+    let query_stage = match crate::athena::bucket_location(
+        &names.bucket,
+        definition,
+        &placement.region,
+        config.endpoint_url(),
+    ) {
+        Ok(location) => {
+            queries::stage(
+                &location,
+                definition,
+                &ledger,
+                &pattern,
+                &scenario.expect.queries,
+            )
+            .await
+        }
+        Err(e) => queries::QueryStage {
+            error: Some(e.to_string()),
+            ..queries::QueryStage::default()
+        },
+    };
+    progress.finish();
     let report = report::build(report::Inputs {
         loaded,
         seed,
@@ -384,6 +408,7 @@ pub async fn run(
         subscription: subscription.report,
         landed: &landed,
         reconciliation,
+        query_stage,
         real_seconds: real_start.elapsed().as_secs_f64(),
     });
     Ok(Run {

@@ -14,6 +14,7 @@ use crate::fleet::LaunchedInstance;
 use crate::invoker::subscription::SubscriptionReport;
 use crate::landed::Landed;
 use crate::ledger::Reconciliation;
+use crate::run::queries::QueryStage;
 use crate::scenario::LoadedScenario;
 use crate::ssm_agent::CommandLog;
 use crate::stack::provision::{Applied, Outcome};
@@ -65,6 +66,9 @@ pub struct Check {
     pub actual: String,
     /// Whether they agree.
     pub passed: bool,
+    /// More about a failure (a query's rows and their difference, the sources off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 /// Landed objects and rows.
@@ -119,6 +123,8 @@ pub struct RunReport {
     pub agents: Vec<AgentReport>,
     /// The bucket.
     pub landed: LandedCounts,
+    /// The catalog and the expected queries.
+    pub query_stage: QueryStage,
     /// Every check.
     pub checks: Vec<Check>,
     /// Whether every check passed.
@@ -139,6 +145,7 @@ pub(super) struct Inputs<'a> {
     pub subscription: SubscriptionReport,
     pub landed: &'a Landed,
     pub reconciliation: Reconciliation,
+    pub query_stage: QueryStage,
     pub real_seconds: f64,
 }
 
@@ -226,6 +233,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
             name: name.to_owned(),
             expected,
             actual,
+            detail: None,
         });
     };
     check(
@@ -317,9 +325,12 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
                 expected: format!(">= {minimum}"),
                 actual: actual.to_string(),
                 passed: actual >= minimum,
+                detail: None,
             });
         }
     }
+    checks.push(line_accounting(r));
+    query_checks(&inputs.query_stage, inputs.landed, &mut checks);
     let passed = checks.iter().all(|c| c.passed);
     RunReport {
         scenario: scenario.name.clone(),
@@ -345,8 +356,100 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
             error_objects: inputs.landed.error_objects,
             unreadable: inputs.landed.unreadable.iter().take(10).cloned().collect(),
         },
+        query_stage: inputs.query_stage,
         checks,
         passed,
+    }
+}
+
+/// For every instance and source: lines generated = delivered + filtered + dropped by a
+/// stated rule.
+fn line_accounting(r: &Reconciliation) -> Check {
+    let mut off = Vec::new();
+    for (instance, sources) in &r.by_source {
+        for (source, counts) in sources {
+            let lost = counts.lines_unaccounted();
+            if lost > 0 {
+                off.push(format!("{instance} {source}: {lost} of {}", counts.lines));
+            }
+        }
+    }
+    let lost: usize = off.len();
+    Check {
+        name: "every line generated is delivered, filtered or dropped by a stated rule (per instance and source)".into(),
+        expected: "0 sources with lines unaccounted".into(),
+        actual: format!("{lost} sources with lines unaccounted"),
+        passed: off.is_empty(),
+        detail: (!off.is_empty()).then(|| off.join("\n")),
+    }
+}
+
+/// The catalog's and the expected queries' checks.
+fn query_checks(stage: &QueryStage, landed: &Landed, checks: &mut Vec<Check>) {
+    let Some(catalog) = &stage.catalog else {
+        checks.push(Check {
+            name: "the bucket is catalogued and queried".into(),
+            expected: "a table".into(),
+            actual: "no table".into(),
+            passed: false,
+            detail: stage.error.clone(),
+        });
+        return;
+    };
+    let mut check = |name: &str, expected: String, actual: String, detail: Option<String>| {
+        checks.push(Check {
+            passed: expected == actual,
+            name: name.to_owned(),
+            expected,
+            actual,
+            detail,
+        });
+    };
+    check(
+        "the catalog holds every landed object",
+        format!("{} objects", landed.objects),
+        format!("{} objects", catalog.objects),
+        None,
+    );
+    check(
+        "SQL reads every landed row",
+        format!("{} rows", landed.rows),
+        format!("{} rows", catalog.rows),
+        stage.error.clone(),
+    );
+    check(
+        "every sampled row is a JSON object",
+        "0 bad rows".into(),
+        format!("{} bad rows", catalog.bad_rows),
+        None,
+    );
+    let mut names: Vec<&str> = catalog.columns.iter().map(|(n, _)| n.as_str()).collect();
+    let mut declared: Vec<&str> = pipeline::etl::row::ROW_COLUMNS
+        .iter()
+        .map(|(n, _)| *n)
+        .collect();
+    names.sort_unstable();
+    declared.sort_unstable();
+    if landed.rows > 0 {
+        check(
+            "the catalog's columns are the row's columns (docs/rows.md)",
+            declared.join(","),
+            names.join(","),
+            None,
+        );
+    }
+    for query in &stage.checks {
+        checks.push(Check {
+            name: format!("query: {}", query.name),
+            expected: format!("{} rows from the ledger", query.expected_rows),
+            actual: if query.passed {
+                format!("{} rows from the ledger", query.actual_rows)
+            } else {
+                format!("{} rows that differ", query.actual_rows)
+            },
+            passed: query.passed,
+            detail: query.detail.clone(),
+        });
     }
 }
 
@@ -442,6 +545,58 @@ pub fn summary(report: &RunReport) -> String {
             d.name, d.instance_id, d.os, d.decision, d.reason
         );
     }
+    let _ = writeln!(
+        out,
+        "\n{:<36} {:>9} {:>9} {:>8} {:>7} {:>5}",
+        "lines, per instance and source", "generated", "delivered", "filtered", "dropped", "dups"
+    );
+    for (instance, sources) in &r.by_source {
+        for (source, c) in sources {
+            let _ = writeln!(
+                out,
+                "{:<36} {:>9} {:>9} {:>8} {:>7} {:>5}{}",
+                format!("{instance} {source}"),
+                c.lines,
+                c.lines_delivered,
+                c.lines_filtered,
+                c.lines_dropped,
+                c.duplicates,
+                match c.lines_unaccounted() {
+                    0 => String::new(),
+                    n => format!("  {n} UNACCOUNTED"),
+                }
+            );
+        }
+    }
+    let stage = &report.query_stage;
+    match &stage.catalog {
+        Some(catalog) => {
+            let _ = writeln!(
+                out,
+                "\ncatalog: {} at {}: {} columns, partitioned by ({}), {} partitions, {} objects; SQL reads {} rows",
+                catalog.table,
+                catalog.location,
+                catalog.columns.len(),
+                catalog.partition_columns.join(", "),
+                catalog.partitions,
+                catalog.objects,
+                catalog.rows
+            );
+            let passed = stage.checks.iter().filter(|q| q.passed).count();
+            let _ = writeln!(
+                out,
+                "queries checked against the ledger: {passed} of {} match",
+                stage.checks.len()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\ncatalog: none ({})",
+                stage.error.as_deref().unwrap_or("not run")
+            );
+        }
+    }
     let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
     let _ = writeln!(
         out,
@@ -455,6 +610,11 @@ pub fn summary(report: &RunReport) -> String {
             "  FAILED {}: expected {}, found {}",
             check.name, check.expected, check.actual
         );
+        if let Some(detail) = &check.detail {
+            for line in detail.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
     }
     for event in report.rejected_events.iter().take(5) {
         let _ = writeln!(out, "  refused event: {event}");

@@ -281,6 +281,49 @@ pub struct Expectations {
     pub min_events_landed: Option<usize>,
     /// Fewest events the subscription filter must drop.
     pub min_events_filtered: Option<usize>,
+    /// Queries over the delivered table whose rows must equal those of a query over the
+    /// ledger (`[[expect.queries]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queries: Vec<ExpectedQuery>,
+}
+
+/// `[[expect.queries]]`: a query over the delivered table (`sql`, or the stack's saved query
+/// `saved`) and the query over the run's ledger (`expected`) that computes its rows. Rows are
+/// compared as a multiset unless the first query orders them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedQuery {
+    /// What the query checks (names it in the report).
+    pub name: String,
+    /// SQL over the delivered table; `{table}` is `<database>.<table>`.
+    #[serde(default)]
+    pub sql: Option<String>,
+    /// The name of one of the stack's saved queries, run unchanged.
+    #[serde(default)]
+    pub saved: Option<String>,
+    /// SQL over the ledger (table `ledger`, docs/scenarios.md) giving the expected rows.
+    pub expected: String,
+}
+
+impl ExpectedQuery {
+    /// The SQL over the delivered table, `{table}` filled in; `None` when `saved` names no
+    /// saved query of `definition`.
+    pub fn delivered_sql(&self, definition: &StackDefinition) -> Option<String> {
+        let table = format!(
+            "{}.{}",
+            definition.catalog.database, definition.catalog.table
+        );
+        match (&self.sql, &self.saved) {
+            (Some(sql), _) => Some(sql.replace("{table}", &table)),
+            (None, Some(name)) => definition
+                .athena
+                .saved_queries
+                .iter()
+                .find(|q| &q.name == name)
+                .map(|q| q.sql.replace("{table}", &table)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// A scenario file that could not be used.
@@ -544,6 +587,35 @@ impl Scenario {
                 );
             }
         }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, query) in expect.queries.iter().enumerate() {
+            let key = |field: &str| format!("expect.queries[{i}].{field}");
+            if query.name.trim().is_empty() {
+                issue(key("name"), "must not be empty".into());
+            } else if !names.insert(query.name.as_str()) {
+                issue(key("name"), format!("`{}` is used twice", query.name));
+            }
+            match (&query.sql, &query.saved) {
+                (Some(_), Some(_)) => issue(
+                    key("sql"),
+                    "give either sql or saved (a saved query of the stack), not both".into(),
+                ),
+                (None, None) => issue(
+                    key("sql"),
+                    "give sql (over {table}) or saved (a saved query of the stack)".into(),
+                ),
+                (Some(sql), None) if sql.trim().is_empty() => {
+                    issue(key("sql"), "must not be empty".into());
+                }
+                _ => {}
+            }
+            if query.expected.trim().is_empty() {
+                issue(
+                    key("expected"),
+                    "must not be empty: SQL over the ledger".into(),
+                );
+            }
+        }
         issues
     }
 
@@ -578,6 +650,23 @@ impl Scenario {
                 "duration = \"{}\": must be shorter than the log group's retention ({} days), which CloudWatch Logs also applies to PutLogEvents",
                 scenario.duration, definition.logs.retention_days
             ));
+        }
+        for (i, query) in scenario.expect.queries.iter().enumerate() {
+            if let Some(name) = &query.saved
+                && query.delivered_sql(&definition).is_none()
+            {
+                let known: Vec<&str> = definition
+                    .athena
+                    .saved_queries
+                    .iter()
+                    .map(|q| q.name.as_str())
+                    .collect();
+                issues.push(format!(
+                    "expect.queries[{i}].saved: `{name}` is not a saved query of {} (it has: {})",
+                    stack_path.display(),
+                    known.join(", ")
+                ));
+            }
         }
         let stack = Stack::from_definition(definition, &stack_path).map_err(|source| {
             ScenarioError::Stack {

@@ -18,6 +18,8 @@ use sim::stack::audit::{self, Origin, Verdict};
 use sim::stack::provision::{self, Clients, Outcome};
 use sim::stack::{Deployment, deploy};
 
+mod tables;
+
 /// Log pipeline harness: check, render and deploy the stack definition; provision and audit it
 /// on an emulator.
 #[derive(Debug, Parser)]
@@ -63,16 +65,30 @@ enum Command {
         /// Seed of every random choice (the scenario's own when absent).
         #[arg(long)]
         seed: Option<u64>,
-        /// Write the machine-readable report (JSON) here.
+        /// Folder for the run's report.json, junit.xml, ledger.ndjson (every record written,
+        /// its fate, each sent event and whether the filter passes it) and the copy of the
+        /// bucket that `loglab query` reads [default: .loglab/runs/<scenario name>].
         #[arg(long)]
-        report: Option<PathBuf>,
-        /// Write the ledger (NDJSON: every record written, its fate, each sent event and
-        /// whether the filter passes it) here.
-        #[arg(long)]
-        ledger: Option<PathBuf>,
+        out: Option<PathBuf>,
         /// No progress bars.
         #[arg(long)]
         quiet: bool,
+    },
+    /// Show the delivered table as the catalog has it: columns, partitions, objects.
+    Catalog {
+        #[command(flatten)]
+        table: tables::TableArgs,
+    },
+    /// Run SQL (Athena's dialect, on DataFusion) over the delivered table, `ccp_logs.logs`
+    /// (or `logs`). Exit status 2 on bad SQL, with the error and where.
+    Query {
+        /// The SQL.
+        sql: String,
+        #[command(flatten)]
+        table: tables::TableArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: tables::OutputFormat,
     },
     /// Read every provisioned resource back and compare it with the definition.
     Audit {
@@ -108,6 +124,58 @@ enum Command {
         #[arg(long, default_value = "us-east-1")]
         region: String,
     },
+}
+
+/// Copies the run's delivered objects into `out/bucket/` before the emulator goes.
+async fn copy_bucket(
+    loaded: &sim::scenario::LoadedScenario,
+    endpoint: &str,
+    out: &Path,
+) -> anyhow::Result<(usize, u64)> {
+    let definition = &loaded.stack.definition;
+    let placement = Placement::localstack(&loaded.scenario.region);
+    let names = loaded.stack.names(&placement);
+    let location = sim::athena::bucket_location(
+        &names.bucket,
+        definition,
+        &loaded.scenario.region,
+        Some(endpoint),
+    )?;
+    let folder = out.join("bucket");
+    if folder.exists() {
+        std::fs::remove_dir_all(&folder)
+            .with_context(|| format!("clearing {}", folder.display()))?;
+    }
+    Ok(sim::athena::copy_to_folder(&location, &folder).await?)
+}
+
+/// report.json, junit.xml and ledger.ndjson of a run.
+fn write_run_files(finished: &sim::run::Run, out: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let report_path = out.join("report.json");
+    std::fs::write(
+        &report_path,
+        serde_json::to_string_pretty(&finished.report)?,
+    )
+    .with_context(|| format!("writing {}", report_path.display()))?;
+    let junit_path = out.join("junit.xml");
+    std::fs::write(&junit_path, sim::run::junit::render(&finished.report))
+        .with_context(|| format!("writing {}", junit_path.display()))?;
+    let ledger_path = out.join("ledger.ndjson");
+    let file = std::fs::File::create(&ledger_path)
+        .with_context(|| format!("creating {}", ledger_path.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    finished
+        .write_ledger(&mut writer)
+        .and_then(|()| std::io::Write::flush(&mut writer))
+        .with_context(|| format!("writing {}", ledger_path.display()))?;
+    println!(
+        "reports: {}, {}, {}",
+        report_path.display(),
+        junit_path.display(),
+        ledger_path.display()
+    );
+    Ok(())
 }
 
 fn load(path: &Path) -> anyhow::Result<Stack> {
@@ -180,12 +248,15 @@ async fn run() -> anyhow::Result<ExitCode> {
             emulator.stop().await;
             result
         }
+        Command::Catalog { table } => tables::catalog(&table, &args.definition).await,
+        Command::Query { sql, table, format } => {
+            tables::query(&sql, &table, format, &args.definition).await
+        }
         Command::Run {
             scenario,
             backend,
             seed,
-            report: report_path,
-            ledger: ledger_path,
+            out,
             quiet,
         } => {
             let loaded = Scenario::load(&scenario)?;
@@ -197,25 +268,24 @@ async fn run() -> anyhow::Result<ExitCode> {
                 progress: !quiet,
             };
             let result = sim::run::run(&loaded, &config, &options).await;
+            let out =
+                out.unwrap_or_else(|| Path::new(tables::RUNS_DIR).join(&loaded.scenario.name));
+            let copied = match &result {
+                Ok(_) => Some(copy_bucket(&loaded, &emulator.endpoint, &out).await),
+                Err(_) => None,
+            };
             emulator.stop().await;
             let finished = result?;
             let run_report = &finished.report;
             print!("{}", report::summary(run_report));
-            if let Some(path) = report_path {
-                let json = serde_json::to_string_pretty(run_report)?;
-                std::fs::write(&path, json)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                println!("report: {}", path.display());
-            }
-            if let Some(path) = ledger_path {
-                let file = std::fs::File::create(&path)
-                    .with_context(|| format!("creating {}", path.display()))?;
-                let mut out = std::io::BufWriter::new(file);
-                finished
-                    .write_ledger(&mut out)
-                    .and_then(|()| std::io::Write::flush(&mut out))
-                    .with_context(|| format!("writing {}", path.display()))?;
-                println!("ledger: {}", path.display());
+            write_run_files(&finished, &out)?;
+            match copied {
+                Some(Ok((objects, bytes))) => println!(
+                    "bucket copy: {objects} objects, {bytes} bytes in {} (loglab query reads it)",
+                    out.join("bucket").display()
+                ),
+                Some(Err(error)) => println!("bucket copy failed: {error:#}"),
+                None => {}
             }
             Ok(if run_report.passed {
                 ExitCode::SUCCESS

@@ -1,0 +1,163 @@
+//! Athena (Trino) functions that DataFusion lacks, registered under Athena's names so that the
+//! stack's saved queries run unchanged on both engines. The differences that remain are listed
+//! in `docs/queries.md` and covered by `lake/tests/dialect.rs`.
+//!
+//! - `regexp_extract(string, pattern [, group])`: the first match (or its group), NULL when
+//!   nothing matches. Patterns are Rust `regex` syntax: Java's look-around and
+//!   back-references are refused with an error naming the pattern.
+//! - `from_iso8601_timestamp(string)`: an ISO-8601 string as a UTC timestamp (milliseconds).
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray as _, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+/// Registers the Athena functions on `context`.
+pub fn register(context: &SessionContext) {
+    context.register_udf(ScalarUDF::from(RegexpExtract::new()));
+    context.register_udf(ScalarUDF::from(FromIso8601Timestamp::new()));
+}
+
+/// `regexp_extract(string, pattern [, group])`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct RegexpExtract {
+    signature: Signature,
+}
+
+impl RegexpExtract {
+    fn new() -> Self {
+        Self {
+            signature: Signature::one_of(
+                vec![
+                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8]),
+                    TypeSignature::Exact(vec![DataType::Utf8, DataType::Utf8, DataType::Int64]),
+                ],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+fn compile(pattern: &str) -> Result<regex::Regex> {
+    match regex::Regex::new(pattern) {
+        Ok(regex) => Ok(regex),
+        Err(e) => exec_err!("regexp_extract: pattern {pattern:?} is not supported: {e}"),
+    }
+}
+
+impl ScalarUDFImpl for RegexpExtract {
+    fn name(&self) -> &str {
+        "regexp_extract"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        let group = match args.args.get(2) {
+            None => 0,
+            Some(ColumnarValue::Scalar(ScalarValue::Int64(Some(group)))) => usize::try_from(*group)
+                .or_else(|_| exec_err!("regexp_extract: group {group} is negative"))?,
+            Some(_) => return plan_err!("regexp_extract: the group must be a constant"),
+        };
+        let strings = args.args[0].to_array(rows)?;
+        let patterns = args.args[1].to_array(rows)?;
+        let (strings, patterns) = (strings.as_string::<i32>(), patterns.as_string::<i32>());
+        let mut compiled: Option<(String, regex::Regex)> = None;
+        let mut out = Vec::with_capacity(rows);
+        for row in 0..rows {
+            if strings.is_null(row) || patterns.is_null(row) {
+                out.push(None);
+                continue;
+            }
+            let pattern = patterns.value(row);
+            if compiled.as_ref().is_none_or(|(p, _)| p != pattern) {
+                let regex = compile(pattern)?;
+                if group > regex.captures_len() - 1 {
+                    return exec_err!(
+                        "regexp_extract: pattern {pattern:?} has {} groups, not {group}",
+                        regex.captures_len() - 1
+                    );
+                }
+                compiled = Some((pattern.to_owned(), regex));
+            }
+            let Some((_, regex)) = &compiled else {
+                continue;
+            };
+            out.push(
+                regex
+                    .captures(strings.value(row))
+                    .and_then(|c| c.get(group))
+                    .map(|m| m.as_str().to_owned()),
+            );
+        }
+        let array: ArrayRef = Arc::new(StringArray::from(out));
+        if args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+        {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &array, 0,
+            )?));
+        }
+        Ok(ColumnarValue::Array(array))
+    }
+}
+
+/// `from_iso8601_timestamp(string)`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct FromIso8601Timestamp {
+    signature: Signature,
+}
+
+impl FromIso8601Timestamp {
+    fn new() -> Self {
+        Self {
+            signature: Signature::exact(vec![DataType::Utf8], Volatility::Immutable),
+        }
+    }
+}
+
+fn utc_millis() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+}
+
+impl ScalarUDFImpl for FromIso8601Timestamp {
+    fn name(&self) -> &str {
+        "from_iso8601_timestamp"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(utc_millis())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let strings = args.args[0].to_array(args.number_rows)?;
+        let times = cast(&strings, &utc_millis())?;
+        if scalar {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &times, 0,
+            )?));
+        }
+        Ok(ColumnarValue::Array(times))
+    }
+}

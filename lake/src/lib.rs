@@ -1,0 +1,18 @@
+//! The Athena stand-in. [`crawl`] catalogues the objects under a table's root as the Glue
+//! crawler (or partition projection) would ([`partitions`], [`schema`]); [`table`] serves a
+//! catalogued table to DataFusion straight from its store, pruning partitions;
+//! [`session`] runs SQL over the tables with Athena's functions added ([`dialect`]);
+//! [`output`] prints results and [`compare`] checks them against expected rows.
+
+pub mod compare;
+pub mod crawl;
+pub mod dialect;
+pub mod output;
+pub mod partitions;
+pub mod schema;
+pub mod session;
+pub mod store;
+pub mod table;
+
+pub use crawl::{CrawlOptions, Location, TableEntry, crawl};
+pub use session::{Lake, QueryError, QueryResult};

@@ -1,0 +1,268 @@
+//! The query session: a DataFusion context with the catalogued tables registered under their
+//! database (`ccp_logs.logs`, and `logs` as the default schema), their stores registered by
+//! URL, `information_schema` on (`SHOW TABLES`, `SHOW COLUMNS FROM logs`), and Athena's
+//! functions ([`dialect`](crate::dialect)). SQL errors come back with the query and, for syntax
+//! errors, a caret under the place.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::MemTable;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, OrderByKind, Statement, Value};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+use crate::crawl::TableEntry;
+use crate::table::DeliveredTable;
+
+/// A query's answer.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    /// The result's columns.
+    pub schema: SchemaRef,
+    /// The rows.
+    pub batches: Vec<RecordBatch>,
+    /// The result columns a top-level `ORDER BY` sorts on (every column when its terms are
+    /// not plain output columns); `None` when the rows come in no defined order.
+    pub order_keys: Option<Vec<usize>>,
+}
+
+impl QueryResult {
+    /// Number of rows.
+    pub fn row_count(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// Why a query or a registration failed.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The SQL does not parse, plan or run.
+    #[error("query failed: {message}\n{pointer}")]
+    Sql {
+        /// DataFusion's message.
+        message: String,
+        /// The query, with a caret under the place when the error gives one.
+        pointer: String,
+    },
+    /// A table could not be registered.
+    #[error("cannot register table {table}: {message}")]
+    Register {
+        /// The table.
+        table: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// The session the tables are queried in.
+pub struct Lake {
+    context: SessionContext,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake").finish_non_exhaustive()
+    }
+}
+
+impl Lake {
+    /// A session whose default schema is `database`.
+    pub fn new(database: &str) -> Self {
+        let config = SessionConfig::new()
+            .with_default_catalog_and_schema("awsdatacatalog", database)
+            .with_information_schema(true);
+        let context = SessionContext::new_with_config(config);
+        crate::dialect::register(&context);
+        Self { context }
+    }
+
+    /// The DataFusion context (for registering more).
+    pub fn context(&self) -> &SessionContext {
+        &self.context
+    }
+
+    /// Registers a catalogued table (and its store) as `database.name`.
+    pub fn register(&self, entry: TableEntry) -> Result<(), QueryError> {
+        let table = entry.qualified_name();
+        let fail = |message: String| QueryError::Register {
+            table: table.clone(),
+            message,
+        };
+        let url = ObjectStoreUrl::parse(&entry.location.url).map_err(|e| fail(e.to_string()))?;
+        self.context
+            .register_object_store(url.as_ref(), Arc::clone(&entry.location.store));
+        self.ensure_schema(&entry.database)
+            .map_err(|e| fail(e.to_string()))?;
+        self.context
+            .register_table(
+                format!("{}.{}", entry.database, entry.name),
+                Arc::new(DeliveredTable::new(Arc::new(entry))),
+            )
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Registers rows held in memory as table `name` (in the default schema).
+    pub fn register_batches(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<(), QueryError> {
+        let fail = |e: datafusion::error::DataFusionError| QueryError::Register {
+            table: name.to_owned(),
+            message: e.to_string(),
+        };
+        let table = MemTable::try_new(schema, vec![batches]).map_err(fail)?;
+        self.context
+            .register_table(name, Arc::new(table))
+            .map_err(fail)?;
+        Ok(())
+    }
+
+    fn ensure_schema(&self, database: &str) -> datafusion::error::Result<()> {
+        let state = self.context.state();
+        let catalog_name = &state.config_options().catalog.default_catalog;
+        let Some(catalog) = self.context.catalog(catalog_name) else {
+            return Ok(());
+        };
+        if catalog.schema(database).is_none() {
+            catalog.register_schema(
+                database,
+                Arc::new(datafusion::catalog::MemorySchemaProvider::new()),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Runs one SQL statement.
+    pub async fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
+        let fail = |e: datafusion::error::DataFusionError| sql_error(sql, &e.to_string());
+        let frame = self.context.sql(sql).await.map_err(fail)?;
+        let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
+        let batches = frame.collect().await.map_err(fail)?;
+        let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let order_keys = order_keys(sql, &columns);
+        Ok(QueryResult {
+            schema,
+            batches,
+            order_keys,
+        })
+    }
+}
+
+/// The output columns the outermost `ORDER BY` of `sql` sorts on: by name, alias or ordinal;
+/// every column when a term is an expression; `None` without `ORDER BY`.
+pub fn order_keys(sql: &str, columns: &[&str]) -> Option<Vec<usize>> {
+    let statements = Parser::parse_sql(&GenericDialect {}, sql).ok()?;
+    let order_by = statements.iter().find_map(|statement| match statement {
+        Statement::Query(query) => query.order_by.as_ref(),
+        _ => None,
+    })?;
+    let every = || (0..columns.len()).collect();
+    let OrderByKind::Expressions(terms) = &order_by.kind else {
+        return Some(every());
+    };
+    let mut keys = Vec::new();
+    for term in terms {
+        let key = match &term.expr {
+            SqlExpr::Identifier(ident) => columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(&ident.value)),
+            SqlExpr::CompoundIdentifier(parts) => parts.last().and_then(|ident| {
+                columns
+                    .iter()
+                    .position(|c| c.eq_ignore_ascii_case(&ident.value))
+            }),
+            SqlExpr::Value(value) => match &value.value {
+                Value::Number(n, _) => n
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .filter(|i| *i < columns.len()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match key {
+            Some(key) => keys.push(key),
+            None => return Some(every()),
+        }
+    }
+    Some(keys)
+}
+
+/// The error with the query under it, and a caret where the parser says the problem is.
+fn sql_error(sql: &str, message: &str) -> QueryError {
+    let position = message
+        .rsplit_once("Line: ")
+        .and_then(|(_, rest)| rest.split_once(", Column: "))
+        .and_then(|(line, rest)| {
+            let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            Some((line.parse::<usize>().ok()?, column.parse::<usize>().ok()?))
+        });
+    let mut pointer = String::new();
+    for (number, text) in sql.lines().enumerate() {
+        pointer.push_str(&format!("  | {text}\n"));
+        if let Some((line, column)) = position
+            && line == number + 1
+        {
+            pointer.push_str(&format!("  | {}^\n", " ".repeat(column.saturating_sub(1))));
+        }
+    }
+    QueryError::Sql {
+        message: message.trim().to_owned(),
+        pointer: pointer.trim_end().to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_keys_are_the_outermost_order_by_terms() {
+        let columns = ["k", "n"];
+        assert_eq!(
+            order_keys("SELECT k, n FROM t ORDER BY n DESC", &columns),
+            Some(vec![1])
+        );
+        assert_eq!(
+            order_keys("SELECT k, n FROM t ORDER BY 1, t.n", &columns),
+            Some(vec![0, 1])
+        );
+        assert_eq!(
+            order_keys("SELECT k, n FROM t ORDER BY length(k)", &columns),
+            Some(vec![0, 1]),
+            "an expression orders by every column"
+        );
+        assert_eq!(
+            order_keys("SELECT k FROM (SELECT k FROM t ORDER BY k) s", &columns),
+            None
+        );
+        assert_eq!(order_keys("SELECT k, n FROM t", &columns), None);
+    }
+
+    #[tokio::test]
+    async fn a_syntax_error_points_at_its_place() {
+        let lake = Lake::new("ccp_logs");
+        let error = lake.query("SELECT 1\nFROM t GROUP x").await.unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("  | FROM t GROUP x\n  |        ^"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_unknown_table_is_named() {
+        let lake = Lake::new("ccp_logs");
+        let text = lake
+            .query("SELECT * FROM nope")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("nope"), "{text}");
+    }
+}
