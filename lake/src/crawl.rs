@@ -16,7 +16,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore};
 
 use crate::partitions::{self, Layout, PartitionError};
-use crate::schema::{ColumnType, Schema};
+use crate::schema::{ColumnType, OrderedRow, Schema};
 
 /// How much of an object the schema inference reads, compressed (as the crawler, which
 /// classifies a file by its first megabyte).
@@ -40,9 +40,13 @@ pub struct Location {
 }
 
 impl Location {
-    /// `s3://bucket/logs/`, for messages.
+    /// `s3://bucket/logs/` or `file:///data/logs/`, for messages.
     pub fn display(&self) -> String {
-        format!("{}/{}", self.url.trim_end_matches('/'), self.root)
+        if self.url.ends_with('/') {
+            format!("{}{}", self.url, self.root)
+        } else {
+            format!("{}/{}", self.url, self.root)
+        }
     }
 }
 
@@ -275,11 +279,12 @@ async fn infer_schema(entry: &mut TableEntry, sample_objects: usize) -> Result<(
                 continue;
             }
             entry.sampled_rows += 1;
-            let problem = match serde_json::from_slice::<serde_json::Value>(line) {
-                Ok(row) => schema
-                    .add_row(&row)
-                    .err()
-                    .map(|kind| format!("{kind}, not an object")),
+            let problem = match serde_json::from_slice::<OrderedRow>(line) {
+                Ok(row) => {
+                    schema.add_fields(row.0.iter().map(|(name, value)| (name.as_str(), value)));
+                    None
+                }
+                Err(e) if e.is_data() => Some(format!("not a JSON object: {e}")),
                 Err(e) => Some(format!("not JSON: {e}")),
             };
             if let Some(problem) = problem {
@@ -369,9 +374,10 @@ mod tests {
         assert_eq!(types["s"], ColumnType::String);
         assert_eq!(types["f"], ColumnType::Double);
         assert_eq!(entry.bad_row_count, 2);
-        assert_eq!(
-            entry.bad_rows[0],
-            "logs/2026/11/24/11/b:2: an array, not an object"
+        assert!(
+            entry.bad_rows[0].starts_with("logs/2026/11/24/11/b:2: not a JSON object"),
+            "{:?}",
+            entry.bad_rows
         );
         assert!(entry.bad_rows[1].starts_with("logs/2026/11/24/11/b:3: not JSON"));
     }

@@ -80,14 +80,19 @@ impl Schema {
                 Value::Null | Value::Object(_) => "null",
             });
         };
+        self.add_fields(fields.iter().map(|(name, value)| (name.as_str(), value)));
+        Ok(())
+    }
+
+    /// Widens the schema with one row's fields, in the row's order.
+    pub fn add_fields<'a>(&mut self, fields: impl IntoIterator<Item = (&'a str, &'a Value)>) {
         for (name, value) in fields {
             let kind = ColumnType::of(value);
             match self.columns.iter_mut().find(|(n, _)| n == name) {
                 Some((_, existing)) => *existing = existing.merge(kind),
-                None => self.columns.push((name.clone(), kind)),
+                None => self.columns.push((name.to_owned(), kind)),
             }
         }
-        Ok(())
     }
 
     /// The type of a column.
@@ -96,6 +101,34 @@ impl Schema {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, t)| *t)
+    }
+}
+
+/// One NDJSON row with its keys in the order they are written (a crawler names columns in
+/// first-seen order; `serde_json::Value` would sort them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedRow(pub Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for OrderedRow {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = OrderedRow;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<OrderedRow, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Value>()? {
+                    fields.push(entry);
+                }
+                Ok(OrderedRow(fields))
+            }
+        }
+        deserializer.deserialize_map(Fields)
     }
 }
 
@@ -133,6 +166,20 @@ mod tests {
         );
         assert_eq!(schema.column("c"), Some(ColumnType::Unknown));
         assert_eq!(Schema::default().add_row(&json!([1])), Err("an array"));
+    }
+
+    #[test]
+    fn ordered_rows_keep_the_written_key_order() {
+        let row: OrderedRow = serde_json::from_str(r#"{"z": 1, "a": null, "m": "x"}"#).unwrap();
+        let mut schema = Schema::default();
+        schema.add_fields(row.0.iter().map(|(n, v)| (n.as_str(), v)));
+        let names: Vec<_> = schema.columns.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["z", "a", "m"]);
+        let error = serde_json::from_str::<OrderedRow>("[1]").unwrap_err();
+        assert!(
+            error.to_string().contains("expected a JSON object"),
+            "{error}"
+        );
     }
 
     #[test]

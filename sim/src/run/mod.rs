@@ -48,6 +48,7 @@ mod progress;
 pub mod queries;
 pub mod report;
 pub mod reset;
+pub mod summary;
 
 pub use report::RunReport;
 

@@ -1,10 +1,9 @@
 //! The report of a run: per-stage counts, every instance with its onboarding outcome, the
 //! ledger's reconciliation, and the checks (the pipeline's invariants and the scenario's
-//! expectations) that decide the exit status. Serialised as JSON for CI; [`summary`] renders
-//! the table people read.
+//! expectations) that decide the exit status. Serialised as JSON for CI; `run::summary`
+//! renders the table people read.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use pipeline::onboard::{Decision, OnboardingOutcome};
 use serde::Serialize;
@@ -15,6 +14,8 @@ use crate::invoker::subscription::SubscriptionReport;
 use crate::landed::Landed;
 use crate::ledger::Reconciliation;
 use crate::run::queries::QueryStage;
+
+pub use super::summary::summary;
 use crate::scenario::LoadedScenario;
 use crate::ssm_agent::CommandLog;
 use crate::stack::provision::{Applied, Outcome};
@@ -451,179 +452,4 @@ fn query_checks(stage: &QueryStage, landed: &Landed, checks: &mut Vec<Check>) {
             detail: query.detail.clone(),
         });
     }
-}
-
-/// The summary table: stages, instances, failed checks.
-pub fn summary(report: &RunReport) -> String {
-    let mut out = String::new();
-    let r = &report.reconciliation;
-    let t = &r.totals;
-    let i = &report.instances;
-    let _ = writeln!(
-        out,
-        "{} (seed {}): {} simulated at {}x in {:.1} s; filter pattern {:?}",
-        report.scenario,
-        report.seed,
-        report.duration,
-        report.speed,
-        report.real_seconds,
-        report.filter_pattern
-    );
-    let rows: Vec<(&str, String, String)> = vec![
-        ("instances launched", i.launched.to_string(), String::new()),
-        ("  onboarded", i.onboarded.to_string(), String::new()),
-        ("  skipped", i.skipped.to_string(), String::new()),
-        ("  failed", i.failed.to_string(), String::new()),
-        (
-            "records written",
-            t.records.to_string(),
-            format!("{} lines", t.lines),
-        ),
-        (
-            "  not collected",
-            t.not_collected.to_string(),
-            String::new(),
-        ),
-        (
-            "  rejected by PutLogEvents",
-            t.rejected.to_string(),
-            String::new(),
-        ),
-        (
-            "events sent (PutLogEvents)",
-            t.events_sent.to_string(),
-            String::new(),
-        ),
-        (
-            "  dropped by the filter",
-            t.events_filtered.to_string(),
-            String::new(),
-        ),
-        (
-            "  delivered to the ETL",
-            report.subscription.matched.to_string(),
-            format!("{} invocations", report.subscription.invocations),
-        ),
-        (
-            "events landed in S3",
-            r.events_landed.to_string(),
-            format!(
-                "{} rows in {} objects",
-                report.landed.rows, report.landed.objects
-            ),
-        ),
-        ("  missing", r.missing.to_string(), String::new()),
-        ("  unexpected", r.unexpected.to_string(), String::new()),
-        (
-            "  duplicates",
-            r.duplicates.to_string(),
-            format!(
-                "{} payloads delivered twice",
-                report.subscription.redelivered_payloads
-            ),
-        ),
-    ];
-    let _ = writeln!(out, "{:<30} {:>8}", "stage", "count");
-    for (stage, count, note) in rows {
-        let _ = writeln!(out, "{stage:<30} {count:>8}  {note}");
-    }
-    if !r.reasons.is_empty() {
-        let _ = writeln!(out, "\nnot shipped, by reason:");
-        for (reason, count) in &r.reasons {
-            let _ = writeln!(out, "  {count:>6}  {reason}");
-        }
-    }
-    let _ = writeln!(
-        out,
-        "\n{:<14} {:<21} {:<8} {:<10} reason",
-        "instance", "id", "os", "decision"
-    );
-    for d in &report.instance_details {
-        let _ = writeln!(
-            out,
-            "{:<14} {:<21} {:<8} {:<10} {}",
-            d.name, d.instance_id, d.os, d.decision, d.reason
-        );
-    }
-    let _ = writeln!(
-        out,
-        "\n{:<36} {:>9} {:>9} {:>8} {:>7} {:>5}",
-        "lines, per instance and source", "generated", "delivered", "filtered", "dropped", "dups"
-    );
-    for (instance, sources) in &r.by_source {
-        for (source, c) in sources {
-            let _ = writeln!(
-                out,
-                "{:<36} {:>9} {:>9} {:>8} {:>7} {:>5}{}",
-                format!("{instance} {source}"),
-                c.lines,
-                c.lines_delivered,
-                c.lines_filtered,
-                c.lines_dropped,
-                c.duplicates,
-                match c.lines_unaccounted() {
-                    0 => String::new(),
-                    n => format!("  {n} UNACCOUNTED"),
-                }
-            );
-        }
-    }
-    let stage = &report.query_stage;
-    match &stage.catalog {
-        Some(catalog) => {
-            let _ = writeln!(
-                out,
-                "\ncatalog: {} at {}: {} columns, partitioned by ({}), {} partitions, {} objects; SQL reads {} rows",
-                catalog.table,
-                catalog.location,
-                catalog.columns.len(),
-                catalog.partition_columns.join(", "),
-                catalog.partitions,
-                catalog.objects,
-                catalog.rows
-            );
-            let passed = stage.checks.iter().filter(|q| q.passed).count();
-            let _ = writeln!(
-                out,
-                "queries checked against the ledger: {passed} of {} match",
-                stage.checks.len()
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "\ncatalog: none ({})",
-                stage.error.as_deref().unwrap_or("not run")
-            );
-        }
-    }
-    let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
-    let _ = writeln!(
-        out,
-        "\nchecks: {} passed, {} failed",
-        report.checks.len() - failed.len(),
-        failed.len()
-    );
-    for check in failed {
-        let _ = writeln!(
-            out,
-            "  FAILED {}: expected {}, found {}",
-            check.name, check.expected, check.actual
-        );
-        if let Some(detail) = &check.detail {
-            for line in detail.lines() {
-                let _ = writeln!(out, "    {line}");
-            }
-        }
-    }
-    for event in report.rejected_events.iter().take(5) {
-        let _ = writeln!(out, "  refused event: {event}");
-    }
-    for example in r.missing_examples.iter().take(5) {
-        let _ = writeln!(out, "  missing: {example}");
-    }
-    for example in r.unexpected_examples.iter().take(5) {
-        let _ = writeln!(out, "  unexpected: {example}");
-    }
-    out
 }

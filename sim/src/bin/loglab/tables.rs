@@ -74,7 +74,13 @@ fn run_definition(run: &Path) -> anyhow::Result<StackDefinition> {
     let Some(scenario) = report["scenario_file"].as_str() else {
         bail!("{} names no scenario_file", report_path.display());
     };
-    let loaded = Scenario::load(Path::new(scenario))
+    // The path as `loglab run` was given it: relative to where it ran, which is the folder
+    // holding .loglab/ unless --out moved the run elsewhere.
+    let mut path = PathBuf::from(scenario);
+    if !path.exists() {
+        path = run.join("../../..").join(scenario);
+    }
+    let loaded = Scenario::load(&path)
         .with_context(|| format!("loading {scenario}, the scenario of {}", run.display()))?;
     Ok(loaded.stack.definition)
 }
