@@ -13,8 +13,8 @@
 )]
 
 use std::hint::black_box;
-use std::path::Path;
 
+use benches::{corpus_lines, windows_xml_lines};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pipeline::etl::decode::{self, LogsPayload};
 use pipeline::etl::{RowBuffer, TransformOptions, transform_gzip};
@@ -29,47 +29,6 @@ struct Workload {
     lambda_event: Vec<u8>,
     text_bytes: usize,
     events: usize,
-}
-
-fn corpus_lines(file: &str) -> Vec<String> {
-    let path = Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures/loghub")
-    .join(file);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-/// Windows Event XML records like the agent ships, varied by record id and time.
-fn windows_xml_lines() -> Vec<String> {
-    let path = Path::new(
-        &std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("../fixtures/cloudwatch-logs/payloads");
-    let mut templates = Vec::new();
-    for name in [
-        "windows-system-xml.json",
-        "windows-application-xml.json",
-        "windows-security-xml.json",
-    ] {
-        let payload: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(path.join(name)).unwrap()).unwrap();
-        templates.push(
-            payload["logEvents"][0]["message"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
-    }
-    (0..3000)
-        .map(|i| templates[i % 3].replace("<EventRecordID>", &format!("<EventRecordID>{i}")))
-        .collect()
 }
 
 fn workload(name: &'static str, stream: &str, lines: &[String]) -> Workload {
@@ -148,7 +107,7 @@ fn bench(c: &mut Criterion) {
         workload(
             "windows_event_xml",
             "System/i-0123456789abcdef0",
-            &windows_xml_lines(),
+            &windows_xml_lines(3000),
         ),
     ];
     let (mut scratch, mut rows) = (Vec::new(), RowBuffer::default());

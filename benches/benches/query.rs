@@ -26,6 +26,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use benches::{corpus_lines, repo_root, windows_xml_lines};
 use lake::crawl::{CrawlOptions, DEFAULT_SAMPLE_OBJECTS, Location};
 use lake::partitions::Layout;
 use pipeline::etl::decode::LogsPayload;
@@ -64,47 +65,10 @@ const QUERIES: [(&str, &str); 4] = [
     ),
 ];
 
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(
-        std::env::var("CARGO_MANIFEST_DIR")
-            .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-}
-
-fn lines(file: &str) -> Vec<String> {
-    let path = manifest_dir().join("../fixtures/loghub").join(file);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn windows_lines() -> Vec<String> {
-    let dir = manifest_dir().join("../fixtures/cloudwatch-logs/payloads");
-    let mut out = Vec::new();
-    for name in [
-        "windows-system-xml.json",
-        "windows-application-xml.json",
-        "windows-security-xml.json",
-    ] {
-        let payload: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap();
-        let template = payload["logEvents"][0]["message"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        out.extend(
-            (0..500).map(|i| template.replace("<EventRecordID>", &format!("<EventRecordID>{i}"))),
-        );
-    }
-    out
-}
-
 /// Builds (or reuses) the data set of `megabytes` of rows; returns its table root.
 fn data_set(megabytes: usize) -> PathBuf {
-    let root = manifest_dir()
-        .join("../target/bench-data/query")
+    let root = repo_root()
+        .join("target/bench-data/query")
         .join(format!("{megabytes}MB"));
     let done = root.join("complete");
     let table = root.join("logs");
@@ -113,9 +77,9 @@ fn data_set(megabytes: usize) -> PathBuf {
     }
     let _ = std::fs::remove_dir_all(&root);
     let sources = [
-        ("/var/log/secure", lines("OpenSSH_2k.log")),
-        ("/var/log/messages", lines("Linux_2k.log")),
-        ("Security", windows_lines()),
+        ("/var/log/secure", corpus_lines("OpenSSH_2k.log")),
+        ("/var/log/messages", corpus_lines("Linux_2k.log")),
+        ("Security", windows_xml_lines(1500)),
     ];
     let target = megabytes * 1024 * 1024;
     let (mut written, mut object, mut rows, mut scratch) = (0, 0, RowBuffer::default(), Vec::new());
@@ -298,7 +262,7 @@ print(json.dumps(out))
 }
 
 fn python_with_duckdb() -> String {
-    let script = manifest_dir().join("../scripts/duckdb.sh");
+    let script = repo_root().join("scripts/duckdb.sh");
     let output = std::process::Command::new("bash")
         .arg(&script)
         .output()
