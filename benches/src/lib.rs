@@ -9,13 +9,14 @@
 
 use std::path::PathBuf;
 
-/// The repository's root.
+/// The repository's root (canonical: object stores refuse `..` in paths).
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(
+    let benches = PathBuf::from(
         std::env::var("CARGO_MANIFEST_DIR")
             .unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
-    )
-    .join("..")
+    );
+    let root = benches.join("..");
+    std::fs::canonicalize(&root).unwrap_or(root)
 }
 
 /// The lines of a corpus file under `fixtures/loghub/`.
