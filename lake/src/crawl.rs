@@ -185,7 +185,9 @@ pub async fn crawl(location: &Location, options: &CrawlOptions) -> Result<TableE
     Ok(entry)
 }
 
-async fn list(
+/// Every object under `location`'s root (keys outside `exclude`, empty objects left out),
+/// by key.
+pub async fn list(
     location: &Location,
     exclude: &[String],
 ) -> Result<BTreeMap<String, ObjectMeta>, CrawlError> {

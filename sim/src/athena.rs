@@ -162,23 +162,14 @@ pub async fn copy_to_folder(
     location: &Location,
     folder: &std::path::Path,
 ) -> Result<(usize, u64), AthenaError> {
-    use futures::TryStreamExt as _;
     use object_store::ObjectStoreExt as _;
     let copy_error = |what: &str, message: String| AthenaError::Copy {
         what: what.to_owned(),
         message,
     };
-    let prefix = object_store::path::Path::from(location.root.trim_end_matches('/'));
-    let prefix = (!location.root.is_empty()).then_some(&prefix);
-    let metas: Vec<object_store::ObjectMeta> = location
-        .store
-        .list(prefix)
-        .try_collect()
-        .await
-        .map_err(|e| copy_error(&location.display(), e.to_string()))?;
+    let metas = crawl::list(location, &[]).await?;
     let (mut objects, mut bytes) = (0, 0);
-    for meta in metas {
-        let key = meta.location.to_string();
+    for (key, meta) in metas {
         let body = location
             .store
             .get(&meta.location)
@@ -211,15 +202,20 @@ pub async fn open(
     Ok((lake, entry))
 }
 
-/// A saved query's SQL with `{table}` filled in.
-pub fn saved_sql(query: &SavedQuery, definition: &StackDefinition) -> String {
-    query.sql.replace(
+/// `sql` with `{table}` replaced by the stack's `<database>.<table>`.
+pub fn with_table(sql: &str, definition: &StackDefinition) -> String {
+    sql.replace(
         "{table}",
         &format!(
             "{}.{}",
             definition.catalog.database, definition.catalog.table
         ),
     )
+}
+
+/// A saved query's SQL with `{table}` filled in.
+pub fn saved_sql(query: &SavedQuery, definition: &StackDefinition) -> String {
+    with_table(&query.sql, definition)
 }
 
 /// `loglab catalog`'s text: the table, its columns and its partitions.

@@ -126,7 +126,7 @@ fn counts_of<'a>(
 }
 
 /// The number of physical lines in an event's message.
-fn line_count(message: &str) -> usize {
+pub(crate) fn line_count(message: &str) -> usize {
     message.split('\n').count()
 }
 

@@ -206,7 +206,7 @@ pub fn ledger_batch(ledger: &Ledger, pattern: &FilterPattern) -> RecordBatch {
                         Some(&event.log_stream),
                         event.timestamp_ms,
                         event.message.clone(),
-                        event.message.split('\n').count(),
+                        crate::ledger::line_count(&event.message),
                         verdict,
                         None,
                     );

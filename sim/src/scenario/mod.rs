@@ -309,18 +309,14 @@ impl ExpectedQuery {
     /// The SQL over the delivered table, `{table}` filled in; `None` when `saved` names no
     /// saved query of `definition`.
     pub fn delivered_sql(&self, definition: &StackDefinition) -> Option<String> {
-        let table = format!(
-            "{}.{}",
-            definition.catalog.database, definition.catalog.table
-        );
         match (&self.sql, &self.saved) {
-            (Some(sql), _) => Some(sql.replace("{table}", &table)),
+            (Some(sql), _) => Some(crate::athena::with_table(sql, definition)),
             (None, Some(name)) => definition
                 .athena
                 .saved_queries
                 .iter()
                 .find(|q| &q.name == name)
-                .map(|q| q.sql.replace("{table}", &table)),
+                .map(|q| crate::athena::saved_sql(q, definition)),
             (None, None) => None,
         }
     }

@@ -9,7 +9,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use lake::output::{self, Format};
 use lake::partitions::Layout;
-use pipeline::stack::{CatalogMode, Stack, StackDefinition};
+use pipeline::stack::{Stack, StackDefinition};
 use sim::athena;
 use sim::scenario::Scenario;
 
@@ -111,10 +111,7 @@ async fn open(
         }
     };
     let options = athena::crawl_options(&definition, &location.root);
-    let layout = match definition.catalog.mode {
-        CatalogMode::Crawler => Layout::Crawler,
-        CatalogMode::Projection => Layout::Projection,
-    };
+    let layout = options.layout;
     let (lake, entry) = athena::open(&location, &options).await?;
     Ok((lake, entry, layout))
 }
