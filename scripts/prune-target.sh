@@ -3,7 +3,8 @@
 # the newest build is kept) and stale library builds (the newest three per crate). Builds with other feature sets or dependency versions leave
 # ~800 MB debug executables behind, and a CI target dir that lives across runs fills the disk.
 set -euo pipefail
-TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/loglab-target}
+cd "$(dirname "$0")/.."
+TARGET=${CARGO_TARGET_DIR:-target}
 DEPS="$TARGET/debug/deps"
 [ -d "$DEPS" ] || exit 0
 python3 - "$DEPS" <<'PY'

@@ -8,7 +8,9 @@
 # instead of the host process.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/loglab-target}
+# The target dir is cargo's own (./target, or CARGO_TARGET_DIR when set), the same as the
+# README's main job uses, and the feature set is the same (see Cargo.toml): run right after
+# `cargo run --bin loglab`, this compiles only the test targets.
 
 started_here=0
 stop_emulator() { if [ "$started_here" = 1 ]; then scripts/localstack-host.sh stop || true; fi; }

@@ -8,12 +8,11 @@
 //! [`schema`]: crate::schema
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 use std::sync::Arc;
 
 use futures::TryStreamExt as _;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore};
+use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt as _};
 
 use crate::partitions::{self, Layout, PartitionError};
 use crate::schema::{ColumnType, OrderedRow, Schema};
@@ -213,6 +212,23 @@ pub async fn list(
         .collect())
 }
 
+/// The whole of the object `meta` names under `location`.
+pub async fn read(location: &Location, meta: &ObjectMeta) -> Result<bytes::Bytes, CrawlError> {
+    let read_error = |source| CrawlError::Read {
+        location: format!("{}/", location.url.trim_end_matches('/')),
+        key: meta.location.to_string(),
+        source,
+    };
+    location
+        .store
+        .get(&meta.location)
+        .await
+        .map_err(read_error)?
+        .bytes()
+        .await
+        .map_err(read_error)
+}
+
 /// Picks up to `count` objects spread evenly over the partitions (each partition's first
 /// object first, then second objects, …).
 fn sample(entry: &TableEntry, count: usize) -> Vec<DataObject> {
@@ -262,11 +278,8 @@ async fn infer_schema(entry: &mut TableEntry, sample_objects: usize) -> Result<(
             .await
             .map_err(read_error)?;
         let text = if object.gzip {
-            let mut text = Vec::new();
-            // A truncated gzip stream ends early: keep what decoded.
-            let decoder = flate2::read::MultiGzDecoder::new(&bytes[..]);
-            let _ = decoder.take(MAX_SAMPLE_TEXT).read_to_end(&mut text);
-            text
+            // A sample ends anywhere: keep what decoded.
+            crate::gzip::gunzip_prefix(&bytes, MAX_SAMPLE_TEXT)
         } else {
             bytes.to_vec()
         };
@@ -306,8 +319,8 @@ async fn infer_schema(entry: &mut TableEntry, sample_objects: usize) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use object_store::PutPayload;
     use object_store::memory::InMemory;
-    use object_store::{ObjectStoreExt as _, PutPayload};
 
     fn gzip(text: &str) -> Vec<u8> {
         use std::io::Write as _;

@@ -2,11 +2,13 @@
 //! crawler (or partition projection) would ([`partitions`], [`schema`]); [`table`] serves a
 //! catalogued table to DataFusion straight from its store, pruning partitions;
 //! [`session`] runs SQL over the tables with Athena's functions added ([`dialect`]);
-//! [`output`] prints results and [`compare`] checks them against expected rows.
+//! [`output`] prints results and [`compare`] checks them against expected rows; [`gzip`]
+//! decompresses the objects, [`store`] reaches them.
 
 pub mod compare;
 pub mod crawl;
 pub mod dialect;
+pub mod gzip;
 pub mod output;
 pub mod partitions;
 pub mod schema;

@@ -42,41 +42,77 @@ pub fn is_valid_retention(days: i64) -> bool {
     VALID_RETENTION_DAYS.iter().any(|&d| i64::from(d) == days)
 }
 
+/// What is wrong with a log group or log stream name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The name is empty.
+    #[error("a {kind} cannot be empty")]
+    Empty {
+        /// `log group name` or `log stream name`.
+        kind: &'static str,
+    },
+    /// The name is too long.
+    #[error("a {kind} has at most {max} characters, this one has {len}")]
+    TooLong {
+        /// `log group name` or `log stream name`.
+        kind: &'static str,
+        /// The limit.
+        max: usize,
+        /// The name's length.
+        len: usize,
+    },
+    /// The name has a character CloudWatch Logs refuses.
+    #[error("{bad:?} is not allowed in a {kind}{allowed}")]
+    Character {
+        /// `log group name` or `log stream name`.
+        kind: &'static str,
+        /// The character.
+        bad: char,
+        /// What is allowed, as ` (allowed: …)`, or empty.
+        allowed: &'static str,
+    },
+}
+
 /// Checks a concrete log group name: 1 to 512 of `a-z A-Z 0-9 _ - / . #`.
-/// Returns what is wrong with it.
-pub fn check_log_group_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("a log group name cannot be empty".to_owned());
-    }
-    if name.len() > MAX_LOG_GROUP_NAME_LEN {
-        return Err(format!(
-            "a log group name has at most {MAX_LOG_GROUP_NAME_LEN} characters, this one has {}",
-            name.len()
-        ));
-    }
+pub fn check_log_group_name(name: &str) -> Result<(), NameError> {
+    const KIND: &str = "log group name";
+    check_length(name, KIND, MAX_LOG_GROUP_NAME_LEN)?;
     match name.chars().find(|c| !is_log_group_char(*c)) {
-        Some(bad) => Err(format!(
-            "{bad:?} is not allowed in a log group name (allowed: a-z, A-Z, 0-9, '_', '-', '/', '.', '#')"
-        )),
+        Some(bad) => Err(NameError::Character {
+            kind: KIND,
+            bad,
+            allowed: " (allowed: a-z, A-Z, 0-9, '_', '-', '/', '.', '#')",
+        }),
         None => Ok(()),
     }
 }
 
 /// Checks a concrete log stream name: 1 to 512 characters, no `:` or `*`.
-pub fn check_log_stream_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("a log stream name cannot be empty".to_owned());
-    }
-    if name.len() > MAX_LOG_STREAM_NAME_LEN {
-        return Err(format!(
-            "a log stream name has at most {MAX_LOG_STREAM_NAME_LEN} characters, this one has {}",
-            name.len()
-        ));
-    }
+pub fn check_log_stream_name(name: &str) -> Result<(), NameError> {
+    const KIND: &str = "log stream name";
+    check_length(name, KIND, MAX_LOG_STREAM_NAME_LEN)?;
     match name.chars().find(|c| matches!(c, ':' | '*')) {
-        Some(bad) => Err(format!("{bad:?} is not allowed in a log stream name")),
+        Some(bad) => Err(NameError::Character {
+            kind: KIND,
+            bad,
+            allowed: "",
+        }),
         None => Ok(()),
     }
+}
+
+fn check_length(name: &str, kind: &'static str, max: usize) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty { kind });
+    }
+    if name.len() > max {
+        return Err(NameError::TooLong {
+            kind,
+            max,
+            len: name.len(),
+        });
+    }
+    Ok(())
 }
 
 /// Whether `c` may appear in a log group name.
@@ -104,6 +140,7 @@ mod tests {
         assert!(
             check_log_group_name("bad name")
                 .unwrap_err()
+                .to_string()
                 .contains("' ' is not allowed")
         );
         assert!(check_log_group_name(&"a".repeat(513)).is_err());

@@ -3,6 +3,7 @@
 //! - [`agent_config`]: the CloudWatch agent's configuration (the JSON in Parameter Store),
 //!   validated against the agent's schema, with the pipeline's defaults and placeholders.
 //! - [`cloudwatch_logs`]: CloudWatch Logs naming rules and retention values.
+//! - [`emulator`]: the SDK configuration for an emulator endpoint and its test credentials.
 //! - [`etl`]: CloudWatch Logs subscription payloads to query-ready JSON rows (the ETL handler).
 //! - [`filter_pattern`]: CloudWatch Logs filter patterns, parsed and evaluated (LocalStack
 //!   ignores them; the harness honours them with this).
@@ -10,18 +11,16 @@
 //!   delivery with retries, and the AWS SDK and in-memory adapters.
 //! - [`onboard`]: the onboarding handler (EC2 state change to a configured CloudWatch agent),
 //!   its ports and their AWS SDK and in-memory adapters.
-//! - [`stack`]: the stack definition (`pipeline.toml`), its validation against AWS's rules, and
-//!   its CloudFormation rendering.
 //!
 //! Lambda entry points and the CLI live in `src/bin/`; they are thin and hand SDK clients,
 //! built once, to the handlers here.
 
 pub mod agent_config;
 pub mod cloudwatch_logs;
+pub mod emulator;
 pub mod env_config;
 pub mod etl;
 pub mod filter_pattern;
 pub mod firehose;
 pub mod onboard;
-pub mod stack;
 pub mod time_format;

@@ -14,15 +14,11 @@
 
 use std::time::Duration;
 
-use aws_sdk_firehose::types::{
-    BufferingHints, CompressionFormat, DeliveryStreamStatus, DeliveryStreamType,
-    ExtendedS3DestinationConfiguration,
-};
 use pipeline::etl::decode::{self, LogsPayload};
 use pipeline::etl::{EtlConfig, EtlHandler, RowBuffer, TransformOptions, transform_gzip};
 use pipeline::firehose::sdk::FirehoseSink;
 use pipeline::time_format::IsoMillis;
-use support::{endpoint, sdk_config};
+use support::endpoint;
 
 mod support;
 
@@ -63,63 +59,8 @@ fn normalized(ndjson: &[u8]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_put_to_firehose_land_in_s3_unchanged() {
     let Some(url) = endpoint() else { return };
-    let config = sdk_config(&url).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    let firehose = aws_sdk_firehose::Client::new(&config);
-    let suffix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let (bucket, stream) = (format!("loglab-it-{suffix}"), format!("loglab-it-{suffix}"));
-
-    s3.create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .expect("create bucket");
-    let destination = ExtendedS3DestinationConfiguration::builder()
-        .role_arn("arn:aws:iam::000000000000:role/loglab-firehose")
-        .bucket_arn(format!("arn:aws:s3:::{bucket}"))
-        .prefix("rows/")
-        .error_output_prefix("errors/!{firehose:error-output-type}/")
-        .buffering_hints(
-            BufferingHints::builder()
-                .size_in_mbs(1)
-                .interval_in_seconds(60)
-                .build(),
-        )
-        // LocalStack stores but does not apply compression; objects are read either way.
-        .compression_format(CompressionFormat::Gzip)
-        .build()
-        .unwrap();
-    firehose
-        .create_delivery_stream()
-        .delivery_stream_name(&stream)
-        .delivery_stream_type(DeliveryStreamType::DirectPut)
-        .extended_s3_destination_configuration(destination)
-        .send()
-        .await
-        .expect("create delivery stream");
-    for _ in 0..100 {
-        let described = firehose
-            .describe_delivery_stream()
-            .delivery_stream_name(&stream)
-            .send()
-            .await
-            .unwrap();
-        if described
-            .delivery_stream_description()
-            .map(|d| d.delivery_stream_status())
-            == Some(&DeliveryStreamStatus::Active)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let target = support::DeliveryTarget::create(&url).await;
+    let (firehose, stream) = (&target.firehose, target.stream.clone());
 
     let etl_config =
         EtlConfig::from_lookup(|name| (name == "FIREHOSE_DELIVERY_STREAM").then(|| stream.clone()))
@@ -160,31 +101,7 @@ async fn rows_put_to_firehose_land_in_s3_unchanged() {
     // LocalStack writes objects as records arrive; wait until all bytes are there.
     let mut landed = Vec::new();
     for _ in 0..150 {
-        landed.clear();
-        let listed = s3
-            .list_objects_v2()
-            .bucket(&bucket)
-            .prefix("rows/")
-            .send()
-            .await
-            .unwrap();
-        for object in listed.contents() {
-            let body = s3
-                .get_object()
-                .bucket(&bucket)
-                .key(object.key().unwrap())
-                .send()
-                .await
-                .unwrap();
-            let bytes = body.body.collect().await.unwrap().into_bytes();
-            if bytes.starts_with(&[0x1f, 0x8b]) {
-                let mut plain = Vec::new();
-                decode::gunzip_capped(&bytes, 1 << 30, &mut plain).unwrap();
-                landed.extend_from_slice(&plain);
-            } else {
-                landed.extend_from_slice(&bytes);
-            }
-        }
+        landed = target.objects("rows/").await;
         if landed.len() >= expected.len() {
             break;
         }
@@ -195,16 +112,9 @@ async fn rows_put_to_firehose_land_in_s3_unchanged() {
         normalized(&expected),
         "the rows in S3 are the rows the handler produced"
     );
-    let errors = s3
-        .list_objects_v2()
-        .bucket(&bucket)
-        .prefix("errors/")
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        errors.key_count().unwrap_or(0),
-        0,
+        target.objects("errors/").await,
+        b"",
         "nothing went to the error prefix"
     );
 }

@@ -13,117 +13,27 @@
 //! nothing here shows that the scripts work on a real instance, that the agent installs, or
 //! that a command can fail (the in-memory tests cover failure paths). LocalStack does not
 //! implement DescribeInstanceInformation, so registration comes from the in-memory account
-//! (as the harness's simulated SSM agent will provide it), and the last test pins that gap.
+//! (as the harness's simulated SSM agent provides it); `ports_localstack.rs` pins that gap.
 #![allow(
     clippy::unwrap_used,
     clippy::panic,
     reason = "test helpers: a broken fixture or emulator must stop the test loudly"
 )]
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use pipeline::agent_config::defaults;
 use pipeline::onboard::memory::MemoryAccount;
 use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};
 use pipeline::onboard::{
-    Decision, InstanceState, ManagedInstances, OnboardConfig, OnboardingHandler, OnboardingOutcome,
-    StateChange, Step, Waits,
+    Decision, InstanceState, OnboardConfig, OnboardingHandler, OnboardingOutcome, StateChange,
+    Step, Waits,
 };
-use support::{endpoint, sdk_config};
+use support::Emulator;
 
 mod support;
 
 type Handler = OnboardingHandler<Ec2Directory, MemoryAccount, SsmPorts, SsmPorts>;
-
-struct Emulator {
-    ec2: aws_sdk_ec2::Client,
-    ssm: aws_sdk_ssm::Client,
-}
-
-impl Emulator {
-    async fn connect() -> Option<Self> {
-        let url = endpoint()?;
-        let config = sdk_config(&url).await;
-        Some(Self {
-            ec2: aws_sdk_ec2::Client::new(&config),
-            ssm: aws_sdk_ssm::Client::new(&config),
-        })
-    }
-
-    async fn image(&self, windows: bool) -> String {
-        let mut request = self.ec2.describe_images();
-        if windows {
-            request = request.filters(Filter::builder().name("platform").values("windows").build());
-        }
-        let images = request.send().await.unwrap();
-        images
-            .images()
-            .iter()
-            .find(|image| image.platform().is_some() == windows)
-            .and_then(|image| image.image_id())
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn launch(&self, image: &str, tags: &[(&str, &str)]) -> String {
-        let mut spec = TagSpecification::builder().resource_type(ResourceType::Instance);
-        for (key, value) in tags {
-            spec = spec.tags(Tag::builder().key(*key).value(*value).build());
-        }
-        let mut request = self
-            .ec2
-            .run_instances()
-            .image_id(image)
-            .min_count(1)
-            .max_count(1);
-        if !tags.is_empty() {
-            request = request.tag_specifications(spec.build());
-        }
-        let output = request.send().await.unwrap();
-        output.instances()[0].instance_id().unwrap().to_owned()
-    }
-
-    async fn put_parameter(&self, name: &str, value: &str) {
-        self.ssm
-            .put_parameter()
-            .name(name)
-            .value(value)
-            .r#type(aws_sdk_ssm::types::ParameterType::String)
-            .overwrite(true)
-            .send()
-            .await
-            .unwrap();
-    }
-
-    /// The command as LocalStack recorded it: document, parameters, comment.
-    async fn command(&self, command_id: &str) -> (String, HashMap<String, Vec<String>>, String) {
-        let listed = self
-            .ssm
-            .list_commands()
-            .command_id(command_id)
-            .send()
-            .await
-            .unwrap();
-        let command = &listed.commands()[0];
-        (
-            command.document_name().unwrap().to_owned(),
-            command.parameters().cloned().unwrap_or_default(),
-            command.comment().unwrap_or_default().to_owned(),
-        )
-    }
-
-    /// Every comment LocalStack holds for commands (ListCommands with no filter).
-    async fn all_comments(&self) -> Vec<String> {
-        let listed = self.ssm.list_commands().send().await.unwrap();
-        listed
-            .commands()
-            .iter()
-            .map(|c| c.comment().unwrap_or_default().to_owned())
-            .collect()
-    }
-}
 
 fn fast_waits() -> Waits {
     Waits {
@@ -322,42 +232,4 @@ async fn a_missing_agent_configuration_parameter_stops_before_any_command() {
     assert!(outcome.commands.is_empty());
     let comments = emulator.all_comments().await;
     assert!(!comments.iter().any(|c| c.contains(instance.as_str())));
-}
-
-#[tokio::test]
-async fn an_instance_ec2_does_not_know_is_reported_as_not_found() {
-    let Some(emulator) = Emulator::connect().await else {
-        return;
-    };
-    let mut config = OnboardConfig::new("CCP-Managed", "true");
-    config.waits = fast_waits();
-    let outcome = on_running(
-        &handler(&emulator, &MemoryAccount::new(), config),
-        "i-0fffffffffffffff0",
-    )
-    .await;
-    assert_eq!(outcome.decision, Decision::Failed);
-    assert_eq!(outcome.failed_step, Some(Step::Lookup));
-    assert!(outcome.retryable);
-    assert!(
-        outcome.reason.ends_with("EC2 does not know it"),
-        "{}",
-        outcome.reason
-    );
-}
-
-#[tokio::test]
-async fn localstack_lacks_describe_instance_information() {
-    let Some(emulator) = Emulator::connect().await else {
-        return;
-    };
-    let error = SsmPorts::new(emulator.ssm.clone())
-        .describe_managed_instance("i-0123456789abcdef0")
-        .await
-        .expect_err(
-            "LocalStack now implements DescribeInstanceInformation: use the SDK adapter in the harness and update ARCHITECTURE.md's fidelity table",
-        );
-    assert_eq!(error.operation, "DescribeInstanceInformation");
-    assert!(!error.retryable, "{error}");
-    assert!(error.message.contains("not been implemented"), "{error}");
 }

@@ -9,7 +9,7 @@ use lake::crawl::{self, CrawlOptions, Location, TableEntry};
 use lake::partitions::Layout;
 use lake::schema::ColumnType;
 use lake::{Lake, QueryError};
-use pipeline::stack::{CatalogMode, SavedQuery, StackDefinition};
+use stack::{CatalogMode, SavedQuery, StackDefinition};
 
 /// Why the table could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -91,6 +91,15 @@ pub fn crawl_options(definition: &StackDefinition, root: &str) -> CrawlOptions {
     }
 }
 
+/// The emulator at `url` as an S3 endpoint, with the credentials it accepts.
+fn emulator_s3(url: &str) -> lake::store::S3Endpoint<'_> {
+    lake::store::S3Endpoint {
+        url,
+        access_key_id: pipeline::emulator::ACCESS_KEY_ID,
+        secret_access_key: pipeline::emulator::SECRET_ACCESS_KEY,
+    }
+}
+
 /// The stack's bucket on the emulator at `endpoint` (or on AWS when `None`).
 pub fn bucket_location(
     bucket: &str,
@@ -99,7 +108,7 @@ pub fn bucket_location(
     endpoint: Option<&str>,
 ) -> Result<Location, AthenaError> {
     Ok(Location {
-        store: lake::store::s3(bucket, region, endpoint)?,
+        store: lake::store::s3(bucket, region, endpoint.map(emulator_s3))?,
         url: format!("s3://{bucket}"),
         root: table_root(&definition.firehose.prefix),
     })
@@ -125,7 +134,7 @@ pub fn parse_location(
             p => format!("{p}/"),
         };
         return Ok(Location {
-            store: lake::store::s3(bucket, region, endpoint)?,
+            store: lake::store::s3(bucket, region, endpoint.map(emulator_s3))?,
             url: format!("s3://{bucket}"),
             root,
         });
@@ -162,7 +171,6 @@ pub async fn copy_to_folder(
     location: &Location,
     folder: &std::path::Path,
 ) -> Result<(usize, u64), AthenaError> {
-    use object_store::ObjectStoreExt as _;
     let copy_error = |what: &str, message: String| AthenaError::Copy {
         what: what.to_owned(),
         message,
@@ -170,14 +178,7 @@ pub async fn copy_to_folder(
     let metas = crawl::list(location, &[]).await?;
     let (mut objects, mut bytes) = (0, 0);
     for (key, meta) in metas {
-        let body = location
-            .store
-            .get(&meta.location)
-            .await
-            .map_err(|e| copy_error(&key, e.to_string()))?
-            .bytes()
-            .await
-            .map_err(|e| copy_error(&key, e.to_string()))?;
+        let body = crawl::read(location, &meta).await?;
         let path = folder.join(&key);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)

@@ -1,11 +1,14 @@
-//! What landed in the bucket: every object under the delivery stream's prefix, gunzipped when
-//! Firehose compressed it (LocalStack does not), read as NDJSON rows, and rows of split events
-//! joined back by `part_index` into the events the ledger is reconciled against. Objects under
-//! the error prefix are counted: Firehose writes there what it could not deliver.
+//! What landed in the bucket, read through the crawler's object-store reader: every object under
+//! the delivery stream's prefix, gunzipped when Firehose compressed it (LocalStack does not),
+//! read as NDJSON rows, and rows of split events joined back by `part_index` into the events the
+//! ledger is reconciled against. Objects under the error prefix are counted: Firehose writes
+//! there what it could not deliver.
 
 use std::collections::BTreeMap;
-use std::io::Read as _;
 
+use lake::Location;
+use lake::crawl::{self, CrawlError};
+use lake::gzip::{self, GunzipError};
 use serde::Deserialize;
 
 use crate::ledger::LandedEvent;
@@ -38,93 +41,39 @@ pub struct Landed {
     pub error_objects: usize,
 }
 
-/// A failed S3 call.
+/// The bucket could not be read back.
 #[derive(Debug, thiserror::Error)]
-#[error("{operation} s3://{bucket}/{key}: {message}")]
-pub struct LandedError {
-    /// ListObjectsV2 or GetObject.
-    pub operation: &'static str,
-    /// The bucket.
-    pub bucket: String,
-    /// The key or prefix.
-    pub key: String,
-    /// What S3 said.
-    pub message: String,
-}
+#[error("reading the delivered objects back: {0}")]
+pub struct LandedError(#[from] CrawlError);
 
-async fn keys(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    prefix: &str,
-) -> Result<Vec<String>, LandedError> {
-    let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let page = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(|e| LandedError {
-                operation: "ListObjectsV2",
-                bucket: bucket.to_owned(),
-                key: prefix.to_owned(),
-                message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
-            })?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_owned)),
-        );
-        token = page.next_continuation_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(keys);
-        }
-    }
-}
+/// Most text one delivered object may decompress to: Firehose buffers at most 128 MiB
+/// (`SizeInMBs`) before it compresses, so this leaves room without letting a damaged or hostile
+/// object fill memory.
+pub const MAX_OBJECT_TEXT: u64 = 1 << 30;
 
-/// Reads every object under `prefix` (and counts those under `error_prefix`).
-pub async fn read(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    prefix: &str,
-    error_prefix: &str,
-) -> Result<Landed, LandedError> {
+/// Reads every object under `data`'s root (and counts those under `errors`' root), through
+/// the same object-store reader as the crawler.
+pub async fn read(data: &Location, errors: &Location) -> Result<Landed, LandedError> {
+    let error_root = errors.root.clone();
+    let excluded = if error_root.starts_with(&data.root) && error_root != data.root {
+        vec![error_root]
+    } else {
+        Vec::new()
+    };
     let mut landed = Landed {
-        error_objects: keys(s3, bucket, error_prefix).await?.len(),
+        error_objects: crawl::list(errors, &[]).await?.len(),
         ..Landed::default()
     };
     let mut rows: Vec<(String, RowIdentity)> = Vec::new();
-    for key in keys(s3, bucket, prefix).await? {
-        let object = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(|e| LandedError {
-                operation: "GetObject",
-                bucket: bucket.to_owned(),
-                key: key.clone(),
-                message: aws_sdk_s3::error::DisplayErrorContext(e).to_string(),
-            })?;
-        let body = object.body.collect().await.map_err(|e| LandedError {
-            operation: "GetObject",
-            bucket: bucket.to_owned(),
-            key: key.clone(),
-            message: e.to_string(),
-        })?;
-        let bytes = body.into_bytes();
+    for (key, meta) in crawl::list(data, &excluded).await? {
+        let bytes = crawl::read(data, &meta).await?;
         landed.objects += 1;
         landed.bytes += bytes.len();
+        let where_ = format!("{}/{key}", data.url.trim_end_matches('/'));
         let text = match decode_object(&bytes) {
             Ok(text) => text,
             Err(why) => {
-                landed
-                    .unreadable
-                    .push(format!("s3://{bucket}/{key}: {why}"));
+                landed.unreadable.push(format!("{where_}: {why}"));
                 continue;
             }
         };
@@ -134,7 +83,7 @@ pub async fn read(
                 Ok(row) => rows.push((key.clone(), row)),
                 Err(e) => landed
                     .unreadable
-                    .push(format!("s3://{bucket}/{key} line {}: {e}", number + 1)),
+                    .push(format!("{where_} line {}: {e}", number + 1)),
             }
         }
     }
@@ -142,16 +91,24 @@ pub async fn read(
     Ok(landed)
 }
 
-fn decode_object(bytes: &[u8]) -> Result<String, String> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(bytes)
-            .read_to_string(&mut text)
-            .map_err(|e| format!("gzip: {e}"))?;
-        Ok(text)
+/// Why a delivered object is not text.
+#[derive(Debug, thiserror::Error)]
+enum ObjectError {
+    #[error(transparent)]
+    Gzip(#[from] GunzipError),
+    #[error("not UTF-8: {0}")]
+    NotUtf8(#[from] std::string::FromUtf8Error),
+}
+
+/// An object's text: gunzipped when it is gzip (Firehose's compression; LocalStack writes
+/// plain objects), as it is otherwise.
+fn decode_object(bytes: &[u8]) -> Result<String, ObjectError> {
+    let text = if gzip::is_gzip(bytes) {
+        gzip::gunzip(bytes, MAX_OBJECT_TEXT)?
     } else {
-        String::from_utf8(bytes.to_vec()).map_err(|e| format!("not UTF-8: {e}"))
-    }
+        bytes.to_vec()
+    };
+    Ok(String::from_utf8(text)?)
 }
 
 /// Joins parts into events: an event delivered twice yields two copies.
@@ -236,6 +193,7 @@ mod tests {
         assert!(
             decode_object(&[0x1f, 0x8b, 0, 1])
                 .unwrap_err()
+                .to_string()
                 .starts_with("gzip")
         );
     }

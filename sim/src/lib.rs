@@ -1,7 +1,7 @@
-//! The harness around the pipeline: where the emulator comes from (LocalStack backends), how the
-//! stack definition is applied to it and audited, and how the same definition is deployed to AWS;
-//! and the replay harness: scenarios, the simulated clock, fleet, SSM and CloudWatch agents, the
-//! Lambda invoker, the ledger, and `loglab run`.
+//! The harness around the pipeline: where the emulator comes from (LocalStack backends), and the
+//! replay harness: scenarios, the simulated clock, fleet, SSM and CloudWatch agents, the Lambda
+//! invoker, the ledger, the query stage on the Athena stand-in, and `loglab run`. The stack
+//! definition and what provisions, audits and deploys it live in the `stack` crate.
 
 pub mod athena;
 pub mod backend;
@@ -12,10 +12,11 @@ pub mod generate;
 pub mod invoker;
 pub mod landed;
 pub mod ledger;
+pub mod logs;
+pub mod queue;
 pub mod run;
 pub mod scenario;
 pub mod ssm_agent;
-pub mod stack;
 pub mod workload;
 
 /// Locks `mutex`, taking the data even when another thread panicked while holding it: the

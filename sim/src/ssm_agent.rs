@@ -14,7 +14,6 @@
 //! configuration fails the command with the agent's message, and that instance ships nothing.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,6 +27,7 @@ use pipeline::onboard::{
     ParameterStore, PortError,
 };
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 use crate::clock::SimClock;
 use crate::scenario::Os;
@@ -168,11 +168,22 @@ impl CommandRunner for HarnessCommands {
     }
 }
 
+/// Why a CloudWatch agent did not start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgentStartError {
+    /// The instance is not one the harness launched.
+    #[error("{0} is not an instance of this run")]
+    UnknownInstance(String),
+    /// The agent refused the configuration; what it prints.
+    #[error("{0}")]
+    Config(String),
+}
+
 /// Starts the CloudWatch agent on an instance with a configuration (the harness wires it to
 /// the simulated CloudWatch agent).
 pub trait AgentStarter: Send + Sync {
-    /// Starts (or restarts) the agent; the error is what the agent prints when it refuses.
-    fn start(&self, instance_id: &str, config: AgentConfig) -> Result<(), String>;
+    /// Starts (or restarts) the agent.
+    fn start(&self, instance_id: &str, config: AgentConfig) -> Result<(), AgentStartError>;
 }
 
 /// What one agent did with one command.
@@ -217,20 +228,23 @@ impl SsmAgent {
         }
     }
 
-    /// Polls for commands until `stop` is set; returns what it did.
+    /// Polls for commands until `stop` is cancelled; returns its instance id and what it did.
     pub async fn run(
         mut self,
         starter: Arc<dyn AgentStarter>,
-        stop: Arc<AtomicBool>,
-    ) -> Vec<CommandLog> {
+        stop: CancellationToken,
+    ) -> (String, Vec<CommandLog>) {
         let parameters = SsmPorts::new(self.client.clone());
-        while !stop.load(Ordering::Relaxed) {
+        while !stop.is_cancelled() {
             if let Err(error) = self.poll(&parameters, starter.as_ref()).await {
                 tracing::warn!(instance = %self.instance_id, %error, "ListCommands failed; polling again");
             }
-            tokio::time::sleep(POLL_INTERVAL).await;
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+            }
         }
-        self.log
+        (self.instance_id, self.log)
     }
 
     async fn poll(
@@ -435,7 +449,7 @@ mod tests {
     struct Recorder(Mutex<Vec<(String, AgentConfig)>>);
 
     impl AgentStarter for Recorder {
-        fn start(&self, instance_id: &str, config: AgentConfig) -> Result<(), String> {
+        fn start(&self, instance_id: &str, config: AgentConfig) -> Result<(), AgentStartError> {
             self.0
                 .lock()
                 .unwrap()

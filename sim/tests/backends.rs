@@ -21,11 +21,7 @@ fn skip_containers() -> bool {
 
 async fn serves_s3(endpoint: &str, bucket: &str) {
     let config = sdk_config(endpoint, "us-east-1").await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = stack::provision::path_style_s3(&config);
     s3.create_bucket().bucket(bucket).send().await.unwrap();
     let listed = s3.list_buckets().send().await.unwrap();
     assert!(

@@ -6,6 +6,8 @@
 //! other's data.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
+// The emulator and repository helpers are the stack tests' own, shared rather than copied.
+#[path = "../../stack/tests/support/mod.rs"]
 mod support;
 
 use sim::backend::sdk_config;
@@ -119,9 +121,7 @@ async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_wo
     let location = sim::athena::bucket_location(
         &loaded
             .stack
-            .names(&pipeline::stack::Placement::localstack(
-                &loaded.scenario.region,
-            ))
+            .names(&stack::Placement::localstack(&loaded.scenario.region))
             .bucket,
         &loaded.stack.definition,
         &loaded.scenario.region,

@@ -298,17 +298,23 @@ impl RetentionDays {
     }
 }
 
-impl TryFrom<i64> for RetentionDays {
-    type Error = String;
+/// A `retention_in_days` CloudWatch Logs does not accept.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{0} is not a valid retention_in_days; valid values are -1 (leave unchanged), {list}",
+    list = crate::cloudwatch_logs::valid_retention_list()
+)]
+pub struct InvalidRetention(pub i64);
 
-    fn try_from(days: i64) -> Result<Self, String> {
-        if days == -1 || crate::cloudwatch_logs::is_valid_retention(days) {
-            Ok(Self(i32::try_from(days).map_err(|e| e.to_string())?))
-        } else {
-            Err(format!(
-                "{days} is not a valid retention_in_days; valid values are -1 (leave unchanged), {}",
-                crate::cloudwatch_logs::valid_retention_list()
-            ))
+impl TryFrom<i64> for RetentionDays {
+    type Error = InvalidRetention;
+
+    fn try_from(days: i64) -> Result<Self, InvalidRetention> {
+        match i32::try_from(days) {
+            Ok(valid) if days == -1 || crate::cloudwatch_logs::is_valid_retention(days) => {
+                Ok(Self(valid))
+            }
+            _ => Err(InvalidRetention(days)),
         }
     }
 }

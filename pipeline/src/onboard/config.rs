@@ -85,10 +85,10 @@ impl OnboardConfig {
         )?;
         let parameter = |name: &'static str, default: &str| -> Result<String, ConfigError> {
             let value = var(name).unwrap_or_else(|| default.to_owned());
-            check_parameter_name(&value).map_err(|rule| ConfigError::Invalid {
+            check_parameter_name(&value).map_err(|error| ConfigError::Invalid {
                 name,
                 value: value.clone(),
-                rule,
+                rule: error.to_string(),
             })?;
             Ok(value)
         };

@@ -119,28 +119,45 @@ pub fn windows_script(parameter: &str) -> Vec<String> {
     ]
 }
 
+/// Longest Parameter Store name (SSM's limit for a fully qualified name).
+pub const MAX_PARAMETER_NAME_LEN: usize = 1011;
+
+/// What is wrong with a Parameter Store name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParameterNameError {
+    /// Empty or too long.
+    #[error("{name:?} must have from 1 to {MAX_PARAMETER_NAME_LEN} characters, it has {len}", len = .name.len())]
+    Length {
+        /// The name.
+        name: String,
+    },
+    /// A character SSM refuses.
+    #[error(
+        "{0:?} is not allowed in a parameter name (allowed: a-z, A-Z, 0-9, '_', '.', '-', '/')"
+    )]
+    Character(char),
+    /// Under a prefix SSM reserves.
+    #[error("{0:?} starts with a reserved prefix (aws or ssm)")]
+    Reserved(String),
+}
+
 /// Whether `name` is a Parameter Store name the scripts can carry unquoted-safe: letters,
 /// digits, `_ . - /`, at most 1011 characters, not under the reserved `aws`/`ssm` prefixes.
-pub fn check_parameter_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 1011 {
-        return Err(format!(
-            "{name:?} must have from 1 to 1011 characters, it has {}",
-            name.len()
-        ));
+pub fn check_parameter_name(name: &str) -> Result<(), ParameterNameError> {
+    if name.is_empty() || name.len() > MAX_PARAMETER_NAME_LEN {
+        return Err(ParameterNameError::Length {
+            name: name.to_owned(),
+        });
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/')))
     {
-        return Err(format!(
-            "{bad:?} is not allowed in a parameter name (allowed: a-z, A-Z, 0-9, '_', '.', '-', '/')"
-        ));
+        return Err(ParameterNameError::Character(bad));
     }
     let lower = name.trim_start_matches('/').to_ascii_lowercase();
     if lower.starts_with("aws") || lower.starts_with("ssm") {
-        return Err(format!(
-            "{name:?} starts with a reserved prefix (aws or ssm)"
-        ));
+        return Err(ParameterNameError::Reserved(name.to_owned()));
     }
     Ok(())
 }
@@ -204,6 +221,7 @@ mod tests {
         assert!(
             check_parameter_name("bad'name")
                 .unwrap_err()
+                .to_string()
                 .contains("'\\''")
         );
         assert!(check_parameter_name("aws-agent").is_err());

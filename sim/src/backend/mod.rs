@@ -252,22 +252,7 @@ async fn health_status(url: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("not an HTTP answer: {:?}", String::from_utf8_lossy(&head)))
 }
 
-/// SDK configuration for an emulator: its endpoint, `region`, and LocalStack's test
-/// credentials.
-pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new(region.to_owned()))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "localstack",
-        ))
-        .load()
-        .await
-}
+pub use pipeline::emulator::sdk_config;
 
 #[cfg(test)]
 mod tests {

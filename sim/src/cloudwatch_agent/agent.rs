@@ -17,9 +17,9 @@ use regex::Regex;
 use serde::Serialize;
 
 use super::batch::{self, LogEvent};
-use super::logs_api::LogsApi;
 use crate::clock::SimClock;
 use crate::ledger::{Fate, Ledger, ShippedEvent};
+use crate::logs::LogsApi;
 
 /// The agent's default flush interval, seconds.
 pub const DEFAULT_FORCE_FLUSH_SECONDS: u32 = 5;
@@ -356,7 +356,7 @@ impl Collector {
         logs: &L,
         events: &[LogEvent],
         report: &mut AgentReport,
-    ) -> Result<super::logs_api::Rejected, String> {
+    ) -> Result<crate::logs::Rejected, String> {
         let mut attempt = 0;
         loop {
             attempt += 1;

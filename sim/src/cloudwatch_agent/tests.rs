@@ -6,9 +6,9 @@ use std::sync::{Arc, Mutex};
 use pipeline::agent_config::{AgentConfig, HostFacts, defaults};
 
 use super::agent::{AgentStartError, CloudWatchAgent, MAX_PUT_ATTEMPTS, wall_now_ms};
-use super::logs_api::MemoryLogs;
 use crate::clock::SimClock;
 use crate::ledger::{Fate, Ledger, LedgerRecord};
+use crate::logs::MemoryLogs;
 
 const GROUP: &str = "CCP-logs-Example-000000000000-us-east-1";
 

@@ -3,7 +3,6 @@
 //! EventBridge hands an event to Lambda; every outcome is kept for the report.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +11,14 @@ use pipeline::onboard::{
     ParameterStore,
 };
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::queue::{EventQueue, MAX_MESSAGES_PER_RECEIVE};
+
+/// Real time before ReceiveMessage is tried again after it failed.
+pub const RECEIVE_RETRY: Duration = Duration::from_millis(200);
+/// How long one ReceiveMessage waits for a message (long polling).
+pub const RECEIVE_WAIT: Duration = Duration::from_secs(1);
 
 /// What the invoker saw.
 #[derive(Debug, Default)]
@@ -22,49 +29,36 @@ pub struct OnboardingLog {
     pub rejected: Vec<String>,
 }
 
-/// Receives from `queue_url` until `stop` is set and every invocation has returned.
-pub async fn run<D, M, C, P>(
-    sqs: aws_sdk_sqs::Client,
-    queue_url: String,
+/// Receives from `queue` until `stop` is cancelled and every invocation has returned.
+pub async fn run<Q, D, M, C, P>(
+    queue: Q,
     handler: Arc<OnboardingHandler<D, M, C, P>>,
     log: Arc<Mutex<OnboardingLog>>,
-    stop: Arc<AtomicBool>,
+    stop: CancellationToken,
 ) where
+    Q: EventQueue,
     D: InstanceDirectory + 'static,
     M: ManagedInstances + 'static,
     C: CommandRunner + 'static,
     P: ParameterStore + 'static,
 {
     let mut running = JoinSet::new();
-    while !stop.load(Ordering::Relaxed) {
-        let received = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await;
-        let messages = match received {
-            Ok(output) => output.messages.unwrap_or_default(),
+    while !stop.is_cancelled() {
+        let messages = match queue.receive(MAX_MESSAGES_PER_RECEIVE, RECEIVE_WAIT).await {
+            Ok(messages) => messages,
             Err(error) => {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "ReceiveMessage failed");
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                tracing::warn!(%error, "ReceiveMessage failed");
+                tokio::time::sleep(RECEIVE_RETRY).await;
                 continue;
             }
         };
         for message in messages {
-            let body = message.body().unwrap_or_default().to_owned();
+            let body = message.body;
             // EventBridge hands an event to Lambda once: take it off the queue before the
             // handler runs, so a handler that waits longer than the queue's visibility timeout
             // is not invoked a second time for the same event.
-            if let Err(error) = sqs
-                .delete_message()
-                .queue_url(&queue_url)
-                .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .send()
-                .await
-            {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&error), "DeleteMessage failed");
+            if let Err(error) = queue.delete(&message.receipt_handle).await {
+                tracing::warn!(%error, "DeleteMessage failed");
             }
             let (handler, log) = (handler.clone(), log.clone());
             running.spawn(async move {

@@ -15,6 +15,7 @@ use rand::{RngExt as _, SeedableRng as _};
 use serde::Serialize;
 
 use super::payload::{self, StreamEvent};
+use crate::logs::{LogsError, LogsReader, SdkLogs};
 
 /// Attempts of one invocation (Lambda's asynchronous invocations: the call and two retries).
 pub const INVOKE_ATTEMPTS: u32 = 3;
@@ -57,8 +58,8 @@ pub struct SubscriptionReport {
 
 /// Tails one log group into the ETL handler.
 #[derive(Debug)]
-pub struct SubscriptionInvoker<S> {
-    client: aws_sdk_cloudwatchlogs::Client,
+pub struct SubscriptionInvoker<S, L = SdkLogs> {
+    logs: L,
     owner: String,
     log_group: String,
     filter_name: String,
@@ -73,10 +74,11 @@ pub struct SubscriptionInvoker<S> {
     pub report: SubscriptionReport,
 }
 
-impl<S: RecordSink> SubscriptionInvoker<S> {
-    /// A subscription of `filter_name` with `pattern` on `log_group`, owned by `owner`.
+impl<S: RecordSink, L: LogsReader> SubscriptionInvoker<S, L> {
+    /// A subscription of `filter_name` with `pattern` on `log_group`, owned by `owner`, reading
+    /// through `logs`.
     pub fn new(
-        client: aws_sdk_cloudwatchlogs::Client,
+        logs: L,
         owner: &str,
         log_group: &str,
         filter_name: &str,
@@ -84,7 +86,7 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
         handler: EtlHandler<S>,
     ) -> Self {
         Self {
-            client,
+            logs,
             owner: owner.to_owned(),
             log_group: log_group.to_owned(),
             filter_name: filter_name.to_owned(),
@@ -122,29 +124,24 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
     /// stream whose `lastIngestionTime` has not moved since the last read is not asked (to
     /// spare the emulator while agents ship; AWS updates that field only eventually, so the
     /// final drain uses `Sweep::All`).
-    pub async fn poll(&mut self, sweep: Sweep) -> Result<usize, String> {
+    pub async fn poll(&mut self, sweep: Sweep) -> Result<usize, LogsError> {
         let mut streams = Vec::new();
         let mut next: Option<String> = None;
         loop {
             let page = self
-                .client
-                .describe_log_streams()
-                .log_group_name(&self.log_group)
-                .set_next_token(next.clone())
-                .send()
-                .await
-                .map_err(|e| aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e).to_string())?;
-            for listed in page.log_streams() {
-                let Some(name) = listed.log_stream_name() else {
-                    continue;
-                };
-                let ingested = listed.last_ingestion_time();
-                let seen = self.ingested.insert(name.to_owned(), ingested);
+                .logs
+                .describe_log_streams(&self.log_group, next.as_deref())
+                .await?;
+            for listed in page.streams {
+                let seen = self
+                    .ingested
+                    .insert(listed.name.clone(), listed.last_ingestion_ms);
+                let ingested = listed.last_ingestion_ms;
                 if sweep == Sweep::All || ingested.is_none() || seen != Some(ingested) {
-                    streams.push(name.to_owned());
+                    streams.push(listed.name);
                 }
             }
-            next = page.next_token().map(str::to_owned);
+            next = page.next_token;
             if next.is_none() {
                 break;
             }
@@ -156,23 +153,21 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
         Ok(read)
     }
 
-    async fn poll_stream(&mut self, stream: &str) -> Result<usize, String> {
+    async fn poll_stream(&mut self, stream: &str) -> Result<usize, LogsError> {
         let mut read = 0;
         loop {
             let page = self
-                .client
-                .get_log_events()
-                .log_group_name(&self.log_group)
-                .log_stream_name(stream)
-                .start_from_head(true)
-                .set_next_token(self.tokens.get(stream).cloned())
-                .send()
-                .await
-                .map_err(|e| aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e).to_string())?;
-            if let Some(token) = page.next_forward_token() {
-                self.tokens.insert(stream.to_owned(), token.to_owned());
+                .logs
+                .get_log_events(
+                    &self.log_group,
+                    stream,
+                    self.tokens.get(stream).map(String::as_str),
+                )
+                .await?;
+            if let Some(token) = page.next_forward_token {
+                self.tokens.insert(stream.to_owned(), token);
             }
-            let events = page.events();
+            let events = page.events;
             if events.is_empty() {
                 return Ok(read);
             }
@@ -180,13 +175,12 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
             *self.report.read.entry(stream.to_owned()).or_default() += events.len();
             let mut matched = Vec::new();
             for event in events {
-                let message = event.message().unwrap_or_default();
-                if self.pattern.matches(message) {
+                if self.pattern.matches(&event.message) {
                     self.sequence += 1;
                     matched.push(StreamEvent::new(
-                        event.timestamp().unwrap_or_default(),
+                        event.timestamp_ms,
                         self.sequence,
-                        message.to_owned(),
+                        event.message,
                     ));
                 } else {
                     self.report.filtered += 1;
@@ -241,5 +235,101 @@ impl<S: RecordSink> SubscriptionInvoker<S> {
             "{stream}: {events} events failed {INVOKE_ATTEMPTS} invocations: {last_error}"
         ));
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pipeline::etl::{EtlConfig, TransformOptions};
+    use pipeline::firehose::RetryPolicy;
+    use pipeline::firehose::memory::MemorySink;
+
+    use super::*;
+    use crate::cloudwatch_agent::agent::wall_now_ms;
+    use crate::logs::{LogEvent, LogsApi as _, MemoryLogs};
+
+    const GROUP: &str = "CCP-logs-Test-000000000000-us-east-1";
+
+    fn invoker<'s>(
+        logs: &'s MemoryLogs,
+        sink: &'s MemorySink,
+        pattern: &str,
+    ) -> SubscriptionInvoker<&'s MemorySink, &'s MemoryLogs> {
+        let config = EtlConfig {
+            delivery_stream: "rows".to_owned(),
+            transform: TransformOptions::default(),
+            retry: RetryPolicy::default(),
+        };
+        SubscriptionInvoker::new(
+            logs,
+            "000000000000",
+            GROUP,
+            "to-etl",
+            FilterPattern::parse(pattern).unwrap_or_else(|e| panic!("{e}")),
+            EtlHandler::new(sink, config),
+        )
+    }
+
+    async fn put(logs: &MemoryLogs, stream: &str, messages: &[&str]) {
+        logs.create_log_stream(GROUP, stream)
+            .await
+            .unwrap_or_default();
+        let now = wall_now_ms();
+        let events: Vec<LogEvent> = messages
+            .iter()
+            .map(|m| LogEvent {
+                timestamp_ms: now,
+                message: (*m).to_owned(),
+            })
+            .collect();
+        logs.put_log_events(GROUP, stream, &events)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[tokio::test]
+    async fn the_pattern_selects_and_each_event_is_read_once() {
+        let (logs, sink) = (MemoryLogs::default(), MemorySink::new("rows"));
+        let mut subscription = invoker(&logs, &sink, "ERROR");
+        subscription.start(wall_now_ms()).await;
+        let stream = "/var/log/messages/i-0123456789abcdef0";
+        put(
+            &logs,
+            stream,
+            &[
+                "Dec 10 07:00:00 host app[1]: ERROR disk full",
+                "Dec 10 07:00:01 host app[1]: all good",
+            ],
+        )
+        .await;
+        assert_eq!(subscription.poll(Sweep::Changed).await.ok(), Some(2));
+        // Nothing new: the forward token holds, no stream changed.
+        assert_eq!(subscription.poll(Sweep::All).await.ok(), Some(0));
+        put(&logs, stream, &["Dec 10 07:00:02 host app[1]: ERROR again"]).await;
+        assert_eq!(subscription.poll(Sweep::Changed).await.ok(), Some(1));
+
+        let report = &subscription.report;
+        assert_eq!(report.read.get(stream), Some(&3));
+        assert_eq!((report.matched, report.filtered), (2, 1));
+        assert_eq!(report.control_messages, 1);
+        assert_eq!(report.rows, 2);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let delivered = String::from_utf8(sink.accepted_bytes()).unwrap_or_default();
+        assert_eq!(delivered.lines().count(), 2, "{delivered}");
+        assert!(delivered.contains("disk full") && delivered.contains("again"));
+        assert!(!delivered.contains("all good"));
+    }
+
+    #[tokio::test]
+    async fn a_missing_stream_is_an_error_naming_it() {
+        let (logs, sink) = (MemoryLogs::default(), MemorySink::new("rows"));
+        let mut subscription = invoker(&logs, &sink, "");
+        let error = subscription
+            .poll_stream("no-such-stream")
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert_eq!(error.code, "ResourceNotFoundException");
+        assert!(error.to_string().contains("no-such-stream"), "{error}");
     }
 }

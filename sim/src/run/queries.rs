@@ -28,8 +28,8 @@ use lake::Lake;
 use lake::compare;
 use lake::output;
 use pipeline::filter_pattern::FilterPattern;
-use pipeline::stack::StackDefinition;
 use serde::Serialize;
+use stack::StackDefinition;
 
 use crate::ledger::{Fate, Ledger};
 use crate::scenario::ExpectedQuery;

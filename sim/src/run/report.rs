@@ -18,7 +18,7 @@ use crate::run::queries::QueryStage;
 pub use super::summary::summary;
 use crate::scenario::LoadedScenario;
 use crate::ssm_agent::CommandLog;
-use crate::stack::provision::{Applied, Outcome};
+use stack::provision::{Applied, Outcome};
 
 /// One instance.
 #[derive(Debug, Clone, Serialize)]
@@ -141,7 +141,8 @@ pub(super) struct Inputs<'a> {
     pub launched: &'a [LaunchedInstance],
     pub outcomes: &'a BTreeMap<String, Vec<OnboardingOutcome>>,
     pub rejected_events: Vec<String>,
-    pub command_logs: Vec<Vec<CommandLog>>,
+    /// Each SSM agent's command log, by instance id.
+    pub command_logs: BTreeMap<String, Vec<CommandLog>>,
     pub agents: Vec<AgentReport>,
     pub subscription: SubscriptionReport,
     pub landed: &'a Landed,
@@ -171,15 +172,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         };
         *provisioned.entry(key.to_owned()).or_insert(0) += 1;
     }
-    let mut logs_by_instance: BTreeMap<String, Vec<CommandLog>> = BTreeMap::new();
-    let registered: Vec<&LaunchedInstance> = inputs
-        .launched
-        .iter()
-        .filter(|i| i.plan.registers)
-        .collect();
-    for (instance, log) in registered.iter().zip(inputs.command_logs) {
-        logs_by_instance.insert(instance.instance_id.clone(), log);
-    }
+    let mut logs_by_instance = inputs.command_logs;
     let mut counts = InstanceCounts {
         launched: inputs.launched.len(),
         ..InstanceCounts::default()

@@ -1,12 +1,13 @@
 //! Clears what an earlier run on the same emulator left behind, so that a run's reconciliation
 //! sees only its own data: the log group's streams, the objects under the delivery prefixes,
 //! and the harness queue's messages. Resources themselves stay (provisioning is idempotent).
+//! Then the scenario's broken agent configurations are put ([`put_faults`]).
 
-use pipeline::stack::{Names, StackDefinition};
+use stack::provision::Clients;
+use stack::{Names, StackDefinition, harness_queue_name};
 
 use super::RunError;
-use crate::stack::harness_queue_name;
-use crate::stack::provision::Clients;
+use crate::scenario::LoadedScenario;
 
 /// Clears the log group's streams, the delivery and error prefixes, and the harness queue;
 /// returns the queue's URL.
@@ -108,5 +109,38 @@ pub async fn queue(clients: &Clients, queue_url: &str) -> Result<(), RunError> {
         .send()
         .await
         .map_err(|e| RunError::call("PurgeQueue", queue_url, &e))?;
+    Ok(())
+}
+
+/// Overwrites the agent configurations the scenario breaks on purpose (the next run's
+/// provisioning puts the stack's own back).
+pub async fn put_faults(
+    clients: &Clients,
+    names: &Names,
+    loaded: &LoadedScenario,
+) -> Result<(), RunError> {
+    let faults = &loaded.scenario.faults;
+    for (parameter, file) in [
+        (&names.linux_parameter, &faults.linux_parameter),
+        (&names.windows_parameter, &faults.windows_parameter),
+    ] {
+        let Some(file) = file else { continue };
+        let path = loaded.base.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| RunError::Call {
+            operation: "read",
+            target: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        clients
+            .ssm
+            .put_parameter()
+            .name(parameter)
+            .value(text)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| RunError::call("PutParameter", parameter, &e))?;
+    }
     Ok(())
 }

@@ -17,32 +17,59 @@ impl SimDuration {
     }
 
     /// Parses `<digits><unit>` with unit `ms`, `s`, `m`, `h` or `d`.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, DurationError> {
         let text = text.trim();
-        let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| {
-            format!("`{text}` has no unit: write for example `90s`, `5m` or `2h`")
-        })?;
+        let error = |kind| DurationError {
+            text: text.to_owned(),
+            kind,
+        };
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(|| error(DurationErrorKind::NoUnit))?;
         let (number, unit) = text.split_at(split);
         let number: u64 = number
             .parse()
-            .map_err(|_| format!("`{text}` does not start with a whole number"))?;
+            .map_err(|_| error(DurationErrorKind::NoNumber))?;
         let millis = match unit {
             "ms" => 1,
             "s" => 1_000,
             "m" => 60_000,
             "h" => 3_600_000,
             "d" => 86_400_000,
-            other => {
-                return Err(format!(
-                    "`{text}` has unit `{other}`; valid units: ms, s, m, h, d"
-                ));
-            }
+            other => return Err(error(DurationErrorKind::Unit(other.to_owned()))),
         };
         number
             .checked_mul(millis)
             .map(|ms| Self(Duration::from_millis(ms)))
-            .ok_or_else(|| format!("`{text}` is too long"))
+            .ok_or_else(|| error(DurationErrorKind::TooLong))
     }
+}
+
+/// A duration that does not parse, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}` {kind}")]
+pub struct DurationError {
+    /// The text as written.
+    pub text: String,
+    /// What is wrong with it.
+    pub kind: DurationErrorKind,
+}
+
+/// What is wrong with a duration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationErrorKind {
+    /// Only digits.
+    #[error("has no unit: write for example `90s`, `5m` or `2h`")]
+    NoUnit,
+    /// No digits first.
+    #[error("does not start with a whole number")]
+    NoNumber,
+    /// A unit that is not one of ours.
+    #[error("has unit `{0}`; valid units: ms, s, m, h, d")]
+    Unit(String),
+    /// More milliseconds than fit.
+    #[error("is too long")]
+    TooLong,
 }
 
 impl fmt::Display for SimDuration {
@@ -96,15 +123,22 @@ mod tests {
 
     #[test]
     fn bad_durations_say_what_is_wrong() {
-        assert!(SimDuration::parse("5").unwrap_err().contains("no unit"));
+        assert!(
+            SimDuration::parse("5")
+                .unwrap_err()
+                .to_string()
+                .contains("no unit")
+        );
         assert!(
             SimDuration::parse("5 min")
                 .unwrap_err()
+                .to_string()
                 .contains("valid units")
         );
         assert!(
             SimDuration::parse("m5")
                 .unwrap_err()
+                .to_string()
                 .contains("whole number")
         );
     }

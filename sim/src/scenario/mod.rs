@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use pipeline::agent_config::EventLevel;
 use pipeline::cloudwatch_logs::PUT_LOG_EVENTS_MAX_AGE_MS;
-use pipeline::stack::{Stack, StackDefinition, StackError};
 use serde::{Deserialize, Serialize};
+use stack::{Issue, Stack, StackDefinition, StackError};
 
 mod duration;
 
@@ -346,8 +346,8 @@ pub enum ScenarioError {
     Invalid {
         /// The file.
         path: PathBuf,
-        /// Each broken rule, with its key.
-        issues: Vec<String>,
+        /// Each broken rule, with its key, value, rule and what would be valid.
+        issues: Vec<Issue>,
     },
     /// The stack definition it names is invalid.
     #[error("scenario {path}: its stack definition")]
@@ -388,187 +388,217 @@ impl Scenario {
         })
     }
 
-    /// Every rule the scenario breaks on its own (before its stack is known); `base` locates
-    /// corpus files.
-    pub fn issues(&self, base: &Path) -> Vec<String> {
-        let mut issues = Vec::new();
-        let mut issue = |key: String, text: String| issues.push(format!("{key}: {text}"));
+    /// Every rule the scenario breaks on its own (before its stack is known), each with its key,
+    /// the value as written, the rule and what would be valid; `base` locates corpus files.
+    pub fn issues(&self, base: &Path) -> Vec<Issue> {
+        let mut issues = Issues::default();
+        self.run_issues(&mut issues);
+        let total = self.fleet_issues(&mut issues);
+        self.profile_issues(&mut issues, base);
+        self.fault_issues(&mut issues, base);
+        self.expect_issues(&mut issues, total);
+        issues.0
+    }
+
+    fn run_issues(&self, issues: &mut Issues) {
         if self.name.trim().is_empty() {
-            issue("name".into(), "must not be empty".into());
+            issues.add(
+                "name",
+                "\"\"",
+                "must not be empty",
+                "a short name for reports",
+            );
         }
+        let duration = format!("\"{}\"", self.duration);
         if self.duration.0.is_zero() {
-            issue("duration".into(), "must be longer than 0".into());
+            issues.add(
+                "duration",
+                &duration,
+                "must be longer than 0",
+                "for example \"5m\"",
+            );
         }
         if self.duration.as_millis() >= PUT_LOG_EVENTS_MAX_AGE_MS {
-            issue(
-                format!("duration = \"{}\"", self.duration),
-                "must be shorter than 14 days: PutLogEvents rejects older events".into(),
+            issues.add(
+                "duration",
+                &duration,
+                "must be shorter than 14 days: PutLogEvents rejects older events",
+                "less than 14d",
             );
         }
         if !(1..=MAX_SPEED).contains(&self.speed) {
-            issue(
-                format!("speed = {}", self.speed),
-                format!("simulated seconds per real second; valid: 1 to {MAX_SPEED}"),
+            issues.add(
+                "speed",
+                self.speed,
+                "simulated seconds per real second",
+                format!("1 to {MAX_SPEED}"),
             );
         }
         if !(0.0..=1.0).contains(&self.subscription.redeliver) {
-            issue(
-                format!("subscription.redeliver = {}", self.subscription.redeliver),
-                "a share of payloads; valid: 0 to 1".into(),
+            issues.add(
+                "subscription.redeliver",
+                self.subscription.redeliver,
+                "a share of payloads",
+                "0 to 1",
             );
         }
+    }
+
+    /// The fleet's rules; returns its instance count.
+    fn fleet_issues(&self, issues: &mut Issues) -> usize {
         if self.fleet.is_empty() {
-            issue("fleet".into(), "needs at least one [[fleet]] group".into());
+            issues.add(
+                "fleet",
+                "[]",
+                "needs at least one [[fleet]] group",
+                "one or more groups",
+            );
         }
         let total: usize = self.fleet.iter().map(|g| g.count).sum();
         if total > MAX_INSTANCES {
-            issue(
-                "fleet".into(),
-                format!("{total} instances; at most {MAX_INSTANCES}"),
+            issues.add(
+                "fleet",
+                format!("{total} instances"),
+                "too many instances",
+                format!("at most {MAX_INSTANCES}"),
             );
         }
         let mut names = BTreeSet::new();
         for (i, group) in self.fleet.iter().enumerate() {
             let key = |field: &str| format!("fleet[{i}].{field}");
+            let name = format!("\"{}\"", group.name);
             if group.name.is_empty()
                 || !group
                     .name
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '-')
             {
-                issue(
+                issues.add(
                     key("name"),
-                    format!("`{}`: letters, digits and `-` only", group.name),
+                    &name,
+                    "names instances",
+                    "letters, digits and `-` only",
                 );
             }
             if !names.insert(group.name.as_str()) {
-                issue(key("name"), format!("`{}` is used twice", group.name));
+                issues.add(key("name"), &name, "is used twice", "a name per group");
             }
             if group.count == 0 {
-                issue(key("count"), "must be at least 1".into());
+                issues.add(key("count"), 0, "must be at least 1", "1 or more");
             }
             if group.launch_at >= self.duration {
-                issue(
+                issues.add(
                     key("launch_at"),
-                    format!(
-                        "{} is not before the end of the run ({})",
-                        group.launch_at, self.duration
-                    ),
+                    format!("\"{}\"", group.launch_at),
+                    format!("is not before the end of the run ({})", self.duration),
+                    format!("less than {}", self.duration),
                 );
             }
-            for tag in group.tags.keys() {
-                if tag.is_empty() || tag.len() > 128 || tag.starts_with("aws:") {
-                    issue(
-                        key("tags"),
-                        format!("`{tag}`: EC2 tag keys are 1 to 128 characters, not `aws:…`"),
-                    );
-                }
+            for tag in group.tags.keys().filter(|t| !is_valid_tag_key(t)) {
+                issues.add(
+                    key("tags"),
+                    format!("\"{tag}\""),
+                    "not an EC2 tag key",
+                    format!("1 to {MAX_TAG_KEY_LEN} characters, not starting with `aws:`"),
+                );
             }
-            match self.profiles.get(&group.profile) {
-                None => issue(
-                    key("profile"),
-                    format!(
-                        "`{}` is not a profile; defined: {}",
-                        group.profile,
-                        self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
+            self.group_profile_issues(issues, &key("profile"), group);
+        }
+        total
+    }
+
+    fn group_profile_issues(&self, issues: &mut Issues, key: &str, group: &FleetGroup) {
+        let value = format!("\"{}\"", group.profile);
+        let Some(sources) = self.profiles.get(&group.profile) else {
+            issues.add(
+                key,
+                &value,
+                "is not a profile",
+                format!(
+                    "one of: {}",
+                    self.profiles.keys().cloned().collect::<Vec<_>>().join(", ")
                 ),
-                Some(sources) => {
-                    for source in sources {
-                        if source.generator.is_windows_events() && group.os == Os::Linux {
-                            issue(
-                                key("profile"),
-                                format!(
-                                    "`{}` writes Windows events ({}), but the group is Linux",
-                                    group.profile, source.source
-                                ),
-                            );
-                        }
-                    }
-                }
+            );
+            return;
+        };
+        for source in sources {
+            if source.generator.is_windows_events() && group.os == Os::Linux {
+                issues.add(
+                    key,
+                    &value,
+                    format!(
+                        "writes Windows events ({}), but the group is Linux",
+                        source.source
+                    ),
+                    "a profile of files for a Linux group",
+                );
             }
         }
+    }
+
+    fn profile_issues(&self, issues: &mut Issues, base: &Path) {
         for (name, sources) in &self.profiles {
             for (i, source) in sources.iter().enumerate() {
                 let key = |field: &str| format!("profiles.{name}[{i}].{field}");
                 if !(source.per_minute > 0.0 && source.per_minute <= MAX_PER_MINUTE) {
-                    issue(
+                    issues.add(
                         key("per_minute"),
-                        format!(
-                            "{}: lines per simulated minute; valid: above 0, at most {MAX_PER_MINUTE}",
-                            source.per_minute
-                        ),
+                        source.per_minute,
+                        "lines per simulated minute",
+                        format!("above 0, at most {MAX_PER_MINUTE}"),
                     );
                 }
                 if !(0.0..=1.0).contains(&source.multi_line) {
-                    issue(
-                        key("multi_line"),
-                        format!("{}: a share; valid: 0 to 1", source.multi_line),
-                    );
+                    issues.add(key("multi_line"), source.multi_line, "a share", "0 to 1");
                 }
                 if source.multi_line > 0.0 && source.generator.is_windows_events() {
-                    issue(
+                    issues.add(
                         key("multi_line"),
-                        "Windows events are whole XML documents; multi-line applies to files"
-                            .into(),
+                        source.multi_line,
+                        "Windows events are whole XML documents; multi-line applies to files",
+                        "0 for a Windows generator",
                     );
                 }
                 if let Some(levels) = &source.levels {
-                    let known = source.generator.windows_levels();
-                    if known.is_empty() {
-                        issue(key("levels"), "only Windows generators write levels".into());
-                    } else if levels.is_empty() || levels.iter().any(|l| !known.contains(l)) {
-                        let names = |list: &[EventLevel]| {
-                            list.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ")
-                        };
-                        issue(
-                            key("levels"),
-                            format!(
-                                "[{}]: this generator writes {}; list one or more of them",
-                                names(levels),
-                                names(known)
-                            ),
-                        );
-                    }
+                    level_issues(
+                        issues,
+                        &key("levels"),
+                        levels,
+                        source.generator.windows_levels(),
+                    );
                 }
                 for (b, burst) in source.bursts.iter().enumerate() {
                     if burst.at >= self.duration {
-                        issue(
+                        issues.add(
                             format!("profiles.{name}[{i}].bursts[{b}].at"),
-                            format!("{} is not before the end of the run", burst.at),
+                            format!("\"{}\"", burst.at),
+                            "is not before the end of the run",
+                            format!("less than {}", self.duration),
                         );
                     }
                 }
-                match (source.generator, &source.corpus) {
-                    (GeneratorKind::Corpus, None) => {
-                        issue(
-                            key("corpus"),
-                            "generator `corpus` needs a corpus file".into(),
-                        );
-                    }
-                    (GeneratorKind::Corpus, Some(file)) if !base.join(file).is_file() => issue(
-                        key("corpus"),
-                        format!("{} is not a file", base.join(file).display()),
-                    ),
-                    (kind, Some(_)) if kind != GeneratorKind::Corpus => issue(
-                        key("corpus"),
-                        "only generator `corpus` reads a corpus file".into(),
-                    ),
-                    _ => {}
-                }
+                corpus_issues(issues, &key("corpus"), source, base);
             }
         }
+    }
+
+    fn fault_issues(&self, issues: &mut Issues, base: &Path) {
         for (key, file) in [
             ("faults.linux_parameter", &self.faults.linux_parameter),
             ("faults.windows_parameter", &self.faults.windows_parameter),
         ] {
             if let Some(file) = file.as_ref().filter(|f| !base.join(f).is_file()) {
-                issue(
-                    key.into(),
+                issues.add(
+                    key,
+                    format!("{:?}", file.display().to_string()),
                     format!("{} is not a file", base.join(file).display()),
+                    "an agent configuration file, relative to the scenario",
                 );
             }
         }
+    }
+
+    fn expect_issues(&self, issues: &mut Issues, total: usize) {
         let expect = &self.expect;
         for (field, value) in [
             ("launched", expect.launched),
@@ -576,43 +606,54 @@ impl Scenario {
             ("skipped", expect.skipped),
             ("failed", expect.failed),
         ] {
-            if value.is_some_and(|v| v > total) {
-                issue(
+            if let Some(value) = value.filter(|v| *v > total) {
+                issues.add(
                     format!("expect.{field}"),
+                    value,
                     format!("more than the {total} instances of the fleet"),
+                    format!("0 to {total}"),
                 );
             }
         }
-        let mut names = std::collections::BTreeSet::new();
+        let mut names = BTreeSet::new();
         for (i, query) in expect.queries.iter().enumerate() {
             let key = |field: &str| format!("expect.queries[{i}].{field}");
+            let name = format!("\"{}\"", query.name);
             if query.name.trim().is_empty() {
-                issue(key("name"), "must not be empty".into());
+                issues.add(
+                    key("name"),
+                    &name,
+                    "must not be empty",
+                    "a name for the check",
+                );
             } else if !names.insert(query.name.as_str()) {
-                issue(key("name"), format!("`{}` is used twice", query.name));
+                issues.add(key("name"), &name, "is used twice", "a name per query");
             }
+            let either = "sql (over {table}) or saved (a saved query of the stack)";
             match (&query.sql, &query.saved) {
-                (Some(_), Some(_)) => issue(
-                    key("sql"),
-                    "give either sql or saved (a saved query of the stack), not both".into(),
-                ),
-                (None, None) => issue(
-                    key("sql"),
-                    "give sql (over {table}) or saved (a saved query of the stack)".into(),
-                ),
+                (Some(_), Some(_)) => {
+                    issues.add(
+                        key("sql"),
+                        "(and saved)",
+                        "give either sql or saved, not both",
+                        either,
+                    );
+                }
+                (None, None) => issues.add(key("sql"), "(missing)", "give sql or saved", either),
                 (Some(sql), None) if sql.trim().is_empty() => {
-                    issue(key("sql"), "must not be empty".into());
+                    issues.add(key("sql"), "\"\"", "must not be empty", either);
                 }
                 _ => {}
             }
             if query.expected.trim().is_empty() {
-                issue(
+                issues.add(
                     key("expected"),
-                    "must not be empty: SQL over the ledger".into(),
+                    "\"\"",
+                    "must not be empty",
+                    "SQL over the ledger",
                 );
             }
         }
-        issues
     }
 
     /// Reads and validates a scenario and its stack definition.
@@ -642,10 +683,15 @@ impl Scenario {
         }
         let retention_ms = definition.logs.retention_days * 86_400_000;
         if scenario.duration.as_millis() >= retention_ms {
-            issues.push(format!(
-                "duration = \"{}\": must be shorter than the log group's retention ({} days), which CloudWatch Logs also applies to PutLogEvents",
-                scenario.duration, definition.logs.retention_days
-            ));
+            issues.push(Issue {
+                key: "duration".to_owned(),
+                value: format!("\"{}\"", scenario.duration),
+                rule: format!(
+                    "must be shorter than the log group's retention ({} days), which CloudWatch Logs also applies to PutLogEvents",
+                    definition.logs.retention_days
+                ),
+                valid: format!("less than {}d", definition.logs.retention_days),
+            });
         }
         for (i, query) in scenario.expect.queries.iter().enumerate() {
             if let Some(name) = &query.saved
@@ -657,11 +703,12 @@ impl Scenario {
                     .iter()
                     .map(|q| q.name.as_str())
                     .collect();
-                issues.push(format!(
-                    "expect.queries[{i}].saved: `{name}` is not a saved query of {} (it has: {})",
-                    stack_path.display(),
-                    known.join(", ")
-                ));
+                issues.push(Issue {
+                    key: format!("expect.queries[{i}].saved"),
+                    value: format!("\"{name}\""),
+                    rule: format!("is not a saved query of {}", stack_path.display()),
+                    valid: format!("one of: {}", known.join(", ")),
+                });
             }
         }
         let stack = Stack::from_definition(definition, &stack_path).map_err(|source| {
@@ -682,5 +729,82 @@ impl Scenario {
             base,
             path: path.to_owned(),
         })
+    }
+}
+
+/// Longest EC2 tag key.
+pub const MAX_TAG_KEY_LEN: usize = 128;
+
+/// Whether EC2 takes `key` as a tag key: 1 to 128 characters, not in the reserved `aws:`
+/// namespace.
+fn is_valid_tag_key(key: &str) -> bool {
+    !key.is_empty() && key.chars().count() <= MAX_TAG_KEY_LEN && !key.starts_with("aws:")
+}
+
+/// The issues of one scenario file, as they are found.
+#[derive(Debug, Default)]
+struct Issues(Vec<Issue>);
+
+impl Issues {
+    fn add(
+        &mut self,
+        key: impl Into<String>,
+        value: impl std::fmt::Display,
+        rule: impl Into<String>,
+        valid: impl Into<String>,
+    ) {
+        self.0.push(Issue {
+            key: key.into(),
+            value: value.to_string(),
+            rule: rule.into(),
+            valid: valid.into(),
+        });
+    }
+}
+
+/// `levels` of a source: Windows generators only, a subset of what the generator writes.
+fn level_issues(issues: &mut Issues, key: &str, levels: &[EventLevel], known: &[EventLevel]) {
+    let names = |list: &[EventLevel]| list.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ");
+    let value = format!("[{}]", names(levels));
+    if known.is_empty() {
+        issues.add(
+            key,
+            value,
+            "only Windows generators write levels",
+            "no levels for files",
+        );
+    } else if levels.is_empty() || levels.iter().any(|l| !known.contains(l)) {
+        issues.add(
+            key,
+            &value,
+            format!("this generator writes {}", names(known)),
+            "one or more of them",
+        );
+    }
+}
+
+/// `corpus` of a source: exactly the `corpus` generator reads one, and it must exist.
+fn corpus_issues(issues: &mut Issues, key: &str, source: &SourceProfile, base: &Path) {
+    let value = |file: &Path| format!("{:?}", file.display().to_string());
+    match (source.generator, &source.corpus) {
+        (GeneratorKind::Corpus, None) => issues.add(
+            key,
+            "(missing)",
+            "generator `corpus` needs a corpus file",
+            "a log file, relative to the scenario",
+        ),
+        (GeneratorKind::Corpus, Some(file)) if !base.join(file).is_file() => issues.add(
+            key,
+            value(file),
+            format!("{} is not a file", base.join(file).display()),
+            "a log file, relative to the scenario",
+        ),
+        (kind, Some(file)) if kind != GeneratorKind::Corpus => issues.add(
+            key,
+            value(file),
+            "only generator `corpus` reads a corpus file",
+            "no corpus for this generator",
+        ),
+        _ => {}
     }
 }

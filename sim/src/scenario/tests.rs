@@ -29,7 +29,11 @@ per_minute = 10
 
 fn issues_of(text: &str) -> Vec<String> {
     let scenario = Scenario::from_toml(text, Path::new("t.toml")).unwrap();
-    scenario.issues(&root().join("scenarios"))
+    scenario
+        .issues(&root().join("scenarios"))
+        .iter()
+        .map(ToString::to_string)
+        .collect()
 }
 
 /// `VALID` with `from` replaced by `to`.
@@ -67,7 +71,7 @@ fn each_broken_rule_names_its_key() {
     let cases = [
         (
             broken("duration = \"5m\"", "duration = \"0s\""),
-            "duration: must be longer than 0",
+            "duration = \"0ms\": must be longer than 0",
         ),
         (
             broken("duration = \"5m\"", "duration = \"15d\""),
@@ -83,11 +87,11 @@ fn each_broken_rule_names_its_key() {
         ),
         (
             broken("count = 2", "count = 0"),
-            "fleet[0].count: must be at least 1",
+            "fleet[0].count = 0: must be at least 1",
         ),
         (
             broken("profile = \"linux\"", "profile = \"nope\""),
-            "fleet[0].profile: `nope` is not a profile",
+            "fleet[0].profile = \"nope\": is not a profile",
         ),
         (
             broken(
@@ -114,7 +118,7 @@ fn each_broken_rule_names_its_key() {
         ),
         (
             broken("generator = \"messages\"", "generator = \"corpus\""),
-            "profiles.linux[0].corpus: generator `corpus` needs",
+            "profiles.linux[0].corpus = (missing): generator `corpus` needs",
         ),
         (
             broken(
@@ -139,7 +143,7 @@ fn each_broken_rule_names_its_key() {
         ),
         (
             format!("{VALID}\n[expect]\nonboarded = 3\n"),
-            "expect.onboarded: more than the 2 instances",
+            "expect.onboarded = 3: more than the 2 instances",
         ),
         (
             format!("{VALID}\n[faults]\nlinux_parameter = \"missing.json\"\n"),
@@ -147,7 +151,7 @@ fn each_broken_rule_names_its_key() {
         ),
         (
             broken("per_minute = 10", "per_minute = 10\nlevels = [\"ERROR\"]"),
-            "profiles.linux[0].levels: only Windows generators",
+            "profiles.linux[0].levels = [ERROR]: only Windows generators",
         ),
         (
             broken("os = \"linux\"", "os = \"windows\"").replace(

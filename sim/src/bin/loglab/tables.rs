@@ -9,9 +9,9 @@ use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use lake::output::{self, Format};
 use lake::partitions::Layout;
-use pipeline::stack::{Stack, StackDefinition};
 use sim::athena;
 use sim::scenario::Scenario;
+use stack::{Stack, StackDefinition};
 
 /// Where runs keep their reports and the copy of their bucket.
 pub const RUNS_DIR: &str = ".loglab/runs";

@@ -1,0 +1,129 @@
+//! `loglab run`: a scenario end to end on an emulator, its reports, and a copy of the bucket
+//! that `loglab query` reads afterwards.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use sim::backend::{self, BackendChoice};
+use sim::run::{RunOptions, report};
+use sim::scenario::Scenario;
+use stack::Placement;
+
+use crate::{tables, with_emulator};
+
+/// `loglab run`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The scenario file (scenarios/quickstart.toml, scenarios/mixed-fleet.toml, …).
+    pub scenario: PathBuf,
+    /// auto, container, host or endpoint=URL.
+    #[arg(long, default_value = "auto")]
+    pub backend: BackendChoice,
+    /// Seed of every random choice (the scenario's own when absent).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Folder for the run's report.json, junit.xml, ledger.ndjson (every record written,
+    /// its fate, each sent event and whether the filter passes it) and the copy of the
+    /// bucket that `loglab query` reads [default: .loglab/runs/<scenario name>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Runs the scenario; exit status 1 when any check fails.
+pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let loaded = Scenario::load(&args.scenario)?;
+    let options = RunOptions {
+        seed: args.seed,
+        progress: !args.quiet,
+    };
+    let (result, copied) = with_emulator(&args.backend, async |emulator| {
+        let config = backend::sdk_config(&emulator.endpoint, &loaded.scenario.region).await;
+        let result = sim::run::run(&loaded, &config, &options).await;
+        let copied = match &result {
+            Ok(_) => Some(copy_bucket(&loaded, &emulator.endpoint, &out_dir(&args, &loaded)).await),
+            Err(_) => None,
+        };
+        Ok((result, copied))
+    })
+    .await?;
+    let finished = result?;
+    let out = out_dir(&args, &loaded);
+    let run_report = &finished.report;
+    print!("{}", report::summary(run_report));
+    write_run_files(&finished, &out)?;
+    match copied {
+        Some(Ok((objects, bytes))) => println!(
+            "bucket copy: {objects} objects, {bytes} bytes in {} (loglab query reads it)",
+            out.join("bucket").display()
+        ),
+        Some(Err(error)) => println!("bucket copy failed: {error:#}"),
+        None => {}
+    }
+    Ok(if run_report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn out_dir(args: &RunArgs, loaded: &sim::scenario::LoadedScenario) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| Path::new(tables::RUNS_DIR).join(&loaded.scenario.name))
+}
+
+/// Copies the run's delivered objects into `out/bucket/` before the emulator goes.
+async fn copy_bucket(
+    loaded: &sim::scenario::LoadedScenario,
+    endpoint: &str,
+    out: &Path,
+) -> anyhow::Result<(usize, u64)> {
+    let definition = &loaded.stack.definition;
+    let placement = Placement::localstack(&loaded.scenario.region);
+    let names = loaded.stack.names(&placement);
+    let location = sim::athena::bucket_location(
+        &names.bucket,
+        definition,
+        &loaded.scenario.region,
+        Some(endpoint),
+    )?;
+    let folder = out.join("bucket");
+    if folder.exists() {
+        std::fs::remove_dir_all(&folder)
+            .with_context(|| format!("clearing {}", folder.display()))?;
+    }
+    Ok(sim::athena::copy_to_folder(&location, &folder).await?)
+}
+
+/// report.json, junit.xml and ledger.ndjson of a run.
+fn write_run_files(finished: &sim::run::Run, out: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let report_path = out.join("report.json");
+    std::fs::write(
+        &report_path,
+        serde_json::to_string_pretty(&finished.report)?,
+    )
+    .with_context(|| format!("writing {}", report_path.display()))?;
+    let junit_path = out.join("junit.xml");
+    std::fs::write(&junit_path, sim::run::junit::render(&finished.report))
+        .with_context(|| format!("writing {}", junit_path.display()))?;
+    let ledger_path = out.join("ledger.ndjson");
+    let file = std::fs::File::create(&ledger_path)
+        .with_context(|| format!("creating {}", ledger_path.display()))?;
+    let mut writer = std::io::BufWriter::new(file);
+    finished
+        .write_ledger(&mut writer)
+        .and_then(|()| std::io::Write::flush(&mut writer))
+        .with_context(|| format!("writing {}", ledger_path.display()))?;
+    println!(
+        "reports: {}, {}, {}",
+        report_path.display(),
+        junit_path.display(),
+        ledger_path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! The simulated CloudWatch agents of a run: the SSM agents start them through [`Starter`],
+//! each with its host's facts and the ledger records it ships; and the records themselves,
+//! written into the ledger when an instance launches.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use pipeline::agent_config::{AgentConfig, HostFacts};
+use stack::Placement;
+use tokio::task::JoinHandle;
+
+use crate::clock::SimClock;
+use crate::cloudwatch_agent::agent::{AgentReport, CloudWatchAgent};
+use crate::fleet::LaunchedInstance;
+use crate::ledger::{Fate, Ledger, LedgerRecord};
+use crate::locked;
+use crate::logs::SdkLogs;
+use crate::scenario::LoadedScenario;
+use crate::ssm_agent::{AgentStartError, AgentStarter};
+use crate::workload::{self, CorpusError, Writer};
+
+/// What the harness knows about an instance for its agent.
+#[derive(Debug, Clone)]
+pub(super) struct Host {
+    pub(super) name: String,
+    pub(super) facts: HostFacts,
+    pub(super) records: Vec<usize>,
+}
+
+/// The hosts of the run, and the agents started on them.
+#[derive(Debug, Default)]
+struct Agents {
+    hosts: HashMap<String, Host>,
+    started: HashSet<String>,
+    running: Vec<JoinHandle<AgentReport>>,
+}
+
+/// Starts simulated CloudWatch agents for the SSM agents.
+#[derive(Debug)]
+pub(super) struct Starter {
+    ledger: Arc<Mutex<Ledger>>,
+    clock: SimClock,
+    logs: Arc<SdkLogs>,
+    agents: Mutex<Agents>,
+}
+
+impl Starter {
+    pub(super) fn new(ledger: Arc<Mutex<Ledger>>, clock: SimClock, logs: SdkLogs) -> Self {
+        Self {
+            ledger,
+            clock,
+            logs: Arc::new(logs),
+            agents: Mutex::default(),
+        }
+    }
+
+    /// Makes `instance_id` known, so that its agent can start.
+    pub(super) fn add_host(&self, instance_id: &str, host: Host) {
+        locked(&self.agents)
+            .hosts
+            .insert(instance_id.to_owned(), host);
+    }
+
+    /// Waits for every started agent to flush and stop; their reports.
+    pub(super) async fn finish(&self) -> Vec<AgentReport> {
+        let handles = std::mem::take(&mut locked(&self.agents).running);
+        let mut reports = Vec::new();
+        for handle in handles {
+            if let Ok(report) = handle.await {
+                reports.push(report);
+            }
+        }
+        reports
+    }
+}
+
+impl AgentStarter for Starter {
+    fn start(&self, instance_id: &str, config: AgentConfig) -> Result<(), AgentStartError> {
+        let mut agents = locked(&self.agents);
+        if agents.started.contains(instance_id) {
+            // fetch-config -s on a running agent restarts it with the same configuration.
+            return Ok(());
+        }
+        let host = agents
+            .hosts
+            .get(instance_id)
+            .ok_or_else(|| AgentStartError::UnknownInstance(instance_id.to_owned()))?;
+        let agent = CloudWatchAgent::start(
+            &host.name,
+            &config,
+            &host.facts,
+            &self.ledger,
+            &host.records,
+        )
+        .map_err(|e| AgentStartError::Config(e.to_string()))?;
+        agents.started.insert(instance_id.to_owned());
+        let handle = tokio::spawn(agent.run(self.clock, self.ledger.clone(), self.logs.clone()));
+        agents.running.push(handle);
+        Ok(())
+    }
+}
+
+/// Writes every record of the instance's profile into the ledger; returns their indices.
+pub(super) fn write_records(
+    loaded: &LoadedScenario,
+    instance: &LaunchedInstance,
+    seed: u64,
+    end_ms: i64,
+    ledger: &Mutex<Ledger>,
+) -> Result<Vec<usize>, CorpusError> {
+    let host = instance.host();
+    let computer = instance.computer();
+    let writer = Writer {
+        host: &host,
+        computer: &computer,
+    };
+    let mut indices = Vec::new();
+    let sources = loaded
+        .scenario
+        .profiles
+        .get(&instance.plan.profile)
+        .map_or(&[][..], Vec::as_slice);
+    for source in sources {
+        let corpus = loaded.corpus_path(source);
+        let records = workload::records(
+            source,
+            corpus.as_deref(),
+            &writer,
+            workload::source_seed(seed, &instance.plan.name, &source.source),
+            instance.launched_at_ms,
+            end_ms,
+        )?;
+        let count = records.len();
+        let first = locked(ledger).add(records.into_iter().map(|r| LedgerRecord {
+            instance: instance.plan.name.clone(),
+            instance_id: instance.instance_id.clone(),
+            source: source.source.clone(),
+            timestamp_ms: r.timestamp_ms,
+            lines: r.lines,
+            level: r.level,
+            event_id: r.event_id,
+            fate: Fate::Written,
+        }));
+        indices.extend(first..first + count);
+    }
+    Ok(indices)
+}
+
+/// The facts the agent fills its placeholders with on `instance`.
+pub(super) fn host_facts(instance: &LaunchedInstance, placement: &Placement) -> HostFacts {
+    let date = time::OffsetDateTime::now_utc().date();
+    HostFacts {
+        instance_id: instance.instance_id.clone(),
+        hostname: format!("{}.ec2.internal", instance.host()),
+        local_hostname: match instance.plan.os {
+            crate::scenario::Os::Linux => instance.host(),
+            crate::scenario::Os::Windows => instance.computer(),
+        },
+        ip_address: instance.private_ip.clone(),
+        aws_region: placement.region.clone(),
+        account_id: placement.account_id.clone(),
+        date: format!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            u8::from(date.month()),
+            date.day()
+        ),
+    }
+}

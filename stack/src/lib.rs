@@ -1,0 +1,32 @@
+//! The stack: one definition of the pipeline's infrastructure and everything made from it.
+//!
+//! - [`definition`] (re-exported at the root): `pipeline.toml`, its sections and defaults, and
+//!   its validation against AWS's rules; every broken rule names the key, the value, the rule and
+//!   what would be valid.
+//! - [`resources`]: one module per resource type (bucket, log group, subscription, functions,
+//!   roles, rule, delivery stream, parameters, Glue, Athena), each implementing
+//!   [`ResourceType`]: its template fragments, apply order, what the emulator does with it,
+//!   and how it is read back and written through the SDK.
+//! - [`template`]: the CloudFormation template for AWS, rendered from the resource types.
+//! - [`Deployment`]: the template resolved for one account and region ([`resolve`]).
+//! - [`provision`] and [`audit`]: the resolved template applied to an emulator through the SDK,
+//!   idempotently, and read back property by property.
+//! - [`deploy`]: the same template deployed through CloudFormation change sets (AWS, or the
+//!   emulator's CloudFormation).
+//!
+//! The Lambda functions never use this crate: it belongs to the tools that render, provision and
+//! deploy (`loglab`).
+
+pub mod audit;
+pub mod definition;
+pub mod deploy;
+mod deployment;
+pub mod provision;
+pub mod resolve;
+pub mod resources;
+pub mod template;
+
+pub use definition::*;
+pub use deployment::{Deployment, Resolved};
+pub use resolve::Context;
+pub use resources::{OnEmulator, Reference, ResourceType, harness_queue_name, skip_reason};

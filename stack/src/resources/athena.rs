@@ -1,0 +1,101 @@
+//! `AWS::Athena::WorkGroup` and `AWS::Athena::NamedQuery`: the workgroup (results in the
+//! bucket, encrypted) and the definition's saved queries. Not in LocalStack community: DataFusion
+//! stands in for Athena (`lake`).
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{OnEmulator, Reference, ResourceType, entry};
+use crate::template::{ids, reference, saved_query_sql};
+use crate::{Names, Placement, Stack};
+
+const NOT_IN_COMMUNITY: &str = "not in LocalStack community; DataFusion stands in for Athena";
+
+/// Athena workgroups.
+pub struct WorkGroup;
+
+#[async_trait]
+impl ResourceType for WorkGroup {
+    fn type_name(&self) -> &'static str {
+        "AWS::Athena::WorkGroup"
+    }
+
+    fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
+        let d = &stack.definition;
+        let properties = json!({
+            "Name": d.athena.workgroup,
+            "Description": "Queries over the log pipeline's rows",
+            "State": "ENABLED",
+            "RecursiveDeleteOption": true,
+            "WorkGroupConfiguration": {
+                "EnforceWorkGroupConfiguration": true,
+                "PublishCloudWatchMetricsEnabled": true,
+                "ResultConfiguration": {
+                    "OutputLocation": { "Fn::Sub": format!("s3://${{{}}}/{}", ids::BUCKET, d.athena.results_prefix) },
+                    "EncryptionConfiguration": { "EncryptionOption": "SSE_S3" },
+                },
+            },
+        });
+        vec![(
+            ids::WORKGROUP.to_owned(),
+            entry(self.type_name(), properties),
+        )]
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Skipped(NOT_IN_COMMUNITY)
+    }
+
+    fn emulator_cloudformation_creates(&self) -> bool {
+        false
+    }
+
+    fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
+        vec![Reference::new(
+            ids::WORKGROUP,
+            &stack.definition.athena.workgroup,
+            "",
+        )]
+    }
+}
+
+/// Athena saved (named) queries, `SavedQuery1..N`.
+pub struct NamedQuery;
+
+#[async_trait]
+impl ResourceType for NamedQuery {
+    fn type_name(&self) -> &'static str {
+        "AWS::Athena::NamedQuery"
+    }
+
+    fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
+        stack
+            .definition
+            .athena
+            .saved_queries
+            .iter()
+            .enumerate()
+            .map(|(i, query)| {
+                let properties = json!({
+                    "Name": query.name,
+                    "Description": query.description,
+                    "Database": reference(ids::DATABASE),
+                    "WorkGroup": reference(ids::WORKGROUP),
+                    "QueryString": saved_query_sql(stack, &query.sql),
+                });
+                (
+                    format!("SavedQuery{}", i + 1),
+                    entry(self.type_name(), properties),
+                )
+            })
+            .collect()
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Skipped(NOT_IN_COMMUNITY)
+    }
+
+    fn emulator_cloudformation_creates(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,144 @@
+//! `AWS::Lambda::Function` and `AWS::Lambda::Permission`: the ETL and onboarding functions
+//! (`provided.al2023`, code from the template's parameters), and the permissions that let
+//! CloudWatch Logs and EventBridge invoke them. The emulator path does not create them: the
+//! harness runs the same handlers itself.
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::{OnEmulator, Reference, ResourceType, entry};
+use crate::template::{get_att, ids, reference};
+use crate::{Names, Placement, Stack};
+
+/// Memory of the ETL function, MB.
+pub const ETL_MEMORY_MB: u32 = 512;
+/// Timeout of the ETL function, seconds.
+pub const ETL_TIMEOUT_SECONDS: u32 = 120;
+/// Memory of the onboarding function, MB.
+pub const ONBOARDING_MEMORY_MB: u32 = 256;
+/// Timeout of the onboarding function, seconds: Lambda's maximum, because it waits for SSM
+/// commands to finish.
+pub const ONBOARDING_TIMEOUT_SECONDS: u32 = 900;
+
+fn function_arn(placement: &Placement, name: &str) -> String {
+    format!(
+        "arn:aws:lambda:{}:{}:function:{name}",
+        placement.region, placement.account_id
+    )
+}
+
+/// Lambda functions.
+pub struct Function;
+
+#[async_trait]
+impl ResourceType for Function {
+    fn type_name(&self) -> &'static str {
+        "AWS::Lambda::Function"
+    }
+
+    fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
+        let d = &stack.definition;
+        let etl = json!({
+            "FunctionName": d.logs.etl_function_name,
+            "Description": "CloudWatch Logs subscription payloads to JSON rows, to Firehose",
+            "Runtime": "provided.al2023",
+            "Handler": "bootstrap",
+            "Architectures": [{ "Ref": "FunctionArchitecture" }],
+            "MemorySize": ETL_MEMORY_MB,
+            "Timeout": ETL_TIMEOUT_SECONDS,
+            "Code": { "S3Bucket": reference("CodeBucket"), "S3Key": reference("EtlCodeKey") },
+            "Role": get_att(ids::ETL_ROLE, "Arn"),
+            "Environment": { "Variables": {
+                "FIREHOSE_DELIVERY_STREAM": reference(ids::DELIVERY_STREAM),
+                "RUST_LOG": "info",
+            }},
+        });
+        let onboarding = json!({
+            "FunctionName": d.onboarding.function_name,
+            "Description": "EC2 running -> tag check -> CloudWatch agent installed and configured via SSM",
+            "Runtime": "provided.al2023",
+            "Handler": "bootstrap",
+            "Architectures": [{ "Ref": "FunctionArchitecture" }],
+            "MemorySize": ONBOARDING_MEMORY_MB,
+            "Timeout": ONBOARDING_TIMEOUT_SECONDS,
+            "Code": { "S3Bucket": reference("CodeBucket"), "S3Key": reference("OnboardingCodeKey") },
+            "Role": get_att(ids::ONBOARDING_ROLE, "Arn"),
+            "Environment": { "Variables": {
+                "MANAGEMENT_TAG_KEY": d.onboarding.tag_key,
+                "MANAGEMENT_TAG_VALUE": d.onboarding.tag_value,
+                "LINUX_AGENT_CONFIG_PARAMETER": reference(ids::LINUX_PARAMETER),
+                "WINDOWS_AGENT_CONFIG_PARAMETER": reference(ids::WINDOWS_PARAMETER),
+                "RUST_LOG": "info",
+            }},
+        });
+        vec![
+            (ids::ETL_FUNCTION.to_owned(), entry(self.type_name(), etl)),
+            (
+                ids::ONBOARDING_FUNCTION.to_owned(),
+                entry(self.type_name(), onboarding),
+            ),
+        ]
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Skipped(
+            "LocalStack community cannot run functions without Docker-in-Docker and fetches its runtime from GitHub; the harness invokes the same handlers in-process",
+        )
+    }
+
+    fn emulator_cloudformation_creates(&self) -> bool {
+        false
+    }
+
+    fn references(&self, _: &Stack, names: &Names, placement: &Placement) -> Vec<Reference> {
+        vec![
+            Reference::new(
+                ids::ETL_FUNCTION,
+                &names.etl_function,
+                function_arn(placement, &names.etl_function),
+            ),
+            Reference::new(
+                ids::ONBOARDING_FUNCTION,
+                &names.onboarding_function,
+                function_arn(placement, &names.onboarding_function),
+            ),
+        ]
+    }
+}
+
+/// Permissions to invoke the functions.
+pub struct Permission;
+
+#[async_trait]
+impl ResourceType for Permission {
+    fn type_name(&self) -> &'static str {
+        "AWS::Lambda::Permission"
+    }
+
+    fn render(&self, _: &Stack) -> Vec<(String, Value)> {
+        let etl = json!({
+            "FunctionName": get_att(ids::ETL_FUNCTION, "Arn"),
+            "Action": "lambda:InvokeFunction",
+            "Principal": "logs.amazonaws.com",
+            "SourceAccount": reference("AWS::AccountId"),
+            "SourceArn": get_att(ids::LOG_GROUP, "Arn"),
+        });
+        let onboarding = json!({
+            "FunctionName": get_att(ids::ONBOARDING_FUNCTION, "Arn"),
+            "Action": "lambda:InvokeFunction",
+            "Principal": "events.amazonaws.com",
+            "SourceArn": get_att(ids::RULE, "Arn"),
+        });
+        vec![
+            (ids::ETL_PERMISSION.to_owned(), entry(self.type_name(), etl)),
+            (
+                ids::ONBOARDING_PERMISSION.to_owned(),
+                entry(self.type_name(), onboarding),
+            ),
+        ]
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Skipped("belongs to the functions, which the harness stands in for")
+    }
+}

@@ -1,0 +1,174 @@
+//! `AWS::Glue::Database`, `AWS::Glue::Crawler` and `AWS::Glue::Table`: the catalog of the
+//! delivered rows, by a scheduled crawler or (projection mode) a declared table with partition
+//! projection. Not in LocalStack community: the harness catalogs the objects itself (`lake`).
+
+use async_trait::async_trait;
+use pipeline::etl::row::ROW_COLUMNS;
+use serde_json::{Value, json};
+
+use super::{OnEmulator, Reference, ResourceType, entry};
+use crate::template::{data_root, get_att, ids, reference};
+use crate::{CatalogMode, Names, Placement, Stack};
+
+const NOT_IN_COMMUNITY: &str =
+    "not in LocalStack community; the harness catalogs the delivered objects itself";
+
+/// `s3://${LogBucket}/<data root>`, for `Fn::Sub`.
+fn data_location(stack: &Stack) -> String {
+    format!(
+        "s3://${{{}}}/{}",
+        ids::BUCKET,
+        data_root(&stack.definition.firehose.prefix)
+    )
+}
+
+/// Glue databases.
+pub struct Database;
+
+#[async_trait]
+impl ResourceType for Database {
+    fn type_name(&self) -> &'static str {
+        "AWS::Glue::Database"
+    }
+
+    fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
+        let catalog = &stack.definition.catalog;
+        let properties = json!({
+            "CatalogId": reference("AWS::AccountId"),
+            "DatabaseInput": { "Name": catalog.database, "Description": "Rows written by the log pipeline" },
+        });
+        vec![(
+            ids::DATABASE.to_owned(),
+            entry(self.type_name(), properties),
+        )]
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Skipped(NOT_IN_COMMUNITY)
+    }
+
+    fn emulator_cloudformation_creates(&self) -> bool {
+        false
+    }
+
+    fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
+        vec![Reference::new(
+            ids::DATABASE,
+            &stack.definition.catalog.database,
+            "",
+        )]
+    }
+}
+
+/// Glue crawlers (crawler mode).
+pub struct Crawler;
+
+#[async_trait]
+impl ResourceType for Crawler {
+    fn type_name(&self) -> &'static str {
+        "AWS::Glue::Crawler"
+    }
+
+    fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
+        let catalog = &stack.definition.catalog;
+        if catalog.mode != CatalogMode::Crawler {
+            return Vec::new();
+        }
+        let data_location = data_location(stack);
+        let properties = json!({
+            "Name": catalog.crawler_name,
+            "Role": get_att(ids::CRAWLER_ROLE, "Arn"),
+            "DatabaseName": reference(ids::DATABASE),
+            "Targets": { "S3Targets": [{ "Path": { "Fn::Sub": data_location } }] },
+            "Schedule": { "ScheduleExpression": catalog.crawler_schedule },
+            "SchemaChangePolicy": { "UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG" },
+            "RecrawlPolicy": { "RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY" },
+            "Configuration": "{\"Version\":1.0,\"Grouping\":{\"TableGroupingPolicy\":\"CombineCompatibleSchemas\"},\"CrawlerOutput\":{\"Partitions\":{\"AddOrUpdateBehavior\":\"InheritFromTable\"}}}",
+        });
+        vec![(ids::CRAWLER.to_owned(), entry(self.type_name(), properties))]
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Skipped(NOT_IN_COMMUNITY)
+    }
+
+    fn emulator_cloudformation_creates(&self) -> bool {
+        false
+    }
+
+    fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
+        vec![Reference::new(
+            ids::CRAWLER,
+            &stack.definition.catalog.crawler_name,
+            "",
+        )]
+    }
+}
+
+/// Glue tables (projection mode).
+pub struct Table;
+
+#[async_trait]
+impl ResourceType for Table {
+    fn type_name(&self) -> &'static str {
+        "AWS::Glue::Table"
+    }
+
+    fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
+        if stack.definition.catalog.mode != CatalogMode::Projection {
+            return Vec::new();
+        }
+        let properties = projected_table(stack, &data_location(stack));
+        vec![(ids::TABLE.to_owned(), entry(self.type_name(), properties))]
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Skipped(NOT_IN_COMMUNITY)
+    }
+
+    fn emulator_cloudformation_creates(&self) -> bool {
+        false
+    }
+
+    fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
+        vec![Reference::new(
+            ids::TABLE,
+            &stack.definition.catalog.table,
+            "",
+        )]
+    }
+}
+
+fn projected_table(stack: &Stack, data_location: &str) -> Value {
+    let catalog = &stack.definition.catalog;
+    let columns: Vec<Value> = ROW_COLUMNS
+        .iter()
+        .map(|(name, kind)| json!({ "Name": name, "Type": kind }))
+        .collect();
+    json!({
+        "CatalogId": reference("AWS::AccountId"),
+        "DatabaseName": reference(ids::DATABASE),
+        "TableInput": {
+            "Name": catalog.table,
+            "TableType": "EXTERNAL_TABLE",
+            "PartitionKeys": [{ "Name": "datehour", "Type": "string" }],
+            "Parameters": {
+                "classification": "json",
+                "projection.enabled": "true",
+                "projection.datehour.type": "date",
+                "projection.datehour.format": "yyyy/MM/dd/HH",
+                "projection.datehour.range": format!("{},NOW", catalog.projection_start),
+                "projection.datehour.interval": "1",
+                "projection.datehour.interval.unit": "HOURS",
+                "storage.location.template": { "Fn::Sub": format!("{data_location}${{!datehour}}/") },
+            },
+            "StorageDescriptor": {
+                "Columns": columns,
+                "Location": { "Fn::Sub": data_location },
+                "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "SerdeInfo": { "SerializationLibrary": "org.apache.hive.hcatalog.data.JsonSerDe" },
+            },
+        },
+    })
+}

@@ -1,0 +1,184 @@
+//! One module per kind of resource, each implementing [`ResourceType`] for the CloudFormation
+//! types it owns: the template fragments it renders, its apply order, what the emulator path
+//! does with it (and why), what LocalStack's CloudFormation drops from it, the names and ARNs it
+//! gives to `Ref` and `Fn::GetAtt`, and how it is read back and written through the SDK.
+//!
+//! Adding a resource type means one module here and one line in [`ALL`]; the template, the
+//! resolver, the provisioner and the audit all go through this registry.
+
+mod athena;
+mod bucket;
+mod delivery_stream;
+mod functions;
+mod glue;
+mod log_group;
+mod parameters;
+mod roles;
+mod rule;
+mod sdk;
+mod subscription;
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use crate::provision::{Clients, ProvisionError};
+use crate::{Names, Placement, Stack};
+
+pub(crate) use bucket::create_bucket;
+pub use rule::{harness_queue_name, rule_event_pattern};
+
+/// What the emulator path does with a resource type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnEmulator {
+    /// Applied through the SDK and read back by the audit.
+    Provisioned,
+    /// Not created; why (the emulator lacks it, or the harness stands in for it).
+    Skipped(&'static str),
+}
+
+/// A name and ARN a resource gives to `Ref` and `Fn::GetAtt` (`<id>.Arn`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Logical id.
+    pub id: &'static str,
+    /// What `Ref` gives (the physical name).
+    pub name: String,
+    /// What `Fn::GetAtt [id, Arn]` gives; empty for types without an ARN attribute here.
+    pub arn: String,
+}
+
+impl Reference {
+    /// A reference with a name and an ARN.
+    pub fn new(id: &'static str, name: impl Into<String>, arn: impl Into<String>) -> Self {
+        Self {
+            id,
+            name: name.into(),
+            arn: arn.into(),
+        }
+    }
+}
+
+/// The apply order of types that come after every other.
+pub const LAST: u8 = u8::MAX;
+
+/// One CloudFormation resource type of the stack.
+#[async_trait]
+pub trait ResourceType: Sync {
+    /// The CloudFormation type, e.g. `AWS::S3::Bucket`.
+    fn type_name(&self) -> &'static str;
+
+    /// The resources of this type `stack` renders: `(logical id, resource)`, each resource a
+    /// whole template entry (`Type`, `Properties`, and `DependsOn` where needed).
+    fn render(&self, stack: &Stack) -> Vec<(String, Value)>;
+
+    /// Position in the apply order: what others refer to comes first. Types the emulator path
+    /// skips keep the default, last.
+    fn apply_order(&self) -> u8 {
+        LAST
+    }
+
+    /// What the emulator path does with it.
+    fn on_emulator(&self) -> OnEmulator;
+
+    /// Whether LocalStack's CloudFormation can create it (when not, `loglab deploy --emulator`
+    /// leaves it, and what refers to it, out of the template).
+    fn emulator_cloudformation_creates(&self) -> bool {
+        true
+    }
+
+    /// Properties LocalStack's CloudFormation accepts but does not apply: `(property path
+    /// prefix, why)`. The audit reports them as not held instead of failing.
+    fn emulator_cloudformation_drops(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
+    /// The names and ARNs of this type's resources at `placement`.
+    fn references(&self, stack: &Stack, names: &Names, placement: &Placement) -> Vec<Reference> {
+        let _ = (stack, names, placement);
+        Vec::new()
+    }
+
+    /// The resolved properties the emulator path applies for resource `id` (the template's,
+    /// unless the emulator needs a stand-in).
+    fn on_emulator_properties(
+        &self,
+        names: &Names,
+        placement: &Placement,
+        properties: Value,
+    ) -> Value {
+        let _ = (names, placement);
+        properties
+    }
+
+    /// Reads resource `id` back in the template's shape; `None` when it does not exist.
+    async fn read(
+        &self,
+        clients: &Clients,
+        id: &str,
+        desired: &Value,
+    ) -> Result<Option<Value>, ProvisionError> {
+        let _ = (clients, id, desired);
+        Ok(None)
+    }
+
+    /// Writes the top-level properties of `desired` that differ from `actual` (all of them when
+    /// the resource does not exist); returns what was written.
+    async fn write(
+        &self,
+        clients: &Clients,
+        id: &str,
+        desired: &Value,
+        actual: Option<&Value>,
+    ) -> Result<Vec<String>, ProvisionError> {
+        let _ = (clients, id, desired, actual);
+        Ok(Vec::new())
+    }
+}
+
+/// Every resource type of the stack.
+pub static ALL: [&dyn ResourceType; 16] = [
+    &roles::Role,
+    &bucket::Bucket,
+    &bucket::BucketPolicy,
+    &log_group::LogGroup,
+    &log_group::LogStream,
+    &parameters::Parameter,
+    &delivery_stream::DeliveryStream,
+    &rule::Rule,
+    &functions::Function,
+    &functions::Permission,
+    &subscription::SubscriptionFilter,
+    &glue::Database,
+    &glue::Crawler,
+    &glue::Table,
+    &athena::WorkGroup,
+    &athena::NamedQuery,
+];
+
+/// The resource type named `type_name`, if the stack has it.
+pub fn by_type(type_name: &str) -> Option<&'static dyn ResourceType> {
+    ALL.iter().copied().find(|t| t.type_name() == type_name)
+}
+
+/// Why the emulator path does not create resources of `type_name`, if it does not. A type the
+/// stack does not know is named as such.
+pub fn skip_reason(type_name: &str) -> Option<&'static str> {
+    match by_type(type_name).map(ResourceType::on_emulator) {
+        Some(OnEmulator::Provisioned) => None,
+        Some(OnEmulator::Skipped(why)) => Some(why),
+        None => Some("not a resource type of this stack"),
+    }
+}
+
+/// The types LocalStack's CloudFormation cannot create.
+pub fn not_created_by_emulator_cloudformation() -> Vec<&'static str> {
+    ALL.iter()
+        .filter(|t| !t.emulator_cloudformation_creates())
+        .map(|t| t.type_name())
+        .collect()
+}
+
+/// A template entry of `type_name` with `properties`.
+pub(crate) fn entry(type_name: &str, properties: Value) -> Value {
+    json!({ "Type": type_name, "Properties": properties })
+}

@@ -1,0 +1,192 @@
+//! Least-privilege IAM: one role per function, one for Firehose, one for the crawler, and the
+//! bucket policy (TLS only; only the Firehose role writes; only the readers read).
+
+use serde_json::{Value, json};
+
+use super::{data_root, get_att, ids};
+use crate::Stack;
+
+fn assume(service: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": service },
+            "Action": "sts:AssumeRole",
+        }],
+    })
+}
+
+fn policy(name: &str, statements: Value) -> Value {
+    json!({
+        "PolicyName": name,
+        "PolicyDocument": { "Version": "2012-10-17", "Statement": statements },
+    })
+}
+
+/// Writing the function's own logs, and nothing else in CloudWatch Logs.
+fn own_logs(function_name: &str) -> Value {
+    json!({
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": { "Fn::Sub": format!(
+            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/{function_name}:*"
+        )},
+    })
+}
+
+pub(crate) fn etl_role(stack: &Stack) -> Value {
+    let d = &stack.definition;
+    json!({
+        "AssumeRolePolicyDocument": assume("lambda.amazonaws.com"),
+        "Policies": [policy("etl", json!([
+            own_logs(&d.logs.etl_function_name),
+            {
+                "Effect": "Allow",
+                "Action": ["firehose:PutRecordBatch", "firehose:PutRecord"],
+                "Resource": get_att(ids::DELIVERY_STREAM, "Arn"),
+            },
+        ]))],
+    })
+}
+
+pub(crate) fn onboarding_role(stack: &Stack) -> Value {
+    let d = &stack.definition;
+    let document =
+        |name: &str| format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}::document/{name}");
+    json!({
+        "AssumeRolePolicyDocument": assume("lambda.amazonaws.com"),
+        "Policies": [policy("onboarding", json!([
+            own_logs(&d.onboarding.function_name),
+            {
+                "Sid": "DescribeCallsHaveNoResourceLevelPermissions",
+                "Effect": "Allow",
+                "Action": ["ec2:DescribeInstances", "ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "RunOnlyTheAgentDocuments",
+                "Effect": "Allow",
+                "Action": "ssm:SendCommand",
+                "Resource": [
+                    { "Fn::Sub": document("AWS-ConfigureAWSPackage") },
+                    { "Fn::Sub": document("AWS-RunShellScript") },
+                    { "Fn::Sub": document("AWS-RunPowerShellScript") },
+                ],
+            },
+            {
+                "Sid": "OnlyOnManagedInstances",
+                "Effect": "Allow",
+                "Action": "ssm:SendCommand",
+                "Resource": { "Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*" },
+                "Condition": { "StringEquals": {
+                    format!("ssm:resourceTag/{}", d.onboarding.tag_key): d.onboarding.tag_value,
+                }},
+            },
+            {
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": [
+                    { "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}", d.onboarding.linux_parameter.trim_start_matches('/')) },
+                    { "Fn::Sub": format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:parameter/{}", d.onboarding.windows_parameter.trim_start_matches('/')) },
+                ],
+            },
+        ]))],
+    })
+}
+
+pub(crate) fn firehose_role(stack: &Stack) -> Value {
+    let _ = stack;
+    json!({
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": { "Service": "firehose.amazonaws.com" },
+                "Action": "sts:AssumeRole",
+                "Condition": { "StringEquals": { "sts:ExternalId": { "Ref": "AWS::AccountId" } } },
+            }],
+        },
+        "Policies": [policy("deliver-to-s3", json!([
+            {
+                "Effect": "Allow",
+                "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                "Resource": get_att(ids::BUCKET, "Arn"),
+            },
+            {
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+                "Resource": { "Fn::Sub": format!("${{{}.Arn}}/*", ids::BUCKET) },
+            },
+            {
+                "Effect": "Allow",
+                "Action": "logs:PutLogEvents",
+                "Resource": { "Fn::Sub": format!("${{{}.Arn}}", ids::FIREHOSE_LOG_GROUP) },
+            },
+        ]))],
+    })
+}
+
+pub(crate) fn crawler_role(stack: &Stack) -> Value {
+    let root = data_root(&stack.definition.firehose.prefix);
+    json!({
+        "AssumeRolePolicyDocument": assume("glue.amazonaws.com"),
+        "ManagedPolicyArns": [{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSGlueServiceRole" }],
+        "Policies": [policy("read-rows", json!([
+            {
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": get_att(ids::BUCKET, "Arn"),
+            },
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": { "Fn::Sub": format!("${{{}.Arn}}/{root}*", ids::BUCKET) },
+            },
+        ]))],
+    })
+}
+
+/// TLS only; the Firehose role writes; the crawler and the optional reader role read.
+pub(crate) fn bucket_policy(stack: &Stack) -> Value {
+    let crawler = matches!(stack.definition.catalog.mode, crate::CatalogMode::Crawler);
+    let bucket_arn = get_att(ids::BUCKET, "Arn");
+    let objects = json!({ "Fn::Sub": format!("${{{}.Arn}}/*", ids::BUCKET) });
+    let optional_reader = json!({ "Fn::If": ["HasReaderRole", { "Ref": "ReaderRoleArn" }, { "Ref": "AWS::NoValue" }] });
+    let read = |principals: Value| {
+        json!({
+            "Sid": "ReadersRead",
+            "Effect": "Allow",
+            "Principal": { "AWS": principals },
+            "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": [bucket_arn, objects],
+        })
+    };
+    // Without a crawler the reader role is the only reader, so the statement itself is optional.
+    let readers = if crawler {
+        read(json!([get_att(ids::CRAWLER_ROLE, "Arn"), optional_reader]))
+    } else {
+        json!({ "Fn::If": ["HasReaderRole", read(json!({ "Ref": "ReaderRoleArn" })), { "Ref": "AWS::NoValue" }] })
+    };
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyWithoutTLS",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket_arn, objects],
+                "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+            },
+            {
+                "Sid": "FirehoseWrites",
+                "Effect": "Allow",
+                "Principal": { "AWS": get_att(ids::FIREHOSE_ROLE, "Arn") },
+                "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                "Resource": [bucket_arn, objects],
+            },
+            readers,
+        ],
+    })
+}

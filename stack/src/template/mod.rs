@@ -1,0 +1,211 @@
+//! The stack rendered as a CloudFormation template (JSON), for real AWS.
+//!
+//! Names with `{account_id}` or `{region}` become `Fn::Sub` strings, so one template deploys to
+//! any account and region. Function code comes from parameters (bucket and keys), which the
+//! deploy command fills after uploading the zips. [`Template::without`] drops resource types an
+//! emulator does not support (LocalStack community has no Glue or Athena), together with the
+//! outputs that name them.
+
+pub(crate) mod iam;
+
+use serde_json::{Map, Value, json};
+
+use crate::Stack;
+
+/// Logical ids, shared with the provisioner and the audit.
+pub mod ids {
+    /// The S3 bucket.
+    pub const BUCKET: &str = "LogBucket";
+    /// Its policy.
+    pub const BUCKET_POLICY: &str = "LogBucketPolicy";
+    /// The log group the agents write to.
+    pub const LOG_GROUP: &str = "LogGroup";
+    /// The subscription filter.
+    pub const SUBSCRIPTION: &str = "LogSubscription";
+    /// The ETL function.
+    pub const ETL_FUNCTION: &str = "EtlFunction";
+    /// Permission for CloudWatch Logs to invoke it.
+    pub const ETL_PERMISSION: &str = "EtlInvokePermission";
+    /// Its role.
+    pub const ETL_ROLE: &str = "EtlRole";
+    /// The onboarding function.
+    pub const ONBOARDING_FUNCTION: &str = "OnboardingFunction";
+    /// Permission for EventBridge to invoke it.
+    pub const ONBOARDING_PERMISSION: &str = "OnboardingInvokePermission";
+    /// Its role.
+    pub const ONBOARDING_ROLE: &str = "OnboardingRole";
+    /// The EventBridge rule.
+    pub const RULE: &str = "OnboardingRule";
+    /// The Firehose stream.
+    pub const DELIVERY_STREAM: &str = "DeliveryStream";
+    /// The role Firehose assumes.
+    pub const FIREHOSE_ROLE: &str = "FirehoseRole";
+    /// Firehose's own error log group.
+    pub const FIREHOSE_LOG_GROUP: &str = "FirehoseErrorLogGroup";
+    /// Its stream.
+    pub const FIREHOSE_LOG_STREAM: &str = "FirehoseErrorLogStream";
+    /// The Linux agent configuration.
+    pub const LINUX_PARAMETER: &str = "LinuxAgentConfigParameter";
+    /// The Windows agent configuration.
+    pub const WINDOWS_PARAMETER: &str = "WindowsAgentConfigParameter";
+    /// The Glue database.
+    pub const DATABASE: &str = "GlueDatabase";
+    /// The crawler (crawler mode).
+    pub const CRAWLER: &str = "GlueCrawler";
+    /// The crawler's role.
+    pub const CRAWLER_ROLE: &str = "CrawlerRole";
+    /// The projected table (projection mode).
+    pub const TABLE: &str = "GlueTable";
+    /// The Athena workgroup.
+    pub const WORKGROUP: &str = "AthenaWorkGroup";
+}
+
+/// Resource types LocalStack community cannot create through CloudFormation on our machines
+/// (each type says so and why in `crate::resources`): Glue and Athena are not in the community
+/// edition, and a Lambda function's creation fetches LocalStack's runtime from GitHub, which
+/// fails without internet. [`Template::without`] removes them and what refers to them.
+pub fn localstack_unsupported() -> Vec<&'static str> {
+    crate::resources::not_created_by_emulator_cloudformation()
+}
+
+/// A rendered template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template(pub Value);
+
+impl Template {
+    /// Pretty JSON with a trailing newline, as checked in at `deploy/template.json`.
+    pub fn to_json_pretty(&self) -> String {
+        let mut text = serde_json::to_string_pretty(&self.0).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// The resources, by logical id.
+    pub fn resources(&self) -> Option<&Map<String, Value>> {
+        self.0.get("Resources")?.as_object()
+    }
+
+    /// A copy without resources whose type starts with one of `type_prefixes`, without the
+    /// resources that refer to a removed one (transitively), and without the outputs that
+    /// name them. Returns the template and the logical ids removed, in removal order.
+    pub fn without(&self, type_prefixes: &[&str]) -> (Self, Vec<String>) {
+        let mut copy = self.0.clone();
+        let mut removed: Vec<String> = Vec::new();
+        if let Some(resources) = copy.get_mut("Resources").and_then(Value::as_object_mut) {
+            resources.retain(|id, resource| {
+                let kind = resource
+                    .get("Type")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let keep = !type_prefixes.iter().any(|p| kind.starts_with(p));
+                if !keep {
+                    removed.push(id.clone());
+                }
+                keep
+            });
+            loop {
+                let dependent: Vec<String> = resources
+                    .iter()
+                    .filter(|(_, resource)| removed.iter().any(|id| refers_to(resource, id)))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                if dependent.is_empty() {
+                    break;
+                }
+                for id in dependent {
+                    resources.remove(&id);
+                    removed.push(id);
+                }
+            }
+        }
+        if let Some(outputs) = copy.get_mut("Outputs").and_then(Value::as_object_mut) {
+            outputs.retain(|_, output| !removed.iter().any(|id| refers_to(output, id)));
+        }
+        (Self(copy), removed)
+    }
+}
+
+/// Whether `value` names the resource `id`: `Ref`, `Fn::GetAtt`, `DependsOn` or `${id}` /
+/// `${id.Attribute}` inside an `Fn::Sub` string.
+fn refers_to(value: &Value, id: &str) -> bool {
+    match value {
+        Value::String(s) => {
+            s == id || s.contains(&format!("${{{id}}}")) || s.contains(&format!("${{{id}."))
+        }
+        Value::Array(items) => items.iter().any(|v| refers_to(v, id)),
+        Value::Object(map) => map.values().any(|v| refers_to(v, id)),
+        _ => false,
+    }
+}
+
+pub(crate) fn sub(text: String) -> Value {
+    if text.contains("${") {
+        json!({ "Fn::Sub": text })
+    } else {
+        Value::String(text)
+    }
+}
+
+pub(crate) fn get_att(id: &str, attribute: &str) -> Value {
+    json!({ "Fn::GetAtt": [id, attribute] })
+}
+
+pub(crate) fn reference(id: &str) -> Value {
+    json!({ "Ref": id })
+}
+
+/// The static part of the data prefix (the table's root), e.g. `logs/`.
+pub fn data_root(prefix: &str) -> &str {
+    prefix.split("!{").next().unwrap_or_default()
+}
+
+/// The SQL of a saved query with `{table}` filled in.
+pub fn saved_query_sql(stack: &Stack, sql: &str) -> String {
+    let catalog = &stack.definition.catalog;
+    sql.replace(
+        "{table}",
+        &format!("{}.{}", catalog.database, catalog.table),
+    )
+}
+
+/// Renders the whole stack: every resource type's fragments, the parameters the deploy fills,
+/// and the outputs.
+pub fn render(stack: &Stack) -> Template {
+    let account = stack.definition.account.name.as_str();
+    let resources: Map<String, Value> = crate::resources::ALL
+        .iter()
+        .flat_map(|kind| kind.render(stack))
+        .collect();
+    Template(json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!(
+            "Log pipeline for account {account}: EC2 onboarding, CloudWatch Logs, ETL, Firehose, S3, Glue, Athena. Rendered from the stack definition by `loglab render`; do not edit by hand."
+        ),
+        "Parameters": {
+            "CodeBucket": { "Type": "String", "Description": "Bucket holding the functions' zip files" },
+            "EtlCodeKey": { "Type": "String", "Description": "Key of the ETL function's zip" },
+            "OnboardingCodeKey": { "Type": "String", "Description": "Key of the onboarding function's zip" },
+            "FunctionArchitecture": {
+                "Type": "String", "Default": "x86_64", "AllowedValues": ["x86_64", "arm64"],
+                "Description": "Instruction set the bootstrap binaries were built for",
+            },
+            "ReaderRoleArn": {
+                "Type": "String", "Default": "",
+                "Description": "Optional role (analysts, Athena users) granted read access to the bucket",
+            },
+        },
+        "Conditions": {
+            "HasReaderRole": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "ReaderRoleArn" }, ""] }] },
+        },
+        "Resources": resources,
+        "Outputs": {
+            "BucketName": { "Value": reference(ids::BUCKET) },
+            "LogGroupName": { "Value": reference(ids::LOG_GROUP) },
+            "DeliveryStreamName": { "Value": reference(ids::DELIVERY_STREAM) },
+            "EtlFunctionArn": { "Value": get_att(ids::ETL_FUNCTION, "Arn") },
+            "OnboardingFunctionArn": { "Value": get_att(ids::ONBOARDING_FUNCTION, "Arn") },
+            "GlueDatabaseName": { "Value": reference(ids::DATABASE) },
+            "AthenaWorkGroupName": { "Value": reference(ids::WORKGROUP) },
+        },
+    }))
+}

@@ -1,0 +1,256 @@
+//! The checked-in stack: `pipeline.toml` is valid, and `deploy/template.json` is exactly what it
+//! renders to (run with `UPDATE_EXPECTED=1` to rewrite it after a deliberate change). The
+//! template's security-relevant properties are checked one by one, so a rendering change that
+//! weakens them fails here even when the snapshot is refreshed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "test helpers: a broken fixture must stop the test loudly"
+)]
+
+mod support;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use stack::template::{self, ids};
+use stack::{CatalogMode, Stack, StackDefinition};
+
+fn checked_in_stack() -> Stack {
+    Stack::load(&support::root().join("pipeline.toml")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn resource<'t>(template: &'t Value, id: &str) -> &'t Value {
+    template["Resources"]
+        .get(id)
+        .unwrap_or_else(|| panic!("no resource {id}"))
+}
+
+#[test]
+fn the_checked_in_definition_is_the_default() {
+    assert_eq!(checked_in_stack().definition, StackDefinition::default());
+}
+
+#[test]
+fn deploy_template_is_current() {
+    check_current(&checked_in_stack(), "deploy/template.json");
+}
+
+#[test]
+fn deploy_projection_template_is_current() {
+    let stack = Stack::load(&support::root().join("deploy/projection.toml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stack.definition.catalog.mode, CatalogMode::Projection);
+    check_current(&stack, "deploy/template-projection.json");
+}
+
+/// The file at `relative` is exactly what `stack` renders to (UPDATE_EXPECTED=1 rewrites it).
+fn check_current(stack: &Stack, relative: &str) {
+    let rendered = template::render(stack).to_json_pretty();
+    let path = support::root().join(relative);
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        std::fs::write(&path, &rendered).unwrap();
+    }
+    let stored = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_EXPECTED=1 writes it)", path.display()));
+    assert!(
+        stored == rendered,
+        "{relative} is stale: it differs from what its definition renders to; run this test with \
+         UPDATE_EXPECTED=1 (or `loglab render`)"
+    );
+}
+
+#[test]
+fn bucket_is_private_encrypted_tls_only_and_tiered() {
+    let template = template::render(&checked_in_stack()).0;
+    let bucket = &resource(&template, ids::BUCKET)["Properties"];
+    assert_eq!(
+        bucket["PublicAccessBlockConfiguration"],
+        json!({"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true})
+    );
+    assert_eq!(
+        bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+            ["SSEAlgorithm"],
+        "AES256"
+    );
+    let rule = &bucket["LifecycleConfiguration"]["Rules"][0];
+    assert_eq!(
+        rule["Transitions"],
+        json!([{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}, {"StorageClass": "GLACIER_IR", "TransitionInDays": 60}])
+    );
+    assert_eq!(rule["ExpirationInDays"], 90);
+
+    let statements =
+        resource(&template, ids::BUCKET_POLICY)["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+    let deny = &statements[0];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(
+        deny["Condition"],
+        json!({"Bool": {"aws:SecureTransport": "false"}})
+    );
+    // Only the Firehose role may write; nobody is granted anything with a wildcard principal.
+    for statement in statements.iter().filter(|s| s["Effect"] == "Allow") {
+        assert_ne!(statement["Principal"], json!("*"));
+        let writes = statement["Action"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "s3:PutObject");
+        if writes {
+            assert_eq!(
+                statement["Principal"]["AWS"],
+                json!({"Fn::GetAtt": [ids::FIREHOSE_ROLE, "Arn"]})
+            );
+        }
+    }
+}
+
+#[test]
+fn log_group_subscription_and_functions_follow_the_definition() {
+    let template = template::render(&checked_in_stack()).0;
+    let group = &resource(&template, ids::LOG_GROUP)["Properties"];
+    assert_eq!(group["RetentionInDays"], 3);
+    assert_eq!(
+        group["LogGroupName"],
+        json!({"Fn::Sub": "CCP-logs-Example-${AWS::AccountId}-${AWS::Region}"})
+    );
+    let subscription = resource(&template, ids::SUBSCRIPTION);
+    assert_eq!(subscription["DependsOn"], ids::ETL_PERMISSION);
+    assert_eq!(
+        subscription["Properties"]["DestinationArn"],
+        json!({"Fn::GetAtt": [ids::ETL_FUNCTION, "Arn"]})
+    );
+    let permission = &resource(&template, ids::ETL_PERMISSION)["Properties"];
+    assert_eq!(permission["Principal"], "logs.amazonaws.com");
+    for id in [ids::ETL_FUNCTION, ids::ONBOARDING_FUNCTION] {
+        let function = &resource(&template, id)["Properties"];
+        assert_eq!(function["Runtime"], "provided.al2023");
+        assert_eq!(function["Code"]["S3Bucket"], json!({"Ref": "CodeBucket"}));
+    }
+    let env =
+        &resource(&template, ids::ONBOARDING_FUNCTION)["Properties"]["Environment"]["Variables"];
+    assert_eq!(env["MANAGEMENT_TAG_KEY"], "CCP-Managed");
+    let rule = &resource(&template, ids::RULE)["Properties"];
+    assert_eq!(rule["EventPattern"]["detail"]["state"], json!(["running"]));
+    let firehose = &resource(&template, ids::DELIVERY_STREAM)["Properties"]["ExtendedS3DestinationConfiguration"];
+    assert_eq!(
+        firehose["BufferingHints"],
+        json!({"SizeInMBs": 5, "IntervalInSeconds": 300})
+    );
+    assert_eq!(firehose["CompressionFormat"], "GZIP");
+    assert_eq!(firehose["Prefix"], "logs/");
+}
+
+#[test]
+fn agent_configs_are_stored_as_parameters_verbatim() {
+    let stack = checked_in_stack();
+    let template = template::render(&stack).0;
+    let linux = &resource(&template, ids::LINUX_PARAMETER)["Properties"];
+    assert_eq!(
+        linux["Name"],
+        "AmazonCloudWatch-coslinuxloggingconfiguration"
+    );
+    let stored =
+        std::fs::read_to_string(support::root().join("fixtures/agent-config/linux.json")).unwrap();
+    assert_eq!(linux["Value"], stored.as_str());
+}
+
+#[test]
+fn roles_grant_no_wildcard_actions() {
+    let template = template::render(&checked_in_stack()).0;
+    for (id, resource) in template["Resources"].as_object().unwrap() {
+        if resource["Type"] != "AWS::IAM::Role" {
+            continue;
+        }
+        for policy in resource["Properties"]["Policies"].as_array().unwrap() {
+            for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+                let actions = match &statement["Action"] {
+                    Value::String(a) => vec![a.clone()],
+                    Value::Array(list) => list
+                        .iter()
+                        .map(|a| a.as_str().unwrap().to_owned())
+                        .collect(),
+                    other => panic!("{id}: action {other}"),
+                };
+                assert!(
+                    actions.iter().all(|a| !a.contains('*')),
+                    "{id}: {actions:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn projection_mode_renders_a_projected_table_and_no_crawler() {
+    let mut definition = StackDefinition::default();
+    definition.catalog.mode = CatalogMode::Projection;
+    definition.firehose.prefix = "logs/!{timestamp:yyyy/MM/dd/HH}/".into();
+    definition.firehose.error_prefix =
+        "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/".into();
+    let stack = Stack::from_definition(definition, Path::new("pipeline.toml")).unwrap();
+    let template = template::render(&stack).0;
+    assert!(template["Resources"].get(ids::CRAWLER).is_none());
+    let table = &resource(&template, ids::TABLE)["Properties"]["TableInput"];
+    assert_eq!(
+        table["Parameters"]["projection.datehour.format"],
+        "yyyy/MM/dd/HH"
+    );
+    assert_eq!(
+        table["Parameters"]["storage.location.template"],
+        json!({"Fn::Sub": "s3://${LogBucket}/logs/${!datehour}/"})
+    );
+    assert_eq!(
+        table["StorageDescriptor"]["Columns"]
+            .as_array()
+            .unwrap()
+            .len(),
+        31
+    );
+}
+
+#[test]
+fn the_localstack_subset_drops_what_refers_to_removed_resources() {
+    let full = template::render(&checked_in_stack());
+    let (subset, removed) = full.without(&template::localstack_unsupported());
+    assert!(
+        removed.contains(&ids::DATABASE.to_owned()) && removed.contains(&ids::WORKGROUP.to_owned())
+    );
+    assert!(removed.iter().any(|id| id.starts_with("SavedQuery")));
+    for dependent in [
+        ids::ETL_PERMISSION,
+        ids::SUBSCRIPTION,
+        ids::RULE,
+        ids::ONBOARDING_PERMISSION,
+    ] {
+        assert!(
+            removed.contains(&dependent.to_owned()),
+            "{dependent} refers to a function"
+        );
+    }
+    // The crawler role only refers to the bucket, so it stays; so do the bucket and Firehose.
+    for kept in [
+        ids::BUCKET,
+        ids::BUCKET_POLICY,
+        ids::DELIVERY_STREAM,
+        ids::CRAWLER_ROLE,
+        ids::LOG_GROUP,
+    ] {
+        assert!(
+            subset.resources().unwrap().contains_key(kept),
+            "{kept} stays"
+        );
+    }
+    let outputs = subset.0["Outputs"].as_object().unwrap();
+    assert!(!outputs.contains_key("GlueDatabaseName") && outputs.contains_key("BucketName"));
+    for resource in subset.resources().unwrap().values() {
+        let kind = resource["Type"].as_str().unwrap();
+        assert!(
+            !kind.starts_with("AWS::Glue::")
+                && !kind.starts_with("AWS::Athena::")
+                && kind != "AWS::Lambda::Function"
+        );
+    }
+}
