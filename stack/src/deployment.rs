@@ -1,8 +1,11 @@
 //! The rendered template resolved for one placement ([`Deployment`]): what the provisioner
 //! applies and the audit reads back, with every name and ARN the intrinsics refer to.
 
+use aws_config::SdkConfig;
 use serde_json::Value;
 
+use crate::cfn::ids;
+use crate::clients::Clients;
 use crate::resolve::{self, Context};
 use crate::resources::{self, ResourceType};
 use crate::template::{self, Template};
@@ -94,6 +97,23 @@ impl Deployment {
             ),
             None => resource.properties.clone(),
         }
+    }
+}
+
+impl Clients {
+    /// Clients for `config`, naming IAM roles as `deployment` resolves them (S3 with
+    /// path-style addressing, as emulators need).
+    pub fn new(config: &SdkConfig, deployment: &Deployment) -> Self {
+        let role_names = [
+            ids::FIREHOSE_ROLE,
+            ids::ETL_ROLE,
+            ids::ONBOARDING_ROLE,
+            ids::CRAWLER_ROLE,
+        ]
+        .into_iter()
+        .filter_map(|id| Some((id.to_owned(), deployment.context.refs.get(id)?.clone())))
+        .collect();
+        Self::with_role_names(config, &deployment.placement.region, role_names)
     }
 }
 

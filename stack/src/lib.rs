@@ -18,6 +18,8 @@
 //! deploy (`loglab`).
 
 pub mod audit;
+mod cfn;
+mod clients;
 pub mod definition;
 pub mod deploy;
 mod deployment;

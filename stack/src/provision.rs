@@ -4,95 +4,11 @@
 //! type says what it does on the emulator); the onboarding rule's target becomes an SQS queue
 //! that the harness reads, standing in for the function.
 
-use crate::template::ids;
-use aws_config::SdkConfig;
 use serde_json::Value;
 
 use crate::Deployment;
+pub use crate::clients::{Clients, ProvisionError, path_style_s3};
 use crate::resources::skip_reason;
-
-/// The SDK clients the provisioner and the audit use, built once.
-#[derive(Debug, Clone)]
-pub struct Clients {
-    /// S3, path-style.
-    pub s3: aws_sdk_s3::Client,
-    /// CloudWatch Logs.
-    pub logs: aws_sdk_cloudwatchlogs::Client,
-    /// IAM.
-    pub iam: aws_sdk_iam::Client,
-    /// Systems Manager.
-    pub ssm: aws_sdk_ssm::Client,
-    /// Firehose.
-    pub firehose: aws_sdk_firehose::Client,
-    /// EventBridge.
-    pub events: aws_sdk_eventbridge::Client,
-    /// SQS.
-    pub sqs: aws_sdk_sqs::Client,
-    /// The region the clients talk to.
-    pub region: String,
-    role_names: std::collections::BTreeMap<String, String>,
-}
-
-impl Clients {
-    /// Clients for `config` (S3 with path-style addressing, as emulators need).
-    pub fn new(config: &SdkConfig, deployment: &Deployment) -> Self {
-        let role_names = [
-            ids::FIREHOSE_ROLE,
-            ids::ETL_ROLE,
-            ids::ONBOARDING_ROLE,
-            ids::CRAWLER_ROLE,
-        ]
-        .into_iter()
-        .filter_map(|id| Some((id.to_owned(), deployment.context.refs.get(id)?.clone())))
-        .collect();
-        Self {
-            s3: path_style_s3(config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
-            ssm: aws_sdk_ssm::Client::new(config),
-            firehose: aws_sdk_firehose::Client::new(config),
-            events: aws_sdk_eventbridge::Client::new(config),
-            sqs: aws_sdk_sqs::Client::new(config),
-            region: deployment.placement.region.clone(),
-            role_names,
-        }
-    }
-
-    pub(crate) fn role_name(&self, id: &str) -> String {
-        self.role_names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_owned())
-    }
-}
-
-/// An S3 client with path-style addressing, as emulators need (they have no per-bucket host
-/// names); AWS accepts it too.
-pub fn path_style_s3(config: &SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(true)
-            .build(),
-    )
-}
-
-/// A call that failed, naming the resource and the operation.
-#[derive(Debug, thiserror::Error)]
-pub enum ProvisionError {
-    /// An SDK call failed.
-    #[error("{resource}: {operation} failed: {message}")]
-    Call {
-        /// Logical id.
-        resource: String,
-        /// The API operation.
-        operation: &'static str,
-        /// The service's message.
-        message: String,
-    },
-    /// The template could not be resolved.
-    #[error(transparent)]
-    Resolve(#[from] crate::resolve::ResolveError),
-}
 
 /// What an apply did to one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::template::{ids, reference, saved_query_sql};
+use crate::cfn::{ids, reference, saved_query_sql};
 use crate::{Names, Placement, Stack};
 
 const NOT_IN_COMMUNITY: &str = "not in LocalStack community; DataFusion stands in for Athena";
@@ -43,11 +43,7 @@ impl ResourceType for WorkGroup {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped(NOT_IN_COMMUNITY)
-    }
-
-    fn emulator_cloudformation_creates(&self) -> bool {
-        false
+        OnEmulator::Absent(NOT_IN_COMMUNITY)
     }
 
     fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
@@ -92,10 +88,6 @@ impl ResourceType for NamedQuery {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped(NOT_IN_COMMUNITY)
-    }
-
-    fn emulator_cloudformation_creates(&self) -> bool {
-        false
+        OnEmulator::Absent(NOT_IN_COMMUNITY)
     }
 }

@@ -5,10 +5,11 @@ use async_trait::async_trait;
 use aws_sdk_s3::types as s3t;
 use serde_json::{Value, json};
 
+use super::policies;
 use super::sdk::{err, existing, int, policy_json, text};
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::provision::{Clients, ProvisionError};
-use crate::template::{iam, ids, reference, sub};
+use crate::cfn::{ids, reference, sub};
+use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack, to_cfn_sub};
 
 /// The bucket.
@@ -121,7 +122,7 @@ impl ResourceType for BucketPolicy {
     fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
         let properties = json!({
             "Bucket": reference(ids::BUCKET),
-            "PolicyDocument": iam::bucket_policy(stack),
+            "PolicyDocument": policies::bucket_policy(stack),
         });
         vec![(
             ids::BUCKET_POLICY.to_owned(),

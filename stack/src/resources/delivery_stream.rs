@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::sdk::{err, existing, int, text};
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::provision::{Clients, ProvisionError};
-use crate::template::{get_att, ids, reference};
+use crate::cfn::{get_att, ids, reference};
+use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
 
 /// Firehose delivery streams.

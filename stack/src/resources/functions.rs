@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::template::{get_att, ids, reference};
+use crate::cfn::{get_att, ids, reference};
 use crate::{Names, Placement, Stack};
 
 /// Memory of the ETL function, MB.
@@ -81,13 +81,9 @@ impl ResourceType for Function {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped(
+        OnEmulator::Absent(
             "LocalStack community cannot run functions without Docker-in-Docker and fetches its runtime from GitHub; the harness invokes the same handlers in-process",
         )
-    }
-
-    fn emulator_cloudformation_creates(&self) -> bool {
-        false
     }
 
     fn references(&self, _: &Stack, names: &Names, placement: &Placement) -> Vec<Reference> {
@@ -139,6 +135,6 @@ impl ResourceType for Permission {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped("belongs to the functions, which the harness stands in for")
+        OnEmulator::StoodInFor("belongs to the functions, which the harness stands in for")
     }
 }

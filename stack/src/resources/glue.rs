@@ -7,7 +7,7 @@ use pipeline::etl::row::ROW_COLUMNS;
 use serde_json::{Value, json};
 
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::template::{data_root, get_att, ids, reference};
+use crate::cfn::{data_root, get_att, ids, reference};
 use crate::{CatalogMode, Names, Placement, Stack};
 
 const NOT_IN_COMMUNITY: &str =
@@ -44,11 +44,7 @@ impl ResourceType for Database {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped(NOT_IN_COMMUNITY)
-    }
-
-    fn emulator_cloudformation_creates(&self) -> bool {
-        false
+        OnEmulator::Absent(NOT_IN_COMMUNITY)
     }
 
     fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
@@ -89,11 +85,7 @@ impl ResourceType for Crawler {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped(NOT_IN_COMMUNITY)
-    }
-
-    fn emulator_cloudformation_creates(&self) -> bool {
-        false
+        OnEmulator::Absent(NOT_IN_COMMUNITY)
     }
 
     fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
@@ -123,11 +115,7 @@ impl ResourceType for Table {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped(NOT_IN_COMMUNITY)
-    }
-
-    fn emulator_cloudformation_creates(&self) -> bool {
-        false
+        OnEmulator::Absent(NOT_IN_COMMUNITY)
     }
 
     fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {

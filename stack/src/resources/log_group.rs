@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::sdk::{differs, err, int, text};
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::provision::{Clients, ProvisionError};
-use crate::template::{ids, reference, sub};
+use crate::cfn::{ids, reference, sub};
+use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack, to_cfn_sub};
 
 /// Days Firehose's error log group keeps its events.

@@ -13,6 +13,7 @@ mod functions;
 mod glue;
 mod log_group;
 mod parameters;
+mod policies;
 mod roles;
 mod rule;
 mod sdk;
@@ -21,7 +22,7 @@ mod subscription;
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use crate::provision::{Clients, ProvisionError};
+use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
 
 pub(crate) use bucket::create_bucket;
@@ -32,8 +33,22 @@ pub use rule::{harness_queue_name, rule_event_pattern};
 pub enum OnEmulator {
     /// Applied through the SDK and read back by the audit.
     Provisioned,
-    /// Not created; why (the emulator lacks it, or the harness stands in for it).
-    Skipped(&'static str),
+    /// Not created: the harness stands in for it; why. LocalStack's CloudFormation can still
+    /// create it (unless it refers to what it cannot).
+    StoodInFor(&'static str),
+    /// Not created: LocalStack cannot create it at all, through the SDK or its
+    /// CloudFormation; why.
+    Absent(&'static str),
+}
+
+impl OnEmulator {
+    /// Why the emulator path does not create it, if it does not.
+    pub fn skip_reason(self) -> Option<&'static str> {
+        match self {
+            Self::Provisioned => None,
+            Self::StoodInFor(why) | Self::Absent(why) => Some(why),
+        }
+    }
 }
 
 /// A name and ARN a resource gives to `Ref` and `Fn::GetAtt` (`<id>.Arn`).
@@ -79,12 +94,6 @@ pub trait ResourceType: Sync {
 
     /// What the emulator path does with it.
     fn on_emulator(&self) -> OnEmulator;
-
-    /// Whether LocalStack's CloudFormation can create it (when not, `loglab deploy --emulator`
-    /// leaves it, and what refers to it, out of the template).
-    fn emulator_cloudformation_creates(&self) -> bool {
-        true
-    }
 
     /// Properties LocalStack's CloudFormation accepts but does not apply: `(property path
     /// prefix, why)`. The audit reports them as not held instead of failing.
@@ -163,17 +172,17 @@ pub fn by_type(type_name: &str) -> Option<&'static dyn ResourceType> {
 /// Why the emulator path does not create resources of `type_name`, if it does not. A type the
 /// stack does not know is named as such.
 pub fn skip_reason(type_name: &str) -> Option<&'static str> {
-    match by_type(type_name).map(ResourceType::on_emulator) {
-        Some(OnEmulator::Provisioned) => None,
-        Some(OnEmulator::Skipped(why)) => Some(why),
+    match by_type(type_name) {
+        Some(kind) => kind.on_emulator().skip_reason(),
         None => Some("not a resource type of this stack"),
     }
 }
 
-/// The types LocalStack's CloudFormation cannot create.
-pub fn not_created_by_emulator_cloudformation() -> Vec<&'static str> {
+/// The types LocalStack cannot create at all (`loglab deploy --emulator` leaves them, and what
+/// refers to them, out of the template).
+pub fn absent_from_emulator() -> Vec<&'static str> {
     ALL.iter()
-        .filter(|t| !t.emulator_cloudformation_creates())
+        .filter(|t| matches!(t.on_emulator(), OnEmulator::Absent(_)))
         .map(|t| t.type_name())
         .collect()
 }

@@ -6,8 +6,8 @@ use serde_json::{Value, json};
 
 use super::sdk::{differs, err, existing, text};
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::provision::{Clients, ProvisionError};
-use crate::template::ids;
+use crate::cfn::ids;
+use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
 
 /// Largest value of a Standard-tier SSM parameter, bytes.

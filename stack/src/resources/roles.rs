@@ -1,13 +1,14 @@
 //! `AWS::IAM::Role`: the roles of the ETL and onboarding functions, of Firehose and (crawler
-//! mode) of the Glue crawler. Their policy documents are in [`crate::template::iam`].
+//! mode) of the Glue crawler. Their policy documents are in `policies.rs`.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
+use super::policies;
 use super::sdk::{err, existing, policy_json, text};
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::provision::{Clients, ProvisionError};
-use crate::template::{iam, ids};
+use crate::cfn::ids;
+use crate::clients::{Clients, ProvisionError};
 use crate::{CatalogMode, Names, Placement, Stack};
 
 /// IAM roles.
@@ -21,12 +22,12 @@ impl ResourceType for Role {
 
     fn render(&self, stack: &Stack) -> Vec<(String, Value)> {
         let mut roles = vec![
-            (ids::ETL_ROLE, iam::etl_role(stack)),
-            (ids::ONBOARDING_ROLE, iam::onboarding_role(stack)),
-            (ids::FIREHOSE_ROLE, iam::firehose_role(stack)),
+            (ids::ETL_ROLE, policies::etl_role(stack)),
+            (ids::ONBOARDING_ROLE, policies::onboarding_role(stack)),
+            (ids::FIREHOSE_ROLE, policies::firehose_role(stack)),
         ];
         if stack.definition.catalog.mode == CatalogMode::Crawler {
-            roles.push((ids::CRAWLER_ROLE, iam::crawler_role(stack)));
+            roles.push((ids::CRAWLER_ROLE, policies::crawler_role(stack)));
         }
         roles
             .into_iter()

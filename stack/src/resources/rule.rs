@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 
 use super::sdk::{differs, err, existing, policy_json, text};
 use super::{OnEmulator, Reference, ResourceType, entry};
-use crate::provision::{Clients, ProvisionError};
-use crate::template::{get_att, ids};
+use crate::cfn::{get_att, ids};
+use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
 
 /// The EventBridge pattern of the onboarding rule.

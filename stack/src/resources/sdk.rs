@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::provision::ProvisionError;
+use crate::clients::ProvisionError;
 
 pub(super) fn err<'a, E: std::error::Error + 'static>(
     id: &'a str,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{OnEmulator, ResourceType};
 use crate::Stack;
-use crate::template::{get_att, ids, reference};
+use crate::cfn::{get_att, ids, reference};
 
 /// Subscription filters.
 pub struct SubscriptionFilter;
@@ -35,7 +35,7 @@ impl ResourceType for SubscriptionFilter {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Skipped(
+        OnEmulator::StoodInFor(
             "LocalStack community ignores filter patterns and sends no CONTROL_MESSAGE; the harness delivers subscription payloads itself, honouring the pattern with pipeline::filter_pattern",
         )
     }

@@ -6,66 +6,18 @@
 //! emulator does not support (LocalStack community has no Glue or Athena), together with the
 //! outputs that name them.
 
-pub(crate) mod iam;
-
 use serde_json::{Map, Value, json};
 
 use crate::Stack;
-
-/// Logical ids, shared with the provisioner and the audit.
-pub mod ids {
-    /// The S3 bucket.
-    pub const BUCKET: &str = "LogBucket";
-    /// Its policy.
-    pub const BUCKET_POLICY: &str = "LogBucketPolicy";
-    /// The log group the agents write to.
-    pub const LOG_GROUP: &str = "LogGroup";
-    /// The subscription filter.
-    pub const SUBSCRIPTION: &str = "LogSubscription";
-    /// The ETL function.
-    pub const ETL_FUNCTION: &str = "EtlFunction";
-    /// Permission for CloudWatch Logs to invoke it.
-    pub const ETL_PERMISSION: &str = "EtlInvokePermission";
-    /// Its role.
-    pub const ETL_ROLE: &str = "EtlRole";
-    /// The onboarding function.
-    pub const ONBOARDING_FUNCTION: &str = "OnboardingFunction";
-    /// Permission for EventBridge to invoke it.
-    pub const ONBOARDING_PERMISSION: &str = "OnboardingInvokePermission";
-    /// Its role.
-    pub const ONBOARDING_ROLE: &str = "OnboardingRole";
-    /// The EventBridge rule.
-    pub const RULE: &str = "OnboardingRule";
-    /// The Firehose stream.
-    pub const DELIVERY_STREAM: &str = "DeliveryStream";
-    /// The role Firehose assumes.
-    pub const FIREHOSE_ROLE: &str = "FirehoseRole";
-    /// Firehose's own error log group.
-    pub const FIREHOSE_LOG_GROUP: &str = "FirehoseErrorLogGroup";
-    /// Its stream.
-    pub const FIREHOSE_LOG_STREAM: &str = "FirehoseErrorLogStream";
-    /// The Linux agent configuration.
-    pub const LINUX_PARAMETER: &str = "LinuxAgentConfigParameter";
-    /// The Windows agent configuration.
-    pub const WINDOWS_PARAMETER: &str = "WindowsAgentConfigParameter";
-    /// The Glue database.
-    pub const DATABASE: &str = "GlueDatabase";
-    /// The crawler (crawler mode).
-    pub const CRAWLER: &str = "GlueCrawler";
-    /// The crawler's role.
-    pub const CRAWLER_ROLE: &str = "CrawlerRole";
-    /// The projected table (projection mode).
-    pub const TABLE: &str = "GlueTable";
-    /// The Athena workgroup.
-    pub const WORKGROUP: &str = "AthenaWorkGroup";
-}
+pub use crate::cfn::{data_root, ids, saved_query_sql};
+use crate::cfn::{get_att, reference};
 
 /// Resource types LocalStack community cannot create through CloudFormation on our machines
 /// (each type says so and why in `crate::resources`): Glue and Athena are not in the community
 /// edition, and a Lambda function's creation fetches LocalStack's runtime from GitHub, which
 /// fails without internet. [`Template::without`] removes them and what refers to them.
 pub fn localstack_unsupported() -> Vec<&'static str> {
-    crate::resources::not_created_by_emulator_cloudformation()
+    crate::resources::absent_from_emulator()
 }
 
 /// A rendered template.
@@ -136,36 +88,6 @@ fn refers_to(value: &Value, id: &str) -> bool {
         Value::Object(map) => map.values().any(|v| refers_to(v, id)),
         _ => false,
     }
-}
-
-pub(crate) fn sub(text: String) -> Value {
-    if text.contains("${") {
-        json!({ "Fn::Sub": text })
-    } else {
-        Value::String(text)
-    }
-}
-
-pub(crate) fn get_att(id: &str, attribute: &str) -> Value {
-    json!({ "Fn::GetAtt": [id, attribute] })
-}
-
-pub(crate) fn reference(id: &str) -> Value {
-    json!({ "Ref": id })
-}
-
-/// The static part of the data prefix (the table's root), e.g. `logs/`.
-pub fn data_root(prefix: &str) -> &str {
-    prefix.split("!{").next().unwrap_or_default()
-}
-
-/// The SQL of a saved query with `{table}` filled in.
-pub fn saved_query_sql(stack: &Stack, sql: &str) -> String {
-    let catalog = &stack.definition.catalog;
-    sql.replace(
-        "{table}",
-        &format!("{}.{}", catalog.database, catalog.table),
-    )
 }
 
 /// Renders the whole stack: every resource type's fragments, the parameters the deploy fills,

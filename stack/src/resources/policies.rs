@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::{data_root, get_att, ids};
 use crate::Stack;
+use crate::cfn::{data_root, get_att, ids};
 
 fn assume(service: &str) -> Value {
     json!({
