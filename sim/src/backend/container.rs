@@ -121,6 +121,11 @@ impl Running {
     }
 }
 
+/// How long `docker info` may take before the engine counts as absent.
+pub const DOCKER_PROBE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a started container may take to pass its health check after `Ready.`.
+pub const CONTAINER_HEALTH_WAIT: Duration = Duration::from_secs(30);
+
 /// Whether a Docker engine answers (`docker info`).
 pub(super) async fn docker_answers() -> bool {
     let probe = tokio::process::Command::new("docker")
@@ -128,7 +133,7 @@ pub(super) async fn docker_answers() -> bool {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status();
-    matches!(tokio::time::timeout(Duration::from_secs(10), probe).await, Ok(Ok(status)) if status.success())
+    matches!(tokio::time::timeout(DOCKER_PROBE_TIMEOUT, probe).await, Ok(Ok(status)) if status.success())
 }
 
 async fn image_exists(image: &str) -> bool {
@@ -196,7 +201,7 @@ pub(super) async fn start(options: &ContainerOptions) -> Result<Running, Backend
         .await
         .map_err(|e| fail(format!("no published port for {GATEWAY_PORT}: {e}")))?;
     let endpoint = format!("http://127.0.0.1:{port}");
-    wait_healthy(&endpoint, Duration::from_secs(30)).await?;
+    wait_healthy(&endpoint, CONTAINER_HEALTH_WAIT).await?;
     tracing::info!(%endpoint, image = %options.image, "LocalStack container ready");
     Ok(Running {
         endpoint,

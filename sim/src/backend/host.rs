@@ -30,16 +30,24 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/localstack-host.sh")
 }
 
-/// A host process this backend started (or found running).
+/// A host process this backend started (or found running); a guard: the process it started
+/// is stopped when it is dropped, whatever happened in between.
 pub(super) struct Running {
     pub(super) endpoint: String,
     port: u16,
     started_here: bool,
 }
 
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop_now();
+    }
+}
+
 impl Running {
-    pub(super) fn stop(self) {
-        if !self.started_here {
+    /// Stops the process if this backend started it (once).
+    fn stop_now(&mut self) {
+        if !std::mem::take(&mut self.started_here) {
             return;
         }
         let status = std::process::Command::new("bash")
@@ -53,6 +61,10 @@ impl Running {
                 "could not stop the LocalStack host process"
             );
         }
+    }
+
+    pub(super) fn stop(mut self) {
+        self.stop_now();
     }
 }
 

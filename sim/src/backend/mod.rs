@@ -164,7 +164,7 @@ pub async fn start(
 ) -> Result<Emulator, BackendError> {
     match choice {
         BackendChoice::Endpoint(url) => {
-            wait_healthy(url, Duration::from_secs(5)).await?;
+            wait_healthy(url, ENDPOINT_HEALTH_WAIT).await?;
             Ok(Emulator {
                 endpoint: url.clone(),
                 kind: BackendKind::Endpoint,
@@ -203,6 +203,15 @@ async fn start_host(options: &BackendOptions) -> Result<Emulator, BackendError> 
     })
 }
 
+/// How long an emulator given by URL may take to answer its health check.
+pub const ENDPOINT_HEALTH_WAIT: Duration = Duration::from_secs(5);
+/// Real time between two health checks.
+pub const HEALTH_POLL: Duration = Duration::from_millis(250);
+/// How long one health check may take to connect.
+pub const HEALTH_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long one health check may wait for the status line.
+pub const HEALTH_ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Waits until `GET <url>/_localstack/health` answers 200.
 pub async fn wait_healthy(url: &str, timeout: Duration) -> Result<(), BackendError> {
     let deadline = tokio::time::Instant::now() + timeout;
@@ -218,7 +227,7 @@ pub async fn wait_healthy(url: &str, timeout: Duration) -> Result<(), BackendErr
                 message: last,
             });
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        tokio::time::sleep(HEALTH_POLL).await;
     }
 }
 
@@ -232,7 +241,7 @@ async fn health_status(url: &str) -> Result<u16, String> {
         .next()
         .unwrap_or_default();
     let connect = tokio::net::TcpStream::connect(authority);
-    let mut stream = tokio::time::timeout(Duration::from_secs(2), connect)
+    let mut stream = tokio::time::timeout(HEALTH_CONNECT_TIMEOUT, connect)
         .await
         .map_err(|_| "connection timed out".to_owned())?
         .map_err(|e| e.to_string())?;
@@ -242,9 +251,9 @@ async fn health_status(url: &str) -> Result<u16, String> {
         .await
         .map_err(|e| e.to_string())?;
     let mut head = [0u8; 12];
-    tokio::time::timeout(Duration::from_secs(5), stream.read_exact(&mut head))
+    tokio::time::timeout(HEALTH_ANSWER_TIMEOUT, stream.read_exact(&mut head))
         .await
-        .map_err(|_| "no answer within 5 s".to_owned())?
+        .map_err(|_| format!("no answer within {} s", HEALTH_ANSWER_TIMEOUT.as_secs()))?
         .map_err(|e| e.to_string())?;
     std::str::from_utf8(&head[9..12])
         .ok()

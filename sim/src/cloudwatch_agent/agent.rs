@@ -28,6 +28,10 @@ pub const MIN_REAL_FLUSH: Duration = Duration::from_millis(500);
 /// Attempts of one PutLogEvents call before its events are given up (and accounted as
 /// rejected).
 pub const MAX_PUT_ATTEMPTS: u32 = 8;
+/// The first wait after a throttled PutLogEvents; it doubles with each attempt.
+pub const PUT_RETRY_BASE: Duration = Duration::from_millis(50);
+/// Doublings of that wait at most (50 ms to 3.2 s).
+pub const PUT_RETRY_MAX_DOUBLINGS: u32 = 6;
 
 /// Why the agent refuses a configuration (the fetch-config step fails with this).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -370,7 +374,7 @@ impl Collector {
                 }
                 Err(error) if error.is_throttling() && attempt < MAX_PUT_ATTEMPTS => {
                     report.throttled_retries += 1;
-                    let backoff = Duration::from_millis(50 << attempt.min(6));
+                    let backoff = PUT_RETRY_BASE * (1 << attempt.min(PUT_RETRY_MAX_DOUBLINGS));
                     tracing::debug!(%error, ?backoff, "PutLogEvents throttled; retrying");
                     tokio::time::sleep(backoff).await;
                 }

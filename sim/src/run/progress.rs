@@ -7,6 +7,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::clock::SimClock;
 
+/// Real time between two updates of the simulated-time bar.
+const CLOCK_BAR_TICK: Duration = Duration::from_millis(200);
+/// Real time between two frames of the drain spinner.
+const SPINNER_TICK: Duration = Duration::from_millis(120);
+
 /// The bars of one run (all hidden when progress is off).
 #[derive(Debug)]
 pub(super) struct Progress {
@@ -44,7 +49,7 @@ impl Progress {
                     if clock.is_over() {
                         return;
                     }
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::time::sleep(CLOCK_BAR_TICK).await;
                 }
             })
         });
@@ -74,7 +79,7 @@ impl Progress {
     pub(super) fn draining(&self) {
         let drain = self.multi.add(self.drain.clone());
         drain.set_message("waiting for the subscription to deliver every event");
-        drain.enable_steady_tick(Duration::from_millis(120));
+        drain.enable_steady_tick(SPINNER_TICK);
     }
 
     pub(super) fn finish(&self) {
