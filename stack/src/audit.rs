@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Deployment;
 use crate::provision::{Clients, ProvisionError, comparable};
-use crate::resources::{by_type, skip_reason};
+use crate::resources::{Target, by_type, skip_reason};
 
 /// How the resources being audited were made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +174,12 @@ pub async fn audit(
         };
         let (id, kind) = (&resource.id, &resource.kind);
         let desired = deployment.on_emulator_properties(&resource);
-        let actual = comparable(kind_impl.read(clients, id, &desired).await?);
+        let at = Target {
+            clients,
+            id,
+            desired: &desired,
+        };
+        let actual = comparable(kind_impl.read(at).await?);
         for (property, expected) in leaves(&desired) {
             let found = actual.as_ref().and_then(|a| lookup(a, &property)).cloned();
             let verdict = match &found {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Deployment;
 pub use crate::clients::{Clients, ProvisionError, path_style_s3};
-use crate::resources::skip_reason;
+use crate::resources::{Target, skip_reason};
 
 /// What an apply did to one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +54,14 @@ pub async fn apply(
         let outcome = match (resource.resource_type(), skip_reason(&resource.kind)) {
             (Some(kind), None) => {
                 let desired = deployment.on_emulator_properties(&resource);
-                let actual = kind.read(clients, &resource.id, &desired).await?;
+                let at = Target {
+                    clients,
+                    id: &resource.id,
+                    desired: &desired,
+                };
+                let actual = kind.read(at).await?;
                 let existed = actual.is_some();
-                let written = kind
-                    .write(clients, &resource.id, &desired, actual.as_ref())
-                    .await?;
+                let written = kind.write(at, actual.as_ref()).await?;
                 match (existed, written.is_empty()) {
                     (false, _) => Outcome::Created,
                     (true, true) => Outcome::Unchanged,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::policies;
 use super::sdk::{err, existing, int, policy_json, text};
-use super::{OnEmulator, Reference, ResourceType, entry};
+use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::{ids, reference, sub};
 use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack, to_cfn_sub};
@@ -85,22 +85,17 @@ impl ResourceType for Bucket {
         )]
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         read_bucket(clients, id, &text(desired, "BucketName")).await
     }
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let mut written = Vec::new();
         write_bucket(clients, id, desired, actual, &mut |key: &str| {
             written.push(key.to_owned())
@@ -138,12 +133,8 @@ impl ResourceType for BucketPolicy {
         OnEmulator::Provisioned
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let bucket = text(desired, "Bucket");
         match clients.s3.get_bucket_policy().bucket(&bucket).send().await {
             Ok(out) => Ok(Some(
@@ -156,11 +147,10 @@ impl ResourceType for BucketPolicy {
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let differs = |key: &str| actual.is_none_or(|a| a.get(key) != desired.get(key));
         if !differs("PolicyDocument") {
             return Ok(Vec::new());

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::sdk::{err, existing, int, text};
-use super::{OnEmulator, Reference, ResourceType, entry};
+use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::{get_att, ids, reference};
 use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
@@ -63,22 +63,17 @@ impl ResourceType for DeliveryStream {
         )]
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         read_stream(clients, id, &text(desired, "DeliveryStreamName")).await
     }
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let mut written = Vec::new();
         write_stream(clients, id, desired, actual, &mut |key: &str| {
             written.push(key.to_owned())

@@ -5,9 +5,9 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::sdk::{differs, err, int, text};
-use super::{OnEmulator, Reference, ResourceType, entry};
+use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::{ids, reference, sub};
-use crate::clients::{Clients, ProvisionError};
+use crate::clients::ProvisionError;
 use crate::{Names, Placement, Stack, to_cfn_sub};
 
 /// Days Firehose's error log group keeps its events.
@@ -86,12 +86,8 @@ impl ResourceType for LogGroup {
         ]
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let name = text(desired, "LogGroupName");
         let out = clients
             .logs
@@ -115,11 +111,10 @@ impl ResourceType for LogGroup {
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let mut written = Vec::new();
         let mut mark = |key: &str| written.push(key.to_owned());
         let name = text(desired, "LogGroupName");
@@ -184,12 +179,8 @@ impl ResourceType for LogStream {
         )]
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let (group, stream) = (
             text(desired, "LogGroupName"),
             text(desired, "LogStreamName"),
@@ -211,11 +202,10 @@ impl ResourceType for LogStream {
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         if actual.is_some() {
             return Ok(Vec::new());
         }

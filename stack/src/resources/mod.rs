@@ -76,6 +76,17 @@ impl Reference {
 /// The apply order of types that come after every other.
 pub const LAST: u8 = u8::MAX;
 
+/// The resource a read or write is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The SDK clients.
+    pub clients: &'a Clients,
+    /// Its logical id.
+    pub id: &'a str,
+    /// Its resolved properties, as the emulator path applies them.
+    pub desired: &'a Value,
+}
+
 /// One CloudFormation resource type of the stack.
 #[async_trait]
 pub trait ResourceType: Sync {
@@ -119,27 +130,20 @@ pub trait ResourceType: Sync {
         properties
     }
 
-    /// Reads resource `id` back in the template's shape; `None` when it does not exist.
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
-        let _ = (clients, id, desired);
+    /// Reads the resource back in the template's shape; `None` when it does not exist.
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let _ = at;
         Ok(None)
     }
 
-    /// Writes the top-level properties of `desired` that differ from `actual` (all of them when
-    /// the resource does not exist); returns what was written.
+    /// Writes the top-level properties of `at.desired` that differ from `actual` (all of them
+    /// when the resource does not exist); returns what was written.
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
-        let _ = (clients, id, desired, actual);
+        let _ = (at, actual);
         Ok(Vec::new())
     }
 }

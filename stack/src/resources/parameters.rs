@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::sdk::{differs, err, existing, text};
-use super::{OnEmulator, Reference, ResourceType, entry};
+use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::ids;
 use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
@@ -73,22 +73,17 @@ impl ResourceType for Parameter {
         ]
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         read_parameter(clients, id, &text(desired, "Name")).await
     }
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         if !["Value", "Type", "Tier", "Description"]
             .iter()
             .any(|k| differs(actual, desired, k))

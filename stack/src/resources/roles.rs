@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::policies;
 use super::sdk::{err, existing, policy_json, text};
-use super::{OnEmulator, Reference, ResourceType, entry};
+use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::ids;
 use crate::clients::{Clients, ProvisionError};
 use crate::{CatalogMode, Names, Placement, Stack};
@@ -61,22 +61,17 @@ impl ResourceType for Role {
         .collect()
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        _desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id) = (at.clients, at.id);
         read_role(clients, id).await
     }
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         let differs = |key: &str| actual.is_none_or(|a| a.get(key) != desired.get(key));
         let mut written = Vec::new();
         let mut mark = |key: &str| written.push(key.to_owned());

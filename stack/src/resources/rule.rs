@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::sdk::{differs, err, existing, policy_json, text};
-use super::{OnEmulator, Reference, ResourceType, entry};
+use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::{get_att, ids};
 use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
@@ -81,22 +81,17 @@ impl ResourceType for Rule {
         properties
     }
 
-    async fn read(
-        &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
-    ) -> Result<Option<Value>, ProvisionError> {
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         read_rule(clients, id, &text(desired, "Name")).await
     }
 
     async fn write(
         &self,
-        clients: &Clients,
-        id: &str,
-        desired: &Value,
+        at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
+        let (clients, id, desired) = (at.clients, at.id, at.desired);
         ensure_target_queues(clients, id, desired).await?;
         let mut written = Vec::new();
         let mut mark = |key: &str| written.push(key.to_owned());
