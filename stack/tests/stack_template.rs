@@ -183,6 +183,38 @@ fn roles_grant_no_wildcard_actions() {
     }
 }
 
+/// Glue refuses a crawler whose incremental recrawl (`CRAWL_NEW_FOLDERS_ONLY`) comes with any
+/// schema-change behaviour but LOG ("The SchemaChangePolicy for "Crawl new folders only"
+/// Amazon S3 target can have only LOG DeleteBehavior value and LOG UpdateBehavior value"): the
+/// checked-in template's crawler is such a pair, and a full crawl renders what it asks for.
+#[test]
+fn the_crawler_pairs_its_recrawl_and_schema_policy_as_glue_accepts() {
+    let template = template::render(&checked_in_stack()).0;
+    let crawler = &resource(&template, ids::CRAWLER)["Properties"];
+    assert_eq!(
+        crawler["RecrawlPolicy"],
+        json!({ "RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY" })
+    );
+    assert_eq!(
+        crawler["SchemaChangePolicy"],
+        json!({ "UpdateBehavior": "LOG", "DeleteBehavior": "LOG" })
+    );
+    let mut definition = StackDefinition::default();
+    definition.catalog.recrawl = stack::Recrawl::Everything;
+    definition.catalog.schema_update = "UPDATE_IN_DATABASE".into();
+    let full = Stack::from_definition(definition, Path::new("pipeline.toml")).unwrap();
+    let template = template::render(&full).0;
+    let crawler = &resource(&template, ids::CRAWLER)["Properties"];
+    assert_eq!(
+        crawler["RecrawlPolicy"]["RecrawlBehavior"],
+        "CRAWL_EVERYTHING"
+    );
+    assert_eq!(
+        crawler["SchemaChangePolicy"]["UpdateBehavior"],
+        "UPDATE_IN_DATABASE"
+    );
+}
+
 #[test]
 fn projection_mode_renders_a_projected_table_and_no_crawler() {
     let mut definition = StackDefinition::default();

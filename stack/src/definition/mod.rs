@@ -210,6 +210,27 @@ pub enum CatalogMode {
     Projection,
 }
 
+/// What a scheduled crawl reads after the first one (Glue's `RecrawlPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Recrawl {
+    /// Only folders added since the last run (`CRAWL_NEW_FOLDERS_ONLY`): cheap, new partitions
+    /// only; Glue then allows only `LOG` schema-change behaviours.
+    NewFoldersOnly,
+    /// The whole dataset again (`CRAWL_EVERYTHING`).
+    Everything,
+}
+
+impl Recrawl {
+    /// Glue's name for it.
+    pub fn glue_name(self) -> &'static str {
+        match self {
+            Self::NewFoldersOnly => "CRAWL_NEW_FOLDERS_ONLY",
+            Self::Everything => "CRAWL_EVERYTHING",
+        }
+    }
+}
+
 /// `[catalog]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -224,6 +245,13 @@ pub struct CatalogSection {
     pub crawler_name: String,
     /// The crawler's schedule, `cron(...)`, at most every 5 minutes.
     pub crawler_schedule: String,
+    /// What later crawls read: `new_folders_only` or `everything`.
+    pub recrawl: Recrawl,
+    /// What a crawl does when the schema changed: `LOG` or `UPDATE_IN_DATABASE`.
+    pub schema_update: String,
+    /// What a crawl does when objects are gone: `LOG`, `DELETE_FROM_DATABASE` or
+    /// `DEPRECATE_IN_DATABASE`.
+    pub schema_delete: String,
     /// First hour of the projected `datehour` range, `yyyy/MM/dd/HH`.
     pub projection_start: String,
 }
@@ -236,6 +264,9 @@ impl Default for CatalogSection {
             mode: CatalogMode::Crawler,
             crawler_name: "ccp-logs-crawler".to_owned(),
             crawler_schedule: "cron(0/5 * * * ? *)".to_owned(),
+            recrawl: Recrawl::NewFoldersOnly,
+            schema_update: "LOG".to_owned(),
+            schema_delete: "LOG".to_owned(),
             projection_start: "2026/01/01/00".to_owned(),
         }
     }

@@ -157,6 +157,15 @@ fn check_java_date_pattern(pattern: &str) -> Result<(), PrefixError> {
     }
 }
 
+/// Glue's `SchemaChangePolicy.UpdateBehavior` values (AWS Glue API, SchemaChangePolicy).
+pub const SCHEMA_UPDATE_BEHAVIORS: [&str; 2] = ["LOG", "UPDATE_IN_DATABASE"];
+/// Glue's `SchemaChangePolicy.DeleteBehavior` values (AWS Glue API, SchemaChangePolicy).
+pub const SCHEMA_DELETE_BEHAVIORS: [&str; 3] =
+    ["LOG", "DELETE_FROM_DATABASE", "DEPRECATE_IN_DATABASE"];
+/// What Glue's CreateCrawler answers when an incremental crawl (`CRAWL_NEW_FOLDERS_ONLY`) is
+/// given any schema-change behaviour but `LOG`.
+pub const GLUE_NEW_FOLDERS_ONLY_ERROR: &str = "The SchemaChangePolicy for \"Crawl new folders only\" Amazon S3 target can have only LOG DeleteBehavior value and LOG UpdateBehavior value";
+
 /// Bucket name length bounds (S3).
 pub const BUCKET_NAME_LEN: (usize, usize) = (3, 63);
 /// Longest Glue database or table name.

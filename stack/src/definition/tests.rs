@@ -186,6 +186,42 @@ fn firehose_rules() {
     );
 }
 
+/// Glue's CreateCrawler refuses an incremental crawl with any schema-change behaviour but LOG;
+/// the message is Glue's own (quoted in issue 14 from the stack that rolled back).
+#[test]
+fn incremental_crawls_only_log_schema_changes_as_glue_requires() {
+    rejects(
+        |d| d.catalog.schema_update = "UPDATE_IN_DATABASE".into(),
+        "catalog.schema_update",
+        &[
+            "The SchemaChangePolicy for \"Crawl new folders only\" Amazon S3 target can have only LOG DeleteBehavior value and LOG UpdateBehavior value",
+            "recrawl = \"everything\"",
+        ],
+    );
+    rejects(
+        |d| d.catalog.schema_delete = "DEPRECATE_IN_DATABASE".into(),
+        "catalog.schema_delete",
+        &["Crawl new folders only"],
+    );
+    rejects(
+        |d| d.catalog.schema_update = "MERGE".into(),
+        "catalog.schema_update",
+        &[
+            "not a Glue schema-change behaviour",
+            "LOG, UPDATE_IN_DATABASE",
+        ],
+    );
+    assert_eq!(
+        issues_of(|d| {
+            d.catalog.recrawl = super::Recrawl::Everything;
+            d.catalog.schema_update = "UPDATE_IN_DATABASE".into();
+            d.catalog.schema_delete = "DEPRECATE_IN_DATABASE".into();
+        }),
+        Vec::new(),
+        "full crawls may update the table"
+    );
+}
+
 #[test]
 fn catalog_rules() {
     rejects(

@@ -7,7 +7,7 @@ use super::names::{Placement, resolve, unknown_placeholders};
 use super::rules::{
     self, BUFFER_INTERVAL_SECONDS, BUFFER_SIZE_MB, COMPRESSION_FORMATS, TRANSITION_CLASSES,
 };
-use super::{CatalogMode, StackDefinition};
+use super::{CatalogMode, Recrawl, StackDefinition};
 use pipeline::agent_config::AgentConfig;
 use pipeline::agent_config::placeholders::HostFacts;
 use pipeline::cloudwatch_logs::{check_log_group_name, is_valid_retention, valid_retention_list};
@@ -422,6 +422,43 @@ fn bucket(c: &mut Checker<'_>) {
     }
 }
 
+/// The crawler's schema-change behaviours: Glue's values, and only `LOG` with incremental
+/// crawls (the rule Glue enforces at CreateCrawler, with its own words).
+fn schema_change_policy(c: &mut Checker<'_>) {
+    let k = &c.definition.catalog;
+    for (key, value, valid) in [
+        (
+            "catalog.schema_update",
+            &k.schema_update,
+            &rules::SCHEMA_UPDATE_BEHAVIORS[..],
+        ),
+        (
+            "catalog.schema_delete",
+            &k.schema_delete,
+            &rules::SCHEMA_DELETE_BEHAVIORS[..],
+        ),
+    ] {
+        if !valid.contains(&value.as_str()) {
+            c.issue(
+                key,
+                Checker::quoted(value),
+                "not a Glue schema-change behaviour",
+                valid.join(", "),
+            );
+        } else if k.recrawl == Recrawl::NewFoldersOnly && value != "LOG" {
+            c.issue(
+                key,
+                Checker::quoted(value),
+                format!(
+                    "Glue refuses it with recrawl = \"new_folders_only\": \"{}\"",
+                    rules::GLUE_NEW_FOLDERS_ONLY_ERROR
+                ),
+                "\"LOG\", or recrawl = \"everything\"",
+            );
+        }
+    }
+}
+
 fn catalog_and_athena(c: &mut Checker<'_>) {
     let d = c.definition;
     let k = &d.catalog;
@@ -457,6 +494,7 @@ fn catalog_and_athena(c: &mut Checker<'_>) {
                     format!("{folder:?}, or change firehose.prefix"),
                 );
             }
+            schema_change_policy(c);
             if let Err(rule) = rules::check_crawler_schedule(&k.crawler_schedule) {
                 c.issue(
                     "catalog.crawler_schedule",

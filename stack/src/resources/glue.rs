@@ -77,8 +77,8 @@ impl ResourceType for Crawler {
             "DatabaseName": reference(ids::DATABASE),
             "Targets": { "S3Targets": [{ "Path": { "Fn::Sub": data_location } }] },
             "Schedule": { "ScheduleExpression": catalog.crawler_schedule },
-            "SchemaChangePolicy": { "UpdateBehavior": "UPDATE_IN_DATABASE", "DeleteBehavior": "LOG" },
-            "RecrawlPolicy": { "RecrawlBehavior": "CRAWL_NEW_FOLDERS_ONLY" },
+            "SchemaChangePolicy": { "UpdateBehavior": catalog.schema_update, "DeleteBehavior": catalog.schema_delete },
+            "RecrawlPolicy": { "RecrawlBehavior": catalog.recrawl.glue_name() },
             "Configuration": "{\"Version\":1.0,\"Grouping\":{\"TableGroupingPolicy\":\"CombineCompatibleSchemas\"},\"CrawlerOutput\":{\"Partitions\":{\"AddOrUpdateBehavior\":\"InheritFromTable\"}}}",
         });
         vec![(ids::CRAWLER.to_owned(), entry(self.type_name(), properties))]
