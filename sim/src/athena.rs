@@ -9,7 +9,7 @@ use lake::crawl::{self, CrawlOptions, Location, TableEntry};
 use lake::partitions::Layout;
 use lake::schema::ColumnType;
 use lake::{Lake, QueryError};
-use stack::{CatalogMode, SavedQuery, StackDefinition};
+use stack::{CatalogMode, StackDefinition};
 
 /// Why the table could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -203,22 +203,6 @@ pub async fn open(
     Ok((lake, entry))
 }
 
-/// `sql` with `{table}` replaced by the stack's `<database>.<table>`.
-pub fn with_table(sql: &str, definition: &StackDefinition) -> String {
-    sql.replace(
-        "{table}",
-        &format!(
-            "{}.{}",
-            definition.catalog.database, definition.catalog.table
-        ),
-    )
-}
-
-/// A saved query's SQL with `{table}` filled in.
-pub fn saved_sql(query: &SavedQuery, definition: &StackDefinition) -> String {
-    with_table(&query.sql, definition)
-}
-
 /// `loglab catalog`'s text: the table, its columns and its partitions.
 pub fn describe(entry: &TableEntry, layout: Layout) -> String {
     let mut out = String::new();
@@ -295,6 +279,7 @@ pub fn describe(entry: &TableEntry, layout: Layout) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use stack::template::saved_query_sql;
 
     #[test]
     fn the_table_root_stops_before_the_first_expression() {
@@ -327,7 +312,7 @@ mod tests {
         assert_eq!(entry.qualified_name(), "ccp_logs.logs");
         assert_eq!(definition.athena.saved_queries.len(), 4);
         for query in &definition.athena.saved_queries {
-            let sql = saved_sql(query, &definition);
+            let sql = saved_query_sql(&definition, &query.sql);
             assert!(sql.contains("FROM ccp_logs.logs"), "{sql}");
             let result = lake.query(&sql).await;
             assert!(result.is_ok(), "{}: {:?}", query.name, result.err());

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::Stack;
+use crate::StackDefinition;
 
 /// Logical ids, shared with the provisioner and the audit.
 pub mod ids {
@@ -78,9 +78,9 @@ pub fn data_root(prefix: &str) -> &str {
     prefix.split("!{").next().unwrap_or_default()
 }
 
-/// The SQL of a saved query with `{table}` filled in.
-pub fn saved_query_sql(stack: &Stack, sql: &str) -> String {
-    let catalog = &stack.definition.catalog;
+/// `sql` with `{table}` replaced by the definition's `<database>.<table>`.
+pub fn saved_query_sql(definition: &StackDefinition, sql: &str) -> String {
+    let catalog = &definition.catalog;
     sql.replace(
         "{table}",
         &format!("{}.{}", catalog.database, catalog.table),

@@ -200,7 +200,8 @@ async fn deploy_through_change_sets_on_localstack_cloudformation() {
     let region = "eu-north-1";
     let config = sdk_config(&url, region).await;
     let stack = support::stack(StackDefinition::default());
-    let (subset, left_out) = template::render(&stack).without(&template::localstack_unsupported());
+    let (subset, left_out) =
+        template::render(&stack).without(&stack::resources::absent_from_emulator());
     let functions = tempdir();
     for (_, binary) in deploy::FUNCTIONS {
         std::fs::copy("/bin/true", functions.join(binary)).unwrap();

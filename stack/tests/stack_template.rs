@@ -246,7 +246,7 @@ fn projection_mode_renders_a_projected_table_and_no_crawler() {
 #[test]
 fn the_localstack_subset_drops_what_refers_to_removed_resources() {
     let full = template::render(&checked_in_stack());
-    let (subset, removed) = full.without(&template::localstack_unsupported());
+    let (subset, removed) = full.without(&stack::resources::absent_from_emulator());
     assert!(
         removed.contains(&ids::DATABASE.to_owned()) && removed.contains(&ids::WORKGROUP.to_owned())
     );

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use pipeline::agent_config::EventLevel;
 use pipeline::cloudwatch_logs::PUT_LOG_EVENTS_MAX_AGE_MS;
 use serde::{Deserialize, Serialize};
+use stack::template::saved_query_sql;
 use stack::{Issue, Stack, StackDefinition, StackError};
 
 mod duration;
@@ -310,13 +311,13 @@ impl ExpectedQuery {
     /// saved query of `definition`.
     pub fn delivered_sql(&self, definition: &StackDefinition) -> Option<String> {
         match (&self.sql, &self.saved) {
-            (Some(sql), _) => Some(crate::athena::with_table(sql, definition)),
+            (Some(sql), _) => Some(saved_query_sql(definition, sql)),
             (None, Some(name)) => definition
                 .athena
                 .saved_queries
                 .iter()
                 .find(|q| &q.name == name)
-                .map(|q| crate::athena::saved_sql(q, definition)),
+                .map(|q| saved_query_sql(definition, &q.sql)),
             (None, None) => None,
         }
     }

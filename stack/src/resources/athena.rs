@@ -77,7 +77,7 @@ impl ResourceType for NamedQuery {
                     "Description": query.description,
                     "Database": reference(ids::DATABASE),
                     "WorkGroup": reference(ids::WORKGROUP),
-                    "QueryString": saved_query_sql(stack, &query.sql),
+                    "QueryString": saved_query_sql(&stack.definition, &query.sql),
                 });
                 (
                     format!("SavedQuery{}", i + 1),

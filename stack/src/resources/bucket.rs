@@ -6,7 +6,7 @@ use aws_sdk_s3::types as s3t;
 use serde_json::{Value, json};
 
 use super::policies;
-use super::sdk::{err, existing, int, policy_json, text};
+use super::sdk::{differs, err, existing, int, policy_json, text};
 use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::{ids, reference, sub};
 use crate::clients::{Clients, ProvisionError};
@@ -95,13 +95,7 @@ impl ResourceType for Bucket {
         at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
-        let (clients, id, desired) = (at.clients, at.id, at.desired);
-        let mut written = Vec::new();
-        write_bucket(clients, id, desired, actual, &mut |key: &str| {
-            written.push(key.to_owned())
-        })
-        .await?;
-        Ok(written)
+        write_bucket(at, actual).await
     }
 }
 
@@ -256,16 +250,16 @@ async fn read_bucket(
     Ok(Some(value))
 }
 
+/// Writes what differs; returns the top-level properties written.
 async fn write_bucket(
-    clients: &Clients,
-    id: &str,
-    desired: &Value,
+    at: Target<'_>,
     actual: Option<&Value>,
-    mark: &mut impl FnMut(&str),
-) -> Result<(), ProvisionError> {
+) -> Result<Vec<String>, ProvisionError> {
+    let (clients, id, desired) = (at.clients, at.id, at.desired);
     let s3 = &clients.s3;
     let name = text(desired, "BucketName");
-    let differs = |key: &str| actual.is_none_or(|a| a.get(key) != desired.get(key));
+    let mut written = Vec::new();
+    let mut mark = |key: &str| written.push(key.to_owned());
     if actual.is_none() {
         create_bucket(s3, &name, &clients.region)
             .send()
@@ -273,7 +267,7 @@ async fn write_bucket(
             .map_err(err(id, "CreateBucket"))?;
         mark("BucketName");
     }
-    if differs("PublicAccessBlockConfiguration") {
+    if differs(actual, desired, "PublicAccessBlockConfiguration") {
         let c = &desired["PublicAccessBlockConfiguration"];
         let flag = |k: &str| c[k].as_bool().unwrap_or(false);
         let config = s3t::PublicAccessBlockConfiguration::builder()
@@ -290,7 +284,7 @@ async fn write_bucket(
             .map_err(err(id, "PutPublicAccessBlock"))?;
         mark("PublicAccessBlockConfiguration");
     }
-    if differs("BucketEncryption") {
+    if differs(actual, desired, "BucketEncryption") {
         let rule = &desired["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
         let by_default = s3t::ServerSideEncryptionByDefault::builder()
             .sse_algorithm(s3t::ServerSideEncryption::from(
@@ -316,7 +310,7 @@ async fn write_bucket(
             .map_err(err(id, "PutBucketEncryption"))?;
         mark("BucketEncryption");
     }
-    if differs("OwnershipControls") {
+    if differs(actual, desired, "OwnershipControls") {
         let ownership = desired["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
             .as_str()
             .unwrap_or("BucketOwnerEnforced");
@@ -336,7 +330,7 @@ async fn write_bucket(
             .map_err(err(id, "PutBucketOwnershipControls"))?;
         mark("OwnershipControls");
     }
-    if differs("LifecycleConfiguration") {
+    if differs(actual, desired, "LifecycleConfiguration") {
         let mut rules = Vec::new();
         for rule in desired["LifecycleConfiguration"]["Rules"]
             .as_array()
@@ -387,5 +381,5 @@ async fn write_bucket(
             .map_err(err(id, "PutBucketLifecycleConfiguration"))?;
         mark("LifecycleConfiguration");
     }
-    Ok(())
+    Ok(written)
 }

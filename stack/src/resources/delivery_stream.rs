@@ -73,13 +73,7 @@ impl ResourceType for DeliveryStream {
         at: Target<'_>,
         actual: Option<&Value>,
     ) -> Result<Vec<String>, ProvisionError> {
-        let (clients, id, desired) = (at.clients, at.id, at.desired);
-        let mut written = Vec::new();
-        write_stream(clients, id, desired, actual, &mut |key: &str| {
-            written.push(key.to_owned())
-        })
-        .await?;
-        Ok(written)
+        write_stream(at, actual).await
     }
 }
 
@@ -141,13 +135,14 @@ async fn read_stream(
     Ok(Some(value))
 }
 
+/// Creates the stream or updates its destination where it differs; returns what was written.
 async fn write_stream(
-    clients: &Clients,
-    id: &str,
-    desired: &Value,
+    at: Target<'_>,
     actual: Option<&Value>,
-    mark: &mut impl FnMut(&str),
-) -> Result<(), ProvisionError> {
+) -> Result<Vec<String>, ProvisionError> {
+    let (clients, id, desired) = (at.clients, at.id, at.desired);
+    let mut written = Vec::new();
+    let mut mark = |key: &str| written.push(key.to_owned());
     use aws_sdk_firehose::types as fh;
     let d = &desired["ExtendedS3DestinationConfiguration"];
     let hints = fh::BufferingHints::builder()
@@ -213,5 +208,5 @@ async fn write_stream(
         }
         Some(_) => {}
     }
-    Ok(())
+    Ok(written)
 }

@@ -182,8 +182,10 @@ pub fn skip_reason(type_name: &str) -> Option<&'static str> {
     }
 }
 
-/// The types LocalStack cannot create at all (`loglab deploy --emulator` leaves them, and what
-/// refers to them, out of the template).
+/// The types LocalStack community cannot create at all, through the SDK or its CloudFormation
+/// (Glue and Athena are not in the community edition; creating a Lambda function fetches
+/// LocalStack's runtime from GitHub, which fails offline): `loglab deploy --emulator` leaves
+/// them, and what refers to them, out of the template ([`crate::template::Template::without`]).
 pub fn absent_from_emulator() -> Vec<&'static str> {
     ALL.iter()
         .filter(|t| matches!(t.on_emulator(), OnEmulator::Absent(_)))

@@ -12,14 +12,6 @@ use crate::Stack;
 pub use crate::cfn::{data_root, ids, saved_query_sql};
 use crate::cfn::{get_att, reference};
 
-/// Resource types LocalStack community cannot create through CloudFormation on our machines
-/// (each type says so and why in `crate::resources`): Glue and Athena are not in the community
-/// edition, and a Lambda function's creation fetches LocalStack's runtime from GitHub, which
-/// fails without internet. [`Template::without`] removes them and what refers to them.
-pub fn localstack_unsupported() -> Vec<&'static str> {
-    crate::resources::absent_from_emulator()
-}
-
 /// A rendered template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template(pub Value);

@@ -106,7 +106,7 @@ pub async fn deploy(definition: &Path, args: &DeployArgs) -> anyhow::Result<Exit
         return run_deploy(&config, args, &full).await;
     };
     with_emulator(choice, async |running| {
-        let (subset, left_out) = full.without(&template::localstack_unsupported());
+        let (subset, left_out) = full.without(&stack::resources::absent_from_emulator());
         println!(
             "emulator: {} ({}); left out (unsupported there, or referring to what is): {}",
             running.endpoint,
