@@ -29,6 +29,13 @@ if [ -n "${CI:-}" ] || [ -z "${LOGLAB_SKIP_CONTAINER:-}" ]; then
   scripts/localstack-image.sh all >/dev/null
 fi
 
+# The Lambda artifacts (both functions built by cargo-lambda for provided.al2023, the `fast`
+# profile unless LOGLAB_LAMBDA_PROFILE says otherwise): the glibc and package tests read them,
+# the deploy test uploads them. Rebuilt only when the sources changed (cargo decides).
+LOGLAB_LAMBDA_PROFILE=${LOGLAB_LAMBDA_PROFILE:-fast}
+export LOGLAB_LAMBDA_PROFILE
+cargo run --locked --quiet --bin loglab -- build --profile "$LOGLAB_LAMBDA_PROFILE" --arch x86_64
+
 # cargo prints one "test result:" line per test binary, the last for doc-tests (often 0);
 # the plain total at the end is the line to read.
 log=$(mktemp)

@@ -30,6 +30,10 @@ pub mod ids {
     pub const ONBOARDING_ROLE: &str = "OnboardingRole";
     /// The EventBridge rule.
     pub const RULE: &str = "OnboardingRule";
+    /// The ETL function's dead-letter queue.
+    pub const ETL_DEAD_LETTERS: &str = "EtlDeadLetterQueue";
+    /// The onboarding function's dead-letter queue.
+    pub const ONBOARDING_DEAD_LETTERS: &str = "OnboardingDeadLetterQueue";
     /// The Firehose stream.
     pub const DELIVERY_STREAM: &str = "DeliveryStream";
     /// The role Firehose assumes.

@@ -2,34 +2,24 @@
 //! create or update the stack through a change set, wait, and report the outputs. A dry run
 //! creates the change set, reports it, and deletes it.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 
+use crate::artifacts::{self, Architecture, Artifact, BuildError, FUNCTIONS, Manifest};
 use crate::template::Template;
 use aws_sdk_cloudformation::types::{
     Capability, ChangeSetStatus, ChangeSetType, Parameter, StackStatus,
 };
 
-/// The function binaries the stack needs, by template parameter.
-pub const FUNCTIONS: [(&str, &str); 2] = [
-    ("EtlCodeKey", "etl-lambda"),
-    ("OnboardingCodeKey", "onboard-lambda"),
-];
 /// How long a change set or a stack operation may take.
 pub const WAIT_LIMIT: Duration = Duration::from_secs(1800);
 
 /// Why a deployment failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    /// A function binary is missing or unreadable.
-    #[error("function binary {path}: {message}")]
-    Binary {
-        /// The file.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
+    /// The artifacts are missing, stale or malformed.
+    #[error(transparent)]
+    Artifacts(#[from] BuildError),
     /// An API call failed.
     #[error("{operation} failed: {message}")]
     Call {
@@ -73,72 +63,89 @@ fn call<E: std::error::Error + 'static>(operation: &'static str) -> impl FnOnce(
     }
 }
 
-/// A Lambda deployment package: one executable file named `bootstrap`, with a fixed timestamp
-/// so that the same binary gives the same bytes (and the same key).
-pub fn package(binary: &Path) -> Result<Vec<u8>, DeployError> {
-    let fail = |message: String| DeployError::Binary {
-        path: binary.display().to_string(),
-        message,
-    };
-    let bytes = std::fs::read(binary)
-        .map_err(|e| fail(format!("{e}; build it first (see docs/stack.md)")))?;
-    if !bytes.starts_with(b"\x7fELF") {
-        return Err(fail(
-            "not an ELF executable; provided.al2023 runs Linux binaries".to_owned(),
-        ));
-    }
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut zip = zip::ZipWriter::new(&mut out);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .unix_permissions(0o755)
-        .last_modified_time(zip::DateTime::default());
-    zip.start_file("bootstrap", options)
-        .map_err(|e| fail(e.to_string()))?;
-    zip.write_all(&bytes).map_err(|e| fail(e.to_string()))?;
-    zip.finish().map_err(|e| fail(e.to_string()))?;
-    Ok(out.into_inner())
+/// The S3 key of a package: named by its content, so that an unchanged function is neither
+/// uploaded again nor updated by the change set.
+pub fn code_key(artifact: &Artifact) -> String {
+    format!(
+        "loglab/{}-{}-{}.zip",
+        artifact.function,
+        artifact.architecture,
+        &artifact.sha256[..16.min(artifact.sha256.len())]
+    )
 }
 
-/// FNV-1a, 64 bits: names a package by its content.
-pub fn content_hash(bytes: &[u8]) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{hash:016x}")
-}
-
-/// Uploads both packages from `functions_dir` to `bucket` (created if missing); returns the
-/// template parameters that name them.
+/// Uploads both functions' packages for `architecture` from the artifacts in `dir` (see
+/// [`crate::artifacts`]) to `bucket` (created if missing), skipping a key that is already
+/// there; returns the template parameters that name them and the architecture.
 pub async fn upload_functions(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     region: &str,
-    functions_dir: &Path,
+    dir: &Path,
+    architecture: Architecture,
 ) -> Result<Vec<(String, String)>, DeployError> {
+    let manifest = Manifest::load(dir)?;
+    let mut packages = Vec::new();
+    for function in FUNCTIONS {
+        let artifact = manifest
+            .artifact(function.binary, architecture)
+            .ok_or_else(|| BuildError::NoArtifacts {
+                dir: dir.display().to_string(),
+                message: format!(
+                    "the manifest has no {architecture} package of {}",
+                    function.binary
+                ),
+            })?;
+        packages.push((function, artifact, artifacts::verified_zip(dir, artifact)?));
+    }
     if s3.head_bucket().bucket(bucket).send().await.is_err() {
         crate::resources::create_bucket(s3, bucket, region)
             .send()
             .await
             .map_err(call("CreateBucket (code bucket)"))?;
     }
-    let mut parameters = vec![("CodeBucket".to_owned(), bucket.to_owned())];
-    for (parameter, binary) in FUNCTIONS {
-        let zip = package(&functions_dir.join(binary))?;
-        let key = format!("loglab/{binary}-{}.zip", content_hash(&zip));
-        s3.put_object()
+    let mut parameters = vec![
+        ("CodeBucket".to_owned(), bucket.to_owned()),
+        (
+            "FunctionArchitecture".to_owned(),
+            architecture.lambda_name().to_owned(),
+        ),
+    ];
+    for (function, artifact, zip) in packages {
+        let key = code_key(artifact);
+        let there = s3
+            .head_object()
             .bucket(bucket)
             .key(&key)
-            .body(zip.into())
             .send()
             .await
-            .map_err(call("PutObject (function package)"))?;
-        tracing::info!(%bucket, %key, "uploaded {binary}");
-        parameters.push((parameter.to_owned(), key));
+            .is_ok();
+        if there {
+            tracing::info!(%bucket, %key, "{} unchanged; already uploaded", function.binary);
+        } else {
+            s3.put_object()
+                .bucket(bucket)
+                .key(&key)
+                .checksum_sha256(base64_sha256(&artifact.sha256))
+                .body(zip.into())
+                .send()
+                .await
+                .map_err(call("PutObject (function package)"))?;
+            tracing::info!(%bucket, %key, "uploaded {}", function.binary);
+        }
+        parameters.push((function.code_key_parameter.to_owned(), key));
     }
     Ok(parameters)
+}
+
+/// S3's `x-amz-checksum-sha256` for a hex SHA-256: the digest's bytes in base64. S3 refuses
+/// an upload whose bytes do not match it, so a package cannot change between check and upload.
+fn base64_sha256(hex: &str) -> String {
+    use base64::Engine as _;
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// One resource change of a change set.
@@ -442,42 +449,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn packages_hold_one_executable_bootstrap_and_are_reproducible() {
-        let exe = std::path::PathBuf::from("/bin/true");
-        let first = package(&exe).unwrap();
-        assert_eq!(first, package(&exe).unwrap(), "same binary, same bytes");
-        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(first)).unwrap();
-        assert_eq!(archive.len(), 1);
-        let mut entry = archive.by_index(0).unwrap();
-        assert_eq!(entry.name().unwrap(), "bootstrap");
-        assert_eq!(entry.unix_mode().map(|m| m & 0o777), Some(0o755));
-        let mut content = Vec::new();
-        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
-        assert_eq!(content, std::fs::read(&exe).unwrap());
-    }
-
-    #[test]
-    fn missing_or_foreign_binaries_are_named() {
-        let error = package(Path::new("/nonexistent/etl-lambda"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            error.contains("/nonexistent/etl-lambda") && error.contains("build it first"),
-            "{error}"
-        );
-        let text = std::env::temp_dir().join("loglab-not-elf");
-        std::fs::write(&text, "#!/bin/sh\n").unwrap();
-        assert!(
-            package(&text)
-                .unwrap_err()
-                .to_string()
-                .contains("not an ELF")
+    fn code_keys_name_function_architecture_and_content() {
+        let artifact = Artifact {
+            function: "etl-lambda".into(),
+            architecture: Architecture::Arm64,
+            zip: "arm64/etl-lambda.zip".into(),
+            zip_bytes: 1,
+            bootstrap_bytes: 1,
+            sha256: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad".into(),
+            glibc_needed: "2.34".into(),
+        };
+        assert_eq!(
+            code_key(&artifact),
+            "loglab/etl-lambda-arm64-ba7816bf8f01cfea.zip"
         );
     }
 
     #[test]
-    fn content_hash_is_stable() {
-        assert_eq!(content_hash(b""), "cbf29ce484222325");
-        assert_ne!(content_hash(b"a"), content_hash(b"b"));
+    fn the_upload_checksum_is_the_manifest_hash_in_base64() {
+        // S3's x-amz-checksum-sha256 is the base64 of the digest's bytes.
+        assert_eq!(
+            base64_sha256("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="
+        );
     }
 }

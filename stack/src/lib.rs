@@ -11,18 +11,22 @@
 //! - [`Deployment`]: the template resolved for one account and region ([`resolve`]).
 //! - [`provision`] and [`audit`]: the resolved template applied to an emulator through the SDK,
 //!   idempotently, and read back property by property.
+//! - [`artifacts`]: both functions built with cargo-lambda for `provided.al2023`, zipped
+//!   reproducibly, with a manifest (sizes, SHA-256, the newest glibc each binary needs).
 //! - [`deploy`]: the same template deployed through CloudFormation change sets (AWS, or the
 //!   emulator's CloudFormation).
 //!
 //! The Lambda functions never use this crate: it belongs to the tools that render, provision and
 //! deploy (`loglab`).
 
+pub mod artifacts;
 pub mod audit;
 mod cfn;
 mod clients;
 pub mod definition;
 pub mod deploy;
 mod deployment;
+mod function_spec;
 pub mod provision;
 pub mod resolve;
 pub mod resources;
@@ -30,5 +34,6 @@ pub mod template;
 
 pub use definition::*;
 pub use deployment::{Deployment, Resolved};
+pub use function_spec::{FunctionSpec, FunctionSpecError};
 pub use resolve::Context;
 pub use resources::{OnEmulator, Reference, ResourceType, harness_queue_name, skip_reason};

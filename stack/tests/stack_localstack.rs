@@ -8,6 +8,7 @@
 mod support;
 
 use pipeline::emulator::sdk_config;
+use stack::artifacts::Architecture;
 use stack::audit::{self, Finding, Origin, Verdict};
 use stack::provision::{self, Clients, Outcome};
 use stack::template::{self, ids};
@@ -202,31 +203,57 @@ async fn deploy_through_change_sets_on_localstack_cloudformation() {
     let stack = support::stack(StackDefinition::default());
     let (subset, left_out) =
         template::render(&stack).without(&stack::resources::absent_from_emulator());
-    let functions = tempdir();
-    for (_, binary) in deploy::FUNCTIONS {
-        std::fs::copy("/bin/true", functions.join(binary)).unwrap();
-    }
+    let (dir, manifest) = support::lambda_artifacts();
     let s3 = stack::provision::path_style_s3(&config);
-    let parameters = deploy::upload_functions(&s3, "loglab-code-deploy-test", region, &functions)
+    let bucket = "loglab-code-deploy-test";
+    let parameters = deploy::upload_functions(&s3, bucket, region, &dir, Architecture::X86_64)
         .await
         .unwrap();
     let keys: Vec<&str> = parameters.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["CodeBucket", "EtlCodeKey", "OnboardingCodeKey"]);
-    let etl_key = &parameters[1].1;
+    assert_eq!(
+        keys,
+        [
+            "CodeBucket",
+            "FunctionArchitecture",
+            "EtlCodeKey",
+            "OnboardingCodeKey"
+        ]
+    );
+    assert_eq!(parameters[1].1, "x86_64");
+    let etl = manifest
+        .artifact("etl-lambda", Architecture::X86_64)
+        .unwrap();
+    assert_eq!(parameters[2].1, deploy::code_key(etl));
     let object = s3
         .get_object()
-        .bucket("loglab-code-deploy-test")
-        .key(etl_key)
+        .bucket(bucket)
+        .key(&parameters[2].1)
         .send()
         .await
         .unwrap();
     let zip = object.body.collect().await.unwrap().into_bytes();
     assert_eq!(
         zip.as_ref(),
-        deploy::package(&functions.join("etl-lambda"))
-            .unwrap()
-            .as_slice()
+        stack::artifacts::verified_zip(&dir, etl).unwrap()
     );
+    // Named by content: a second upload of the same artifacts writes nothing new.
+    let modified = |s3: aws_sdk_s3::Client, key: String| async move {
+        s3.head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap()
+            .last_modified()
+            .copied()
+    };
+    let before = modified(s3.clone(), parameters[2].1.clone()).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let again = deploy::upload_functions(&s3, bucket, region, &dir, Architecture::X86_64)
+        .await
+        .unwrap();
+    assert_eq!(again, parameters);
+    assert_eq!(modified(s3.clone(), parameters[2].1.clone()).await, before);
 
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     delete_test_stacks(&cfn).await;
@@ -304,12 +331,6 @@ async fn deploy_through_change_sets_on_localstack_cloudformation() {
         Verdict::Match
     );
     delete_test_stacks(&cfn).await;
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("loglab-functions-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Deletes the stacks earlier runs of this test left on a long-lived emulator (their resources

@@ -243,6 +243,80 @@ fn projection_mode_renders_a_projected_table_and_no_crawler() {
     );
 }
 
+/// AWS Lambda developer guide, "Asynchronous invocation": after two retries Lambda discards a
+/// failed event unless the function has a dead-letter queue (or an on-failure destination);
+/// the execution role needs `sqs:SendMessage` on it.
+#[test]
+fn each_function_sends_failed_asynchronous_events_to_its_own_dead_letter_queue() {
+    let template = template::render(&checked_in_stack()).0;
+    for (function, queue, role) in [
+        (ids::ETL_FUNCTION, ids::ETL_DEAD_LETTERS, ids::ETL_ROLE),
+        (
+            ids::ONBOARDING_FUNCTION,
+            ids::ONBOARDING_DEAD_LETTERS,
+            ids::ONBOARDING_ROLE,
+        ),
+    ] {
+        let properties = &resource(&template, function)["Properties"];
+        assert_eq!(
+            properties["DeadLetterConfig"]["TargetArn"],
+            json!({"Fn::GetAtt": [queue, "Arn"]})
+        );
+        let dlq = &resource(&template, queue)["Properties"];
+        assert_eq!(dlq["MessageRetentionPeriod"], 1_209_600, "SQS's maximum");
+        assert_eq!(dlq["SqsManagedSseEnabled"], true);
+        let statements =
+            &resource(&template, role)["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+        assert!(
+            statements
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["Action"] == "sqs:SendMessage"
+                    && s["Resource"] == json!({"Fn::GetAtt": [queue, "Arn"]})),
+            "{role} may send to {queue}"
+        );
+    }
+}
+
+/// Every checkov finding the stack does not fix is suppressed where it applies, with a reason
+/// (checkov reads `Metadata.checkov.skip[].id` and `.comment`).
+#[test]
+fn checkov_suppressions_carry_their_reasons() {
+    let template = template::render(&checked_in_stack()).0;
+    let mut skipped = Vec::new();
+    for (id, resource) in template["Resources"].as_object().unwrap() {
+        for skip in resource["Metadata"]["checkov"]["skip"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let comment = skip["comment"].as_str().unwrap_or_default();
+            assert!(comment.len() > 40, "{id}: {skip}: a reason, not a label");
+            skipped.push(format!("{id}:{}", skip["id"].as_str().unwrap()));
+        }
+    }
+    skipped.sort();
+    assert_eq!(
+        skipped,
+        [
+            "EtlDeadLetterQueue:CKV_AWS_27",
+            "EtlFunction:CKV_AWS_115",
+            "EtlFunction:CKV_AWS_117",
+            "EtlFunction:CKV_AWS_173",
+            "FirehoseErrorLogGroup:CKV_AWS_158",
+            "GlueCrawler:CKV_AWS_195",
+            "LogBucket:CKV_AWS_18",
+            "LogBucket:CKV_AWS_21",
+            "LogGroup:CKV_AWS_158",
+            "OnboardingDeadLetterQueue:CKV_AWS_27",
+            "OnboardingFunction:CKV_AWS_115",
+            "OnboardingFunction:CKV_AWS_117",
+            "OnboardingFunction:CKV_AWS_173",
+        ]
+    );
+}
+
 #[test]
 fn the_localstack_subset_drops_what_refers_to_removed_resources() {
     let full = template::render(&checked_in_stack());

@@ -16,6 +16,14 @@ pub const MIN_CRAWLER_INTERVAL_MINUTES: u32 = 5;
 /// Days objects must stay in S3 before a transition to STANDARD_IA or ONEZONE_IA, and in
 /// those classes before the next transition.
 pub const IA_MIN_DAYS: i64 = 30;
+/// S3's words at PutBucketLifecycleConfiguration for a transition to an infrequent-access class
+/// before [`IA_MIN_DAYS`] (`InvalidRequest`; `{class}` is the storage class).
+pub const S3_IA_DAYS_ERROR: &str =
+    "'Days' in Transition action must be greater than or equal to 30 for storageClass '{class}'";
+/// S3's words for an expiration not after the last transition (`InvalidArgument`; the
+/// template's rule has no filter, hence the empty prefix).
+pub const S3_EXPIRATION_ERROR: &str = "'Days' in the Expiration action for filter '(prefix=)' must be greater than 'Days' in the Transition action";
+
 /// Storage classes a lifecycle rule may move objects to, and whether Athena reads them
 /// without a restore.
 pub const TRANSITION_CLASSES: [(&str, bool); 6] = [

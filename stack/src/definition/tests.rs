@@ -96,7 +96,13 @@ fn lifecycle_rules() {
     rejects(
         |d| d.bucket.transitions = transitions(&[(20, "STANDARD_IA")]),
         "bucket.transitions[0].days",
-        &["= 20", "30 days", "30 or more"],
+        &[
+            "= 20",
+            "30 days",
+            "30 or more",
+            // S3's own text at PutBucketLifecycleConfiguration (InvalidRequest).
+            "\"'Days' in Transition action must be greater than or equal to 30 for storageClass 'STANDARD_IA'\"",
+        ],
     );
     rejects(
         |d| d.bucket.transitions = transitions(&[(60, "STANDARD_IA"), (30, "GLACIER_IR")]),
@@ -111,7 +117,12 @@ fn lifecycle_rules() {
     rejects(
         |d| d.bucket.expiration_days = 60,
         "bucket.expiration_days",
-        &["after the last transition (day 60)", "more than 60"],
+        &[
+            "after the last transition (day 60)",
+            "more than 60",
+            // S3's own text at PutBucketLifecycleConfiguration (InvalidArgument).
+            "\"'Days' in the Expiration action for filter '(prefix=)' must be greater than 'Days' in the Transition action\"",
+        ],
     );
     rejects(
         |d| d.bucket.expiration_days = 0,

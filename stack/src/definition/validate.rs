@@ -373,8 +373,9 @@ fn bucket(c: &mut Checker<'_>) {
                 &format!("{key}.days"),
                 t.days,
                 format!(
-                    "objects must stay {min} days in S3 before a transition to {}",
-                    t.storage_class
+                    "objects must stay {min} days in S3 before a transition to {}; S3 refuses it: \"{}\"",
+                    t.storage_class,
+                    rules::S3_IA_DAYS_ERROR.replace("{class}", &t.storage_class)
                 ),
                 format!("{min} or more"),
             );
@@ -416,7 +417,10 @@ fn bucket(c: &mut Checker<'_>) {
         c.issue(
             "bucket.expiration_days",
             b.expiration_days,
-            format!("objects must expire after the last transition (day {days})"),
+            format!(
+                "objects must expire after the last transition (day {days}); S3 refuses it: \"{}\"",
+                rules::S3_EXPIRATION_ERROR
+            ),
             format!("more than {days}"),
         );
     }

@@ -8,6 +8,7 @@
 
 mod athena;
 mod bucket;
+mod dead_letter;
 mod delivery_stream;
 mod functions;
 mod glue;
@@ -106,6 +107,13 @@ pub trait ResourceType: Sync {
     /// What the emulator path does with it.
     fn on_emulator(&self) -> OnEmulator;
 
+    /// checkov findings this type does not fix, each with why: `(check id, reason)`. The
+    /// template carries them as the resource's `Metadata.checkov.skip`, so that the reason
+    /// travels with it and `scripts/checkov.sh` has no unexplained finding.
+    fn checkov_skips(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+
     /// Properties LocalStack's CloudFormation accepts but does not apply: `(property path
     /// prefix, why)`. The audit reports them as not held instead of failing.
     fn emulator_cloudformation_drops(&self) -> &'static [(&'static str, &'static str)] {
@@ -149,7 +157,7 @@ pub trait ResourceType: Sync {
 }
 
 /// Every resource type of the stack.
-pub static ALL: [&dyn ResourceType; 16] = [
+pub static ALL: [&dyn ResourceType; 17] = [
     &roles::Role,
     &bucket::Bucket,
     &bucket::BucketPolicy,
@@ -158,6 +166,7 @@ pub static ALL: [&dyn ResourceType; 16] = [
     &parameters::Parameter,
     &delivery_stream::DeliveryStream,
     &rule::Rule,
+    &dead_letter::DeadLetterQueue,
     &functions::Function,
     &functions::Permission,
     &subscription::SubscriptionFilter,

@@ -35,6 +35,17 @@ fn own_logs(function_name: &str) -> Value {
     })
 }
 
+/// Lambda sends a failed asynchronous event to the function's dead-letter queue with the
+/// function's own role (AWS Lambda developer guide, "Adding a dead-letter queue": the execution
+/// role needs `sqs:SendMessage`).
+fn dead_letters(queue: &str) -> Value {
+    json!({
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": get_att(queue, "Arn"),
+    })
+}
+
 pub(crate) fn etl_role(stack: &Stack) -> Value {
     let d = &stack.definition;
     json!({
@@ -46,6 +57,7 @@ pub(crate) fn etl_role(stack: &Stack) -> Value {
                 "Action": ["firehose:PutRecordBatch", "firehose:PutRecord"],
                 "Resource": get_att(ids::DELIVERY_STREAM, "Arn"),
             },
+            dead_letters(ids::ETL_DEAD_LETTERS),
         ]))],
     })
 }
@@ -58,6 +70,7 @@ pub(crate) fn onboarding_role(stack: &Stack) -> Value {
         "AssumeRolePolicyDocument": assume("lambda.amazonaws.com"),
         "Policies": [policy("onboarding", json!([
             own_logs(&d.onboarding.function_name),
+            dead_letters(ids::ONBOARDING_DEAD_LETTERS),
             {
                 "Sid": "DescribeCallsHaveNoResourceLevelPermissions",
                 "Effect": "Allow",

@@ -82,13 +82,36 @@ fn refers_to(value: &Value, id: &str) -> bool {
     }
 }
 
-/// Renders the whole stack: every resource type's fragments, the parameters the deploy fills,
-/// and the outputs.
+/// `resource` with `Metadata.checkov.skip` listing `skips` (unchanged when there are none).
+fn with_checkov_skips(mut resource: Value, skips: &[(&str, &str)]) -> Value {
+    if skips.is_empty() {
+        return resource;
+    }
+    let skip: Vec<Value> = skips
+        .iter()
+        .map(|(id, comment)| json!({ "id": id, "comment": comment }))
+        .collect();
+    if let Some(entry) = resource.as_object_mut() {
+        entry.insert(
+            "Metadata".to_owned(),
+            json!({ "checkov": { "skip": skip } }),
+        );
+    }
+    resource
+}
+
+/// Renders the whole stack: every resource type's fragments (with their checkov skips), the
+/// parameters the deploy fills, and the outputs.
 pub fn render(stack: &Stack) -> Template {
     let account = stack.definition.account.name.as_str();
     let resources: Map<String, Value> = crate::resources::ALL
         .iter()
-        .flat_map(|kind| kind.render(stack))
+        .flat_map(|kind| {
+            let skips = kind.checkov_skips();
+            kind.render(stack)
+                .into_iter()
+                .map(move |(id, resource)| (id, with_checkov_skips(resource, skips)))
+        })
         .collect();
     Template(json!({
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -27,3 +27,19 @@ pub fn stack(definition: StackDefinition) -> Stack {
     Stack::from_definition(definition, &root().join("pipeline.toml"))
         .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// The profile of the Lambda artifacts the tests use: `LOGLAB_LAMBDA_PROFILE`, else `fast`
+/// (what scripts/test.sh builds).
+pub fn lambda_profile() -> stack::artifacts::Profile {
+    let name = std::env::var("LOGLAB_LAMBDA_PROFILE").unwrap_or_else(|_| "fast".to_owned());
+    stack::artifacts::Profile::from_name(&name)
+        .unwrap_or_else(|| panic!("LOGLAB_LAMBDA_PROFILE={name}: expected release or fast"))
+}
+
+/// The Lambda artifacts `loglab build` wrote (scripts/test.sh builds them before the tests),
+/// with their manifest. Missing artifacts fail the test with the command that builds them.
+pub fn lambda_artifacts() -> (PathBuf, stack::artifacts::Manifest) {
+    let dir = stack::artifacts::default_dir(&root(), lambda_profile());
+    let manifest = stack::artifacts::Manifest::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    (dir, manifest)
+}

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 use sim::backend::{self, BackendChoice, BackendOptions, Emulator};
 
 mod agent_config;
+mod build_command;
 mod rows;
 mod run_command;
 mod stack_commands;
@@ -80,7 +81,11 @@ enum Command {
         #[arg(long, default_value = "us-east-1")]
         region: String,
     },
-    /// Package the functions, upload them, and create or update the stack through a
+    /// Build both Lambda functions for provided.al2023 with cargo-lambda: one zip each and a
+    /// manifest (size, SHA-256, the newest glibc each needs) for deploy and `run --lambda
+    /// artifacts`.
+    Build(build_command::BuildArgs),
+    /// Upload the built functions (see `build`), and create or update the stack through a
     /// CloudFormation change set (AWS credentials from the usual chain).
     Deploy(stack_commands::DeployArgs),
     /// Check CloudWatch agent configurations as the onboarding handler does, or print the
@@ -125,6 +130,7 @@ async fn run() -> anyhow::Result<ExitCode> {
             let apply = !matches!(backend, BackendChoice::Endpoint(_));
             stack_commands::provision(definition, &backend, &region, apply).await
         }
+        Command::Build(build) => build_command::build(&build),
         Command::Deploy(deploy) => stack_commands::deploy(definition, &deploy).await,
         Command::Run(run) => run_command::run(run).await,
         Command::Catalog { table } => tables::catalog(&table, definition).await,

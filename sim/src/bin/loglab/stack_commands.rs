@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, bail};
 use sim::backend::{self, BackendChoice};
+use stack::artifacts::Architecture;
 use stack::audit::{self, Origin, Verdict};
 use stack::provision::{self, Clients, Outcome};
 use stack::template;
@@ -72,16 +73,26 @@ pub async fn provision(
     .await
 }
 
+fn parse_architecture(name: &str) -> Result<Architecture, String> {
+    Architecture::from_lambda_name(name).ok_or_else(|| format!("{name}: expected x86_64 or arm64"))
+}
+
 /// `loglab deploy`'s arguments.
 #[derive(Debug, clap::Args)]
 pub struct DeployArgs {
     /// The stack's name.
     #[arg(long, default_value = "ccp-log-pipeline")]
     pub stack_name: String,
-    /// Directory holding the `etl-lambda` and `onboard-lambda` binaries (built for Amazon
-    /// Linux 2023; docs/stack.md says how).
+    /// Which build of the functions to upload (`loglab build --profile ...`).
+    #[arg(long, value_enum, default_value = "release")]
+    pub profile: crate::build_command::ProfileChoice,
+    /// The artifacts directory, instead of the profile's default
+    /// (<target dir>/lambda-artifacts/<profile>).
     #[arg(long)]
-    pub functions_dir: std::path::PathBuf,
+    pub artifacts: Option<std::path::PathBuf>,
+    /// Which of the built architectures to deploy (the template's FunctionArchitecture).
+    #[arg(long, default_value = "x86_64", value_parser = parse_architecture)]
+    pub architecture: Architecture,
     /// Bucket for the function packages (created if missing).
     #[arg(long)]
     pub code_bucket: String,
@@ -131,12 +142,12 @@ async fn run_deploy(
     let (stack_name, dry_run) = (args.stack_name.as_str(), args.dry_run);
     let s3 = stack::provision::path_style_s3(config);
     let region = config.region().map(ToString::to_string).unwrap_or_default();
-    let mut parameters =
-        deploy::upload_functions(&s3, &args.code_bucket, &region, &args.functions_dir).await?;
-    parameters.push((
-        "FunctionArchitecture".to_owned(),
-        std::env::consts::ARCH.replace("aarch64", "arm64"),
-    ));
+    let dir = crate::build_command::artifacts_dir(args.artifacts.as_deref(), args.profile);
+    let parameters =
+        deploy::upload_functions(&s3, &args.code_bucket, &region, &dir, args.architecture).await?;
+    for (key, value) in &parameters {
+        println!("  parameter {key} = {value}");
+    }
     let cfn = aws_sdk_cloudformation::Client::new(config);
     let report = deploy::deploy(&cfn, stack_name, template, &parameters, dry_run).await?;
     if report.changes.is_empty() {
