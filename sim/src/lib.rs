@@ -10,6 +10,7 @@ pub mod cloudwatch_agent;
 pub mod fleet;
 pub mod generate;
 pub mod invoker;
+pub mod lambda;
 pub mod landed;
 pub mod ledger;
 pub mod logs;

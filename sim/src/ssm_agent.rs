@@ -84,6 +84,26 @@ impl SimulatedSsm {
             .push_front(command_id.to_owned());
     }
 
+    /// A command was sent to `instance_id`: it is pending there, and waits in the instance's
+    /// inbox for its agent.
+    pub fn command_sent(&self, command_id: &str, instance_id: &str) {
+        self.record(command_id, instance_id, pending());
+        self.lock()
+            .inbox
+            .entry(instance_id.to_owned())
+            .or_default()
+            .push_back(command_id.to_owned());
+    }
+
+    /// The command's state on the instance, as its agent reported it (`None` when the command
+    /// was never sent there).
+    pub fn invocation(&self, command_id: &str, instance_id: &str) -> Option<InvocationStatus> {
+        self.lock()
+            .results
+            .get(&(command_id.to_owned(), instance_id.to_owned()))
+            .cloned()
+    }
+
     fn record(&self, command_id: &str, instance_id: &str, status: InvocationStatus) {
         self.lock()
             .results
@@ -144,13 +164,7 @@ impl CommandRunner for HarnessCommands {
     async fn send_command(&self, request: &CommandRequest) -> Result<String, PortError> {
         let command_id = self.ssm.send_command(request).await?;
         self.simulated
-            .record(&command_id, &request.instance_id, pending());
-        self.simulated
-            .lock()
-            .inbox
-            .entry(request.instance_id.clone())
-            .or_default()
-            .push_back(command_id.clone());
+            .command_sent(&command_id, &request.instance_id);
         Ok(command_id)
     }
 
@@ -159,12 +173,7 @@ impl CommandRunner for HarnessCommands {
         command_id: &str,
         instance_id: &str,
     ) -> Result<Option<InvocationStatus>, PortError> {
-        Ok(self
-            .simulated
-            .lock()
-            .results
-            .get(&(command_id.to_owned(), instance_id.to_owned()))
-            .cloned())
+        Ok(self.simulated.invocation(command_id, instance_id))
     }
 }
 

@@ -57,6 +57,7 @@ async fn run_keeping_ledger(
     let options = RunOptions {
         seed,
         progress: false,
+        ..RunOptions::default()
     };
     let run = sim::run::run(loaded, &config, &options).await.unwrap();
     eprintln!("{}", report::summary(&run.report));

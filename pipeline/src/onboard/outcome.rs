@@ -2,12 +2,12 @@
 //! commands it sent with their ids and final statuses, and how long it took. Returned by
 //! the handler, logged as JSON, and read by the harness.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::scripts::Platform;
 
 /// What was decided for the instance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// The agent is installed, configured and started.
@@ -21,7 +21,7 @@ pub enum Decision {
 }
 
 /// A step of onboarding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Step {
     /// EC2 DescribeInstances.
@@ -37,7 +37,7 @@ pub enum Step {
 }
 
 /// One command sent, and what became of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandRecord {
     /// Which step sent it.
     pub step: Step,
@@ -54,7 +54,7 @@ pub struct CommandRecord {
 }
 
 /// The handler's result for one event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OnboardingOutcome {
     /// The instance.
     pub instance_id: String,
@@ -65,16 +65,16 @@ pub struct OnboardingOutcome {
     /// Why, in a sentence that names what was checked or what failed.
     pub reason: String,
     /// The step that failed, for [`Decision::Failed`].
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_step: Option<Step>,
     /// Whether handling the same event again later may succeed (throttling, an instance
     /// EC2 did not know yet): the Lambda binary then fails the invocation so it is retried.
     pub retryable: bool,
     /// The platform the instance was handled as.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
     /// The agent configuration parameter read.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_config_parameter: Option<String>,
     /// The commands sent, in order.
     pub commands: Vec<CommandRecord>,
@@ -86,5 +86,47 @@ impl OnboardingOutcome {
     /// The outcome as one JSON line.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the deployed function returns is what the harness reads back: the JSON the
+    /// Lambda binary answers with round-trips into the same outcome.
+    #[test]
+    fn outcomes_round_trip_through_the_functions_json() {
+        let outcome = OnboardingOutcome {
+            instance_id: "i-0123456789abcdef0".to_owned(),
+            event_state: "running".to_owned(),
+            decision: Decision::Failed,
+            reason: "the agent refused its configuration".to_owned(),
+            failed_step: Some(Step::ConfigureAgent),
+            retryable: false,
+            platform: Some(Platform::Linux),
+            agent_config_parameter: Some("AmazonCloudWatch-linux".to_owned()),
+            commands: vec![CommandRecord {
+                step: Step::InstallAgent,
+                document: "AWS-ConfigureAWSPackage".to_owned(),
+                command_id: "c-1".to_owned(),
+                status: "Success".to_owned(),
+                status_details: "Success".to_owned(),
+                response_code: Some(0),
+            }],
+            duration_ms: 1200,
+        };
+        let json = outcome.to_json();
+        assert!(
+            json.contains("\"failed_step\":\"configure-agent\""),
+            "{json}"
+        );
+        let back: OnboardingOutcome = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, outcome);
+        let skipped: OnboardingOutcome = serde_json::from_str(
+            r#"{"instance_id":"i-1","event_state":"running","decision":"skipped","reason":"untagged","retryable":false,"commands":[],"duration_ms":0}"#,
+        )
+        .unwrap();
+        assert_eq!(skipped.failed_step, None);
     }
 }

@@ -26,7 +26,7 @@ pub const MAX_COMMENT_LEN: usize = 100;
 pub const SCRIPT_EXECUTION_TIMEOUT_SECONDS: u32 = 600;
 
 /// The operating-system family, which decides the script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     /// Linux: `AWS-RunShellScript`.

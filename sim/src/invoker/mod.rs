@@ -10,6 +10,7 @@
 //!   base64 of gzip JSON with owner, group, stream, filter names and 56-digit event ids, after a
 //!   CONTROL_MESSAGE when the subscription starts.
 
+pub mod functions;
 pub mod onboarding;
 pub mod payload;
 pub mod subscription;

@@ -7,13 +7,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use pipeline::etl::EtlHandler;
 use pipeline::filter_pattern::FilterPattern;
-use pipeline::firehose::RecordSink;
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use serde::Serialize;
 
+use super::functions::EtlFunction;
 use super::payload::{self, StreamEvent};
 use crate::logs::{LogsError, LogsReader, SdkLogs};
 
@@ -56,15 +55,15 @@ pub struct SubscriptionReport {
     pub errors: Vec<String>,
 }
 
-/// Tails one log group into the ETL handler.
+/// Tails one log group into the ETL function.
 #[derive(Debug)]
-pub struct SubscriptionInvoker<S, L = SdkLogs> {
+pub struct SubscriptionInvoker<F, L = SdkLogs> {
     logs: L,
     owner: String,
     log_group: String,
     filter_name: String,
     pattern: FilterPattern,
-    handler: EtlHandler<S>,
+    function: F,
     tokens: HashMap<String, String>,
     ingested: HashMap<String, Option<i64>>,
     sequence: u64,
@@ -74,7 +73,7 @@ pub struct SubscriptionInvoker<S, L = SdkLogs> {
     pub report: SubscriptionReport,
 }
 
-impl<S: RecordSink, L: LogsReader> SubscriptionInvoker<S, L> {
+impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
     /// A subscription of `filter_name` with `pattern` on `log_group`, owned by `owner`, reading
     /// through `logs`.
     pub fn new(
@@ -83,7 +82,7 @@ impl<S: RecordSink, L: LogsReader> SubscriptionInvoker<S, L> {
         log_group: &str,
         filter_name: &str,
         pattern: FilterPattern,
-        handler: EtlHandler<S>,
+        function: F,
     ) -> Self {
         Self {
             logs,
@@ -91,7 +90,7 @@ impl<S: RecordSink, L: LogsReader> SubscriptionInvoker<S, L> {
             log_group: log_group.to_owned(),
             filter_name: filter_name.to_owned(),
             pattern,
-            handler,
+            function,
             tokens: HashMap::new(),
             ingested: HashMap::new(),
             sequence: 0,
@@ -216,18 +215,18 @@ impl<S: RecordSink, L: LogsReader> SubscriptionInvoker<S, L> {
         }
     }
 
-    /// Invokes the handler (with retries); whether it succeeded.
+    /// Invokes the function (with retries); whether it succeeded.
     async fn invoke(&mut self, event: &serde_json::Value, stream: &str, events: usize) -> bool {
         let mut last_error = String::new();
         for _ in 0..INVOKE_ATTEMPTS {
             self.report.invocations += 1;
-            match self.handler.handle_lambda_event(event).await {
-                Ok(report) => {
-                    self.report.rows += report.transform.rows;
-                    self.report.records += report.delivery.map_or(0, |d| d.records);
+            match self.function.invoke(event).await {
+                Ok(result) => {
+                    self.report.rows += result.rows;
+                    self.report.records += result.records;
                     return true;
                 }
-                Err(error) => last_error = error.to_string(),
+                Err(error) => last_error = error,
             }
         }
         self.report.failed_events += events;
@@ -240,7 +239,7 @@ impl<S: RecordSink, L: LogsReader> SubscriptionInvoker<S, L> {
 
 #[cfg(test)]
 mod tests {
-    use pipeline::etl::{EtlConfig, TransformOptions};
+    use pipeline::etl::{EtlConfig, EtlHandler, TransformOptions};
     use pipeline::firehose::RetryPolicy;
     use pipeline::firehose::memory::MemorySink;
 
@@ -254,7 +253,7 @@ mod tests {
         logs: &'s MemoryLogs,
         sink: &'s MemorySink,
         pattern: &str,
-    ) -> SubscriptionInvoker<&'s MemorySink, &'s MemoryLogs> {
+    ) -> SubscriptionInvoker<EtlHandler<&'s MemorySink>, &'s MemoryLogs> {
         let config = EtlConfig {
             delivery_stream: "rows".to_owned(),
             transform: TransformOptions::default(),

@@ -25,6 +25,7 @@ use crate::scenario::LoadedScenario;
 use crate::workload::CorpusError;
 
 mod agents;
+mod functions;
 pub mod junit;
 mod progress;
 pub mod queries;
@@ -33,6 +34,7 @@ pub mod reset;
 mod session;
 pub mod summary;
 
+pub use functions::{LambdaSetup, ONBOARDING_CONCURRENCY};
 pub use report::RunReport;
 pub use session::{COMMAND_WAIT_FLOOR, DRAIN_TIMEOUT, SUBSCRIPTION_POLL};
 
@@ -61,6 +63,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Draw progress bars (on a terminal).
     pub progress: bool,
+    /// How the functions run.
+    pub lambda: LambdaSetup,
 }
 
 /// A run that could not complete.
@@ -94,6 +98,12 @@ pub enum RunError {
     /// The subscription's filter pattern does not parse.
     #[error("filter pattern: {0}")]
     Pattern(String),
+    /// The deployed functions could not run (missing artifacts, an init error).
+    #[error(transparent)]
+    Lambda(#[from] crate::lambda::LambdaError),
+    /// The template's functions could not be read.
+    #[error(transparent)]
+    Functions(#[from] stack::FunctionSpecError),
 }
 
 impl RunError {
@@ -118,7 +128,7 @@ pub async fn run(
 ) -> Result<Run, RunError> {
     let session = session::RunSession::provision(loaded, config, options).await?;
     let (mut replay, queue_url) = session.reset().await?;
-    let mut invokers = replay.start_invokers(queue_url);
+    let mut invokers = replay.start_invokers(queue_url).await?;
     replay.launch().await?;
     replay.onboard(&mut invokers).await;
     let shipped = replay.ship(&invokers).await;

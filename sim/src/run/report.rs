@@ -89,6 +89,48 @@ pub struct LandedCounts {
     pub unreadable: Vec<String>,
 }
 
+/// How the run's functions ran: the mode, and for the deployed artifacts which ones (by
+/// SHA-256), what each function did, and what the harness set beyond the template.
+#[derive(Debug, Clone, Serialize)]
+pub struct LambdaReport {
+    /// `in-process` or `artifacts`.
+    pub mode: crate::lambda::LambdaMode,
+    /// The artifacts used.
+    pub artifacts: Vec<crate::lambda::ArtifactUse>,
+    /// Invocations, errors, timeouts, crashes, cold starts, by function.
+    pub functions: BTreeMap<String, crate::lambda::FunctionStats>,
+    /// Environment the harness set beyond the template's and Lambda's, with why.
+    pub harness_overrides: Vec<String>,
+}
+
+impl LambdaReport {
+    /// The handlers ran in the harness's process.
+    pub fn in_process() -> Self {
+        Self {
+            mode: crate::lambda::LambdaMode::InProcess,
+            artifacts: Vec::new(),
+            functions: BTreeMap::new(),
+            harness_overrides: Vec::new(),
+        }
+    }
+
+    /// The deployed artifacts ran.
+    pub fn artifacts(
+        artifacts: Vec<crate::lambda::ArtifactUse>,
+        functions: BTreeMap<String, crate::lambda::FunctionStats>,
+    ) -> Self {
+        Self {
+            mode: crate::lambda::LambdaMode::Artifacts,
+            artifacts,
+            functions,
+            harness_overrides: crate::lambda::HARNESS_OVERRIDES
+                .iter()
+                .map(|(name, why)| format!("{name}: {why}"))
+                .collect(),
+        }
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -120,6 +162,8 @@ pub struct RunReport {
     pub reconciliation: Reconciliation,
     /// The subscription invoker.
     pub subscription: SubscriptionReport,
+    /// How the functions ran.
+    pub lambda: LambdaReport,
     /// The CloudWatch agents.
     pub agents: Vec<AgentReport>,
     /// The bucket.
@@ -145,6 +189,7 @@ pub(super) struct Inputs<'a> {
     pub command_logs: BTreeMap<String, Vec<CommandLog>>,
     pub agents: Vec<AgentReport>,
     pub subscription: SubscriptionReport,
+    pub lambda: LambdaReport,
     pub landed: &'a Landed,
     pub reconciliation: Reconciliation,
     pub query_stage: QueryStage,
@@ -341,6 +386,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         rejected_events: inputs.rejected_events,
         reconciliation: inputs.reconciliation.clone(),
         subscription: inputs.subscription,
+        lambda: inputs.lambda,
         agents: inputs.agents,
         landed: LandedCounts {
             objects: inputs.landed.objects,

@@ -11,8 +11,8 @@ use aws_config::SdkConfig;
 use lake::Location;
 use pipeline::etl::{EtlConfig, EtlHandler, TransformOptions};
 use pipeline::filter_pattern::FilterPattern;
+use pipeline::firehose::RetryPolicy;
 use pipeline::firehose::sdk::FirehoseSink;
-use pipeline::firehose::{RecordSink, RetryPolicy};
 use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};
 use pipeline::onboard::{Decision, OnboardConfig, OnboardingHandler, OnboardingOutcome, Waits};
 use stack::provision::{self, Applied, Clients};
@@ -21,12 +21,14 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::agents::{Host, Starter, host_facts, write_records};
+use super::functions::{self, Deployed, Etl, LambdaSetup, Onboarding};
 use super::progress::Progress;
 use super::{RunError, RunOptions, queries, report, reset};
 use crate::athena;
 use crate::clock::SimClock;
 use crate::cloudwatch_agent::agent::{AgentReport, wall_now_ms};
 use crate::fleet::{self, Fleet, LaunchedInstance};
+use crate::invoker::functions::{DeployedEtl, DeployedOnboarding, EtlFunction, Running};
 use crate::invoker::onboarding::{self, OnboardingLog};
 use crate::invoker::subscription::{SubscriptionInvoker, Sweep};
 use crate::landed::{self, Landed};
@@ -67,6 +69,7 @@ pub(super) struct RunSession<'a> {
     ec2: aws_sdk_ec2::Client,
     cancel: CancellationToken,
     applied: Vec<Applied>,
+    functions: Vec<stack::FunctionSpec>,
 }
 
 /// The phases that run on the simulated clock, with what they share.
@@ -88,8 +91,9 @@ pub(super) struct Invokers {
     onboarding: JoinHandle<()>,
     onboarding_stop: CancellationToken,
     onboarding_log: Arc<Mutex<OnboardingLog>>,
-    subscription: JoinHandle<SubscriptionInvoker<FirehoseSink>>,
+    subscription: JoinHandle<SubscriptionInvoker<Etl>>,
     subscription_stop: CancellationToken,
+    deployed: Option<Deployed>,
 }
 
 /// What the read-back phase found.
@@ -123,6 +127,7 @@ impl<'a> RunSession<'a> {
             .map_err(|e| RunError::Pattern(e.to_string()))?;
         let clients = Clients::new(config, &deployment);
         let applied = provision::apply(&clients, &deployment).await?;
+        let functions = deployment.functions()?;
         Ok(Self {
             loaded,
             config,
@@ -136,6 +141,7 @@ impl<'a> RunSession<'a> {
             ec2: aws_sdk_ec2::Client::new(config),
             cancel: CancellationToken::new(),
             applied,
+            functions,
         })
     }
 
@@ -182,27 +188,45 @@ impl<'a> RunSession<'a> {
 }
 
 impl<'a> Replay<'a> {
-    /// Starts the invokers: the onboarding handler on the rule's queue, and the subscription
-    /// tailing the log group into the deployed ETL code, which delivers to Firehose.
-    pub(super) fn start_invokers(&self, queue_url: String) -> Invokers {
+    /// Starts the functions (in-process, or the deployed artifacts) and the invokers: the
+    /// onboarding function on the rule's queue, and the subscription tailing the log group into
+    /// the ETL function, which delivers to Firehose.
+    pub(super) async fn start_invokers(&self, queue_url: String) -> Result<Invokers, RunError> {
         let s = &self.session;
-        let handler = Arc::new(self.onboarding_handler());
+        let deployed = match &s.options.lambda {
+            LambdaSetup::InProcess => None,
+            LambdaSetup::Artifacts { workspace, dir } => Some(
+                Deployed::start(
+                    workspace,
+                    dir,
+                    &s.functions,
+                    s.config.endpoint_url().unwrap_or_default(),
+                    &s.placement.region,
+                    self.simulated.clone(),
+                    self.onboarding_waits(),
+                )
+                .await?,
+            ),
+        };
+        let (etl, onboarding): (Etl, Onboarding) = match &deployed {
+            None => (
+                Running::InProcess(self.etl_handler()),
+                Running::InProcess(self.onboarding_handler()),
+            ),
+            Some(d) => (
+                Running::Deployed(DeployedEtl(d.etl.clone())),
+                Running::Deployed(DeployedOnboarding(d.onboarding.clone())),
+            ),
+        };
         let onboarding_log = Arc::new(Mutex::new(OnboardingLog::default()));
         let onboarding_stop = s.cancel.child_token();
         let onboarding = tokio::spawn(onboarding::run(
             SdkQueue::new(s.clients.sqs.clone(), queue_url),
-            handler,
+            Arc::new(onboarding),
+            [self.clock.real(60_000), self.clock.real(120_000)],
             onboarding_log.clone(),
             onboarding_stop.clone(),
         ));
-        let etl = EtlHandler::new(
-            FirehoseSink::new(s.clients.firehose.clone(), &s.names.delivery_stream),
-            EtlConfig {
-                delivery_stream: s.names.delivery_stream.clone(),
-                transform: TransformOptions::default(),
-                retry: RetryPolicy::default(),
-            },
-        );
         let mut invoker = SubscriptionInvoker::new(
             SdkLogs::new(s.clients.logs.clone()),
             &s.placement.account_id,
@@ -227,13 +251,38 @@ impl<'a> Replay<'a> {
             }
             invoker
         });
-        Invokers {
+        Ok(Invokers {
             onboarding,
             onboarding_stop,
             onboarding_log,
             subscription,
             subscription_stop,
-        }
+            deployed,
+        })
+    }
+
+    fn etl_handler(&self) -> EtlHandler<FirehoseSink> {
+        let s = &self.session;
+        EtlHandler::new(
+            FirehoseSink::new(s.clients.firehose.clone(), &s.names.delivery_stream),
+            EtlConfig {
+                delivery_stream: s.names.delivery_stream.clone(),
+                transform: TransformOptions::default(),
+                retry: RetryPolicy::default(),
+            },
+        )
+    }
+
+    /// The onboarding waits as the deployed function's environment: the same as the
+    /// in-process handler's ([`Self::onboarding_handler`]).
+    fn onboarding_waits(&self) -> BTreeMap<String, String> {
+        let timing = &self.session.loaded.scenario.onboarding;
+        functions::waits_environment(
+            INSTANCE_LOOKUP_TIMEOUT,
+            self.clock.real(timing.registration_timeout.as_millis()),
+            self.command_timeout(),
+            HANDLER_POLL,
+        )
     }
 
     /// Phase 3, launch: each planned instance at its time on the clock: RunInstances, its
@@ -341,7 +390,7 @@ impl<'a> Replay<'a> {
     pub(super) async fn drain(
         &self,
         invokers: Invokers,
-    ) -> Result<SubscriptionInvoker<FirehoseSink>, RunError> {
+    ) -> Result<(SubscriptionInvoker<Etl>, report::LambdaReport), RunError> {
         let expected = locked(&self.ledger).sent_per_stream();
         invokers.subscription_stop.cancel();
         let mut subscription = invokers.subscription.await.map_err(|e| RunError::Call {
@@ -351,7 +400,14 @@ impl<'a> Replay<'a> {
         })?;
         self.progress.draining();
         drain(&mut subscription, &expected).await;
-        Ok(subscription)
+        let lambda = match &invokers.deployed {
+            None => report::LambdaReport::in_process(),
+            Some(deployed) => {
+                deployed.stop().await;
+                report::LambdaReport::artifacts(deployed.used.clone(), deployed.stats())
+            }
+        };
+        Ok((subscription, lambda))
     }
 
     /// Phase 8, read back: the bucket read back (through the same object-store reader as the
@@ -398,7 +454,7 @@ impl<'a> Replay<'a> {
     pub(super) fn report(
         self,
         shipped: Shipped,
-        subscription: SubscriptionInvoker<FirehoseSink>,
+        (subscription, lambda): (SubscriptionInvoker<Etl>, report::LambdaReport),
         read_back: ReadBack,
         query_stage: queries::QueryStage,
     ) -> super::Run {
@@ -420,6 +476,7 @@ impl<'a> Replay<'a> {
             command_logs: shipped.command_logs,
             agents: shipped.agents,
             subscription: subscription.report,
+            lambda,
             landed: &landed,
             reconciliation,
             query_stage,
@@ -495,8 +552,8 @@ fn account_for_silent_instances(
 
 /// Polls every stream until each has given at least what the ledger says was accepted there,
 /// or [`DRAIN_TIMEOUT`] passes (the shortfall is then reported by the checks).
-async fn drain<S: RecordSink>(
-    subscription: &mut SubscriptionInvoker<S>,
+async fn drain<F: EtlFunction>(
+    subscription: &mut SubscriptionInvoker<F>,
     expected: &HashMap<String, usize>,
 ) {
     let deadline = Instant::now() + DRAIN_TIMEOUT;

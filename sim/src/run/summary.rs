@@ -5,6 +5,34 @@ use std::fmt::Write as _;
 
 use super::report::RunReport;
 
+/// Which functions ran: the in-process handlers, or the artifacts by SHA-256 prefix.
+fn functions_line(lambda: &super::report::LambdaReport) -> String {
+    if lambda.artifacts.is_empty() {
+        return "functions: the handlers in-process (--lambda in-process)".to_owned();
+    }
+    let artifacts: Vec<String> = lambda
+        .artifacts
+        .iter()
+        .map(|a| {
+            let stats = lambda.functions.get(&a.function);
+            format!(
+                "{} {} ({} invocations, {} errors, {} timeouts, {} crashes)",
+                a.function,
+                &a.sha256[..12.min(a.sha256.len())],
+                stats.map_or(0, |s| s.invocations),
+                stats.map_or(0, |s| s.errors),
+                stats.map_or(0, |s| s.timeouts),
+                stats.map_or(0, |s| s.crashes),
+            )
+        })
+        .collect();
+    let profile = lambda.artifacts.first().map_or("", |a| a.profile.as_str());
+    format!(
+        "functions: the {profile} artifacts as Lambda runs them (--lambda artifacts): {}",
+        artifacts.join("; ")
+    )
+}
+
 /// The summary table: stages, instances, failed checks.
 pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
@@ -21,6 +49,7 @@ pub fn summary(report: &RunReport) -> String {
         report.real_seconds,
         report.filter_pattern
     );
+    let _ = writeln!(out, "{}", functions_line(&report.lambda));
     let rows: Vec<(&str, String, String)> = vec![
         ("instances launched", i.launched.to_string(), String::new()),
         ("  onboarded", i.onboarded.to_string(), String::new()),

@@ -106,9 +106,9 @@ pub enum Profile {
     /// (thin LTO, one codegen unit, `panic = "abort"`, stripped symbols, a Haswell or
     /// Neoverse-N1 baseline).
     Release,
-    /// The workspace's `lambda-fast` profile, without cargo-lambda's settings: optimised but
-    /// built in parallel codegen units without LTO, for runs and CI where build time counts
-    /// more than a few percent of speed. Same glibc, same packaging.
+    /// The workspace's `lambda-fast` profile, without cargo-lambda's settings: the dev
+    /// profile's optimisation without debug info, stripped; for runs and CI, where build time
+    /// counts more than the functions' speed. Same glibc, same packaging.
     Fast,
 }
 

@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use sim::backend::{self, BackendChoice};
-use sim::run::{RunOptions, report};
+use sim::run::{LambdaSetup, RunOptions, report};
 use sim::scenario::Scenario;
 use stack::Placement;
 
+use crate::build_command::{ArchChoice, BuildArgs, ProfileChoice, artifacts_dir, workspace};
 use crate::{tables, with_emulator};
 
 /// `loglab run`'s arguments.
@@ -31,6 +32,60 @@ pub struct RunArgs {
     /// No progress bars.
     #[arg(long)]
     pub quiet: bool,
+    /// How the Lambda functions run: the handlers in this process, or the artifacts `loglab
+    /// build` made, each in its own process behind cargo-lambda's Runtime API, as Lambda runs
+    /// them.
+    #[arg(long, value_enum, default_value = "in-process")]
+    pub lambda: LambdaChoice,
+    /// Which build of the artifacts (default: release when built, else fast; built first when
+    /// neither is).
+    #[arg(long, value_enum)]
+    pub lambda_profile: Option<ProfileChoice>,
+}
+
+/// `--lambda`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LambdaChoice {
+    /// The handlers called in this process.
+    InProcess,
+    /// The built bootstrap binaries, as Lambda runs them.
+    Artifacts,
+}
+
+/// The artifacts a run uses: the profile asked for, else release when built, else fast (built
+/// now when missing, with what it takes said first).
+fn lambda_setup(args: &RunArgs) -> anyhow::Result<LambdaSetup> {
+    if args.lambda == LambdaChoice::InProcess {
+        return Ok(LambdaSetup::InProcess);
+    }
+    let built = |profile| {
+        let dir = artifacts_dir(None, profile);
+        dir.join(stack::artifacts::MANIFEST).exists().then_some(dir)
+    };
+    let dir = match args.lambda_profile {
+        Some(profile) => built(profile),
+        None => built(ProfileChoice::Release).or_else(|| built(ProfileChoice::Fast)),
+    };
+    let dir = match dir {
+        Some(dir) => dir,
+        None => {
+            let profile = args.lambda_profile.unwrap_or(ProfileChoice::Fast);
+            eprintln!(
+                "no Lambda artifacts yet: building them (`loglab build --profile {}`; several minutes the first time)",
+                stack::artifacts::Profile::from(profile).name()
+            );
+            crate::build_command::build(&BuildArgs {
+                arch: ArchChoice::Auto,
+                profile,
+                out: None,
+            })?;
+            artifacts_dir(None, profile)
+        }
+    };
+    Ok(LambdaSetup::Artifacts {
+        workspace: workspace(),
+        dir,
+    })
 }
 
 /// Runs the scenario; exit status 1 when any check fails.
@@ -39,6 +94,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         seed: args.seed,
         progress: !args.quiet,
+        lambda: lambda_setup(&args)?,
     };
     let (result, copied) = with_emulator(&args.backend, async |emulator| {
         let config = backend::sdk_config(&emulator.endpoint, &loaded.scenario.region).await;

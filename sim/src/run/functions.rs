@@ -1,0 +1,164 @@
+//! The functions a run invokes, in the mode asked for (`--lambda`): the handlers in the
+//! harness's process, or the artifacts `loglab build` made, run as Lambda runs them
+//! ([`crate::lambda`]), the onboarding function's SSM calls going through the harness's SSM
+//! stand-in.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pipeline::etl::EtlHandler;
+use pipeline::firehose::sdk::FirehoseSink;
+use pipeline::onboard::OnboardingHandler;
+use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};
+use stack::FunctionSpec;
+
+use crate::invoker::functions::{DeployedEtl, DeployedOnboarding, Running};
+use crate::lambda::{
+    self, ArtifactUse, FunctionPool, FunctionStats, LambdaError, LambdaMode, Launch,
+    ssm_standin::{self, SsmStandIn},
+};
+use crate::ssm_agent::{HarnessCommands, SimulatedSsm};
+
+/// The ETL function as a run invokes it.
+pub(super) type Etl = Running<EtlHandler<FirehoseSink>, DeployedEtl>;
+/// The onboarding function as a run invokes it.
+pub(super) type Onboarding = Running<
+    OnboardingHandler<Ec2Directory, SimulatedSsm, HarnessCommands, SsmPorts>,
+    DeployedOnboarding,
+>;
+
+/// Concurrent execution environments of the onboarding function at most (each waits for
+/// registration and commands; Lambda would scale out per event).
+pub const ONBOARDING_CONCURRENCY: usize = 32;
+
+/// How a run gets its functions.
+#[derive(Debug, Clone, Default)]
+pub enum LambdaSetup {
+    /// The handlers in-process.
+    #[default]
+    InProcess,
+    /// The built artifacts.
+    Artifacts {
+        /// The workspace (cargo-lambda's emulator reads its binaries there).
+        workspace: PathBuf,
+        /// The artifacts directory (`manifest.json`).
+        dir: PathBuf,
+    },
+}
+
+impl LambdaSetup {
+    /// The mode it names.
+    pub fn mode(&self) -> LambdaMode {
+        match self {
+            Self::InProcess => LambdaMode::InProcess,
+            Self::Artifacts { .. } => LambdaMode::Artifacts,
+        }
+    }
+}
+
+/// The deployed functions of a run, and what they need running beside them.
+#[derive(Debug)]
+pub(super) struct Deployed {
+    pub(super) etl: Arc<FunctionPool>,
+    pub(super) onboarding: Arc<FunctionPool>,
+    pub(super) used: Vec<ArtifactUse>,
+    _ssm: SsmStandIn,
+}
+
+impl Deployed {
+    /// Starts both functions: one execution environment each to begin with (an init error
+    /// fails here, with the function's own output).
+    pub(super) async fn start(
+        workspace: &std::path::Path,
+        dir: &std::path::Path,
+        specs: &[FunctionSpec],
+        emulator: &str,
+        region: &str,
+        simulated: SimulatedSsm,
+        onboarding_waits: BTreeMap<String, String>,
+    ) -> Result<Self, LambdaError> {
+        let located = lambda::locate(dir, specs)?;
+        let used = located.iter().map(|l| l.artifact.clone()).collect();
+        let ssm = ssm_standin::start(emulator, simulated).await?;
+        let placement = lambda::Placement {
+            workspace,
+            artifacts: dir,
+            endpoint: emulator,
+            region,
+        };
+        let cargo_lambda = workspace.join(stack::artifacts::CARGO_LAMBDA_SCRIPT);
+        let mut etl = None;
+        let mut onboarding = None;
+        for lambda::Located {
+            spec, bootstrap, ..
+        } in located
+        {
+            let mut overrides = BTreeMap::new();
+            let concurrency = if spec.binary == "onboard-lambda" {
+                overrides.clone_from(&onboarding_waits);
+                overrides.insert("AWS_ENDPOINT_URL_SSM".to_owned(), ssm.endpoint.clone());
+                ONBOARDING_CONCURRENCY
+            } else {
+                // The subscription invokes one payload at a time.
+                1
+            };
+            let launch = Launch {
+                cargo_lambda: cargo_lambda.clone(),
+                workspace: workspace.to_path_buf(),
+                bootstrap,
+                binary: spec.binary.to_owned(),
+                environment: lambda::lambda_environment(&spec, &placement, &overrides),
+            };
+            let pool = Arc::new(FunctionPool::start(launch, spec.timeout, concurrency).await?);
+            if spec.binary == "onboard-lambda" {
+                onboarding = Some(pool);
+            } else {
+                etl = Some(pool);
+            }
+        }
+        let missing = |binary: &str| {
+            LambdaError::Artifacts(format!("the template has no function built from {binary}"))
+        };
+        Ok(Self {
+            etl: etl.ok_or_else(|| missing("etl-lambda"))?,
+            onboarding: onboarding.ok_or_else(|| missing("onboard-lambda"))?,
+            used,
+            _ssm: ssm,
+        })
+    }
+
+    /// Each function's figures, by binary.
+    pub(super) fn stats(&self) -> BTreeMap<String, FunctionStats> {
+        BTreeMap::from([
+            ("etl-lambda".to_owned(), self.etl.stats()),
+            ("onboard-lambda".to_owned(), self.onboarding.stats()),
+        ])
+    }
+
+    /// Stops every execution environment.
+    pub(super) async fn stop(&self) {
+        self.etl.stop().await;
+        self.onboarding.stop().await;
+    }
+}
+
+/// The onboarding waits the in-process handler has, as the deployed function's environment.
+pub(super) fn waits_environment(
+    lookup: Duration,
+    registration: Duration,
+    command: Duration,
+    poll: Duration,
+) -> BTreeMap<String, String> {
+    let ms = |d: Duration| d.as_millis().to_string();
+    BTreeMap::from([
+        ("ONBOARD_LOOKUP_TIMEOUT_MS".to_owned(), ms(lookup)),
+        (
+            "ONBOARD_REGISTRATION_TIMEOUT_MS".to_owned(),
+            ms(registration),
+        ),
+        ("ONBOARD_COMMAND_TIMEOUT_MS".to_owned(), ms(command)),
+        ("ONBOARD_POLL_INTERVAL_MS".to_owned(), ms(poll)),
+    ])
+}
