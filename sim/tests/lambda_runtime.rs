@@ -115,3 +115,44 @@ async fn an_init_error_fails_with_the_functions_own_message() {
         other => panic!("expected an init error, got {other:?}"),
     }
 }
+
+/// The harness's own handling of a process that dies mid-invocation, with a stand-in
+/// bootstrap (a shell script speaking the Runtime API with curl): the invocation fails in
+/// Lambda's words with what the process printed, and the pool counts a crash.
+#[tokio::test]
+async fn a_crash_mid_invocation_is_reported_with_the_process_output() {
+    let (mut launch, _) = etl_launch(None);
+    let dir = std::env::temp_dir().join(format!("loglab-crash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("bootstrap");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\n\
+         while :; do\n\
+           code=$(curl -s -o /dev/null -w '%{http_code}' \"$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime/invocation/next\")\n\
+           [ \"$code\" = 200 ] && break\n\
+           sleep 0.05\n\
+         done\n\
+         echo 'about to crash' >&2\n\
+         exit 3\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    launch.bootstrap = script;
+    let pool = FunctionPool::start(launch, Duration::from_secs(30), 1)
+        .await
+        .unwrap();
+    match pool.invoke(&control_message()).await {
+        Err(error @ InvokeError::Crashed { .. }) => {
+            let text = error.to_string();
+            assert!(
+                text.starts_with("Runtime exited with error: exit status: 3"),
+                "{text}"
+            );
+            assert!(text.contains("about to crash"), "{text}");
+        }
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    assert_eq!(pool.stats().crashes, 1);
+    pool.stop().await;
+}

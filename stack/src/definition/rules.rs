@@ -24,6 +24,11 @@ pub const S3_IA_DAYS_ERROR: &str =
 /// template's rule has no filter, hence the empty prefix).
 pub const S3_EXPIRATION_ERROR: &str = "'Days' in the Expiration action for filter '(prefix=)' must be greater than 'Days' in the Transition action";
 
+/// CloudWatch Logs' words at PutRetentionPolicy (and CreateLogGroup through CloudFormation) for
+/// a retention it does not offer (`InvalidParameterException`; `{days}` and `{valid}` filled
+/// in): AWS's request-validation message format for an enum member.
+pub const LOGS_RETENTION_ERROR: &str = "1 validation error detected: Value '{days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [{valid}]";
+
 /// Storage classes a lifecycle rule may move objects to, and whether Athena reads them
 /// without a restore.
 pub const TRANSITION_CLASSES: [(&str, bool); 6] = [

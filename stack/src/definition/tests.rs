@@ -55,7 +55,13 @@ fn retention_must_be_a_value_cloudwatch_accepts() {
     rejects(
         |d| d.logs.retention_days = 2,
         "logs.retention_days",
-        &["= 2", "3 is the nearest", "1, 3, 5, 7, 14"],
+        &[
+            "= 2",
+            "3 is the nearest",
+            "1, 3, 5, 7, 14",
+            // CloudWatch Logs' own words (InvalidParameterException at PutRetentionPolicy).
+            "\"1 validation error detected: Value '2' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [1, 3, 5,",
+        ],
     );
     rejects(
         |d| d.logs.retention_days = 0,

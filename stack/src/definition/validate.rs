@@ -205,7 +205,12 @@ fn logs(c: &mut Checker<'_>) {
         c.issue(
             "logs.retention_days",
             d.logs.retention_days,
-            format!("CloudWatch Logs accepts only certain retention periods{hint}"),
+            format!(
+                "CloudWatch Logs accepts only certain retention periods{hint}; it refuses this one: \"{}\"",
+                rules::LOGS_RETENTION_ERROR
+                    .replace("{days}", &d.logs.retention_days.to_string())
+                    .replace("{valid}", &valid_retention_list())
+            ),
             valid_retention_list(),
         );
     }
