@@ -137,9 +137,20 @@ pub enum ParameterNameError {
     )]
     Character(char),
     /// Under a prefix SSM reserves.
-    #[error("{0:?} starts with a reserved prefix (aws or ssm)")]
+    #[error(
+        "{0:?} starts with a reserved prefix (aws or ssm); Parameter Store refuses it: \"{text}\"",
+        text = if .0.contains('/') { SSM_PATH_NAME_ERROR } else { SSM_RESERVED_NAME_ERROR }
+    )]
     Reserved(String),
 }
+
+/// Parameter Store's words (`ValidationException` at PutParameter and GetParameter) for a name
+/// under the reserved prefixes.
+pub const SSM_RESERVED_NAME_ERROR: &str =
+    "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive).";
+/// Parameter Store's words for a path-formed name under `ssm`, or with a character outside
+/// letters, digits and `.-_` in a sub-path.
+pub const SSM_PATH_NAME_ERROR: &str = "Parameter name: can't be prefixed with \"ssm\" (case-insensitive). If formed as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_";
 
 /// Whether `name` is a Parameter Store name the scripts can carry unquoted-safe: letters,
 /// digits, `_ . - /`, at most 1011 characters, not under the reserved `aws`/`ssm` prefixes.
@@ -224,7 +235,22 @@ mod tests {
                 .to_string()
                 .contains("'\\''")
         );
-        assert!(check_parameter_name("aws-agent").is_err());
+        // Parameter Store's own words (a ValidationException seen from the AWS SDK for Java:
+        // "... (Service: AWSSimpleSystemsManagement; Status Code: 400; Error Code:
+        // ValidationException ...)").
+        let reserved = check_parameter_name("aws-agent").unwrap_err().to_string();
+        assert!(
+            reserved.ends_with(
+                r#"Parameter Store refuses it: "Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive).""#
+            ),
+            "{reserved}"
+        );
+        let path = check_parameter_name("/ssm/agent").unwrap_err().to_string();
+        assert!(path.contains(SSM_PATH_NAME_ERROR), "{path}");
+        assert!(
+            path.contains("each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_"),
+            "{path}"
+        );
         assert!(check_parameter_name("").is_err());
     }
 }
