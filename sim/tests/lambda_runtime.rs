@@ -32,8 +32,6 @@ fn etl_launch(drop_variable: Option<&str>) -> (Launch, Duration) {
         .find(|l| l.spec.binary == "etl-lambda")
         .unwrap();
     let placement = lambda::Placement {
-        workspace: &support::root(),
-        artifacts: &dir,
         // Nothing here calls AWS; an unreachable endpoint proves it.
         endpoint: "http://127.0.0.1:9",
         region: "eu-west-1",

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};
-use pipeline::onboard::{Decision, OnboardConfig, OnboardingHandler, OnboardingOutcome};
+use pipeline::onboard::{OnboardConfig, OnboardingHandler, OnboardingOutcome};
 
 type Handler = OnboardingHandler<Ec2Directory, SsmPorts, SsmPorts, SsmPorts>;
 
@@ -47,7 +47,7 @@ async fn handle(
             error_message: error.to_string(),
         }
     })?;
-    if outcome.decision == Decision::Failed && outcome.retryable {
+    if outcome.fails_invocation() {
         return Err(Diagnostic {
             error_type: "RetryableOnboardingFailure".to_owned(),
             error_message: outcome.reason,

@@ -83,6 +83,12 @@ pub struct OnboardingOutcome {
 }
 
 impl OnboardingOutcome {
+    /// Whether the function fails the invocation for this outcome, so that Lambda's
+    /// asynchronous retries try the event again (a failure marked retryable).
+    pub fn fails_invocation(&self) -> bool {
+        self.decision == Decision::Failed && self.retryable
+    }
+
     /// The outcome as one JSON line.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

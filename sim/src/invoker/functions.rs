@@ -9,8 +9,8 @@ use std::sync::Arc;
 use pipeline::etl::EtlHandler;
 use pipeline::firehose::RecordSink;
 use pipeline::onboard::{
-    CommandRunner, Decision, InstanceDirectory, ManagedInstances, OnboardingHandler,
-    OnboardingOutcome, ParameterStore,
+    CommandRunner, InstanceDirectory, ManagedInstances, OnboardingHandler, OnboardingOutcome,
+    ParameterStore,
 };
 use serde_json::Value;
 
@@ -95,9 +95,7 @@ where
     async fn invoke(&self, event: &Value) -> OnboardingResult {
         match self.handle_event(event).await {
             // What the deployed binary does with it: fail the invocation, so Lambda retries.
-            Ok(outcome) if outcome.decision == Decision::Failed && outcome.retryable => {
-                OnboardingResult::Retry(outcome.reason)
-            }
+            Ok(outcome) if outcome.fails_invocation() => OnboardingResult::Retry(outcome.reason),
             Ok(outcome) => OnboardingResult::Outcome(outcome),
             Err(error) => OnboardingResult::Rejected(error.to_string()),
         }

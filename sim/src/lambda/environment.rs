@@ -24,7 +24,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::io::{AsyncBufReadExt as _, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
 
 use super::LambdaError;
@@ -63,23 +63,21 @@ impl Output {
 
     fn capture(&self, child: &mut Child) {
         if let Some(stdout) = child.stdout.take() {
-            let out = self.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stdout).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    out.push(line);
-                }
-            });
+            self.read_lines(stdout);
         }
         if let Some(stderr) = child.stderr.take() {
-            let out = self.clone();
-            tokio::spawn(async move {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    out.push(line);
-                }
-            });
+            self.read_lines(stderr);
         }
+    }
+
+    fn read_lines(&self, stream: impl AsyncRead + Unpin + Send + 'static) {
+        let out = self.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                out.push(line);
+            }
+        });
     }
 }
 

@@ -90,13 +90,9 @@ pub struct ArtifactUse {
     pub profile: String,
 }
 
-/// What the run needs to start a function.
+/// Where the functions' SDK calls go.
 #[derive(Debug, Clone)]
 pub struct Placement<'a> {
-    /// The workspace (for cargo-lambda).
-    pub workspace: &'a Path,
-    /// The artifacts directory.
-    pub artifacts: &'a Path,
     /// The emulator's endpoint.
     pub endpoint: &'a str,
     /// The region.

@@ -158,35 +158,25 @@ impl FunctionPool {
     ) -> Result<serde_json::Value, InvokeError> {
         let url = environment.invoke_url(&self.launch.binary);
         let call = self.http.post(url).body(payload.to_vec()).send();
-        let tail = |environment: &ExecutionEnvironment| {
-            let lines = environment.output.lines();
-            lines[lines.len().saturating_sub(ERROR_OUTPUT_LINES)..].join("\n")
+        let ended = tokio::select! {
+            response = call => Ended::Answered(response),
+            () = tokio::time::sleep(self.timeout) => Ended::TimedOut,
+            status = exit_of(environment) => Ended::Exited(status),
         };
-        let outcome = tokio::select! {
-            response = call => Ok(response),
-            () = tokio::time::sleep(self.timeout) => Err(InvokeError::Timeout {
+        match ended {
+            Ended::Answered(response) => read_response(response).await,
+            Ended::TimedOut => Err(InvokeError::Timeout {
                 seconds: self.timeout.as_secs_f64(),
-                output: String::new(),
+                output: last_lines(environment),
             }),
-            status = exit_of(environment) => Err(InvokeError::Crashed {
-                status,
-                output: String::new(),
-            }),
-        };
-        match outcome {
-            Ok(response) => read_response(response).await,
-            Err(InvokeError::Timeout { seconds, .. }) => Err(InvokeError::Timeout {
-                seconds,
-                output: tail(environment),
-            }),
-            Err(InvokeError::Crashed { status, .. }) => {
+            Ended::Exited(status) => {
+                // Let the readers take the process's last lines.
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 Err(InvokeError::Crashed {
                     status,
-                    output: tail(environment),
+                    output: last_lines(environment),
                 })
             }
-            Err(other) => Err(other),
         }
     }
 
@@ -210,6 +200,22 @@ impl FunctionPool {
             environment.stop().await;
         }
     }
+}
+
+/// How an invocation's wait ended.
+enum Ended {
+    /// The Invoke API answered (or failed to).
+    Answered(Result<reqwest::Response, reqwest::Error>),
+    /// The function's timeout passed first.
+    TimedOut,
+    /// The process ended first, with this status.
+    Exited(String),
+}
+
+/// The environment's last output lines, for an error.
+fn last_lines(environment: &ExecutionEnvironment) -> String {
+    let lines = environment.output.lines();
+    lines[lines.len().saturating_sub(ERROR_OUTPUT_LINES)..].join("\n")
 }
 
 async fn exit_of(environment: &mut ExecutionEnvironment) -> String {

@@ -83,8 +83,6 @@ impl Deployed {
         let used = located.iter().map(|l| l.artifact.clone()).collect();
         let ssm = ssm_standin::start(emulator, simulated).await?;
         let placement = lambda::Placement {
-            workspace,
-            artifacts: dir,
             endpoint: emulator,
             region,
         };
@@ -95,8 +93,9 @@ impl Deployed {
             spec, bootstrap, ..
         } in located
         {
+            let is_onboarding = spec.binary == "onboard-lambda";
             let mut overrides = BTreeMap::new();
-            let concurrency = if spec.binary == "onboard-lambda" {
+            let concurrency = if is_onboarding {
                 overrides.clone_from(&onboarding_waits);
                 overrides.insert("AWS_ENDPOINT_URL_SSM".to_owned(), ssm.endpoint.clone());
                 ONBOARDING_CONCURRENCY
@@ -112,7 +111,7 @@ impl Deployed {
                 environment: lambda::lambda_environment(&spec, &placement, &overrides),
             };
             let pool = Arc::new(FunctionPool::start(launch, spec.timeout, concurrency).await?);
-            if spec.binary == "onboard-lambda" {
+            if is_onboarding {
                 onboarding = Some(pool);
             } else {
                 etl = Some(pool);

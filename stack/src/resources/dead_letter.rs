@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 
-use super::sdk::{differs, err, text};
+use super::sdk::{differs, err, existing, text};
 use super::{OnEmulator, Reference, ResourceType, Target, entry};
 use crate::cfn::ids;
 use crate::clients::ProvisionError;
@@ -27,6 +27,14 @@ pub const RETENTION_SECONDS: u32 = 1_209_600;
 /// The queue that receives `function`'s failed events.
 pub fn queue_name(function: &str) -> String {
     format!("{function}-dead-letters")
+}
+
+/// The ARN of the SQS queue `name` at `placement`.
+pub(super) fn queue_arn(placement: &Placement, name: &str) -> String {
+    format!(
+        "arn:aws:sqs:{}:{}:{name}",
+        placement.region, placement.account_id
+    )
 }
 
 /// Dead-letter queues.
@@ -79,7 +87,13 @@ impl ResourceType for DeadLetterQueue {
 
     async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
         let (clients, id, name) = (at.clients, at.id, text(at.desired, "QueueName"));
-        let Ok(found) = clients.sqs.get_queue_url().queue_name(&name).send().await else {
+        let Some(found) = existing(
+            clients.sqs.get_queue_url().queue_name(&name).send().await,
+            |e| e.is_queue_does_not_exist(),
+            id,
+            "GetQueueUrl",
+        )?
+        else {
             return Ok(None);
         };
         let attributes = clients
@@ -123,28 +137,28 @@ impl ResourceType for DeadLetterQueue {
         let retention = desired["MessageRetentionPeriod"].to_string();
         let sse = desired["SqsManagedSseEnabled"].to_string();
         let name = text(desired, "QueueName");
-        let url = match actual {
-            None => clients
+        if actual.is_none() {
+            clients
                 .sqs
                 .create_queue()
                 .queue_name(&name)
+                .attributes(QueueAttributeName::MessageRetentionPeriod, retention)
+                .attributes(QueueAttributeName::SqsManagedSseEnabled, sse)
                 .send()
                 .await
-                .map_err(err(id, "CreateQueue"))?
-                .queue_url()
-                .unwrap_or_default()
-                .to_owned(),
-            Some(_) => clients
-                .sqs
-                .get_queue_url()
-                .queue_name(&name)
-                .send()
-                .await
-                .map_err(err(id, "GetQueueUrl"))?
-                .queue_url()
-                .unwrap_or_default()
-                .to_owned(),
-        };
+                .map_err(err(id, "CreateQueue"))?;
+            return Ok(changed);
+        }
+        let url = clients
+            .sqs
+            .get_queue_url()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(err(id, "GetQueueUrl"))?
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
         clients
             .sqs
             .set_queue_attributes()
@@ -165,10 +179,7 @@ impl ResourceType for DeadLetterQueue {
         .into_iter()
         .map(|(id, function)| {
             let name = queue_name(function);
-            let arn = format!(
-                "arn:aws:sqs:{}:{}:{name}",
-                placement.region, placement.account_id
-            );
+            let arn = queue_arn(placement, &name);
             Reference::new(id, &name, arn)
         })
         .collect()

@@ -70,12 +70,7 @@ impl ResourceType for Rule {
         placement: &Placement,
         properties: Value,
     ) -> Value {
-        let arn = format!(
-            "arn:aws:sqs:{}:{}:{}",
-            placement.region,
-            placement.account_id,
-            harness_queue_name(names)
-        );
+        let arn = super::dead_letter::queue_arn(placement, &harness_queue_name(names));
         let mut properties = properties;
         properties["Targets"] = json!([{ "Id": "onboarding", "Arn": arn }]);
         properties
