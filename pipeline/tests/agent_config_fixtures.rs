@@ -13,7 +13,7 @@ mod support;
 use std::path::PathBuf;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use pipeline::agent_config::{AgentConfig, defaults};
+use pipeline::agent_config::{AgentConfig, Authority, defaults};
 use pipeline::onboard::{InstanceState, StateChange, event::StateChangeDetail};
 
 fn fixtures() -> PathBuf {
@@ -81,4 +81,40 @@ fn eventbridge_fixtures_read_the_same_with_both_parsers() {
         let time = value["time"].as_str().unwrap();
         assert_eq!(ours.to_event_json(time), value, "{file}");
     }
+}
+
+/// Every agent configuration a scenario uses: valid ones parse and round-trip; the one kept
+/// broken on purpose is refused by the agent's schema at the path the schema names.
+#[test]
+fn every_scenario_agent_configuration_is_checked_by_the_agents_schema() {
+    let dir = support::repo_root().join("scenarios").join("agent-config");
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        match name.as_str() {
+            "broken-linux.json" => {
+                let error = AgentConfig::parse(&text).unwrap_err();
+                let issues = error.issues();
+                assert_eq!(issues.len(), 1, "{error}");
+                assert_eq!(
+                    issues[0].path,
+                    "$.logs.logs_collected.files.collect_list[0].retention_in_days"
+                );
+                assert_eq!(issues[0].authority, Authority::AgentSchema);
+            }
+            _ => {
+                let parsed =
+                    AgentConfig::parse(&text).unwrap_or_else(|e| panic!("{name} is refused: {e}"));
+                let reread: serde_json::Value = serde_json::from_str(&text).unwrap();
+                let written: serde_json::Value =
+                    serde_json::from_str(&parsed.to_json_pretty()).unwrap();
+                assert_eq!(written, reread, "{name} round-trips");
+            }
+        }
+        seen.push(name);
+    }
+    seen.sort();
+    assert_eq!(seen, ["broken-linux.json", "windows-warnings.json"]);
 }

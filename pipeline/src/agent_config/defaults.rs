@@ -59,23 +59,20 @@ pub fn linux(account_name: &str) -> AgentConfig {
             file_path: (*path).to_owned(),
             log_group_name: Some(group.clone()),
             log_stream_name: Some(format!("{path}/{{instance_id}}")),
-            log_group_class: None,
             multi_line_start_pattern: Some("{timestamp_format}".to_owned()),
             timestamp_format: Some("%b %d %H:%M:%S".to_owned()),
             timezone: Some(Timezone::Local),
-            encoding: None,
-            auto_removal: None,
-            blacklist: None,
-            publish_multi_logs: None,
-            retention_in_days: None,
-            filters: None,
+            ..FileEntry::default()
         })
         .collect();
     config(
         Some(serde_json::json!({ "run_as_user": "root" })),
         LogsCollected {
-            files: Some(Files { collect_list }),
-            windows_events: None,
+            files: Some(Files {
+                collect_list,
+                ..Files::default()
+            }),
+            ..LogsCollected::default()
         },
     )
 }
@@ -89,20 +86,20 @@ pub fn windows(account_name: &str) -> AgentConfig {
         .map(|name| WindowsEventEntry {
             event_name: (*name).to_owned(),
             event_levels: Some(WINDOWS_LEVELS.to_vec()),
-            event_ids: None,
             log_group_name: Some(group.clone()),
             log_stream_name: Some(format!("{name}/{{instance_id}}")),
-            log_group_class: None,
-            retention_in_days: None,
             event_format: Some(EventFormat::Xml),
-            filters: None,
+            ..WindowsEventEntry::default()
         })
         .collect();
     config(
         None,
         LogsCollected {
-            files: None,
-            windows_events: Some(WindowsEvents { collect_list }),
+            windows_events: Some(WindowsEvents {
+                collect_list,
+                ..WindowsEvents::default()
+            }),
+            ..LogsCollected::default()
         },
     )
 }
@@ -110,16 +107,11 @@ pub fn windows(account_name: &str) -> AgentConfig {
 fn config(agent: Option<serde_json::Value>, collected: LogsCollected) -> AgentConfig {
     AgentConfig {
         agent,
-        metrics: None,
-        logs: LogsSection {
+        logs: Some(LogsSection {
             logs_collected: Some(collected),
-            metrics_collected: None,
-            log_stream_name: None,
             force_flush_interval: Some(FLUSH_INTERVAL_SECONDS),
-            credentials: None,
-            endpoint_override: None,
-        },
-        traces: None,
-        other: std::collections::BTreeMap::new(),
+            ..LogsSection::default()
+        }),
+        ..AgentConfig::default()
     }
 }

@@ -51,56 +51,189 @@ fn patched(mut entry: Value, key: &str, value: Value) -> Value {
     entry
 }
 
-/// Every case: the document, the path reported and a fragment of the message.
-fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
+/// Documents the agent's schema refuses: the path the schema's validator reports for the
+/// keyword that fails (read off the schema, `translator/config/schema.json`) and a fragment of
+/// its message.
+fn schema_invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
     vec![
-        ("not json", "{".to_owned(), "$", "EOF while parsing"),
+        (
+            "unknown key in an entry (additionalProperties: false)",
+            with_file_entry(patched(linux_entry(), "file_paht", json!("/x"))),
+            "$.logs.logs_collected.files.collect_list[0]",
+            "Additional properties are not allowed ('file_paht' was unexpected)",
+        ),
+        (
+            "unknown key in logs",
+            json!({"logs": {"logs_collected": {"files": {"collect_list": [linux_entry()]}}, "flush": 5}}).to_string(),
+            "$.logs",
+            "'flush' was unexpected",
+        ),
+        (
+            "missing file_path (required)",
+            with_file_entry(json!({"log_group_name": "g"})),
+            "$.logs.logs_collected.files.collect_list[0]",
+            "\"file_path\" is a required property",
+        ),
+        (
+            "retention of two days (retentionInDaysDefinition enum)",
+            with_file_entry(patched(linux_entry(), "retention_in_days", json!(2))),
+            "$.logs.logs_collected.files.collect_list[0].retention_in_days",
+            "2 is not one of",
+        ),
+        (
+            "timezone in lower case (enum)",
+            with_file_entry(patched(linux_entry(), "timezone", json!("utc"))),
+            "$.logs.logs_collected.files.collect_list[0].timezone",
+            "\"utc\" is not one of",
+        ),
+        (
+            "filter type (filterDefinition enum)",
+            with_file_entry(patched(linux_entry(), "filters", json!([{"type": "keep", "expression": "x"}]))),
+            "$.logs.logs_collected.files.collect_list[0].filters[0].type",
+            "\"keep\" is not one of",
+        ),
+        (
+            "file_path is a number (type)",
+            with_file_entry(patched(linux_entry(), "file_path", json!(7))),
+            "$.logs.logs_collected.files.collect_list[0].file_path",
+            "7 is not of type \"string\"",
+        ),
+        (
+            "empty collect_list (minItems)",
+            json!({"logs": {"logs_collected": {"files": {"collect_list": []}}}}).to_string(),
+            "$.logs.logs_collected.files.collect_list",
+            "[] has less than 1 item",
+        ),
+        (
+            "duplicate entries (uniqueItems)",
+            json!({"logs": {"logs_collected": {"files": {"collect_list": [linux_entry(), linux_entry()]}}}}).to_string(),
+            "$.logs.logs_collected.files.collect_list",
+            "has non-unique elements",
+        ),
+        (
+            "nothing collected (minProperties)",
+            json!({"logs": {"logs_collected": {}}}).to_string(),
+            "$.logs.logs_collected",
+            "{} has less than 1 property",
+        ),
+        (
+            "neither logs_collected nor metrics_collected (anyOf)",
+            json!({"logs": {"force_flush_interval": 5}}).to_string(),
+            "$.logs",
+            "is not valid under any of the schemas listed in the 'anyOf' keyword",
+        ),
+        (
+            "flush interval zero (timeIntervalDefinition minimum)",
+            json!({"logs": {"logs_collected": {"files": {"collect_list": [linux_entry()]}}, "force_flush_interval": 0}}).to_string(),
+            "$.logs.force_flush_interval",
+            "0 is less than the minimum of 1",
+        ),
+        (
+            "event level (enum)",
+            with_windows_entry(json!({"event_name": "System", "event_levels": ["ERROR", "FATAL"]})),
+            "$.logs.logs_collected.windows_events.collect_list[0].event_levels[1]",
+            "\"FATAL\" is not one of",
+        ),
+        (
+            "event format (enum)",
+            with_windows_entry(json!({"event_name": "System", "event_levels": ["ERROR"], "event_format": "json"})),
+            "$.logs.logs_collected.windows_events.collect_list[0].event_format",
+            "\"json\" is not one of",
+        ),
+        (
+            "forwarded events (not enum)",
+            with_windows_entry(json!({"event_name": "Forwarded Events", "event_levels": ["ERROR"]})),
+            "$.logs.logs_collected.windows_events.collect_list[0].event_name",
+            "is not allowed for \"Forwarded Events\"",
+        ),
+        (
+            "no levels, ids or filters (anyOf)",
+            with_windows_entry(json!({"event_name": "System"})),
+            "$.logs.logs_collected.windows_events.collect_list[0]",
+            "is not valid under any of the schemas listed in the 'anyOf' keyword",
+        ),
+        (
+            "missing event_name (required)",
+            with_windows_entry(json!({"event_levels": ["ERROR"]})),
+            "$.logs.logs_collected.windows_events.collect_list[0]",
+            "\"event_name\" is a required property",
+        ),
+        (
+            "event id out of range (maximum)",
+            with_windows_entry(json!({"event_name": "Security", "event_ids": [4625, 70000]})),
+            "$.logs.logs_collected.windows_events.collect_list[0].event_ids[1]",
+            "70000 is greater than the maximum of 65535",
+        ),
+        (
+            "journald entry without a group (required)",
+            json!({"logs": {"logs_collected": {"journald": {"collect_list": [{"units": ["sshd"]}]}}}}).to_string(),
+            "$.logs.logs_collected.journald.collect_list[0]",
+            "\"log_group_name\" is a required property",
+        ),
+        (
+            "concurrency zero (minimum)",
+            json!({"logs": {"logs_collected": {"files": {"collect_list": [linux_entry()]}}, "concurrency": 0}}).to_string(),
+            "$.logs.concurrency",
+            "0 is less than the minimum of 1",
+        ),
+        (
+            "backpressure mode (enum)",
+            with_file_entry(patched(linux_entry(), "backpressure_mode", json!("drop"))),
+            "$.logs.logs_collected.files.collect_list[0].backpressure_mode",
+            "\"drop\" is not one of",
+        ),
+        (
+            "agent interval as a string (agentDefinition)",
+            json!({"agent": {"metrics_collection_interval": "60"}, "logs": {"logs_collected": {"files": {"collect_list": [linux_entry()]}}}}).to_string(),
+            "$.agent.metrics_collection_interval",
+            "\"60\" is not of type \"integer\"",
+        ),
+        (
+            "agent debug as a string (agentDefinition)",
+            json!({"agent": {"debug": "yes"}, "logs": {"logs_collected": {"files": {"collect_list": [linux_entry()]}}}}).to_string(),
+            "$.agent.debug",
+            "\"yes\" is not of type \"boolean\"",
+        ),
+        (
+            "metrics without metrics_collected (required)",
+            json!({"metrics": {"namespace": "CWAgent"}, "logs": {"logs_collected": {"files": {"collect_list": [linux_entry()]}}}}).to_string(),
+            "$.metrics",
+            "\"metrics_collected\" is a required property",
+        ),
+    ]
+}
+
+/// Documents the schema accepts but the agent, CloudWatch Logs or the pipeline refuses: the
+/// path, whose rule it is, and a fragment of the message.
+fn rule_cases() -> Vec<(&'static str, String, &'static str, Authority, &'static str)> {
+    vec![
+        (
+            "not json",
+            "{".to_owned(),
+            "$",
+            Authority::Agent,
+            "EOF while parsing",
+        ),
         (
             "trailing text",
             format!("{} x", with_file_entry(linux_entry())),
             "$",
+            Authority::Agent,
             "trailing characters",
         ),
-        ("no logs section", "{}".to_owned(), "$", "missing field `logs`"),
         (
-            "unknown key in an entry",
-            with_file_entry(patched(linux_entry(), "file_paht", json!("/x"))),
-            "$.logs.logs_collected.files.collect_list[0].file_paht",
-            "unknown field `file_paht`",
+            "no logs section",
+            "{}".to_owned(),
+            "$",
+            Authority::Pipeline,
+            "needs a logs section",
         ),
         (
-            "unknown key in logs",
-            json!({"logs": {"logs_collected": {}, "flush": 5}}).to_string(),
-            "$.logs.flush",
-            "unknown field `flush`",
-        ),
-        (
-            "missing file_path",
-            with_file_entry(json!({"log_group_name": "g"})),
-            "$.logs.logs_collected.files.collect_list[0]",
-            "missing field `file_path`",
-        ),
-        (
-            "retention of two days",
-            with_file_entry(patched(linux_entry(), "retention_in_days", json!(2))),
-            "$.logs.logs_collected.files.collect_list[0].retention_in_days",
-            "2 is not a valid retention_in_days; valid values are -1 (leave unchanged), 1, 3, 5",
-        ),
-        (
-            "timezone in lower case",
-            with_file_entry(patched(linux_entry(), "timezone", json!("utc"))),
-            "$.logs.logs_collected.files.collect_list[0].timezone",
-            "unknown variant `utc`, expected one of `Local`, `LOCAL`, `UTC`",
-        ),
-        (
-            "filter type",
-            with_file_entry(patched(
-                linux_entry(),
-                "filters",
-                json!([{"type": "keep", "expression": "x"}]),
-            )),
-            "$.logs.logs_collected.files.collect_list[0].filters[0].type",
-            "unknown variant `keep`, expected `include` or `exclude`",
+            "metrics_collected alone",
+            json!({"logs": {"metrics_collected": {"emf": {}}}}).to_string(),
+            "$.logs",
+            Authority::Pipeline,
+            "needs logs_collected",
         ),
         (
             "filter expression",
@@ -110,19 +243,37 @@ fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
                 json!([{"type": "include", "expression": "(unclosed"}]),
             )),
             "$.logs.logs_collected.files.collect_list[0].filters[0].expression",
-            "\"(unclosed\" is not a valid regular expression",
+            Authority::Agent,
+            "\"(unclosed\" is not a valid regular expression, so the agent does not start",
         ),
         (
-            "file_path is a number",
-            with_file_entry(patched(linux_entry(), "file_path", json!(7))),
-            "$.logs.logs_collected.files.collect_list[0].file_path",
-            "invalid type: integer `7`, expected a string",
+            "filter without a type",
+            with_file_entry(patched(
+                linux_entry(),
+                "filters",
+                json!([{"expression": "x"}]),
+            )),
+            "$.logs.logs_collected.files.collect_list[0].filters[0].type",
+            Authority::Agent,
+            "filter type  is incorrect, valid types are: [include exclude]",
+        ),
+        (
+            "multi-line pattern that is no regex",
+            with_file_entry(patched(
+                linux_entry(),
+                "multi_line_start_pattern",
+                json!("[a-"),
+            )),
+            "$.logs.logs_collected.files.collect_list[0].multi_line_start_pattern",
+            Authority::Agent,
+            "fileconfig.go",
         ),
         (
             "empty file_path",
             with_file_entry(patched(linux_entry(), "file_path", json!(""))),
             "$.logs.logs_collected.files.collect_list[0].file_path",
-            "has 0 characters; it must have from 1 to 4096",
+            Authority::Pipeline,
+            "names no file",
         ),
         (
             "unknown placeholder in the group",
@@ -132,12 +283,25 @@ fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
                 json!("CCP-{instance-id}"),
             )),
             "$.logs.logs_collected.files.collect_list[0].log_group_name",
+            Authority::CloudWatchLogs,
+            "unknown placeholder {instance-id}",
+        ),
+        (
+            "unknown placeholder in the stream",
+            with_file_entry(patched(
+                linux_entry(),
+                "log_stream_name",
+                json!("{instance-id}"),
+            )),
+            "$.logs.logs_collected.files.collect_list[0].log_stream_name",
+            Authority::Pipeline,
             "unknown placeholder {instance-id}",
         ),
         (
             "space in the group",
             with_file_entry(patched(linux_entry(), "log_group_name", json!("my logs"))),
             "$.logs.logs_collected.files.collect_list[0].log_group_name",
+            Authority::CloudWatchLogs,
             "' ' is not allowed in a log group name",
         ),
         (
@@ -148,13 +312,15 @@ fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
                 json!("{instance_id}:messages"),
             )),
             "$.logs.logs_collected.files.collect_list[0].log_stream_name",
+            Authority::CloudWatchLogs,
             "':' is not allowed in a log stream name",
         ),
         (
             "timestamp directive",
             with_file_entry(patched(linux_entry(), "timestamp_format", json!("%Q %H"))),
             "$.logs.logs_collected.files.collect_list[0].timestamp_format",
-            "%Q is not a directive the agent supports",
+            Authority::Pipeline,
+            "%Q is not a directive the agent translates",
         ),
         (
             "multi-line pattern without a format",
@@ -164,107 +330,139 @@ fn invalid_cases() -> Vec<(&'static str, String, &'static str, &'static str)> {
                 json!("{timestamp_format}"),
             )),
             "$.logs.logs_collected.files.collect_list[0].multi_line_start_pattern",
-            "needs timestamp_format",
-        ),
-        (
-            "empty collect_list",
-            json!({"logs": {"logs_collected": {"files": {"collect_list": []}}}}).to_string(),
-            "$.logs.logs_collected.files.collect_list",
-            "must have at least one entry",
-        ),
-        (
-            "duplicate entries",
-            json!({"logs": {"logs_collected": {"files": {"collect_list": [linux_entry(), linux_entry()]}}}})
-                .to_string(),
-            "$.logs.logs_collected.files.collect_list[1]",
-            "duplicates entry [0]",
-        ),
-        (
-            "nothing collected",
-            json!({"logs": {"logs_collected": {}}}).to_string(),
-            "$.logs.logs_collected",
-            "needs files or windows_events",
-        ),
-        (
-            "no logs_collected",
-            json!({"logs": {"force_flush_interval": 5}}).to_string(),
-            "$.logs",
-            "needs logs_collected",
-        ),
-        (
-            "flush interval zero",
-            json!({"logs": {"logs_collected": {"files": {"collect_list": [linux_entry()]}}, "force_flush_interval": 0}})
-                .to_string(),
-            "$.logs.force_flush_interval",
-            "0 is out of range",
-        ),
-        (
-            "event level",
-            with_windows_entry(json!({"event_name": "System", "event_levels": ["ERROR", "FATAL"]})),
-            "$.logs.logs_collected.windows_events.collect_list[0].event_levels[1]",
-            "unknown variant `FATAL`, expected one of `CRITICAL`, `ERROR`, `WARNING`, `INFORMATION`, `VERBOSE`",
-        ),
-        (
-            "event format",
-            with_windows_entry(json!({"event_name": "System", "event_levels": ["ERROR"], "event_format": "json"})),
-            "$.logs.logs_collected.windows_events.collect_list[0].event_format",
-            "unknown variant `json`, expected `text` or `xml`",
-        ),
-        (
-            "forwarded events",
-            with_windows_entry(json!({"event_name": "Forwarded Events", "event_levels": ["ERROR"]})),
-            "$.logs.logs_collected.windows_events.collect_list[0].event_name",
-            "cannot collect \"Forwarded Events\"",
-        ),
-        (
-            "no levels, ids or filters",
-            with_windows_entry(json!({"event_name": "System"})),
-            "$.logs.logs_collected.windows_events.collect_list[0]",
-            "needs event_levels, event_ids or filters",
-        ),
-        (
-            "missing event_name",
-            with_windows_entry(json!({"event_levels": ["ERROR"]})),
-            "$.logs.logs_collected.windows_events.collect_list[0]",
-            "missing field `event_name`",
-        ),
-        (
-            "event id out of range",
-            with_windows_entry(json!({"event_name": "Security", "event_ids": [4625, 70000]})),
-            "$.logs.logs_collected.windows_events.collect_list[0].event_ids[1]",
-            "70000 is not a Windows event id",
-        ),
-        (
-            "level listed twice",
-            with_windows_entry(json!({"event_name": "System", "event_levels": ["ERROR", "ERROR"]})),
-            "$.logs.logs_collected.windows_events.collect_list[0].event_levels[1]",
-            "listed twice",
-        ),
-        (
-            "log group class",
-            with_file_entry(patched(linux_entry(), "log_group_class", json!("COLD"))),
-            "$.logs.logs_collected.files.collect_list[0].log_group_class",
-            "unknown variant `COLD`, expected `STANDARD` or `INFREQUENT_ACCESS`",
+            Authority::Pipeline,
+            "without timestamp_format",
         ),
     ]
 }
 
+/// Documents the schema accepts, with keys the pipeline does not use: each must parse and
+/// round-trip unchanged.
+fn schema_valid_cases() -> Vec<(&'static str, Value)> {
+    let files = json!({"collect_list": [linux_entry()]});
+    vec![
+        (
+            "journald beside files",
+            json!({"logs": {"logs_collected": {"files": files, "journald": {"collect_list": [
+                {"log_group_name": "CCP-logs-Example-{account_id}-{aws_region}", "units": ["sshd", "cron"], "priority": "warning"}
+            ]}}}}),
+        ),
+        (
+            "concurrency, service.name, deployment.environment",
+            json!({"logs": {
+                "logs_collected": {"files": files}, "concurrency": 4, "service.name": "billing", "deployment.environment": "prod"
+            }}),
+        ),
+        (
+            "application_signals",
+            json!({"logs": {"logs_collected": {"files": files, "application_signals": {}}}}),
+        ),
+        (
+            "per-file keys",
+            with_value_entry(json!({
+                "file_path": "/var/log/app.log",
+                "log_group_name": "CCP-logs-Example-{account_id}-{aws_region}",
+                "trim_timestamp": true,
+                "backpressure_mode": "fd_release",
+                "service.name": "app",
+                "deployment.environment": "staging",
+                "timestamp_format": "%Y-%m-%dT%H:%M:%S.%f%z"
+            })),
+        ),
+        (
+            "metrics with collectd and cpu",
+            json!({
+                "agent": {"metrics_collection_interval": 60, "run_as_user": "cwagent"},
+                "metrics": {"namespace": "CWAgent", "metrics_collected": {
+                    "collectd": {"metrics_aggregation_interval": 60},
+                    "cpu": {"measurement": ["cpu_usage_idle"], "totalcpu": true}
+                }},
+                "logs": {"logs_collected": {"files": files}}
+            }),
+        ),
+        (
+            "a log group class the agent ignores",
+            with_value_entry(patched(linux_entry(), "log_group_class", json!("COLD"))),
+        ),
+        (
+            "duplicate event levels (the schema's uniqueItems sits inside items)",
+            json!({"logs": {"logs_collected": {"windows_events": {"collect_list": [
+                {"event_name": "System", "event_levels": ["ERROR", "ERROR"]}
+            ]}}}}),
+        ),
+        (
+            "a filter with no expression",
+            with_value_entry(patched(
+                linux_entry(),
+                "filters",
+                json!([{"type": "exclude"}]),
+            )),
+        ),
+        (
+            "extra top-level keys",
+            json!({"x-owner": "ops", "logs": {"logs_collected": {"files": files}}}),
+        ),
+    ]
+}
+
+fn with_value_entry(entry: Value) -> Value {
+    json!({"logs": {"logs_collected": {"files": {"collect_list": [entry]}}}})
+}
+
 #[test]
-fn each_invalid_document_names_the_path_and_the_rule() {
-    for (name, document, path, fragment) in invalid_cases() {
+fn schema_valid_documents_with_keys_the_pipeline_does_not_use_parse_and_round_trip() {
+    for (name, document) in schema_valid_cases() {
+        let config = AgentConfig::parse(&document.to_string())
+            .unwrap_or_else(|e| panic!("{name}: refused: {e}"));
+        let back: Value = serde_json::from_str(&config.to_json_pretty()).unwrap();
+        assert_eq!(back, document, "{name}: round trip");
+    }
+}
+
+#[test]
+fn schema_invalid_documents_report_the_schema_path_and_nothing_else() {
+    for (name, document, path, fragment) in schema_invalid_cases() {
         let error = AgentConfig::parse(&document)
             .err()
             .unwrap_or_else(|| panic!("{name}: accepted {document}"));
         let issues = error.issues();
         assert!(
-            issues
-                .iter()
-                .any(|issue| issue.path == path && issue.message.contains(fragment)),
+            issues.iter().any(|issue| issue.path == path
+                && issue.message.contains(fragment)
+                && issue.authority == Authority::AgentSchema),
             "{name}: expected {path}: …{fragment}…, got {error}"
         );
         assert!(
-            error.to_string().contains(path),
-            "{name}: the message names the path: {error}"
+            issues.iter().all(|i| i.authority == Authority::AgentSchema),
+            "{name}: the schema phase stops before any other rule: {error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("{path}: [agent schema]")),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn rules_beyond_the_schema_name_the_path_and_whose_rule_it_is() {
+    for (name, document, path, authority, fragment) in rule_cases() {
+        let error = AgentConfig::parse(&document)
+            .err()
+            .unwrap_or_else(|| panic!("{name}: accepted {document}"));
+        assert!(
+            error.issues().iter().any(|issue| issue.path == path
+                && issue.message.contains(fragment)
+                && issue.authority == authority),
+            "{name}: expected {path}: [{}] …{fragment}…, got {error}",
+            authority.label()
+        );
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("{path}: [{}]", authority.label())),
+            "{name}: the message names the path and the label: {error}"
         );
     }
 }
@@ -285,6 +483,15 @@ fn validation_reports_every_problem_not_only_the_first() {
             "$.logs.logs_collected.files.collect_list[1].log_group_name"
         ]
     );
+    let schema_error = AgentConfig::parse(
+        &json!({"logs": {"logs_collected": {"files": {"collect_list": [
+            patched(linux_entry(), "timezone", json!("utc")),
+            patched(linux_entry(), "retention_in_days", json!(2)),
+        ]}}}})
+        .to_string(),
+    )
+    .unwrap_err();
+    assert_eq!(schema_error.issues().len(), 2, "{schema_error}");
 }
 
 #[test]
@@ -404,27 +611,23 @@ fn file_entry_strategy() -> impl Strategy<Value = FileEntry> {
                 file_path,
                 log_group_name: group,
                 log_stream_name: stream,
-                log_group_class: None,
-                multi_line_start_pattern: None,
                 timestamp_format: Some("%Y-%m-%d %H:%M:%S".to_owned()),
                 timezone,
-                encoding: None,
-                auto_removal: None,
-                blacklist: None,
-                publish_multi_logs: None,
-                retention_in_days: retention.map(|d| RetentionDays(i32::from(d))),
+                retention_in_days: retention
+                    .map(|d| RetentionDays::try_from(i64::from(d)).unwrap()),
                 filters: filters.map(|list| {
                     list.into_iter()
                         .map(|(include, expression)| Filter {
-                            kind: if include {
+                            kind: Some(if include {
                                 FilterKind::Include
                             } else {
                                 FilterKind::Exclude
-                            },
-                            expression,
+                            }),
+                            expression: Some(expression),
                         })
                         .collect()
                 }),
+                ..FileEntry::default()
             },
         )
 }
@@ -451,13 +654,10 @@ fn windows_entry_strategy() -> impl Strategy<Value = WindowsEventEntry> {
         .prop_map(|(name, levels, format, group)| WindowsEventEntry {
             event_name: name.to_owned(),
             event_levels: Some(levels),
-            event_ids: None,
             log_group_name: group,
             log_stream_name: Some(format!("{name}/{{instance_id}}")),
-            log_group_class: None,
-            retention_in_days: None,
             event_format: format,
-            filters: None,
+            ..WindowsEventEntry::default()
         })
 }
 
@@ -474,25 +674,22 @@ fn config_strategy() -> impl Strategy<Value = AgentConfig> {
             let unique_files = unique(files);
             let unique_events = unique(events);
             AgentConfig {
-                agent: None,
-                metrics: None,
-                logs: LogsSection {
+                logs: Some(LogsSection {
                     logs_collected: Some(LogsCollected {
                         files: (!unique_files.is_empty()).then_some(Files {
                             collect_list: unique_files,
+                            ..Files::default()
                         }),
                         windows_events: (!unique_events.is_empty()).then_some(WindowsEvents {
                             collect_list: unique_events,
+                            ..WindowsEvents::default()
                         }),
+                        ..LogsCollected::default()
                     }),
-                    metrics_collected: None,
-                    log_stream_name: None,
                     force_flush_interval: flush,
-                    credentials: None,
-                    endpoint_override: None,
-                },
-                traces: None,
-                other: BTreeMap::new(),
+                    ..LogsSection::default()
+                }),
+                ..AgentConfig::default()
             }
         })
 }
@@ -537,7 +734,7 @@ proptest! {
     }
 
     #[test]
-    fn a_retention_is_accepted_exactly_when_aws_accepts_it(days in -5i64..4000) {
+    fn a_retention_is_accepted_exactly_when_the_schema_and_cloudwatch_logs_accept_it(days in -5i64..4000) {
         let document = with_file_entry(patched(linux_entry(), "retention_in_days", json!(days)));
         let accepted = AgentConfig::parse(&document).is_ok();
         let valid = days == -1 || VALID_RETENTION_DAYS.iter().any(|&d| i64::from(d) == days);
@@ -559,7 +756,8 @@ proptest! {
         value.pointer_mut(&pointer).unwrap().as_object_mut().unwrap().insert(key.clone(), json!(1));
         let error = AgentConfig::parse(&value.to_string()).unwrap_err();
         let issue = error.issues()[0].clone();
-        prop_assert_eq!(&issue.path, &format!("{path}.{key}"));
-        prop_assert!(issue.message.contains(&format!("unknown field `{key}`")), "{}", issue.message);
+        prop_assert_eq!(&issue.path, &path);
+        prop_assert_eq!(issue.authority, Authority::AgentSchema);
+        prop_assert!(issue.message.contains(&format!("'{key}' was unexpected")), "{}", issue.message);
     }
 }

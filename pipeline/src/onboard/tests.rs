@@ -262,7 +262,7 @@ async fn a_missing_or_invalid_agent_config_fails_before_any_command() {
     assert_eq!(invalid.failed_step, Some(Step::AgentConfig));
     assert!(
         invalid.reason.contains(
-            "$.logs.logs_collected.files.collect_list[0].retention_in_days: 2 is not a valid retention_in_days"
+            "$.logs.logs_collected.files.collect_list[0].retention_in_days: [agent schema] 2 is not one of"
         ),
         "{}",
         invalid.reason

@@ -132,7 +132,7 @@ impl CloudWatchAgent {
                         .windows_events()
                         .iter()
                         .find(|e| &e.event_name == name);
-                    if entry.is_some_and(|e| e.event_format != Some(EventFormat::Xml)) {
+                    if entry.is_some_and(|e| e.format() != EventFormat::Xml) {
                         return Err(AgentStartError::TextFormat {
                             entry: name.clone(),
                         });
@@ -149,11 +149,17 @@ impl CloudWatchAgent {
             let filters = filters
                 .into_iter()
                 .map(|f| {
-                    Regex::new(&f.expression)
-                        .map(|re| (f.kind, re))
+                    let kind = f.kind.ok_or_else(|| AgentStartError::Filter {
+                        entry: source.clone(),
+                        expression: f.expression().to_owned(),
+                        message: "filter type  is incorrect, valid types are: [include exclude]"
+                            .to_owned(),
+                    })?;
+                    Regex::new(f.expression())
+                        .map(|re| (kind, re))
                         .map_err(|e| AgentStartError::Filter {
                             entry: source.clone(),
-                            expression: f.expression.clone(),
+                            expression: f.expression().to_owned(),
                             message: e.to_string(),
                         })
                 })
@@ -190,7 +196,8 @@ impl CloudWatchAgent {
         }
         let flush_seconds = config
             .logs
-            .force_flush_interval
+            .as_ref()
+            .and_then(|l| l.force_flush_interval)
             .unwrap_or(DEFAULT_FORCE_FLUSH_SECONDS);
         Ok(Self {
             instance: instance.to_owned(),
