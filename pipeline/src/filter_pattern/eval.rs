@@ -26,33 +26,56 @@ fn terms_match(terms: &TermPattern, message: &str) -> bool {
         && (terms.any_of.is_empty() || terms.any_of.iter().any(|t| message.contains(t.as_str())))
 }
 
+/// A term holds when any value its selector selects satisfies it (a selector without a
+/// wildcard selects at most one); `NOT EXISTS` when it selects none.
 fn json_holds(expr: &JsonExpr, root: &Value) -> bool {
     expr.holds(&|term| match term {
         JsonTerm::Test { selector, test } => {
             let found = select(root, selector);
             match test {
-                ValueTest::True => found == Some(&Value::Bool(true)),
-                ValueTest::False => found == Some(&Value::Bool(false)),
-                ValueTest::Null => found == Some(&Value::Null),
-                ValueTest::NotExists => found.is_none(),
+                ValueTest::True => found.contains(&&Value::Bool(true)),
+                ValueTest::False => found.contains(&&Value::Bool(false)),
+                ValueTest::Null => found.contains(&&Value::Null),
+                ValueTest::NotExists => found.is_empty(),
             }
         }
         JsonTerm::Compare {
             selector,
             op,
             value,
-        } => select(root, selector).is_some_and(|found| json_compare(found, *op, value)),
+        } => select(root, selector)
+            .into_iter()
+            .any(|found| json_compare(found, *op, value)),
     })
 }
 
-fn select<'v>(root: &'v Value, selector: &Selector) -> Option<&'v Value> {
-    selector
-        .steps
-        .iter()
-        .try_fold(root, |value, step| match step {
-            SelectorStep::Key(key) => value.as_object()?.get(key),
-            SelectorStep::Index(i) => value.as_array()?.get(*i),
-        })
+/// Every value the selector reaches.
+fn select<'v>(root: &'v Value, selector: &Selector) -> Vec<&'v Value> {
+    let mut current = vec![root];
+    for step in &selector.steps {
+        current = current
+            .into_iter()
+            .flat_map(|value| -> Vec<&'v Value> {
+                match step {
+                    SelectorStep::Key(key) => value.get(key.as_str()).into_iter().collect(),
+                    SelectorStep::Index(i) => value
+                        .as_array()
+                        .and_then(|a| a.get(*i))
+                        .into_iter()
+                        .collect(),
+                    SelectorStep::AnyKey => value
+                        .as_object()
+                        .map(|o| o.values().collect())
+                        .unwrap_or_default(),
+                    SelectorStep::AnyIndex => value
+                        .as_array()
+                        .map(|a| a.iter().collect())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+    }
+    current
 }
 
 fn json_compare(found: &Value, op: CompareOp, literal: &Literal) -> bool {
@@ -136,7 +159,16 @@ pub(super) fn glob_match(glob: &str, text: &str) -> bool {
 
 /// Splits a message into space-delimited fields: runs of spaces separate fields, and text in
 /// `"..."` or `[...]` is one field (without the quotes or brackets).
+#[cfg(test)]
 pub(super) fn split_fields(message: &str) -> Vec<&str> {
+    split_fields_at(message)
+        .into_iter()
+        .map(|(_, f)| f)
+        .collect()
+}
+
+/// [`split_fields`] with the byte offset where each field's text begins.
+fn split_fields_at(message: &str) -> Vec<(usize, &str)> {
     let mut fields = Vec::new();
     let bytes = message.as_bytes();
     let mut i = 0;
@@ -153,7 +185,7 @@ pub(super) fn split_fields(message: &str) -> Vec<&str> {
         if let Some(close) = close
             && let Some(len) = bytes[i + 1..].iter().position(|&b| b == close)
         {
-            fields.push(&message[i + 1..i + 1 + len]);
+            fields.push((i, &message[i + 1..i + 1 + len]));
             i += len + 2;
             continue;
         }
@@ -161,14 +193,14 @@ pub(super) fn split_fields(message: &str) -> Vec<&str> {
         while i < bytes.len() && bytes[i] != b' ' && bytes[i] != b'\t' {
             i += 1;
         }
-        fields.push(&message[start..i]);
+        fields.push((start, &message[start..i]));
     }
     fields
 }
 
 fn delimited_match(pattern: &DelimitedPattern, message: &str) -> bool {
-    let fields = split_fields(message.trim_end_matches(['\n', '\r']));
-    let Some(named) = name_fields(&pattern.slots, &fields) else {
+    let message = message.trim_end_matches(['\n', '\r']);
+    let Some(named) = name_fields(&pattern.slots, message) else {
         return false;
     };
     pattern
@@ -177,14 +209,36 @@ fn delimited_match(pattern: &DelimitedPattern, message: &str) -> bool {
         .all(|condition| field_condition_holds(condition, &named))
 }
 
-/// Pairs each named slot with its field; `None` when the counts cannot line up.
-fn name_fields<'p, 'm>(slots: &'p [Slot], fields: &[&'m str]) -> Option<Vec<(&'p str, &'m str)>> {
+/// The named fields' values, when the message's fields line up with the pattern.
+pub(super) fn delimited_fields(
+    pattern: &DelimitedPattern,
+    message: &str,
+) -> Option<Vec<(String, String)>> {
+    let message = message.trim_end_matches(['\n', '\r']);
+    let named = name_fields(&pattern.slots, message)?;
+    Some(
+        named
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect(),
+    )
+}
+
+/// Pairs each named slot with its field; `None` when the event has fewer fields than the
+/// pattern names. Without `...`, an event with more fields than the pattern gives the last
+/// field the rest of the event, from where that field begins (AWS's `[w1=ERROR, w2]` example).
+fn name_fields<'p, 'm>(slots: &'p [Slot], message: &'m str) -> Option<Vec<(&'p str, &'m str)>> {
+    let located = split_fields_at(message);
+    let mut fields: Vec<&str> = located.iter().map(|&(_, f)| f).collect();
     let ellipsis = slots.iter().position(|s| *s == Slot::Ellipsis);
     let named = slots.len() - usize::from(ellipsis.is_some());
-    match ellipsis {
-        None if fields.len() != named => return None,
-        Some(_) if fields.len() < named => return None,
-        _ => {}
+    if fields.len() < named || named == 0 && ellipsis.is_none() {
+        return None;
+    }
+    if ellipsis.is_none() && fields.len() > named {
+        let (start, _) = located[named - 1];
+        fields.truncate(named - 1);
+        fields.push(message[start..].trim_end());
     }
     let mut out = Vec::with_capacity(named);
     let after_ellipsis = ellipsis.map_or(0, |e| slots.len() - e - 1);

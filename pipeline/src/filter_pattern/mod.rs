@@ -18,11 +18,20 @@
 //! | JSON | `{ $.level = "ERROR" && $.latency > 100 }` | the event is JSON and the expression holds |
 //! | space-delimited | `[ip, user, ..., status = 4*, bytes > 1000]` | the fields line up and every condition holds |
 //!
-//! Where AWS's documentation is silent, the choices are ours and written down here:
-//! terms, `-` terms and `?` terms may be mixed (all plain terms, none of the `-` terms, and at
-//! least one `?` term when there are any); `&&` binds tighter than `||`; `!=` and the ordering
-//! operators never match a missing field (use `NOT EXISTS` for that); a space-delimited pattern
-//! has at most one `...`.
+//! As the page states (each rule is a row of `fixtures/aws-conformance/filter-patterns.toml`):
+//! `?` terms combined with other terms are ignored; `" "` matches every event; a
+//! space-delimited pattern with fewer fields than the event gives the last field the rest of
+//! the event; regexes use only the documented characters and operators (no parentheses, no
+//! multi-byte characters), with `\w`, `\d`, `\s` as ASCII classes; at most two regexes in a
+//! JSON or space-delimited pattern; selectors may use `$.*`, `[*]` and `['dotted.name']`, at most
+//! one wildcard per selector and three per pattern.
+//!
+//! Where AWS's documentation is silent, the choices are ours and written down here (and in
+//! docs/fidelity.md): `-` terms combine with plain terms (all plain terms, none of the `-`
+//! terms); `&&` binds tighter than `||`; `!=` and the ordering operators never match a missing
+//! field (use `NOT EXISTS` for that); a selector with a wildcard holds when any value it
+//! selects holds; a space inside a regex is accepted; a space-delimited pattern has at most one
+//! `...`.
 
 mod eval;
 mod parse;
@@ -32,10 +41,20 @@ mod tests;
 use std::fmt;
 use std::str::FromStr;
 
-use regex::Regex;
+use regex::bytes::Regex;
 
 /// Longest filter pattern `PutSubscriptionFilter` accepts, in characters.
 pub const MAX_FILTER_PATTERN_LEN: usize = 1024;
+/// Most regexes in one JSON or space-delimited pattern ("Filter pattern syntax", quotas).
+pub const MAX_REGEXES_PER_STRUCTURED_PATTERN: usize = 2;
+/// Most wildcards in one property selector.
+pub const MAX_WILDCARDS_PER_SELECTOR: usize = 1;
+/// Most wildcards in one JSON pattern.
+pub const MAX_WILDCARDS_PER_PATTERN: usize = 3;
+/// The symbol characters a regex may contain besides letters and digits.
+pub const REGEX_SYMBOLS: &str = ":_#=@/;,-";
+/// The operators a regex may contain.
+pub const REGEX_OPERATORS: &str = "^$?[]{}|\\*+.";
 
 /// A parsed filter pattern. Its text is kept as written, so that what is deployed is exactly
 /// what was validated.
@@ -66,6 +85,16 @@ impl FilterPattern {
     /// Whether CloudWatch Logs would forward an event with this message.
     pub fn matches(&self, message: &str) -> bool {
         eval::matches(&self.pattern, message)
+    }
+
+    /// For a space-delimited pattern, the value of each named field in `message` (in pattern
+    /// order), as `aws logs test-metric-filter` reports them; `None` for other patterns and
+    /// for messages whose fields do not line up.
+    pub fn extract_fields(&self, message: &str) -> Option<Vec<(String, String)>> {
+        match &self.pattern {
+            Pattern::Delimited(pattern) => eval::delimited_fields(pattern, message),
+            _ => None,
+        }
     }
 
     /// The pattern as written.
@@ -154,7 +183,8 @@ pub struct TermPattern {
     pub any_of: Vec<String>,
 }
 
-/// A regular expression written between `%` signs.
+/// A regular expression written between `%` signs, compiled without Unicode so that `\w`,
+/// `\d` and `\s` are the ASCII classes AWS documents.
 #[derive(Debug, Clone)]
 pub struct RegexLiteral {
     /// The expression as written, without the `%` signs.
@@ -164,7 +194,7 @@ pub struct RegexLiteral {
 
 impl RegexLiteral {
     fn is_match(&self, text: &str) -> bool {
-        self.regex.is_match(text)
+        self.regex.is_match(text.as_bytes())
     }
 }
 
@@ -231,10 +261,14 @@ pub struct Selector {
 /// One step of a selector.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SelectorStep {
-    /// `.name`
+    /// `.name` or `['name']`
     Key(String),
     /// `[n]`
     Index(usize),
+    /// `.*`: every property of an object.
+    AnyKey,
+    /// `[*]`: every element of an array.
+    AnyIndex,
 }
 
 /// Comparison operators.

@@ -1,13 +1,17 @@
 //! The filter-pattern parser: a hand-written recursive descent over characters, so that every
 //! error can name the character where it went wrong and what would have been valid there.
 
-use regex::Regex;
+use regex::bytes::RegexBuilder;
 
 use super::{
     BoolExpr, CompareOp, DelimitedPattern, FieldCompare, FieldCondition, FilterPatternError,
-    JsonExpr, JsonTerm, Literal, MAX_FILTER_PATTERN_LEN, Pattern, RegexLiteral, Selector,
-    SelectorStep, Slot, TermPattern, ValueTest,
+    JsonExpr, JsonTerm, Literal, MAX_FILTER_PATTERN_LEN, MAX_REGEXES_PER_STRUCTURED_PATTERN,
+    MAX_WILDCARDS_PER_PATTERN, MAX_WILDCARDS_PER_SELECTOR, Pattern, REGEX_OPERATORS, REGEX_SYMBOLS,
+    RegexLiteral, Selector, SelectorStep, Slot, TermPattern, ValueTest,
 };
+
+/// The page every rule of this parser follows.
+const SYNTAX_PAGE: &str = "AWS \"Filter pattern syntax\" page";
 
 /// Parses a whole pattern.
 pub(super) fn parse(text: &str) -> Result<Pattern, FilterPatternError> {
@@ -16,6 +20,8 @@ pub(super) fn parse(text: &str) -> Result<Pattern, FilterPatternError> {
         chars: text.chars().collect(),
         pos: 0,
         field_references: Vec::new(),
+        regexes: 0,
+        wildcards: 0,
     };
     if cursor.chars.len() > MAX_FILTER_PATTERN_LEN {
         return Err(cursor.error_at(
@@ -47,6 +53,10 @@ struct Cursor<'a> {
     pos: usize,
     /// Field names used in space-delimited conditions, with their positions.
     field_references: Vec<(String, usize)>,
+    /// Regexes read inside a JSON or space-delimited pattern.
+    regexes: usize,
+    /// Wildcards read in the selectors of a JSON pattern.
+    wildcards: usize,
 }
 
 impl Cursor<'_> {
@@ -157,6 +167,16 @@ impl Cursor<'_> {
             }
             self.skip_spaces();
         }
+        // AWS: `?` terms combined with other terms are ignored.
+        if !terms.required.is_empty() || !terms.excluded.is_empty() {
+            terms.any_of.clear();
+        }
+        // AWS: a phrase of spaces (`" "`) matches every event, as the empty pattern does.
+        let blank = |t: &String| t.trim().is_empty();
+        terms.required.retain(|t| !blank(t));
+        if terms.any_of.iter().any(blank) {
+            terms.any_of.clear();
+        }
         if terms == TermPattern::default() {
             return Ok(Pattern::MatchAll);
         }
@@ -207,14 +227,28 @@ impl Cursor<'_> {
                         self.pos - 1,
                         format!(
                             "{c:?} is not supported in CloudWatch Logs regex patterns (no \
-                             groups); use alternatives with `|` or a character class"
+                             groups); use alternatives with `|` or a character class \
+                             ({SYNTAX_PAGE})"
                         ),
                     ));
                 }
                 Some(c) if !c.is_ascii() => {
                     return Err(self.error_at(
                         self.pos - 1,
-                        format!("{c:?}: multi-byte characters are not supported in regex patterns"),
+                        format!(
+                            "{c:?}: multi-byte characters are not supported in regex patterns \
+                             ({SYNTAX_PAGE})"
+                        ),
+                    ));
+                }
+                Some(c) if !regex_char_allowed(c) => {
+                    return Err(self.error_at(
+                        self.pos - 1,
+                        format!(
+                            "{c:?} is not allowed in a CloudWatch Logs regex: only letters, \
+                             digits, the symbols {REGEX_SYMBOLS} and the operators \
+                             {REGEX_OPERATORS} ({SYNTAX_PAGE})"
+                        ),
                     ));
                 }
                 Some(c) => source.push(c),
@@ -223,9 +257,12 @@ impl Cursor<'_> {
         if source.is_empty() {
             return Err(self.error_at(open, "an empty regex `%%` matches nothing useful"));
         }
-        let regex = Regex::new(&source).map_err(|e| {
-            self.error_at(open, format!("the regex {source:?} does not compile: {e}"))
-        })?;
+        let regex = RegexBuilder::new(&source)
+            .unicode(false)
+            .build()
+            .map_err(|e| {
+                self.error_at(open, format!("the regex {source:?} does not compile: {e}"))
+            })?;
         Ok(RegexLiteral { source, regex })
     }
 
@@ -315,6 +352,7 @@ impl Cursor<'_> {
     }
 
     fn selector(&mut self) -> Result<Selector, FilterPatternError> {
+        let start = self.pos;
         if !self.eat("$") {
             return Err(self.error(format!(
                 "expected a property selector starting with `$` (for example `$.level`), found {}",
@@ -324,32 +362,15 @@ impl Cursor<'_> {
         let mut steps = Vec::new();
         loop {
             if self.eat(".") {
-                let start = self.pos;
-                while self
-                    .peek()
-                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '@')
-                {
-                    self.pos += 1;
+                if self.eat("*") {
+                    steps.push(SelectorStep::AnyKey);
+                } else if self.peek() == Some('[') {
+                    continue;
+                } else {
+                    steps.push(SelectorStep::Key(self.property_name()?));
                 }
-                if start == self.pos {
-                    return Err(self.error("expected a property name after `.`"));
-                }
-                steps.push(SelectorStep::Key(
-                    self.chars[start..self.pos].iter().collect(),
-                ));
             } else if self.eat("[") {
-                let start = self.pos;
-                while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                    self.pos += 1;
-                }
-                let digits: String = self.chars[start..self.pos].iter().collect();
-                let index = digits
-                    .parse()
-                    .map_err(|_| self.error_at(start, "expected an array index such as `[0]`"))?;
-                if !self.eat("]") {
-                    return Err(self.error("expected `]` after the array index"));
-                }
-                steps.push(SelectorStep::Index(index));
+                steps.push(self.bracket_step()?);
             } else {
                 break;
             }
@@ -357,7 +378,82 @@ impl Cursor<'_> {
         if steps.is_empty() {
             return Err(self.error("a selector names a property: `$.name`, `$.list[0]`"));
         }
+        let wildcards = steps
+            .iter()
+            .filter(|s| matches!(s, SelectorStep::AnyKey | SelectorStep::AnyIndex))
+            .count();
+        if wildcards > MAX_WILDCARDS_PER_SELECTOR {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "a property selector may contain at most {MAX_WILDCARDS_PER_SELECTOR} \
+                     wildcard; this one has {wildcards} ({SYNTAX_PAGE})"
+                ),
+            ));
+        }
+        self.wildcards += wildcards;
+        if self.wildcards > MAX_WILDCARDS_PER_PATTERN {
+            return Err(self.error_at(
+                start,
+                format!(
+                    "a JSON pattern may contain at most {MAX_WILDCARDS_PER_PATTERN} wildcards; \
+                     this selector brings it to {} ({SYNTAX_PAGE})",
+                    self.wildcards
+                ),
+            ));
+        }
         Ok(Selector { steps })
+    }
+
+    fn property_name(&mut self) -> Result<String, FilterPatternError> {
+        let start = self.pos;
+        while self
+            .peek()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '@')
+        {
+            self.pos += 1;
+        }
+        if start == self.pos {
+            return Err(self.error("expected a property name, `*` or `[` after `.`"));
+        }
+        Ok(self.chars[start..self.pos].iter().collect())
+    }
+
+    /// After `[`: `*`, an index, or a quoted property name (`['cluster.name']`).
+    fn bracket_step(&mut self) -> Result<SelectorStep, FilterPatternError> {
+        let step = if self.eat("*") {
+            SelectorStep::AnyIndex
+        } else if let Some(quote @ ('\'' | '"')) = self.peek() {
+            let open = self.pos;
+            self.pos += 1;
+            let start = self.pos;
+            while self.peek().is_some_and(|c| c != quote) {
+                self.pos += 1;
+            }
+            if self.peek().is_none() {
+                return Err(self.error_at(open, "this quoted property name is never closed"));
+            }
+            let name: String = self.chars[start..self.pos].iter().collect();
+            self.pos += 1;
+            SelectorStep::Key(name)
+        } else {
+            let start = self.pos;
+            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+                self.pos += 1;
+            }
+            let digits: String = self.chars[start..self.pos].iter().collect();
+            let index = digits.parse().map_err(|_| {
+                self.error_at(
+                    start,
+                    "expected an array index such as `[0]`, `[*]` or a quoted name `['a.b']`",
+                )
+            })?;
+            SelectorStep::Index(index)
+        };
+        if !self.eat("]") {
+            return Err(self.error("expected `]`"));
+        }
+        Ok(step)
     }
 
     fn compare_op(&mut self) -> Result<CompareOp, FilterPatternError> {
@@ -387,7 +483,18 @@ impl Cursor<'_> {
         let start = self.pos;
         let literal = match self.peek() {
             Some('"') => Literal::Text(self.quoted()?),
-            Some('%') => Literal::Regex(self.regex_literal()?),
+            Some('%') => {
+                self.regexes += 1;
+                if self.regexes > MAX_REGEXES_PER_STRUCTURED_PATTERN {
+                    return Err(self.error(format!(
+                        "a JSON or space-delimited pattern may contain at most \
+                         {MAX_REGEXES_PER_STRUCTURED_PATTERN} regexes; this is regex number {} \
+                         ({SYNTAX_PAGE})",
+                        self.regexes
+                    )));
+                }
+                Literal::Regex(self.regex_literal()?)
+            }
             Some(c @ ('=' | '!' | '<' | '>')) => {
                 return Err(self.error(format!(
                     "expected a value after `{}`, found {c:?} (operators are =, !=, <, <=, >, >=)",
@@ -530,4 +637,14 @@ impl Cursor<'_> {
         let value = self.literal(op)?;
         Ok(FieldCompare { field, op, value })
     }
+}
+
+/// Whether a regex may contain `c`: letters, digits, the documented symbols and operators, and
+/// a space (AWS's list is silent on spaces; accepting them is our choice, named in
+/// docs/fidelity.md).
+fn regex_char_allowed(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || c == ' '
+        || REGEX_SYMBOLS.contains(c)
+        || REGEX_OPERATORS.contains(c)
 }
