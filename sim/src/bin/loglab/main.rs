@@ -17,6 +17,7 @@ mod rows;
 mod run_command;
 mod stack_commands;
 mod tables;
+mod test_filter;
 
 /// Log pipeline harness: check, render and deploy the stack definition; provision and audit it
 /// on an emulator; replay scenarios end to end; query what landed.
@@ -95,6 +96,11 @@ enum Command {
     /// Turn CloudWatch Logs subscription payloads (or a plain log file) into the ETL's
     /// query-ready JSON rows, one per line, without AWS.
     Rows(rows::RowsArgs),
+    /// Test a filter pattern offline, as `aws logs test-metric-filter` does: events one per
+    /// line in, matches as JSON out (with extracted values for space-delimited patterns).
+    /// Exit status 2 for an invalid pattern (with its position and rule), 1 when nothing
+    /// matches.
+    TestFilter(test_filter::TestFilterArgs),
 }
 
 /// Errors are printed as one message (with their causes), never as a backtrace: they are
@@ -139,6 +145,7 @@ async fn run() -> anyhow::Result<ExitCode> {
         }
         Command::AgentConfig(command) => agent_config::run(command),
         Command::Rows(rows) => rows::run(&rows).map(|()| ExitCode::SUCCESS),
+        Command::TestFilter(test) => test_filter::run(&test),
     }
 }
 
