@@ -271,6 +271,17 @@ impl Ledger {
                 Fate::Sent(events) => {
                     for event in events {
                         writers.insert(&event.log_stream, (&record.instance, &record.source));
+                        if crate::cloudwatch_agent::events::was_truncated(&event.message) {
+                            *result
+                                .reasons
+                                .entry(format!(
+                                    "sent truncated: the agent cuts an event to {} bytes ending \
+                                     in {} (lines past the cut are dropped)",
+                                    crate::cloudwatch_agent::events::MAX_EVENT_MESSAGE_BYTES,
+                                    crate::cloudwatch_agent::events::TRUNCATED_SUFFIX
+                                ))
+                                .or_default() += 1;
+                        }
                     }
                     for event in events.iter().filter(|e| pattern.matches(&e.message)) {
                         *expected

@@ -21,6 +21,7 @@ pub mod defaults;
 mod model;
 pub mod placeholders;
 pub mod schema;
+pub mod translate;
 mod validate;
 
 #[cfg(test)]

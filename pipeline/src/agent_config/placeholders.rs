@@ -1,7 +1,9 @@
 //! The agent's placeholders in log group and stream names, resolved for one host.
 //!
 //! The agent replaces `{instance_id}`, `{hostname}`, `{local_hostname}`, `{ip_address}`,
-//! `{aws_region}`, `{account_id}` and `{date}` (UTC, `YYYY-MM-DD`) and leaves anything else
+//! `{aws_region}`, `{account_id}` and `{date}` (the host's local date, `YYYY-MM-DD`, when the
+//! agent loads its configuration: `ResolvePlaceholder` in the agent's `translator/util`
+//! formats `time.Now()`) and leaves anything else
 //! as written. This module does the same replacement but treats any other `{…}` as an
 //! error, because braces are not valid in a log group name and a typo such as
 //! `{instance-id}` would silently send logs to a stream nobody queries. The harness uses
@@ -36,7 +38,7 @@ pub struct HostFacts {
     pub aws_region: String,
     /// The 12-digit account id.
     pub account_id: String,
-    /// Today's date in UTC, `YYYY-MM-DD`.
+    /// The host's local date when the agent loads its configuration, `YYYY-MM-DD`.
     pub date: String,
 }
 

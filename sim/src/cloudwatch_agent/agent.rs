@@ -1,22 +1,28 @@
 //! One simulated CloudWatch agent, started on one instance with the configuration it fetched.
 //!
 //! At start it decides, for every record the instance wrote, whether the configuration collects
-//! it: the source must have a `collect_list` entry; Windows events must have a configured level
-//! (or event id); include and exclude filters apply in order. Then, every
-//! `force_flush_interval` of simulated time (at most once per [`MIN_REAL_FLUSH`] of real time, to
-//! spare the emulator), it ships what has been written since, per stream: continuation lines
-//! joined to their first line when the entry has a `multi_line_start_pattern` (each line its own
-//! event otherwise), batched within PutLogEvents' limits, in order, retrying throttled calls.
-//! Every record's fate goes to the ledger.
+//! it: the source must have a `collect_list` entry; a Windows event must have one of the
+//! configured levels *and* one of the configured event ids, since the agent queries
+//! `(Level=…) and (EventID=…)` (`plugins/inputs/windows_event_log/wineventlog/utils.go`,
+//! `createFilterQuery`; an absent or empty list filters nothing); include and exclude filters
+//! must all pass. Then, every `force_flush_interval` of simulated time (at most once per
+//! [`MIN_REAL_FLUSH`] of real time, to spare the emulator), it ships what has been written
+//! since, per stream: a file's lines made into events by the entry's start pattern and
+//! oversized events cut as the agent cuts them ([`super::events`]), one event per Windows
+//! record, batched within PutLogEvents' limits, in order, retrying throttled calls. Every
+//! record's fate goes to the ledger.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pipeline::agent_config::{AgentConfig, EventFormat, EventLevel, FilterKind, HostFacts, Source};
+use pipeline::agent_config::{
+    AgentConfig, EventFormat, EventLevel, FilterKind, HostFacts, Source, translate,
+};
 use regex::Regex;
 use serde::Serialize;
 
 use super::batch::{self, LogEvent};
+use super::events::{EventSplitter, truncate_like_agent};
 use crate::clock::SimClock;
 use crate::ledger::{Fate, Ledger, ShippedEvent};
 use crate::logs::LogsApi;
@@ -49,6 +55,14 @@ pub enum AgentStartError {
         /// The regex error.
         message: String,
     },
+    /// A start pattern that is not a regular expression (the agent does not start either).
+    #[error("multi_line_start_pattern of {entry}: {message}")]
+    StartPattern {
+        /// The entry.
+        entry: String,
+        /// The regex error.
+        message: String,
+    },
     /// The simulation renders Windows events as XML only.
     #[error(
         "{entry}: the simulated agent ships Windows events as XML only; set \"event_format\": \"xml\""
@@ -65,7 +79,8 @@ struct Collector {
     source: String,
     log_group: String,
     log_stream: String,
-    join_lines: bool,
+    /// How a file's lines become events; `None` for Windows events (one per record).
+    splitter: Option<EventSplitter>,
     levels: Option<Vec<EventLevel>>,
     event_ids: Option<Vec<u32>>,
     filters: Vec<(FilterKind, Regex)>,
@@ -90,6 +105,11 @@ pub struct AgentReport {
     pub throttled_retries: usize,
     /// Calls that failed for another reason.
     pub errors: Vec<String>,
+    /// Events cut to the agent's size limit.
+    pub events_truncated: usize,
+    /// Records whose first line the agent would have joined to the previous record's event
+    /// (the harness starts a new event there; see [`super::events`]).
+    pub records_starting_mid_event: usize,
 }
 
 /// A started agent.
@@ -116,12 +136,22 @@ impl CloudWatchAgent {
             .map_err(|e| AgentStartError::Destination(e.to_string()))?;
         let mut collectors = Vec::new();
         for destination in destinations {
-            let (source, join_lines, levels, event_ids, filters) = match &destination.source {
+            let (source, splitter, levels, event_ids, filters) = match &destination.source {
                 Source::File(path) => {
                     let entry = config.files().iter().find(|e| &e.file_path == path);
+                    let pattern = entry.map_or_else(
+                        || Some(translate::DEFAULT_MULTI_LINE_START_PATTERN.to_owned()),
+                        translate::multi_line_start_regex,
+                    );
+                    let splitter = EventSplitter::new(pattern.as_deref()).map_err(|e| {
+                        AgentStartError::StartPattern {
+                            entry: path.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
                     (
                         path.clone(),
-                        entry.is_some_and(|e| e.multi_line_start_pattern.is_some()),
+                        Some(splitter),
                         None,
                         None,
                         entry.and_then(|e| e.filters.clone()).unwrap_or_default(),
@@ -139,7 +169,7 @@ impl CloudWatchAgent {
                     }
                     (
                         name.clone(),
-                        false,
+                        None,
                         entry.and_then(|e| e.event_levels.clone()),
                         entry.and_then(|e| e.event_ids.clone()),
                         entry.and_then(|e| e.filters.clone()).unwrap_or_default(),
@@ -168,7 +198,7 @@ impl CloudWatchAgent {
                 source,
                 log_group: destination.log_group,
                 log_stream: destination.log_stream,
-                join_lines,
+                splitter,
                 levels,
                 event_ids,
                 filters,
@@ -238,29 +268,21 @@ impl Collector {
     fn collects(&self, record: &crate::ledger::LedgerRecord) -> Result<(), String> {
         if let Some(level) = record.level {
             let level = EventLevel::from_windows_level(level);
-            let by_level = match (&self.levels, level) {
-                (Some(levels), Some(level)) => levels.contains(&level),
-                _ => false,
-            };
-            let by_id = match (&self.event_ids, record.event_id) {
-                (Some(ids), Some(id)) => ids.contains(&id),
-                _ => false,
-            };
-            if !by_level && !by_id {
-                let level = level.map_or("unknown", EventLevel::name);
+            if let Some(levels) = self.levels.as_ref().filter(|l| !l.is_empty())
+                && !level.is_some_and(|l| levels.contains(&l))
+            {
+                return Err(format!(
+                    "level {} not in event_levels",
+                    level.map_or("unknown", EventLevel::name)
+                ));
+            }
+            if let Some(ids) = self.event_ids.as_ref().filter(|i| !i.is_empty())
+                && !record.event_id.is_some_and(|id| ids.contains(&id))
+            {
                 let id = record
                     .event_id
                     .map_or_else(|| "?".to_owned(), |id| id.to_string());
-                return Err(match (&self.levels, &self.event_ids) {
-                    (Some(_), Some(_)) => {
-                        format!(
-                            "level {level} not in event_levels and event id {id} not in event_ids"
-                        )
-                    }
-                    (Some(_), None) => format!("level {level} not in event_levels"),
-                    (None, Some(_)) => format!("event id {id} not in event_ids"),
-                    (None, None) => "the entry names neither event_levels nor event_ids".to_owned(),
-                });
+                return Err(format!("event id {id} not in event_ids"));
             }
         }
         let message = record.lines.join("\n");
@@ -308,14 +330,22 @@ impl Collector {
                 let Some(record) = ledger.get(index) else {
                     continue;
                 };
-                let event = |message: String| LogEvent {
-                    timestamp_ms: record.timestamp_ms,
-                    message,
+                let messages = match &self.splitter {
+                    None => vec![record.lines.join("\n")],
+                    Some(splitter) => {
+                        let split = splitter.events(&record.lines);
+                        report.records_starting_mid_event +=
+                            usize::from(split.first_line_continues);
+                        split.messages
+                    }
                 };
-                if self.join_lines {
-                    plain.push(event(record.lines.join("\n")));
-                } else {
-                    plain.extend(record.lines.iter().cloned().map(event));
+                for message in messages {
+                    let (message, truncated) = truncate_like_agent(message);
+                    report.events_truncated += usize::from(truncated);
+                    plain.push(LogEvent {
+                        timestamp_ms: record.timestamp_ms,
+                        message,
+                    });
                 }
                 owners.resize(plain.len(), index);
             }

@@ -124,8 +124,10 @@ async fn linux_lines_ship_to_their_streams_with_continuations_joined() {
     );
 }
 
+/// `plugins/inputs/logfile/fileconfig.go`: without a pattern the agent uses `^[\S]`, so a line
+/// that begins with whitespace joins the event before it and every other line is its own.
 #[tokio::test]
-async fn without_a_multi_line_pattern_every_line_is_its_own_event() {
+async fn without_a_multi_line_pattern_the_agents_default_joins_indented_lines() {
     let mut config = defaults::linux("Example");
     let json = config
         .to_json_pretty()
@@ -136,7 +138,7 @@ async fn without_a_multi_line_pattern_every_line_is_its_own_event() {
         &config,
         vec![record(
             "/var/log/messages",
-            &["first", "second", "third"],
+            &["first", "second", "\tat continued", "third"],
             None,
             None,
         )],
@@ -147,7 +149,7 @@ async fn without_a_multi_line_pattern_every_line_is_its_own_event() {
         .into_iter()
         .map(|(_, m)| m)
         .collect();
-    assert_eq!(messages, ["first", "second", "third"]);
+    assert_eq!(messages, ["first", "second\n\tat continued", "third"]);
 }
 
 #[tokio::test]
@@ -246,4 +248,70 @@ async fn events_outside_the_accepted_window_are_rejected_with_the_reason() {
         Fate::Rejected(why) => assert!(why.contains("14 days"), "{why}"),
         other => panic!("{other:?}"),
     }
+}
+
+/// `wineventlog/utils.go`, `createFilterQuery`: levels and ids together select events that
+/// satisfy both; `wineventlog.go`, `getRecord`: an absent `event_format` renders XML.
+#[tokio::test]
+async fn windows_levels_and_event_ids_together_select_events_that_satisfy_both() {
+    let json = serde_json::json!({"logs": {"logs_collected": {"windows_events": {"collect_list": [{
+        "event_name": "Security",
+        "event_levels": ["INFORMATION"],
+        "event_ids": [4625],
+        "log_group_name": GROUP,
+        "log_stream_name": "Security/{instance_id}"
+    }]}}}});
+    let config = AgentConfig::parse(&json.to_string()).unwrap();
+    let (ledger, _) = ship(
+        &config,
+        vec![
+            record(
+                "Security",
+                &["<Event>4625 info</Event>"],
+                Some(0),
+                Some(4625),
+            ),
+            record(
+                "Security",
+                &["<Event>4624 info</Event>"],
+                Some(0),
+                Some(4624),
+            ),
+            record(
+                "Security",
+                &["<Event>4625 error</Event>"],
+                Some(2),
+                Some(4625),
+            ),
+        ],
+        Arc::new(MemoryLogs::default()),
+    )
+    .await;
+    assert_eq!(sent_messages(&ledger, 0).len(), 1);
+    assert_eq!(
+        ledger.records()[1].fate,
+        Fate::NotCollected("event id 4624 not in event_ids".into())
+    );
+    assert_eq!(
+        ledger.records()[2].fate,
+        Fate::NotCollected("level ERROR not in event_levels".into())
+    );
+}
+
+/// An event over 256 KiB less 26 bytes is cut to that size with `[Truncated...]`
+/// (`pusher/truncation_fix_test.go`), not rejected; the reconciliation names the cut.
+#[tokio::test]
+async fn oversized_events_are_truncated_as_the_agent_truncates_them() {
+    let long = format!("Nov 24 10:00:00 h app: {}", "x".repeat(300_000));
+    let (ledger, report) = ship(
+        &defaults::linux("Example"),
+        vec![record("/var/log/messages", &[&long], None, None)],
+        Arc::new(MemoryLogs::default()),
+    )
+    .await;
+    let sent = sent_messages(&ledger, 0);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].1.len(), super::events::MAX_EVENT_MESSAGE_BYTES);
+    assert!(sent[0].1.ends_with("[Truncated...]"));
+    assert_eq!((report.events_truncated, report.events_rejected), (1, 0));
 }

@@ -146,9 +146,12 @@ pub(super) fn write_records(
     Ok(indices)
 }
 
-/// The facts the agent fills its placeholders with on `instance`.
+/// The facts the agent fills its placeholders with on `instance`. `{date}` is the host's local
+/// date when the agent loads its configuration (the agent's placeholder util formats
+/// `time.Now()` as `2006-01-02`): the simulated launch time, in UTC, which is the time zone
+/// Amazon Linux and Windows AMIs run in unless changed (the scenario has no per-instance zone).
 pub(super) fn host_facts(instance: &LaunchedInstance, placement: &Placement) -> HostFacts {
-    let date = time::OffsetDateTime::now_utc().date();
+    let date = local_date(instance.launched_at_ms, time::UtcOffset::UTC);
     HostFacts {
         instance_id: instance.instance_id.clone(),
         hostname: format!("{}.ec2.internal", instance.host()),
@@ -159,11 +162,33 @@ pub(super) fn host_facts(instance: &LaunchedInstance, placement: &Placement) -> 
         ip_address: instance.private_ip.clone(),
         aws_region: placement.region.clone(),
         account_id: placement.account_id.clone(),
-        date: format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        ),
+        date,
+    }
+}
+
+/// The `YYYY-MM-DD` date at `epoch_ms` in a host whose clock runs at `offset`.
+fn local_date(epoch_ms: i64, offset: time::UtcOffset) -> String {
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(epoch_ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        .to_offset(offset);
+    format!(
+        "{:04}-{:02}-{:02}",
+        at.year(),
+        u8::from(at.month()),
+        at.day()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_date;
+
+    #[test]
+    fn the_date_placeholder_is_the_hosts_local_date() {
+        // 2025-12-02T02:30:00Z
+        let ms = 1_764_642_600_000;
+        assert_eq!(local_date(ms, time::UtcOffset::UTC), "2025-12-02");
+        let new_york = time::UtcOffset::from_hms(-5, 0, 0).unwrap();
+        assert_eq!(local_date(ms, new_york), "2025-12-01");
     }
 }
