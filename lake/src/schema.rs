@@ -182,6 +182,19 @@ mod tests {
         );
     }
 
+    /// Athena's OpenX JSON SerDe lower-cases keys by default (`case.insensitive` TRUE) and
+    /// refuses dots in column names unless `dots.in.keys` is set; the Hive JSON SerDe matches
+    /// keys as written ("OpenX JSON SerDe", Athena User Guide). Every column the ETL writes is
+    /// lower case without dots, so both SerDes and this stand-in's exact-key reader see the
+    /// same columns.
+    #[test]
+    fn every_pipeline_column_reads_the_same_under_the_openx_and_hive_serdes() {
+        for (name, _) in pipeline::etl::row::ROW_COLUMNS {
+            assert_eq!(name, name.to_lowercase(), "{name} has upper case");
+            assert!(!name.contains('.'), "{name} has a dot");
+        }
+    }
+
     #[test]
     fn the_pipelines_rows_infer_the_declared_columns() {
         let row = json!({

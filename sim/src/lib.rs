@@ -7,6 +7,7 @@ pub mod athena;
 pub mod backend;
 pub mod clock;
 pub mod cloudwatch_agent;
+pub mod fidelity;
 pub mod fleet;
 pub mod generate;
 pub mod invoker;
