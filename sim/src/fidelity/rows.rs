@@ -244,6 +244,33 @@ pub static ROWS: &[Row] = &[
         test: "stack/tests/stack_localstack.rs::deploy_through_change_sets_on_localstack_cloudformation",
         applies: Applies::Never,
     },
+    Row {
+        kind: Kind::EmulatorGap,
+        area: "Firehose",
+        aws: "DescribeDeliveryStream always returns CompressionFormat",
+        harness: "LocalStack omits it unless set at creation (the SDK then fails to parse the response); the stream is created with it set",
+        source: "Amazon Data Firehose API Reference, DescribeDeliveryStream",
+        test: "pipeline/tests/firehose_localstack.rs::rows_put_to_firehose_land_in_s3_unchanged",
+        applies: Applies::Never,
+    },
+    Row {
+        kind: Kind::EmulatorGap,
+        area: "SSM",
+        aws: "GetCommandInvocation for an instance the command was not sent to answers InvocationDoesNotExist in JSON; SendCommand targets only the listed instances",
+        harness: "LocalStack answers the right code in an XML body (a bare HTTP 400 to the SDK) and lists every instance of the region as a target; runs read results in-process and tests read the instance id from each command's comment",
+        source: "SSM API Reference, GetCommandInvocation / SendCommand",
+        test: "pipeline/tests/ports_localstack.rs::command_runner",
+        applies: Applies::Always,
+    },
+    Row {
+        kind: Kind::EmulatorGap,
+        area: "SSM (deployed onboarding)",
+        aws: "the deployed onboarding function reads registration and command results from SSM",
+        harness: "`sim::lambda::ssm_standin` answers DescribeInstanceInformation and GetCommandInvocation (SSM's JSON, InvocationDoesNotExist included) from the simulated agents and forwards the rest to LocalStack",
+        source: "SSM API Reference",
+        test: "sim/tests/lambda_artifacts_localstack.rs::mixed_fleet_passes_every_check_with_the_deployed_artifacts",
+        applies: Applies::LambdaArtifacts,
+    },
     // ---- differences ----
     Row {
         kind: Kind::Difference,

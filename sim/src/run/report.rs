@@ -174,6 +174,9 @@ pub struct RunReport {
     pub checks: Vec<Check>,
     /// Whether every check passed.
     pub passed: bool,
+    /// Where this run's harness differs from AWS, from the fidelity table: the emulator gaps
+    /// it stood in for and the differences that remain.
+    pub aws_differences: Vec<AwsDifference>,
 }
 
 /// What [`build`] needs.
@@ -205,7 +208,52 @@ pub(super) fn decision_name(decision: Decision) -> &'static str {
     }
 }
 
+/// One row of the fidelity table that matters for the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct AwsDifference {
+    /// `emulator gap` or `difference`.
+    pub kind: &'static str,
+    /// The area (Firehose, agent, ...).
+    pub area: &'static str,
+    /// What AWS does.
+    pub aws: &'static str,
+    /// What the harness does instead.
+    pub harness: &'static str,
+}
+
+/// The fidelity rows that matter for a run with these instances, agents and functions.
+fn aws_differences(inputs: &Inputs<'_>) -> Vec<AwsDifference> {
+    let stack = &inputs.loaded.stack;
+    let os = |wanted: crate::scenario::Os| inputs.launched.iter().any(|i| i.plan.os == wanted);
+    let facts = crate::fidelity::RunFacts {
+        windows: os(crate::scenario::Os::Windows),
+        linux: os(crate::scenario::Os::Linux),
+        lambda_artifacts: !inputs.lambda.artifacts.is_empty(),
+        journald: [&stack.linux_agent_config, &stack.windows_agent_config]
+            .iter()
+            .any(|c| c.logs_collected().is_some_and(|l| l.journald.is_some())),
+        truncated: inputs.agents.iter().any(|a| a.events_truncated > 0),
+        mid_event_records: inputs
+            .agents
+            .iter()
+            .any(|a| a.records_starting_mid_event > 0),
+    };
+    crate::fidelity::relevant(&facts)
+        .into_iter()
+        .map(|row| AwsDifference {
+            kind: match row.kind {
+                crate::fidelity::Kind::EmulatorGap => "emulator gap",
+                _ => "difference",
+            },
+            area: row.area,
+            aws: row.aws,
+            harness: row.harness,
+        })
+        .collect()
+}
+
 pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
+    let aws_differences = aws_differences(&inputs);
     let scenario = &inputs.loaded.scenario;
     let mut provisioned = BTreeMap::new();
     for applied in inputs.applied {
@@ -399,6 +447,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         query_stage: inputs.query_stage,
         checks,
         passed,
+        aws_differences,
     }
 }
 

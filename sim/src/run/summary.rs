@@ -178,6 +178,15 @@ pub fn summary(report: &RunReport) -> String {
             );
         }
     }
+    if !report.aws_differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nwhere this run differs from AWS (docs/fidelity.md has every row and its test):"
+        );
+        for d in &report.aws_differences {
+            let _ = writeln!(out, "  [{}] {}: {}", d.kind, d.area, d.harness);
+        }
+    }
     let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
     let _ = writeln!(
         out,
