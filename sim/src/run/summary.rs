@@ -184,7 +184,8 @@ pub fn summary(report: &RunReport) -> String {
             "\nwhere this run differs from AWS (docs/fidelity.md has every row and its test):"
         );
         for d in &report.aws_differences {
-            let _ = writeln!(out, "  [{}] {}: {}", d.kind, d.area, d.harness);
+            let _ = writeln!(out, "  [{}] {}: on AWS, {}", d.kind, d.area, d.aws);
+            let _ = writeln!(out, "      here: {}", d.harness);
         }
     }
     let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
