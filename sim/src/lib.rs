@@ -8,6 +8,7 @@ pub mod backend;
 pub mod clock;
 pub mod cloudwatch_agent;
 pub mod fidelity;
+pub mod firehose_model;
 pub mod fleet;
 pub mod generate;
 pub mod invoker;

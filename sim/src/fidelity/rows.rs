@@ -162,6 +162,24 @@ pub static ROWS: &[Row] = &[
         test: "stack/tests/lambda_artifacts.rs::no_binary_needs_a_glibc_newer_than_provided_al2023s",
         applies: Applies::Never,
     },
+    Row {
+        kind: Kind::Modelled,
+        area: "Firehose",
+        aws: "prefix expressions: !{timestamp:...} (Java DateTimeFormatter, quoted text literal, one instant per prefix: the oldest record's arrival), !{firehose:random-string} (11 characters, new at each use), !{firehose:error-output-type} (error prefix only); yyyy/MM/dd/HH/ appended to a prefix without a timestamp expression; at most 512 characters evaluated",
+        harness: "`sim::firehose_model::keys` evaluates every example and rule of the guide (fixtures/aws-conformance/firehose-prefixes.toml); the stack check accepts quoted text as the guide's examples write it",
+        source: "Amazon Data Firehose Developer Guide, \"Custom Prefixes for Amazon S3 Objects\" (awsdocs doc_source/s3-prefixes.md)",
+        test: "sim/src/firehose_model/keys/tests.rs::every_prefix_example_and_rule_of_the_guide_evaluates_as_stated",
+        applies: Applies::Never,
+    },
+    Row {
+        kind: Kind::Modelled,
+        area: "Firehose",
+        aws: "object keys are <evaluated prefix><stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><extension>, version from 1, UTC",
+        harness: "`sim::firehose_model::keys::object_key` builds the same",
+        source: "Amazon Data Firehose Developer Guide, \"Configure Amazon S3 object name format\"",
+        test: "sim/src/firehose_model/keys/tests.rs::object_keys_follow_the_documented_suffix",
+        applies: Applies::Never,
+    },
     // ---- emulator gaps ----
     Row {
         kind: Kind::EmulatorGap,
@@ -327,6 +345,15 @@ pub static ROWS: &[Row] = &[
         applies: Applies::Always,
     },
     // ---- AWS silent ----
+    Row {
+        kind: Kind::AwsSilent,
+        area: "Firehose",
+        aws: "the guide's example table says it evaluates at 10:30 AM UTC on Aug 27, 2018, yet its outputs show day 10 and 2018/07/06 23h, and an unspecified prefix as 2018/08/10/ (no hour) against its own rule of appending yyyy/MM/dd/HH/; the time of an object name's suffix is not stated",
+        harness: "the rule is followed (the hour is appended); the conformance rows use the instant each example's output implies; the suffix takes the same instant as the prefix",
+        source: "Amazon Data Firehose Developer Guide, \"Custom Prefixes for Amazon S3 Objects\", example prefixes",
+        test: "sim/src/firehose_model/keys/tests.rs::every_prefix_example_and_rule_of_the_guide_evaluates_as_stated",
+        applies: Applies::Never,
+    },
     Row {
         kind: Kind::AwsSilent,
         area: "catalog",

@@ -95,6 +95,9 @@ pub enum PrefixError {
     /// A namespace Firehose does not have.
     #[error("`!{{{0}:...}}` is not a Firehose namespace (timestamp, firehose)")]
     UnknownNamespace(String),
+    /// A quote that is never closed in a timestamp pattern.
+    #[error("the timestamp pattern {0:?} opens a quote it never closes")]
+    UnclosedQuote(String),
     /// `!{timestamp:}`.
     #[error("`!{{timestamp:}}` needs a date pattern such as yyyy/MM/dd/HH")]
     EmptyDatePattern,
@@ -151,23 +154,29 @@ pub fn check_prefix_expression(
     }
 }
 
-/// A Java `DateTimeFormatter` pattern as Firehose takes it: letters are pattern letters, other
-/// characters (`/`, `-`, `=`, `_`) are literal; quoted text is not allowed in a key prefix.
+/// A Java `DateTimeFormatter` pattern as Firehose takes it: letters outside single quotes are
+/// pattern letters, quoted text is literal (`'year='yyyy`, as the Firehose Developer Guide's
+/// "Custom Prefixes" examples write it), other characters (`/`, `-`, `=`, `_`) are literal.
 fn check_java_date_pattern(pattern: &str) -> Result<(), PrefixError> {
     const LETTERS: &str = "GuyDMLdQqYwWEecFaHhKkmsSAnNVzOXxZ";
     if pattern.is_empty() {
         return Err(PrefixError::EmptyDatePattern);
     }
-    match pattern
-        .chars()
-        .find(|c| (c.is_ascii_alphabetic() && !LETTERS.contains(*c)) || *c == '\'')
-    {
-        Some(letter) => Err(PrefixError::DatePatternLetter {
-            letter,
-            pattern: pattern.to_owned(),
-        }),
-        None => Ok(()),
+    let mut quoted = false;
+    for c in pattern.chars() {
+        if c == '\'' {
+            quoted = !quoted;
+        } else if !quoted && c.is_ascii_alphabetic() && !LETTERS.contains(c) {
+            return Err(PrefixError::DatePatternLetter {
+                letter: c,
+                pattern: pattern.to_owned(),
+            });
+        }
     }
+    if quoted {
+        return Err(PrefixError::UnclosedQuote(pattern.to_owned()));
+    }
+    Ok(())
 }
 
 /// Glue's `SchemaChangePolicy.UpdateBehavior` values (AWS Glue API, SchemaChangePolicy).
@@ -482,6 +491,12 @@ mod tests {
         assert!(bad("!{partitionKeyFromQuery:id}/", false).contains("dynamic partitioning"));
         assert!(bad("!{timestamp:yyyy/bb}/", false).contains("'b'"));
         assert!(bad("!{time:yyyy}/", false).contains("not a Firehose namespace"));
+        // The Firehose Developer Guide's own example ("Custom Prefixes", example prefixes).
+        let guide = "myErrorPrefix/!{timestamp:'year='yyyy'/month='MM'/day='dd'/hour='HH}/!{firehose:error-output-type}";
+        for expr in prefix_expressions(guide).unwrap() {
+            assert!(check_prefix_expression(&expr, true).is_ok(), "{expr:?}");
+        }
+        assert!(bad("!{timestamp:'open yyyy}/", false).contains("never closes"));
     }
 
     #[test]
