@@ -12,6 +12,7 @@ pub mod firehose_model;
 pub mod fleet;
 pub mod generate;
 pub mod invoker;
+pub mod json_standin;
 pub mod lambda;
 pub mod landed;
 pub mod ledger;

@@ -6,35 +6,18 @@
 //! command id is handed to the instance's simulated agent; everything else (`GetParameter`) is
 //! passed to LocalStack unchanged.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::{Response, StatusCode};
 use pipeline::onboard::ManagedInstances as _;
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use super::LambdaError;
+use crate::json_standin::{self, JsonRequest, StandIn, error, ok};
 use crate::ssm_agent::SimulatedSsm;
 
-const JSON: &str = "application/x-amz-json-1.1";
-
 /// A running stand-in; stops when dropped.
-#[derive(Debug)]
-pub struct SsmStandIn {
-    /// `http://127.0.0.1:<port>`.
-    pub endpoint: String,
-    stop: CancellationToken,
-}
-
-impl Drop for SsmStandIn {
-    fn drop(&mut self) {
-        self.stop.cancel();
-    }
-}
+pub type SsmStandIn = StandIn;
 
 #[derive(Clone)]
 struct Upstream {
@@ -45,68 +28,30 @@ struct Upstream {
 
 /// Listens on a free local port and serves until dropped.
 pub async fn start(emulator: &str, simulated: SimulatedSsm) -> Result<SsmStandIn, LambdaError> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .map_err(|e| LambdaError::Start {
-            what: "the SSM stand-in".to_owned(),
-            message: e.to_string(),
-        })?;
-    let address: SocketAddr = listener.local_addr().map_err(|e| LambdaError::Start {
-        what: "the SSM stand-in".to_owned(),
-        message: e.to_string(),
-    })?;
     let upstream = Upstream {
         emulator: emulator.trim_end_matches('/').to_owned(),
         http: reqwest::Client::new(),
         simulated,
     };
-    let stop = CancellationToken::new();
-    let token = stop.clone();
-    tokio::spawn(async move {
-        loop {
-            let accepted = tokio::select! {
-                () = token.cancelled() => return,
-                accepted = listener.accept() => accepted,
-            };
-            let Ok((stream, _)) = accepted else { continue };
-            let upstream = upstream.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let upstream = upstream.clone();
-                    async move { Ok::<_, Infallible>(upstream.handle(request).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    Ok(SsmStandIn {
-        endpoint: format!("http://{address}"),
-        stop,
+    json_standin::serve(move |request| {
+        let upstream = upstream.clone();
+        async move { upstream.handle(request).await }
+    })
+    .await
+    .map_err(|e| LambdaError::Start {
+        what: "the SSM stand-in".to_owned(),
+        message: e.to_string(),
     })
 }
 
 impl Upstream {
-    async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        let (parts, body) = request.into_parts();
-        let body = match body.collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "SerializationException",
-                    &e.to_string(),
-                );
-            }
-        };
-        let target = parts
-            .headers
-            .get("x-amz-target")
-            .and_then(|t| t.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
-        let input: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    async fn handle(&self, request: JsonRequest) -> Response<Full<Bytes>> {
+        let JsonRequest {
+            parts,
+            body,
+            target,
+            input,
+        } = request;
         match target.as_str() {
             "AmazonSSM.DescribeInstanceInformation" => self.describe(&input).await,
             "AmazonSSM.GetCommandInvocation" => self.invocation(&input),
@@ -208,13 +153,13 @@ impl Upstream {
                     .headers()
                     .get("content-type")
                     .and_then(|v| v.to_str().ok())
-                    .unwrap_or(JSON)
+                    .unwrap_or(json_standin::AWS_JSON)
                     .to_owned(),
                 body: response.bytes().await.unwrap_or_default(),
             },
             Err(e) => Forwarded {
                 status: StatusCode::BAD_GATEWAY,
-                content_type: JSON.to_owned(),
+                content_type: json_standin::AWS_JSON.to_owned(),
                 body: Bytes::from(
                     json!({ "__type": "InternalServerError", "message": e.to_string() })
                         .to_string(),
@@ -239,20 +184,4 @@ impl Forwarded {
             .body(Full::new(self.body))
             .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
     }
-}
-
-fn ok(value: &Value) -> Response<Full<Bytes>> {
-    respond(StatusCode::OK, value)
-}
-
-fn error(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
-    respond(status, &json!({ "__type": code, "message": message }))
-}
-
-fn respond(status: StatusCode, value: &Value) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header("content-type", JSON)
-        .body(Full::new(Bytes::from(value.to_string())))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
