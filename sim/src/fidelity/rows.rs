@@ -189,6 +189,15 @@ pub static ROWS: &[Row] = &[
         test: "sim/src/firehose_model/buffer.rs::the_size_hint_delivers_a_burst_before_the_interval",
         applies: Applies::Never,
     },
+    Row {
+        kind: Kind::Modelled,
+        area: "Firehose",
+        aws: "PutRecordBatch takes 1 to 500 records, at most 4 MiB per call and 1,000 KiB per record; an unknown stream is ResourceNotFoundException; buffered records are delivered as objects named after the oldest record's arrival",
+        harness: "`sim::firehose_model::endpoint` answers the ETL's real SDK client (FirehoseSink) in Firehose's JSON protocol and writes buffered, compressed, named objects. Not yet in runs: they still write through LocalStack's Firehose (issue 16)",
+        source: "Amazon Data Firehose API Reference, PutRecordBatch; Developer Guide, \"Configure Amazon S3 object name format\"",
+        test: "sim/tests/firehose_model.rs::records_from_the_sdk_land_as_gzip_objects_named_as_firehose_names_them",
+        applies: Applies::Never,
+    },
     // ---- emulator gaps ----
     Row {
         kind: Kind::EmulatorGap,

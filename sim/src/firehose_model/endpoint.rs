@@ -1,0 +1,359 @@
+//! The harness's Firehose endpoint: PutRecordBatch, PutRecord and DescribeDeliveryStream in
+//! Firehose's AWS JSON 1.1 protocol, for the ETL's real SDK client (`FirehoseSink`). Records are
+//! buffered ([`super::buffer`]) on the arrival clock the harness gives it, and each delivered
+//! object is compressed and named as Firehose names it ([`super::keys`]) and handed to an
+//! [`ObjectWriter`] (the emulator's S3 in runs, memory in tests).
+//!
+//! Limits checked as PutRecordBatch states them (Amazon Data Firehose API Reference): at most
+//! 500 records and 4 MiB per call, 1,000 KiB per record; a missing stream is
+//! `ResourceNotFoundException`.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Response, StatusCode};
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+use super::buffer::{BufferingHints, DeliveryBuffer, Flushed, ObjectCompression};
+use super::keys::{self, PrefixUse};
+use crate::json_standin::{self, JsonRequest, StandIn, error, ok};
+
+/// Most records in one PutRecordBatch call.
+pub const MAX_RECORDS_PER_CALL: usize = 500;
+/// Most bytes in one PutRecordBatch call.
+pub const MAX_BYTES_PER_CALL: usize = 4 * 1024 * 1024;
+/// Most bytes in one record.
+pub const MAX_RECORD_BYTES: usize = 1000 * 1024;
+
+/// Where delivered objects go.
+#[async_trait::async_trait]
+pub trait ObjectWriter: Send + Sync + 'static {
+    /// Writes one object; the error names what failed.
+    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), String>;
+}
+
+/// Objects kept in memory (tests, the memory backend).
+#[derive(Debug, Default)]
+pub struct MemoryObjects {
+    objects: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+impl MemoryObjects {
+    /// Every object written, in order: key and body.
+    pub fn objects(&self) -> Vec<(String, Vec<u8>)> {
+        self.objects
+            .lock()
+            .map(|objects| objects.clone())
+            .unwrap_or_default()
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectWriter for MemoryObjects {
+    async fn put(&self, _bucket: &str, key: &str, body: Vec<u8>) -> Result<(), String> {
+        self.objects
+            .lock()
+            .map_err(|_| "the object store's lock is poisoned".to_owned())?
+            .push((key.to_owned(), body));
+        Ok(())
+    }
+}
+
+/// One delivery stream's configuration, from the stack definition.
+#[derive(Debug, Clone)]
+pub struct StreamConfig {
+    /// The stream's name.
+    pub name: String,
+    /// The destination bucket.
+    pub bucket: String,
+    /// `Prefix`.
+    pub prefix: String,
+    /// `ErrorOutputPrefix`.
+    pub error_prefix: String,
+    /// The buffering hints.
+    pub hints: BufferingHints,
+    /// `CompressionFormat`.
+    pub compression: ObjectCompression,
+}
+
+/// What the model delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryStats {
+    /// Records accepted.
+    pub records: usize,
+    /// Objects written.
+    pub objects: usize,
+    /// Bytes received.
+    pub bytes_in: usize,
+    /// Bytes written (after compression).
+    pub bytes_out: usize,
+    /// Objects that could not be written, with the reason.
+    pub write_errors: Vec<String>,
+}
+
+struct Stream {
+    config: StreamConfig,
+    buffer: DeliveryBuffer,
+    rng: StdRng,
+    stats: DeliveryStats,
+}
+
+/// The arrival clock: the harness's simulated now, epoch milliseconds.
+pub type ArrivalClock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// A running model endpoint.
+pub struct FirehoseModel {
+    stream: Arc<Mutex<Stream>>,
+    writer: Arc<dyn ObjectWriter>,
+    clock: ArrivalClock,
+    endpoint: StandIn,
+}
+
+impl std::fmt::Debug for FirehoseModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirehoseModel")
+            .field("endpoint", &self.endpoint.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FirehoseModel {
+    /// Serves `config` on a free local port.
+    pub async fn start(
+        config: StreamConfig,
+        writer: Arc<dyn ObjectWriter>,
+        clock: ArrivalClock,
+        seed: u64,
+    ) -> std::io::Result<Self> {
+        let stream = Arc::new(Mutex::new(Stream {
+            buffer: DeliveryBuffer::new(config.hints),
+            config,
+            rng: StdRng::seed_from_u64(seed),
+            stats: DeliveryStats::default(),
+        }));
+        let handler = Handler {
+            stream: stream.clone(),
+            writer: writer.clone(),
+            clock: clock.clone(),
+        };
+        let endpoint = json_standin::serve(move |request| {
+            let handler = handler.clone();
+            async move { handler.handle(request).await }
+        })
+        .await?;
+        Ok(Self {
+            stream,
+            writer,
+            clock,
+            endpoint,
+        })
+    }
+
+    /// The endpoint URL for the SDK client.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint.endpoint
+    }
+
+    /// Delivers the buffer if its interval has passed (call as the simulated clock moves).
+    pub async fn tick(&self) {
+        let mut stream = self.stream.lock().await;
+        let now = (self.clock)();
+        if let Some(flushed) = stream.buffer.tick(now) {
+            deliver(&mut stream, self.writer.as_ref(), flushed).await;
+        }
+    }
+
+    /// Delivers what is left and reports.
+    pub async fn finish(&self) -> DeliveryStats {
+        let mut stream = self.stream.lock().await;
+        if let Some(flushed) = stream.buffer.finish() {
+            deliver(&mut stream, self.writer.as_ref(), flushed).await;
+        }
+        stream.stats.clone()
+    }
+}
+
+#[derive(Clone)]
+struct Handler {
+    stream: Arc<Mutex<Stream>>,
+    writer: Arc<dyn ObjectWriter>,
+    clock: ArrivalClock,
+}
+
+impl Handler {
+    async fn handle(&self, request: JsonRequest) -> Response<Full<Bytes>> {
+        let operation = request
+            .target
+            .strip_prefix("Firehose_20150804.")
+            .unwrap_or_default();
+        let name = request.input["DeliveryStreamName"]
+            .as_str()
+            .unwrap_or_default();
+        let mut stream = self.stream.lock().await;
+        if name != stream.config.name {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "ResourceNotFoundException",
+                &format!("Firehose {name} not found."),
+            );
+        }
+        match operation {
+            "PutRecordBatch" => {
+                let records = request.input["Records"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                self.put(&mut stream, &records, true).await
+            }
+            "PutRecord" => {
+                let record = request.input["Record"].clone();
+                self.put(&mut stream, &[record], false).await
+            }
+            "DescribeDeliveryStream" => ok(&describe(&stream.config)),
+            other => error(
+                StatusCode::BAD_REQUEST,
+                "UnknownOperationException",
+                &format!("the harness's Firehose does not model {other:?}"),
+            ),
+        }
+    }
+
+    async fn put(
+        &self,
+        stream: &mut Stream,
+        records: &[Value],
+        batch: bool,
+    ) -> Response<Full<Bytes>> {
+        let data = match decode(records) {
+            Ok(data) => data,
+            Err(message) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidArgumentException",
+                    &message,
+                );
+            }
+        };
+        let now = (self.clock)();
+        let mut ids = Vec::with_capacity(data.len());
+        for record in &data {
+            stream.stats.records += 1;
+            stream.stats.bytes_in += record.len();
+            ids.push(json!({ "RecordId": record_id(&mut stream.rng) }));
+            for flushed in stream.buffer.push(now, record) {
+                deliver(stream, self.writer.as_ref(), flushed).await;
+            }
+        }
+        if batch {
+            ok(&json!({ "FailedPutCount": 0, "Encrypted": false, "RequestResponses": ids }))
+        } else {
+            ok(
+                &json!({ "RecordId": ids.first().map(|i| i["RecordId"].clone()), "Encrypted": false }),
+            )
+        }
+    }
+}
+
+/// The records' data, refusing what PutRecordBatch refuses.
+fn decode(records: &[Value]) -> Result<Vec<Vec<u8>>, String> {
+    if records.is_empty() || records.len() > MAX_RECORDS_PER_CALL {
+        return Err(format!(
+            "Records has {} entries; PutRecordBatch takes 1 to {MAX_RECORDS_PER_CALL}",
+            records.len()
+        ));
+    }
+    let mut out = Vec::with_capacity(records.len());
+    let mut total = 0;
+    for (index, record) in records.iter().enumerate() {
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(record["Data"].as_str().unwrap_or_default())
+            .map_err(|e| format!("Records[{index}].Data is not base64: {e}"))?;
+        if data.len() > MAX_RECORD_BYTES {
+            return Err(format!(
+                "Records[{index}] has {} bytes; a record holds at most {MAX_RECORD_BYTES}",
+                data.len()
+            ));
+        }
+        total += data.len();
+        out.push(data);
+    }
+    if total > MAX_BYTES_PER_CALL {
+        return Err(format!(
+            "the call carries {total} bytes; PutRecordBatch takes at most {MAX_BYTES_PER_CALL}"
+        ));
+    }
+    Ok(out)
+}
+
+async fn deliver(stream: &mut Stream, writer: &dyn ObjectWriter, flushed: Flushed) {
+    let arrival = time::OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(flushed.oldest_arrival_ms) * 1_000_000,
+    )
+    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let config = stream.config.clone();
+    let prefix =
+        match keys::evaluate_prefix(&config.prefix, arrival, PrefixUse::Data, &mut stream.rng) {
+            Ok(prefix) => prefix,
+            Err(e) => {
+                stream.stats.write_errors.push(e.to_string());
+                return;
+            }
+        };
+    let uuid = keys::uuid_v4(&mut stream.rng);
+    let key = keys::object_key(
+        &prefix,
+        &config.name,
+        1,
+        arrival,
+        &uuid,
+        config.compression.extension(),
+    );
+    let body = config.compression.encode(&flushed.data);
+    let size = body.len();
+    match writer.put(&config.bucket, &key, body).await {
+        Ok(()) => {
+            stream.stats.objects += 1;
+            stream.stats.bytes_out += size;
+        }
+        Err(e) => stream.stats.write_errors.push(format!("{key}: {e}")),
+    }
+}
+
+fn record_id(rng: &mut StdRng) -> String {
+    keys::uuid_v4(rng).replace('-', "")
+}
+
+fn describe(config: &StreamConfig) -> Value {
+    let compression = match config.compression {
+        ObjectCompression::Gzip => "GZIP",
+        ObjectCompression::Uncompressed => "UNCOMPRESSED",
+    };
+    json!({ "DeliveryStreamDescription": {
+        "DeliveryStreamName": config.name,
+        "DeliveryStreamARN": format!("arn:aws:firehose:us-east-1:000000000000:deliverystream/{}", config.name),
+        "DeliveryStreamStatus": "ACTIVE",
+        "DeliveryStreamType": "DirectPut",
+        "VersionId": "1",
+        "HasMoreDestinations": false,
+        "Destinations": [{
+            "DestinationId": "destinationId-000000000001",
+            "ExtendedS3DestinationDescription": {
+                "BucketARN": format!("arn:aws:s3:::{}", config.bucket),
+                "RoleARN": "arn:aws:iam::000000000000:role/firehose",
+                "Prefix": config.prefix,
+                "ErrorOutputPrefix": config.error_prefix,
+                "BufferingHints": {
+                    "SizeInMBs": config.hints.size_mib,
+                    "IntervalInSeconds": config.hints.interval_seconds
+                },
+                "CompressionFormat": compression,
+                "EncryptionConfiguration": { "NoEncryptionConfig": "NoEncryption" }
+            }
+        }]
+    }})
+}

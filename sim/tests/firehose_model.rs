@@ -1,0 +1,110 @@
+//! The Firehose model end to end with the pipeline's real SDK adapter: `FirehoseSink` (what the
+//! ETL runs) puts records through aws-sdk-firehose to the model's endpoint, which buffers them
+//! on the arrival clock and writes objects compressed and named as the Firehose Developer
+//! Guide states ("Data Delivery Frequency", "Configure Amazon S3 object name format",
+//! "Custom Prefixes for Amazon S3 Objects").
+#![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
+
+use std::io::Read as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use pipeline::firehose::RecordSink as _;
+use pipeline::firehose::sdk::FirehoseSink;
+use sim::firehose_model::buffer::{BufferingHints, ObjectCompression};
+use sim::firehose_model::endpoint::{FirehoseModel, MemoryObjects, StreamConfig};
+
+/// 2018-08-27T10:30:00Z, the guide's example instant.
+const START_MS: i64 = 1_535_365_800_000;
+
+fn config() -> StreamConfig {
+    StreamConfig {
+        name: "ccp-logs-to-s3".to_owned(),
+        bucket: "ccp-logs".to_owned(),
+        prefix: "logs/".to_owned(),
+        error_prefix: "errors/!{firehose:error-output-type}/".to_owned(),
+        hints: BufferingHints {
+            size_mib: 5,
+            interval_seconds: 300,
+        },
+        compression: ObjectCompression::Gzip,
+    }
+}
+
+async fn sink_for(model: &FirehoseModel, stream: &str) -> FirehoseSink {
+    let sdk = pipeline::emulator::sdk_config(model.endpoint(), "us-east-1").await;
+    FirehoseSink::new(aws_sdk_firehose::Client::new(&sdk), stream)
+}
+
+fn gunzip(body: &[u8]) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(body)
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+#[tokio::test]
+async fn records_from_the_sdk_land_as_gzip_objects_named_as_firehose_names_them() {
+    let writer = Arc::new(MemoryObjects::default());
+    let now = Arc::new(AtomicI64::new(START_MS));
+    let clock = {
+        let now = now.clone();
+        Arc::new(move || now.load(Ordering::SeqCst))
+    };
+    let model = FirehoseModel::start(config(), writer.clone(), clock, 7)
+        .await
+        .unwrap();
+    let sink = sink_for(&model, "ccp-logs-to-s3").await;
+    let results = sink
+        .put_record_batch(&[b"{\"n\":1}\n", b"{\"n\":2}\n"])
+        .await
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    now.store(START_MS + 60_000, Ordering::SeqCst);
+    sink.put_record_batch(&[b"{\"n\":3}\n"]).await.unwrap();
+    model.tick().await;
+    assert!(writer.objects().is_empty(), "nothing before the interval");
+    now.store(START_MS + 300_000, Ordering::SeqCst);
+    model.tick().await;
+    now.store(START_MS + 400_000, Ordering::SeqCst);
+    sink.put_record_batch(&[b"{\"n\":4}\n"]).await.unwrap();
+    let stats = model.finish().await;
+    let objects = writer.objects();
+    assert_eq!(
+        objects.len(),
+        2,
+        "{:?}",
+        objects.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
+    let key = regex::Regex::new(
+        r"^logs/2018/08/27/10/ccp-logs-to-s3-1-2018-08-27-10-(30|36)-(00|40)-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.gz$",
+    )
+    .unwrap();
+    for (name, _) in &objects {
+        assert!(key.is_match(name), "{name}");
+    }
+    assert!(
+        objects[0].0.contains("-10-30-00-"),
+        "named after the oldest record"
+    );
+    assert_eq!(gunzip(&objects[0].1), "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n");
+    assert_eq!(gunzip(&objects[1].1), "{\"n\":4}\n");
+    assert_eq!((stats.records, stats.objects), (4, 2));
+    assert_eq!(stats.bytes_in, 32);
+    assert!(stats.write_errors.is_empty());
+}
+
+#[tokio::test]
+async fn a_stream_the_model_does_not_serve_is_refused_as_firehose_refuses_it() {
+    let clock = Arc::new(|| START_MS);
+    let model = FirehoseModel::start(config(), Arc::new(MemoryObjects::default()), clock, 1)
+        .await
+        .unwrap();
+    let error = sink_for(&model, "other-stream")
+        .await
+        .put_record_batch(&[b"x\n"])
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, "ResourceNotFoundException", "{error:?}");
+}
