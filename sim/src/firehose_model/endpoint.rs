@@ -81,6 +81,27 @@ pub struct StreamConfig {
     pub compression: ObjectCompression,
 }
 
+impl StreamConfig {
+    /// The stream the stack definition declares, delivering to `bucket`.
+    pub fn from_definition(
+        firehose: &stack::definition::FirehoseSection,
+        stream: &str,
+        bucket: &str,
+    ) -> Result<Self, String> {
+        Ok(Self {
+            name: stream.to_owned(),
+            bucket: bucket.to_owned(),
+            prefix: firehose.prefix.clone(),
+            error_prefix: firehose.error_prefix.clone(),
+            hints: BufferingHints {
+                size_mib: usize::try_from(firehose.buffer_size_mb).unwrap_or(1),
+                interval_seconds: u64::try_from(firehose.buffer_interval_seconds).unwrap_or(0),
+            },
+            compression: ObjectCompression::from_format(&firehose.compression)?,
+        })
+    }
+}
+
 /// What the model delivered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct DeliveryStats {

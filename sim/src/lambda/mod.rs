@@ -22,7 +22,7 @@ pub use environment::{ExecutionEnvironment, Launch, Output};
 pub use pool::{FunctionPool, FunctionStats, InvokeError};
 
 /// Variables the harness sets beyond what the template and Lambda set, and why.
-pub const HARNESS_OVERRIDES: [(&str, &str); 4] = [
+pub const HARNESS_OVERRIDES: [(&str, &str); 5] = [
     (
         "AWS_ENDPOINT_URL",
         "the emulator, where AWS would use the region's endpoints",
@@ -34,6 +34,10 @@ pub const HARNESS_OVERRIDES: [(&str, &str); 4] = [
     (
         "AWS_ENDPOINT_URL_SSM",
         "the harness's SSM stand-in (registration and command results from the simulated agents)",
+    ),
+    (
+        "AWS_ENDPOINT_URL_FIREHOSE",
+        "the harness's Firehose model (buffers, compresses and names objects as Firehose does)",
     ),
     (
         "ONBOARD_*_TIMEOUT_MS, ONBOARD_POLL_INTERVAL_MS",

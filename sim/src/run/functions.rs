@@ -78,6 +78,7 @@ impl Deployed {
         region: &str,
         simulated: SimulatedSsm,
         onboarding_waits: BTreeMap<String, String>,
+        firehose_endpoint: &str,
     ) -> Result<Self, LambdaError> {
         let located = lambda::locate(dir, specs)?;
         let used = located.iter().map(|l| l.artifact.clone()).collect();
@@ -100,6 +101,10 @@ impl Deployed {
                 overrides.insert("AWS_ENDPOINT_URL_SSM".to_owned(), ssm.endpoint.clone());
                 ONBOARDING_CONCURRENCY
             } else {
+                overrides.insert(
+                    "AWS_ENDPOINT_URL_FIREHOSE".to_owned(),
+                    firehose_endpoint.to_owned(),
+                );
                 // The subscription invokes one payload at a time.
                 1
             };

@@ -164,6 +164,8 @@ pub struct RunReport {
     pub subscription: SubscriptionReport,
     /// How the functions ran.
     pub lambda: LambdaReport,
+    /// What the harness's Firehose delivered: records, objects, bytes in and out.
+    pub delivery: crate::firehose_model::endpoint::DeliveryStats,
     /// The CloudWatch agents.
     pub agents: Vec<AgentReport>,
     /// The bucket.
@@ -193,6 +195,7 @@ pub(super) struct Inputs<'a> {
     pub agents: Vec<AgentReport>,
     pub subscription: SubscriptionReport,
     pub lambda: LambdaReport,
+    pub delivery: crate::firehose_model::endpoint::DeliveryStats,
     pub landed: &'a Landed,
     pub reconciliation: Reconciliation,
     pub query_stage: QueryStage,
@@ -435,6 +438,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         reconciliation: inputs.reconciliation.clone(),
         subscription: inputs.subscription,
         lambda: inputs.lambda,
+        delivery: inputs.delivery,
         agents: inputs.agents,
         landed: LandedCounts {
             objects: inputs.landed.objects,

@@ -27,6 +27,8 @@ use super::{RunError, RunOptions, queries, report, reset};
 use crate::athena;
 use crate::clock::SimClock;
 use crate::cloudwatch_agent::agent::{AgentReport, wall_now_ms};
+use crate::firehose_model::endpoint::{DeliveryStats, FirehoseModel, StreamConfig};
+use crate::firehose_model::s3::S3Objects;
 use crate::fleet::{self, Fleet, LaunchedInstance};
 use crate::invoker::functions::{DeployedEtl, DeployedOnboarding, EtlFunction, Running};
 use crate::invoker::onboarding::{self, OnboardingLog};
@@ -84,6 +86,11 @@ pub(super) struct Replay<'a> {
     launched: Vec<LaunchedInstance>,
     ssm_agents: Vec<JoinHandle<(String, Vec<CommandLog>)>>,
     ssm_stop: CancellationToken,
+    /// The harness's Firehose, between the ETL and the bucket (LocalStack's writes one plain
+    /// object per call with prefixes literal).
+    firehose: Arc<FirehoseModel>,
+    /// The ETL's Firehose client, on the model's endpoint.
+    firehose_client: aws_sdk_firehose::Client,
 }
 
 /// The background parts that deliver what the rule and the log group receive.
@@ -147,6 +154,34 @@ impl<'a> RunSession<'a> {
 
     /// Phase 2, reset: what an earlier run left is cleared, the scenario's broken agent
     /// configurations are put, the fleet finds its images, and the simulated clock starts.
+    /// Starts the harness's Firehose for the definition's stream, writing to the bucket on
+    /// the emulator, and an SDK client on its endpoint for the ETL.
+    async fn start_firehose(
+        &self,
+        clock: SimClock,
+    ) -> Result<(Arc<FirehoseModel>, aws_sdk_firehose::Client), RunError> {
+        let failed = |message: String| RunError::Call {
+            operation: "starting the harness's Firehose for",
+            target: self.names.delivery_stream.clone(),
+            message,
+        };
+        let config = StreamConfig::from_definition(
+            &self.loaded.stack.definition.firehose,
+            &self.names.delivery_stream,
+            &self.names.bucket,
+        )
+        .map_err(failed)?;
+        let writer = Arc::new(S3Objects {
+            client: self.clients.s3.clone(),
+        });
+        let model =
+            FirehoseModel::start(config, writer, Arc::new(move || clock.now_ms()), self.seed)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+        let sdk = pipeline::emulator::sdk_config(model.endpoint(), &self.placement.region).await;
+        Ok((Arc::new(model), aws_sdk_firehose::Client::new(&sdk)))
+    }
+
     /// Returns the rule's queue.
     pub(super) async fn reset(self) -> Result<(Replay<'a>, String), RunError> {
         let definition = &self.loaded.stack.definition;
@@ -169,6 +204,7 @@ impl<'a> RunSession<'a> {
         );
         let progress = Progress::new(self.options.progress, &clock, fleet::plan(scenario).len());
         let ssm_stop = self.cancel.child_token();
+        let (firehose, firehose_client) = self.start_firehose(clock).await?;
         Ok((
             Replay {
                 fleet,
@@ -180,6 +216,8 @@ impl<'a> RunSession<'a> {
                 launched: Vec::new(),
                 ssm_agents: Vec::new(),
                 ssm_stop,
+                firehose,
+                firehose_client,
                 session: self,
             },
             queue_url,
@@ -204,6 +242,7 @@ impl<'a> Replay<'a> {
                     &s.placement.region,
                     self.simulated.clone(),
                     self.onboarding_waits(),
+                    self.firehose.endpoint(),
                 )
                 .await?,
             ),
@@ -238,12 +277,14 @@ impl<'a> Replay<'a> {
         .with_redelivery(s.loaded.scenario.subscription.redeliver, s.seed);
         let subscription_stop = s.cancel.child_token();
         let stop = subscription_stop.clone();
+        let firehose = self.firehose.clone();
         let subscription = tokio::spawn(async move {
             invoker.start(wall_now_ms()).await;
             while !stop.is_cancelled() {
                 if let Err(error) = invoker.poll(Sweep::Changed).await {
                     tracing::warn!(%error, "tailing the log group failed; trying again");
                 }
+                firehose.tick().await;
                 tokio::select! {
                     () = stop.cancelled() => {}
                     () = tokio::time::sleep(SUBSCRIPTION_POLL) => {}
@@ -264,7 +305,7 @@ impl<'a> Replay<'a> {
     fn etl_handler(&self) -> EtlHandler<FirehoseSink> {
         let s = &self.session;
         EtlHandler::new(
-            FirehoseSink::new(s.clients.firehose.clone(), &s.names.delivery_stream),
+            FirehoseSink::new(self.firehose_client.clone(), &s.names.delivery_stream),
             EtlConfig {
                 delivery_stream: s.names.delivery_stream.clone(),
                 transform: TransformOptions::default(),
@@ -390,7 +431,14 @@ impl<'a> Replay<'a> {
     pub(super) async fn drain(
         &self,
         invokers: Invokers,
-    ) -> Result<(SubscriptionInvoker<Etl>, report::LambdaReport), RunError> {
+    ) -> Result<
+        (
+            SubscriptionInvoker<Etl>,
+            report::LambdaReport,
+            DeliveryStats,
+        ),
+        RunError,
+    > {
         let expected = locked(&self.ledger).sent_per_stream();
         invokers.subscription_stop.cancel();
         let mut subscription = invokers.subscription.await.map_err(|e| RunError::Call {
@@ -407,7 +455,8 @@ impl<'a> Replay<'a> {
                 report::LambdaReport::artifacts(deployed.used.clone(), deployed.stats())
             }
         };
-        Ok((subscription, lambda))
+        let delivery = self.firehose.finish().await;
+        Ok((subscription, lambda, delivery))
     }
 
     /// Phase 8, read back: the bucket read back (through the same object-store reader as the
@@ -454,7 +503,11 @@ impl<'a> Replay<'a> {
     pub(super) fn report(
         self,
         shipped: Shipped,
-        (subscription, lambda): (SubscriptionInvoker<Etl>, report::LambdaReport),
+        (subscription, lambda, delivery): (
+            SubscriptionInvoker<Etl>,
+            report::LambdaReport,
+            DeliveryStats,
+        ),
         read_back: ReadBack,
         query_stage: queries::QueryStage,
     ) -> super::Run {
@@ -477,6 +530,7 @@ impl<'a> Replay<'a> {
             agents: shipped.agents,
             subscription: subscription.report,
             lambda,
+            delivery,
             landed: &landed,
             reconciliation,
             query_stage,

@@ -33,6 +33,27 @@ fn functions_line(lambda: &super::report::LambdaReport) -> String {
     )
 }
 
+/// Bytes in and out of the harness's Firehose, and the compression ratio.
+fn delivery_note(delivery: &crate::firehose_model::endpoint::DeliveryStats) -> String {
+    let ratio = if delivery.bytes_out == 0 {
+        0.0
+    } else {
+        delivery.bytes_in as f64 / delivery.bytes_out as f64
+    };
+    let mut note = format!(
+        "{} records, {} bytes in, {} bytes written ({ratio:.1}x compression)",
+        delivery.records, delivery.bytes_in, delivery.bytes_out
+    );
+    if !delivery.write_errors.is_empty() {
+        note.push_str(&format!(
+            "; {} objects NOT WRITTEN: {}",
+            delivery.write_errors.len(),
+            delivery.write_errors.join("; ")
+        ));
+    }
+    note
+}
+
 /// The summary table: stages, instances, failed checks.
 pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
@@ -92,6 +113,11 @@ pub fn summary(report: &RunReport) -> String {
                 "{} rows in {} objects",
                 report.landed.rows, report.landed.objects
             ),
+        ),
+        (
+            "  objects Firehose wrote",
+            report.delivery.objects.to_string(),
+            delivery_note(&report.delivery),
         ),
         ("  missing", r.missing.to_string(), String::new()),
         ("  unexpected", r.unexpected.to_string(), String::new()),
