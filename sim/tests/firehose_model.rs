@@ -108,3 +108,60 @@ async fn a_stream_the_model_does_not_serve_is_refused_as_firehose_refuses_it() {
         .unwrap_err();
     assert_eq!(error.code, "ResourceNotFoundException", "{error:?}");
 }
+
+/// A writer that fails its first `failures` calls.
+struct Flaky {
+    failures: std::sync::atomic::AtomicUsize,
+    inner: MemoryObjects,
+}
+
+#[async_trait::async_trait]
+impl sim::firehose_model::endpoint::ObjectWriter for Flaky {
+    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), String> {
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err("InternalError".to_owned());
+        }
+        self.inner.put(bucket, key, body).await
+    }
+}
+
+/// "Data Delivery Failure Handling": Firehose retries a failed S3 delivery (for up to 24 hours,
+/// then the data is lost). The model retries, and names what it gives up.
+#[tokio::test(start_paused = true)]
+async fn failed_object_writes_are_retried_and_what_is_given_up_is_named() {
+    use sim::firehose_model::endpoint::WRITE_ATTEMPTS;
+    for (failures, written) in [
+        (2usize, true),
+        (usize::try_from(WRITE_ATTEMPTS).unwrap(), false),
+    ] {
+        let writer = Arc::new(Flaky {
+            failures: std::sync::atomic::AtomicUsize::new(failures),
+            inner: MemoryObjects::default(),
+        });
+        let model = FirehoseModel::start(config(), writer.clone(), Arc::new(|| START_MS), 3)
+            .await
+            .unwrap();
+        sink_for(&model, "ccp-logs-to-s3")
+            .await
+            .put_record_batch(&[b"{\"n\":1}\n"])
+            .await
+            .unwrap();
+        let stats = model.finish().await;
+        assert_eq!(stats.objects, usize::from(written), "{stats:?}");
+        assert_eq!(writer.inner.objects().len(), usize::from(written));
+        if written {
+            assert_eq!(stats.write_attempts, 3);
+            assert!(stats.write_errors.is_empty());
+        } else {
+            assert_eq!(stats.write_errors.len(), 1);
+            assert!(
+                stats.write_errors[0].contains("then the data is lost"),
+                "{stats:?}"
+            );
+        }
+    }
+}

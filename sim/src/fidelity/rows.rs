@@ -362,6 +362,15 @@ pub static ROWS: &[Row] = &[
         test: "lake/src/schema.rs::every_pipeline_column_reads_the_same_under_the_openx_and_hive_serdes",
         applies: Applies::Always,
     },
+    Row {
+        kind: Kind::Difference,
+        area: "Firehose",
+        aws: "a failed delivery to S3 is retried for up to 24 hours; after that the data is lost",
+        harness: "the model retries an object's PutObject 4 times (0.2 s, doubling) and then names the object and its record count as given up, with AWS's 24-hour rule, in the summary and report.json",
+        source: "Amazon Data Firehose Developer Guide, \"Data Delivery Failure Handling\" (awsdocs doc_source/basic-deliver.md)",
+        test: "sim/tests/firehose_model.rs::failed_object_writes_are_retried_and_what_is_given_up_is_named",
+        applies: Applies::Always,
+    },
     // ---- AWS silent ----
     Row {
         kind: Kind::AwsSilent,

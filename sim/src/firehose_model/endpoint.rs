@@ -29,6 +29,12 @@ pub const MAX_RECORDS_PER_CALL: usize = 500;
 pub const MAX_BYTES_PER_CALL: usize = 4 * 1024 * 1024;
 /// Most bytes in one record.
 pub const MAX_RECORD_BYTES: usize = 1000 * 1024;
+/// Attempts of one object's PutObject before the model gives it up. Firehose retries for up
+/// to 24 hours ("Data Delivery Failure Handling"); a run cannot wait that long, so the model
+/// retries a few times in real time and names what it gave up.
+pub const WRITE_ATTEMPTS: u32 = 4;
+/// The first wait between attempts; it doubles.
+pub const WRITE_RETRY_BASE: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Where delivered objects go.
 #[async_trait::async_trait]
@@ -113,6 +119,8 @@ pub struct DeliveryStats {
     pub bytes_in: usize,
     /// Bytes written (after compression).
     pub bytes_out: usize,
+    /// PutObject calls, retries included.
+    pub write_attempts: usize,
     /// Objects that could not be written, with the reason.
     pub write_errors: Vec<String>,
 }
@@ -336,12 +344,29 @@ async fn deliver(stream: &mut Stream, writer: &dyn ObjectWriter, flushed: Flushe
     );
     let body = config.compression.encode(&flushed.data);
     let size = body.len();
-    match writer.put(&config.bucket, &key, body).await {
-        Ok(()) => {
-            stream.stats.objects += 1;
-            stream.stats.bytes_out += size;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        stream.stats.write_attempts += 1;
+        match writer.put(&config.bucket, &key, body.clone()).await {
+            Ok(()) => {
+                stream.stats.objects += 1;
+                stream.stats.bytes_out += size;
+                return;
+            }
+            Err(e) if attempt < WRITE_ATTEMPTS => {
+                tracing::warn!(%key, error = %e, attempt, "the Firehose model's PutObject failed; retrying");
+                tokio::time::sleep(WRITE_RETRY_BASE * 2u32.pow(attempt - 1)).await;
+            }
+            Err(e) => {
+                stream.stats.write_errors.push(format!(
+                    "{key} ({} records): {e}; given up after {attempt} attempts (Firehose retries \
+                     for up to 24 hours, then the data is lost)",
+                    flushed.records
+                ));
+                return;
+            }
         }
-        Err(e) => stream.stats.write_errors.push(format!("{key}: {e}")),
     }
 }
 
