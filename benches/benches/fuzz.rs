@@ -31,28 +31,15 @@ use pipeline::agent_config::AgentConfig;
 use pipeline::etl::{RowBuffer, TransformOptions, decode, parse, transform_gzip};
 use pipeline::filter_pattern::FilterPattern;
 use pipeline::time_format::IsoMillis;
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
 
 /// An input slower than this is reported as a possible hang.
 const SLOW: Duration = Duration::from_secs(1);
 
-/// A small, fast, seeded generator (xorshift64*), so a run can be repeated.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            usize::try_from(self.next() % n as u64).unwrap_or(0)
-        }
-    }
+/// A number below `n` (0 when `n` is 0).
+fn below(rng: &mut StdRng, n: usize) -> usize {
+    if n == 0 { 0 } else { rng.random_range(0..n) }
 }
 
 /// One parser and its seeds.
@@ -210,26 +197,26 @@ fn targets() -> Vec<Target> {
 }
 
 /// A seed mutated, or random bytes.
-fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
-    let mut input = seeds[rng.below(seeds.len())].clone();
-    for _ in 0..=rng.below(4) {
+fn mutate(rng: &mut StdRng, seeds: &[Vec<u8>]) -> Vec<u8> {
+    let mut input = seeds[below(rng, seeds.len())].clone();
+    for _ in 0..=below(rng, 4) {
         let len = input.len();
-        let at = rng.below(len + 1);
-        match rng.below(8) {
-            0 if len > 0 => input[at.min(len - 1)] ^= 1 << rng.below(8),
-            1 => input.insert(at, (rng.next() & 0xff) as u8),
+        let at = below(rng, len + 1);
+        match below(rng, 8) {
+            0 if len > 0 => input[at.min(len - 1)] ^= 1 << below(rng, 8),
+            1 => input.insert(at, rng.random::<u8>()),
             2 if len > 0 => {
-                let end = (at + rng.below(16)).min(len);
+                let end = (at + below(rng, 16)).min(len);
                 input.drain(at..end);
             }
             3 if len > 0 => {
-                let end = (at + rng.below(64)).min(len);
+                let end = (at + below(rng, 64)).min(len);
                 let copy = input[at..end].to_vec();
                 input.splice(at..at, copy);
             }
             4 => {
-                let other = &seeds[rng.below(seeds.len())];
-                let from = rng.below(other.len() + 1);
+                let other = &seeds[below(rng, seeds.len())];
+                let from = below(rng, other.len() + 1);
                 input.truncate(at);
                 input.extend_from_slice(&other[from..]);
             }
@@ -251,12 +238,10 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
                     b"-1",
                     b"\n",
                 ];
-                input.splice(at..at, special[rng.below(special.len())].iter().copied());
+                input.splice(at..at, special[below(rng, special.len())].iter().copied());
             }
             _ => {
-                input = (0..rng.below(256))
-                    .map(|_| (rng.next() & 0xff) as u8)
-                    .collect();
+                input = (0..below(rng, 256)).map(|_| rng.random::<u8>()).collect();
             }
         }
     }
@@ -295,7 +280,8 @@ fn main() {
             std::panic::set_hook(default_hook);
             panic!("{}: no seeds", target.name);
         }
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (index as u64 + 1));
+        let mut rng =
+            StdRng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (index as u64 + 1));
         let (mut panics, mut slow, mut slowest) = (0u64, 0u64, Duration::ZERO);
         let begin = Instant::now();
         for n in 0..per_target {

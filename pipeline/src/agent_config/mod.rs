@@ -29,6 +29,7 @@ mod tests;
 
 pub use model::*;
 pub use placeholders::{HostFacts, PlaceholderError, resolve_placeholders};
+pub use validate::AGENT_FILTER_TYPE_ERROR;
 
 /// Whose rule a configuration breaks, so that "AWS refuses this" reads differently from
 /// "this pipeline needs this".

@@ -16,6 +16,11 @@ pub const TIMESTAMP_FORMAT_PATTERN: &str = "{timestamp_format}";
 /// `translator/translate/logs/logs_collected/files/collect_list/ruleTimestampFormat.go`.
 pub const TIMESTAMP_DIRECTIVES: &str = "BbmAadHIMSYypZzf";
 
+/// What the agent says of a filter without `include` or `exclude` as its type (its
+/// `filter.init()` with an empty type, `logfilter.go` and `eventfilter.go`).
+pub const AGENT_FILTER_TYPE_ERROR: &str =
+    "filter type  is incorrect, valid types are: [include exclude]";
+
 /// Where the agent compiles and applies file entries.
 const AGENT_FILE_SOURCE: &str = "plugins/inputs/logfile/fileconfig.go";
 /// Where the agent checks filters.
@@ -174,10 +179,7 @@ impl Issues {
                 self.push(
                     &format!("{at}.type"),
                     Authority::Agent,
-                    format!(
-                        "filter type  is incorrect, valid types are: [include exclude] \
-                         (the agent's words; {AGENT_FILTER_SOURCE})"
-                    ),
+                    format!("{AGENT_FILTER_TYPE_ERROR} (the agent's words; {AGENT_FILTER_SOURCE})"),
                 );
             }
             self.regex(

@@ -182,8 +182,7 @@ impl CloudWatchAgent {
                     let kind = f.kind.ok_or_else(|| AgentStartError::Filter {
                         entry: source.clone(),
                         expression: f.expression().to_owned(),
-                        message: "filter type  is incorrect, valid types are: [include exclude]"
-                            .to_owned(),
+                        message: pipeline::agent_config::AGENT_FILTER_TYPE_ERROR.to_owned(),
                     })?;
                     Regex::new(f.expression())
                         .map(|re| (kind, re))

@@ -11,11 +11,6 @@
 //! buffer size when delivery falls behind is not modelled. Time is the harness's simulated
 //! clock, in epoch milliseconds.
 
-use std::io::Write as _;
-
-use flate2::Compression;
-use flate2::write::GzEncoder;
-
 /// Bytes in one MiB, the unit of `SizeInMBs`.
 pub const BYTES_PER_MIB: usize = 1024 * 1024;
 
@@ -53,12 +48,7 @@ impl ObjectCompression {
     pub fn encode(self, data: &[u8]) -> Vec<u8> {
         match self {
             Self::Uncompressed => data.to_vec(),
-            Self::Gzip => {
-                let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
-                // Writing to a Vec cannot fail.
-                let _ = encoder.write_all(data);
-                encoder.finish().unwrap_or_default()
-            }
+            Self::Gzip => pipeline::etl::decode::gzip(data),
         }
     }
 }

@@ -137,9 +137,7 @@ pub type ArrivalClock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// A running model endpoint.
 pub struct FirehoseModel {
-    stream: Arc<Mutex<Stream>>,
-    writer: Arc<dyn ObjectWriter>,
-    clock: ArrivalClock,
+    state: Handler,
     endpoint: StandIn,
 }
 
@@ -165,22 +163,18 @@ impl FirehoseModel {
             rng: StdRng::seed_from_u64(seed),
             stats: DeliveryStats::default(),
         }));
-        let handler = Handler {
-            stream: stream.clone(),
-            writer: writer.clone(),
-            clock: clock.clone(),
+        let state = Handler {
+            stream,
+            writer,
+            clock,
         };
+        let handler = state.clone();
         let endpoint = json_standin::serve(move |request| {
             let handler = handler.clone();
             async move { handler.handle(request).await }
         })
         .await?;
-        Ok(Self {
-            stream,
-            writer,
-            clock,
-            endpoint,
-        })
+        Ok(Self { state, endpoint })
     }
 
     /// The endpoint URL for the SDK client.
@@ -190,23 +184,25 @@ impl FirehoseModel {
 
     /// Delivers the buffer if its interval has passed (call as the simulated clock moves).
     pub async fn tick(&self) {
-        let mut stream = self.stream.lock().await;
-        let now = (self.clock)();
+        let mut stream = self.state.stream.lock().await;
+        let now = (self.state.clock)();
         if let Some(flushed) = stream.buffer.tick(now) {
-            deliver(&mut stream, self.writer.as_ref(), flushed).await;
+            deliver(&mut stream, self.state.writer.as_ref(), flushed).await;
         }
     }
 
     /// Delivers what is left and reports.
     pub async fn finish(&self) -> DeliveryStats {
-        let mut stream = self.stream.lock().await;
+        let mut stream = self.state.stream.lock().await;
         if let Some(flushed) = stream.buffer.finish() {
-            deliver(&mut stream, self.writer.as_ref(), flushed).await;
+            deliver(&mut stream, self.state.writer.as_ref(), flushed).await;
         }
         stream.stats.clone()
     }
 }
 
+/// The stream and what it delivers with: shared by the endpoint's requests and by
+/// [`FirehoseModel::tick`] and [`FirehoseModel::finish`].
 #[derive(Clone)]
 struct Handler {
     stream: Arc<Mutex<Stream>>,

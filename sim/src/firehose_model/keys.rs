@@ -17,6 +17,7 @@
 //! letter is refused by name rather than guessed.
 
 use rand::RngExt as _;
+use stack::definition::rules::{PrefixSegment, prefix_segments};
 use time::OffsetDateTime;
 
 /// Longest evaluated prefix Firehose accepts.
@@ -29,7 +30,8 @@ pub const DEFAULT_TIME_PATTERN: &str = "yyyy/MM/dd/HH/";
 /// Why a prefix cannot be evaluated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    /// `!{` without its `}`, or an expression without `namespace:`.
+    /// `!{` without its `}`, or an expression without `namespace:` (the stack's parser
+    /// says which, [`stack::definition::rules::prefix_segments`]).
     #[error("prefix {prefix:?}: {problem}")]
     Syntax {
         /// The prefix.
@@ -159,23 +161,21 @@ pub fn evaluate_prefix(
     use_: PrefixUse<'_>,
     rng: &mut impl rand::Rng,
 ) -> Result<String, KeyError> {
-    let syntax = |problem: &str| KeyError::Syntax {
+    let segments = prefix_segments(prefix).map_err(|e| KeyError::Syntax {
         prefix: prefix.to_owned(),
-        problem: problem.to_owned(),
-    };
+        problem: e.to_string(),
+    })?;
     let mut out = String::new();
-    let mut rest = prefix;
     let mut has_timestamp = false;
-    while let Some(open) = rest.find("!{") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| syntax("`!{` is never closed"))?;
-        let body = &after[..close];
-        let (namespace, value) = body
-            .split_once(':')
-            .ok_or_else(|| syntax("an expression is written !{namespace:value}"))?;
+    for segment in segments {
+        let expression = match segment {
+            PrefixSegment::Literal(text) => {
+                out.push_str(text);
+                continue;
+            }
+            PrefixSegment::Expression(expression) => expression,
+        };
+        let (namespace, value) = (expression.namespace.as_str(), expression.value.as_str());
         let unsupported = |why| KeyError::Expression {
             namespace: namespace.to_owned(),
             value: value.to_owned(),
@@ -196,9 +196,7 @@ pub fn evaluate_prefix(
             }
             _ => return Err(unsupported("not a Firehose expression")),
         }
-        rest = &after[close + 1..];
     }
-    out.push_str(rest);
     if !has_timestamp {
         out.push_str(&format_java_date(DEFAULT_TIME_PATTERN, arrival)?);
     }

@@ -111,11 +111,23 @@ pub enum PrefixError {
     },
 }
 
-/// The expressions of a prefix, or what is malformed about it.
-pub fn prefix_expressions(prefix: &str) -> Result<Vec<PrefixExpression>, PrefixError> {
+/// One piece of a Firehose prefix: literal text, or a `!{namespace:value}` expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrefixSegment<'a> {
+    /// Text kept as written.
+    Literal(&'a str),
+    /// An expression Firehose evaluates.
+    Expression(PrefixExpression),
+}
+
+/// A prefix split into its literal text and expressions, in order, or what is malformed.
+pub fn prefix_segments(prefix: &str) -> Result<Vec<PrefixSegment<'_>>, PrefixError> {
     let mut out = Vec::new();
     let mut rest = prefix;
     while let Some(open) = rest.find("!{") {
+        if open > 0 {
+            out.push(PrefixSegment::Literal(&rest[..open]));
+        }
         let after = &rest[open + 2..];
         let Some(close) = after.find('}') else {
             return Err(PrefixError::Unclosed(rest[open..].to_owned()));
@@ -124,13 +136,27 @@ pub fn prefix_expressions(prefix: &str) -> Result<Vec<PrefixExpression>, PrefixE
         let Some((namespace, value)) = body.split_once(':') else {
             return Err(PrefixError::NoNamespace(body.to_owned()));
         };
-        out.push(PrefixExpression {
+        out.push(PrefixSegment::Expression(PrefixExpression {
             namespace: namespace.to_owned(),
             value: value.to_owned(),
-        });
+        }));
         rest = &after[close + 1..];
     }
+    if !rest.is_empty() {
+        out.push(PrefixSegment::Literal(rest));
+    }
     Ok(out)
+}
+
+/// The expressions of a prefix, or what is malformed about it.
+pub fn prefix_expressions(prefix: &str) -> Result<Vec<PrefixExpression>, PrefixError> {
+    Ok(prefix_segments(prefix)?
+        .into_iter()
+        .filter_map(|segment| match segment {
+            PrefixSegment::Expression(expression) => Some(expression),
+            PrefixSegment::Literal(_) => None,
+        })
+        .collect())
 }
 
 /// Checks one expression of a data prefix (`error_prefix` false) or error prefix.
