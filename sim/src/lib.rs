@@ -6,6 +6,7 @@
 pub mod athena;
 pub mod backend;
 pub mod clock;
+pub mod faults;
 pub mod cloudwatch_agent;
 pub mod fidelity;
 pub mod firehose_model;

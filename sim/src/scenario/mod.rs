@@ -71,7 +71,7 @@ pub struct Scenario {
 }
 
 /// `[faults]`: what goes wrong on purpose, after the stack is provisioned.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faults {
     /// A file whose text replaces the Linux agent configuration in Parameter Store, unvalidated
@@ -79,6 +79,10 @@ pub struct Faults {
     pub linux_parameter: Option<PathBuf>,
     /// The same for the Windows agent configuration.
     pub windows_parameter: Option<PathBuf>,
+    /// `[[faults.inject]]`: failures injected between the run's clients and the emulator, and
+    /// inside the Firehose model, on the simulated clock ([`crate::faults`]).
+    #[serde(default)]
+    pub inject: Vec<crate::faults::FaultRule>,
 }
 
 fn default_stack() -> PathBuf {
@@ -595,6 +599,11 @@ impl Scenario {
                     format!("{} is not a file", base.join(file).display()),
                     "an agent configuration file, relative to the scenario",
                 );
+            }
+        }
+        for (i, rule) in self.faults.inject.iter().enumerate() {
+            for (field, value, rule, valid) in rule.issues(self.duration) {
+                issues.add(format!("faults.inject[{i}].{field}"), value, rule, valid);
             }
         }
     }
