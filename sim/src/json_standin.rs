@@ -4,7 +4,6 @@
 //! ([`crate::firehose_model::endpoint`]) are served by. Real SDK clients reach it through an
 //! endpoint URL, as they reach AWS.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -67,10 +66,16 @@ where
                 let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                     let handler = handler.clone();
                     async move {
-                        Ok::<_, Infallible>(match read(request).await {
+                        let response = match read(request).await {
                             Ok(request) => handler(request).await,
                             Err(response) => response,
-                        })
+                        };
+                        if response.extensions().get::<Dropped>().is_some() {
+                            // An error from the service makes hyper close the connection
+                            // without an answer.
+                            return Err(std::io::Error::other(DROPPED));
+                        }
+                        Ok(response)
                     }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -108,6 +113,20 @@ async fn read(request: Request<Incoming>) -> Result<JsonRequest, Response<Full<B
         target,
         input,
     })
+}
+
+/// Why a connection was closed without an answer.
+const DROPPED: &str = "connection dropped by the harness's fault plan";
+
+/// Marks a response that must not be sent: the connection is closed instead.
+#[derive(Debug, Clone, Copy)]
+struct Dropped;
+
+/// No answer at all: the connection is closed (a dropped connection, as the client sees it).
+pub fn dropped() -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    response.extensions_mut().insert(Dropped);
+    response
 }
 
 /// A 200 answer with `value`.

@@ -6,8 +6,8 @@
 pub mod athena;
 pub mod backend;
 pub mod clock;
-pub mod faults;
 pub mod cloudwatch_agent;
+pub mod faults;
 pub mod fidelity;
 pub mod firehose_model;
 pub mod fleet;

@@ -18,6 +18,7 @@ use std::time::Duration;
 use pipeline::agent_config::{
     AgentConfig, EventFormat, EventLevel, FilterKind, HostFacts, Source, translate,
 };
+use rand::RngExt as _;
 use regex::Regex;
 use serde::Serialize;
 
@@ -31,13 +32,86 @@ use crate::logs::LogsApi;
 pub const DEFAULT_FORCE_FLUSH_SECONDS: u32 = 5;
 /// Shortest real time between two flushes of one agent.
 pub const MIN_REAL_FLUSH: Duration = Duration::from_millis(500);
-/// Attempts of one PutLogEvents call before its events are given up (and accounted as
-/// rejected).
-pub const MAX_PUT_ATTEMPTS: u32 = 8;
-/// The first wait after a throttled PutLogEvents; it doubles with each attempt.
-pub const PUT_RETRY_BASE: Duration = Duration::from_millis(50);
-/// Doublings of that wait at most (50 ms to 3.2 s).
-pub const PUT_RETRY_MAX_DOUBLINGS: u32 = 6;
+/// Attempts of one PutLogEvents call before the harness gives its events up (accounted as
+/// rejected, with this rule named as the harness's): the agent itself retries for
+/// [`AGENT_RETRY_DURATION_MS`], which no run lasts.
+pub const MAX_PUT_ATTEMPTS: u32 = 30;
+/// How long the agent retries one batch: `maxRetryTimeout` in
+/// `plugins/outputs/cloudwatchlogs/cloudwatchlogs.go` (14 days and 10 minutes).
+pub const AGENT_RETRY_DURATION_MS: i64 = (14 * 24 * 60 + 10) * 60_000;
+/// `pusher/retry.go`: base waits of the short and long strategies, the consecutive retries
+/// that double them, and the wait after that (1 minute).
+pub const RETRY_SHORT_BASE_MS: i64 = 200;
+/// The long strategy's base wait.
+pub const RETRY_LONG_BASE_MS: i64 = 2_000;
+/// Doublings of the short strategy.
+pub const RETRY_SHORT_DOUBLINGS: u32 = 5;
+/// Doublings of the long strategy.
+pub const RETRY_LONG_DOUBLINGS: u32 = 2;
+/// The longest wait.
+pub const RETRY_MAX_WAIT_MS: i64 = 60_000;
+
+/// Which wait a failed PutLogEvents gets (`chooseRetryWaitStrategy` in `pusher/retry.go`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryStrategy {
+    /// Most errors.
+    Short,
+    /// Throttling, ServiceUnavailable, RequestTimeout, 500 and 503, connection errors.
+    Long,
+}
+
+/// What the sender does after an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Retried after the strategy's wait.
+    Retry(RetryStrategy),
+    /// Not retried, dropped with an error (InvalidParameter, DataAlreadyAccepted).
+    NotRetried,
+    /// Not an AWS error: not retried, "logs will be missing".
+    Lost,
+}
+
+/// The sender's decision for an error with `code` (`transport`: no AWS error at all; `Unknown`:
+/// an AWS answer without a code, a bare 5xx).
+pub fn retry_decision(code: &str) -> RetryDecision {
+    match code {
+        "InvalidParameterException" | "DataAlreadyAcceptedException" => RetryDecision::NotRetried,
+        "transport" => RetryDecision::Lost,
+        "ThrottlingException" | "ServiceUnavailableException" | "RequestTimeout" | "Unknown" => {
+            RetryDecision::Retry(RetryStrategy::Long)
+        }
+        _ => RetryDecision::Retry(RetryStrategy::Short),
+    }
+}
+
+/// Consecutive retries of one batch per strategy.
+#[derive(Debug, Default)]
+struct RetryCounts {
+    short: u32,
+    long: u32,
+}
+
+impl RetryCounts {
+    /// The next wait, jittered into `[d/2, d)` as `withJitter` does.
+    fn next_wait_ms(&mut self, strategy: RetryStrategy) -> i64 {
+        let (count, base, doublings) = match strategy {
+            RetryStrategy::Short => (&mut self.short, RETRY_SHORT_BASE_MS, RETRY_SHORT_DOUBLINGS),
+            RetryStrategy::Long => (&mut self.long, RETRY_LONG_BASE_MS, RETRY_LONG_DOUBLINGS),
+        };
+        let wait = retry_wait_ms(base, doublings, *count);
+        *count += 1;
+        rand::rng().random_range(wait / 2..wait)
+    }
+}
+
+/// The wait before retry `count` (0 first): `base * 2^count` below `doublings`, then a minute.
+pub fn retry_wait_ms(base: i64, doublings: u32, count: u32) -> i64 {
+    if count < doublings {
+        base << count
+    } else {
+        RETRY_MAX_WAIT_MS
+    }
+}
 
 /// Why the agent refuses a configuration (the fetch-config step fails with this).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -101,8 +175,10 @@ pub struct AgentReport {
     pub events_sent: usize,
     /// Events refused or given up.
     pub events_rejected: usize,
-    /// Calls retried after throttling.
-    pub throttled_retries: usize,
+    /// PutLogEvents calls retried (the agent's own retries, after the SDK's).
+    pub put_retries: usize,
+    /// Simulated milliseconds the agent waited before those retries.
+    pub put_retry_wait_ms: u64,
     /// Calls that failed for another reason.
     pub errors: Vec<String>,
     /// Events cut to the agent's size limit.
@@ -251,7 +327,7 @@ impl CloudWatchAgent {
             let now = clock.now_ms();
             for collector in &mut self.collectors {
                 collector
-                    .flush(now, &ledger, logs.as_ref(), &mut report)
+                    .flush(now, &clock, &ledger, logs.as_ref(), &mut report)
                     .await;
             }
             if over {
@@ -304,6 +380,7 @@ impl Collector {
     async fn flush<L: LogsApi>(
         &mut self,
         now_ms: i64,
+        clock: &SimClock,
         ledger: &Mutex<Ledger>,
         logs: &L,
         report: &mut AgentReport,
@@ -372,7 +449,7 @@ impl Collector {
         }
         for batch in &plan.batches {
             let sending: Vec<LogEvent> = batch.iter().map(|&i| plain[i].clone()).collect();
-            let result = self.put_with_retries(logs, &sending, report).await;
+            let result = self.put_with_retries(logs, &sending, clock, report).await;
             for (position, &i) in batch.iter().enumerate() {
                 let outcome = match &result {
                     Ok(rejected) => match rejected.reason(position) {
@@ -391,16 +468,22 @@ impl Collector {
         self.settle(ledger, outcomes, report);
     }
 
+    /// PutLogEvents as the agent's sender does it (`pusher/sender.go`): an AWS error is retried
+    /// after the wait of `pusher/retry.go` (in simulated time) until the agent's retry duration
+    /// would pass; `InvalidParameterException` and `DataAlreadyAcceptedException` are not
+    /// retried; an error that is not an AWS error (the SDK's own retries of a dropped
+    /// connection exhausted) is not retried either, and the events are lost, on AWS too.
     async fn put_with_retries<L: LogsApi>(
         &self,
         logs: &L,
         events: &[LogEvent],
+        clock: &SimClock,
         report: &mut AgentReport,
     ) -> Result<crate::logs::Rejected, String> {
-        let mut attempt = 0;
+        let mut retries = RetryCounts::default();
+        let mut waited_ms = 0;
         loop {
-            attempt += 1;
-            match logs
+            let error = match logs
                 .put_log_events(&self.log_group, &self.log_stream, events)
                 .await
             {
@@ -408,21 +491,41 @@ impl Collector {
                     report.batches += 1;
                     return Ok(rejected);
                 }
-                Err(error) if error.is_throttling() && attempt < MAX_PUT_ATTEMPTS => {
-                    report.throttled_retries += 1;
-                    let backoff = PUT_RETRY_BASE * (1 << attempt.min(PUT_RETRY_MAX_DOUBLINGS));
-                    tracing::debug!(%error, ?backoff, "PutLogEvents throttled; retrying");
-                    tokio::time::sleep(backoff).await;
+                Err(error) => error,
+            };
+            report.errors.push(error.to_string());
+            let attempts = retries.short + retries.long + 1;
+            let wait_ms = match retry_decision(&error.code) {
+                RetryDecision::NotRetried => {
+                    return Err(format!(
+                        "{error}: the agent does not retry {} (pusher/sender.go)",
+                        error.code
+                    ));
                 }
-                Err(error) => {
-                    report.errors.push(error.to_string());
-                    return Err(if error.is_throttling() {
-                        format!("PutLogEvents throttled {attempt} times; gave up")
-                    } else {
-                        error.to_string()
-                    });
+                RetryDecision::Lost => {
+                    return Err(format!(
+                        "{error}: not an AWS error, which the agent does not retry; lost on AWS too (pusher/sender.go)"
+                    ));
                 }
+                _ if attempts >= MAX_PUT_ATTEMPTS => {
+                    return Err(format!(
+                        "PutLogEvents failed {attempts} times ({}); the harness stops retrying here (its rule), the agent would go on for 14 days",
+                        error.code
+                    ));
+                }
+                RetryDecision::Retry(strategy) => retries.next_wait_ms(strategy),
+            };
+            if waited_ms + wait_ms > AGENT_RETRY_DURATION_MS {
+                return Err(format!(
+                    "PutLogEvents failed for the agent's whole retry duration ({})",
+                    error.code
+                ));
             }
+            waited_ms += wait_ms;
+            report.put_retries += 1;
+            report.put_retry_wait_ms += u64::try_from(wait_ms).unwrap_or(0);
+            tracing::debug!(%error, wait_ms, "PutLogEvents failed; the agent retries");
+            tokio::time::sleep(clock.real(wait_ms)).await;
         }
     }
 

@@ -213,7 +213,9 @@ async fn throttled_calls_are_retried_and_given_up_calls_are_accounted() {
         logs.clone(),
     )
     .await;
-    assert_eq!(report.throttled_retries, 3);
+    assert_eq!(report.put_retries, 3);
+    // The long strategy of pusher/retry.go: 2 s, 4 s, then a minute, each jittered to [d/2, d).
+    assert!((1_000 + 2_000 + 30_000..2_000 + 4_000 + 60_000).contains(&report.put_retry_wait_ms));
     assert_eq!(logs.calls(), 4);
     assert_eq!(sent_messages(&ledger, 0).len(), 1);
 
@@ -229,9 +231,51 @@ async fn throttled_calls_are_retried_and_given_up_calls_are_accounted() {
     assert_eq!(
         ledger.records()[0].fate,
         Fate::Rejected(format!(
-            "PutLogEvents throttled {MAX_PUT_ATTEMPTS} times; gave up"
+            "PutLogEvents failed {MAX_PUT_ATTEMPTS} times (ThrottlingException); the harness stops retrying here (its rule), the agent would go on for 14 days"
         ))
     );
+}
+
+/// `plugins/outputs/cloudwatchlogs/internal/pusher/retry.go` and `sender.go` of the agent:
+/// which errors are retried with which wait, and which are dropped.
+#[test]
+fn the_senders_retry_rules_are_the_agents() {
+    use super::agent::{
+        RETRY_LONG_BASE_MS, RETRY_LONG_DOUBLINGS, RETRY_SHORT_BASE_MS, RETRY_SHORT_DOUBLINGS,
+        RetryDecision, RetryStrategy, retry_decision, retry_wait_ms,
+    };
+    let short: Vec<i64> = (0..7)
+        .map(|n| retry_wait_ms(RETRY_SHORT_BASE_MS, RETRY_SHORT_DOUBLINGS, n))
+        .collect();
+    assert_eq!(short, [200, 400, 800, 1_600, 3_200, 60_000, 60_000]);
+    let long: Vec<i64> = (0..4)
+        .map(|n| retry_wait_ms(RETRY_LONG_BASE_MS, RETRY_LONG_DOUBLINGS, n))
+        .collect();
+    assert_eq!(long, [2_000, 4_000, 60_000, 60_000]);
+    for code in [
+        "ThrottlingException",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+    ] {
+        assert_eq!(
+            retry_decision(code),
+            RetryDecision::Retry(RetryStrategy::Long),
+            "{code}"
+        );
+    }
+    assert_eq!(
+        retry_decision("ResourceNotFoundException"),
+        RetryDecision::Retry(RetryStrategy::Short)
+    );
+    assert_eq!(
+        retry_decision("InvalidParameterException"),
+        RetryDecision::NotRetried
+    );
+    assert_eq!(
+        retry_decision("DataAlreadyAcceptedException"),
+        RetryDecision::NotRetried
+    );
+    assert_eq!(retry_decision("transport"), RetryDecision::Lost);
 }
 
 #[tokio::test]

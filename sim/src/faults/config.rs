@@ -164,7 +164,12 @@ impl FaultRule {
             issues.push((field, value, rule.to_owned(), valid.to_owned()));
         };
         if !(self.rate > 0.0 && self.rate <= 1.0) {
-            add("rate", self.rate.to_string(), "a probability per call", "above 0, at most 1");
+            add(
+                "rate",
+                self.rate.to_string(),
+                "a probability per call",
+                "above 0, at most 1",
+            );
         }
         if self.until.is_some_and(|u| u <= self.from) {
             add(

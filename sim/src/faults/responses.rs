@@ -27,6 +27,8 @@ pub struct ErrorAnswer {
     pub body: String,
     /// The error code, for the report.
     pub code: &'static str,
+    /// The error message.
+    pub message: &'static str,
 }
 
 /// What a JSON-protocol service's error carries: status, code, message.
@@ -64,7 +66,11 @@ fn json_server_error(service: Service) -> JsonError {
             "ServiceUnavailableException",
             "The service cannot complete the request.",
         ),
-        Service::Ssm => (500, "InternalServerError", "An error occurred on the server side."),
+        Service::Ssm => (
+            500,
+            "InternalServerError",
+            "An error occurred on the server side.",
+        ),
         Service::Events => (
             500,
             "InternalException",
@@ -120,10 +126,11 @@ fn json_error(service: Service, (status, code, message): JsonError) -> ErrorAnsw
         content_type,
         body: serde_json::json!({ "__type": code, "message": message }).to_string(),
         code,
+        message,
     }
 }
 
-fn s3_error(status: u16, code: &'static str, message: &str) -> ErrorAnswer {
+fn s3_error(status: u16, code: &'static str, message: &'static str) -> ErrorAnswer {
     ErrorAnswer {
         status,
         content_type: "application/xml",
@@ -131,10 +138,11 @@ fn s3_error(status: u16, code: &'static str, message: &str) -> ErrorAnswer {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{code}</Code><Message>{message}</Message><RequestId>loglab-fault</RequestId></Error>"
         ),
         code,
+        message,
     }
 }
 
-fn ec2_error(status: u16, code: &'static str, message: &str) -> ErrorAnswer {
+fn ec2_error(status: u16, code: &'static str, message: &'static str) -> ErrorAnswer {
     ErrorAnswer {
         status,
         content_type: "text/xml;charset=UTF-8",
@@ -142,5 +150,6 @@ fn ec2_error(status: u16, code: &'static str, message: &str) -> ErrorAnswer {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>loglab-fault</RequestID></Response>"
         ),
         code,
+        message,
     }
 }

@@ -40,10 +40,26 @@ fn the_service_is_the_sigv4_credential_scopes() {
 #[test]
 fn s3_operations_come_from_method_and_path() {
     let cases = [
-        ("PUT", "http://127.0.0.1:4566/bucket/logs/2026/a.gz", "PutObject"),
-        ("GET", "http://127.0.0.1:4566/bucket/logs/a.gz?x-id=GetObject", "GetObject"),
-        ("GET", "http://127.0.0.1:4566/bucket?list-type=2&prefix=logs", "ListObjectsV2"),
-        ("POST", "http://127.0.0.1:4566/bucket?delete", "DeleteObjects"),
+        (
+            "PUT",
+            "http://127.0.0.1:4566/bucket/logs/2026/a.gz",
+            "PutObject",
+        ),
+        (
+            "GET",
+            "http://127.0.0.1:4566/bucket/logs/a.gz?x-id=GetObject",
+            "GetObject",
+        ),
+        (
+            "GET",
+            "http://127.0.0.1:4566/bucket?list-type=2&prefix=logs",
+            "ListObjectsV2",
+        ),
+        (
+            "POST",
+            "http://127.0.0.1:4566/bucket?delete",
+            "DeleteObjects",
+        ),
         ("HEAD", "http://127.0.0.1:4566/bucket", "HeadBucket"),
     ];
     for (method, uri, expected) in cases {
@@ -86,27 +102,41 @@ fn ec2_requests_name_their_operation_in_the_form_body() {
 
 #[test]
 fn nothing_is_injected_before_the_clock_starts_or_outside_the_window() {
-    let plan = FaultPlan::new(
-        vec![rule(Service::Logs, None, FaultKind::Throttle, 1.0)],
-        1,
+    let plan = FaultPlan::new(vec![rule(Service::Logs, None, FaultKind::Throttle, 1.0)], 1);
+    assert_eq!(
+        plan.decide(Service::Logs, "PutLogEvents", None).injection,
+        None
     );
-    assert_eq!(plan.decide(Service::Logs, "PutLogEvents", None).injection, None);
 
     let mut late = rule(Service::Logs, None, FaultKind::Throttle, 1.0);
     late.from = SimDuration::parse("10m").unwrap_or_default();
     let plan = started(vec![late], 1);
-    assert_eq!(plan.decide(Service::Logs, "PutLogEvents", None).injection, None);
+    assert_eq!(
+        plan.decide(Service::Logs, "PutLogEvents", None).injection,
+        None
+    );
 
     let plan = started(
-        vec![rule(Service::Logs, Some("GetLogEvents"), FaultKind::Throttle, 1.0)],
+        vec![rule(
+            Service::Logs,
+            Some("GetLogEvents"),
+            FaultKind::Throttle,
+            1.0,
+        )],
         1,
     );
-    assert_eq!(plan.decide(Service::Logs, "PutLogEvents", None).injection, None);
+    assert_eq!(
+        plan.decide(Service::Logs, "PutLogEvents", None).injection,
+        None
+    );
     assert_eq!(
         plan.decide(Service::Logs, "GetLogEvents", None).injection,
         Some(Injection::Throttle)
     );
-    assert_eq!(plan.decide(Service::S3, "GetLogEvents", None).injection, None);
+    assert_eq!(
+        plan.decide(Service::S3, "GetLogEvents", None).injection,
+        None
+    );
 }
 
 #[test]
@@ -117,7 +147,11 @@ fn the_same_seed_draws_the_same_faults() {
             seed,
         );
         (0..200)
-            .map(|_| plan.decide(Service::Logs, "PutLogEvents", None).injection.is_some())
+            .map(|_| {
+                plan.decide(Service::Logs, "PutLogEvents", None)
+                    .injection
+                    .is_some()
+            })
             .collect::<Vec<_>>()
     };
     let first = draws(7);
@@ -172,23 +206,36 @@ fn rules_are_checked_with_their_field_named() {
     assert_eq!(fields, ["rate", "kind", "entries"]);
     let latency = rule(Service::S3, None, FaultKind::Latency, 0.5);
     assert_eq!(latency.issues(duration)[0].0, "delay");
-    let mut fine = rule(Service::Firehose, Some("PutRecordBatch"), FaultKind::PartialFailure, 0.5);
+    let mut fine = rule(
+        Service::Firehose,
+        Some("PutRecordBatch"),
+        FaultKind::PartialFailure,
+        0.5,
+    );
     fine.entries = Some(0.5);
     assert!(fine.issues(duration).is_empty());
 }
 
 #[test]
 fn error_answers_carry_the_services_codes() {
-    assert_eq!(responses::throttle(Service::Logs).code, "ThrottlingException");
+    assert_eq!(
+        responses::throttle(Service::Logs).code,
+        "ThrottlingException"
+    );
     assert_eq!(responses::throttle(Service::S3).status, 503);
-    assert_eq!(responses::throttle(Service::Ec2).code, "RequestLimitExceeded");
+    assert_eq!(
+        responses::throttle(Service::Ec2).code,
+        "RequestLimitExceeded"
+    );
     assert_eq!(responses::throttle(Service::Sqs).code, "RequestThrottled");
     assert_eq!(responses::server_error(Service::Logs).status, 500);
 }
 
 /// A CloudWatch Logs stand-in that accepts every PutLogEvents; the SDK reaches it through the
 /// fault layer.
-async fn logs_client(plan: &Arc<FaultPlan>) -> (json_standin::StandIn, aws_sdk_cloudwatchlogs::Client) {
+async fn logs_client(
+    plan: &Arc<FaultPlan>,
+) -> (json_standin::StandIn, aws_sdk_cloudwatchlogs::Client) {
     let standin = json_standin::serve(|_request| async {
         json_standin::ok(&json!({ "nextSequenceToken": "1" }))
     })
@@ -223,7 +270,12 @@ async fn put(client: &aws_sdk_cloudwatchlogs::Client) -> Result<(), String> {
 #[tokio::test]
 async fn the_sdk_retries_an_injected_throttle_and_reports_the_services_code() {
     let plan = Arc::new(started(
-        vec![rule(Service::Logs, Some("PutLogEvents"), FaultKind::Throttle, 1.0)],
+        vec![rule(
+            Service::Logs,
+            Some("PutLogEvents"),
+            FaultKind::Throttle,
+            1.0,
+        )],
         1,
     ));
     let (_standin, client) = logs_client(&plan).await;

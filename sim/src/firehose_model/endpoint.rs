@@ -21,6 +21,7 @@ use tokio::sync::Mutex;
 
 use super::buffer::{BufferingHints, DeliveryBuffer, Flushed, ObjectCompression};
 use super::keys::{self, PrefixUse};
+use crate::faults::{Attempt, FaultPlan, Injection, Service, responses};
 use crate::json_standin::{self, JsonRequest, StandIn, error, ok};
 
 /// Most records in one PutRecordBatch call.
@@ -113,6 +114,8 @@ impl StreamConfig {
 pub struct DeliveryStats {
     /// Records accepted.
     pub records: usize,
+    /// PutRecordBatch entries failed on purpose (`[[faults.inject]]` partial failures).
+    pub entries_failed: usize,
     /// Objects written.
     pub objects: usize,
     /// Bytes received.
@@ -157,6 +160,20 @@ impl FirehoseModel {
         clock: ArrivalClock,
         seed: u64,
     ) -> std::io::Result<Self> {
+        let faults = Arc::new(FaultPlan::new(Vec::new(), seed));
+        Self::start_with_faults(config, writer, clock, seed, faults).await
+    }
+
+    /// Serves `config`, meeting the `firehose` rules of `faults` on PutRecordBatch and
+    /// PutRecord: throttling (`ServiceUnavailableException`), 5xx, latency, dropped
+    /// connections, and per-entry failures.
+    pub async fn start_with_faults(
+        config: StreamConfig,
+        writer: Arc<dyn ObjectWriter>,
+        clock: ArrivalClock,
+        seed: u64,
+        faults: Arc<FaultPlan>,
+    ) -> std::io::Result<Self> {
         let stream = Arc::new(Mutex::new(Stream {
             buffer: DeliveryBuffer::new(config.hints),
             config,
@@ -167,6 +184,7 @@ impl FirehoseModel {
             stream,
             writer,
             clock,
+            faults,
         };
         let handler = state.clone();
         let endpoint = json_standin::serve(move |request| {
@@ -208,9 +226,47 @@ struct Handler {
     stream: Arc<Mutex<Stream>>,
     writer: Arc<dyn ObjectWriter>,
     clock: ArrivalClock,
+    faults: Arc<FaultPlan>,
 }
 
 impl Handler {
+    /// What the fault plan does to this attempt: an answer in its place, or a share of entries
+    /// to fail (after any latency).
+    async fn meet_faults(
+        &self,
+        request: &JsonRequest,
+        operation: &str,
+    ) -> Result<Option<f64>, Response<Full<Bytes>>> {
+        let header = |name| {
+            request
+                .parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+        };
+        let attempt =
+            Attempt::from_headers(header("amz-sdk-invocation-id"), header("amz-sdk-request"));
+        let decision = self
+            .faults
+            .decide(Service::Firehose, operation, attempt.as_ref());
+        self.faults.ended(attempt.as_ref());
+        if let Some(delay) = decision.delay {
+            tokio::time::sleep(delay).await;
+        }
+        let answer = |a: responses::ErrorAnswer| {
+            let status =
+                StatusCode::from_u16(a.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            error(status, a.code, a.message)
+        };
+        match decision.injection {
+            None => Ok(None),
+            Some(Injection::Throttle) => Err(answer(responses::throttle(Service::Firehose))),
+            Some(Injection::ServerError) => Err(answer(responses::server_error(Service::Firehose))),
+            Some(Injection::DropConnection) => Err(json_standin::dropped()),
+            Some(Injection::PartialFailure(share)) => Ok(Some(share)),
+        }
+    }
+
     async fn handle(&self, request: JsonRequest) -> Response<Full<Bytes>> {
         let operation = request
             .target
@@ -219,6 +275,14 @@ impl Handler {
         let name = request.input["DeliveryStreamName"]
             .as_str()
             .unwrap_or_default();
+        let failing = if matches!(operation, "PutRecordBatch" | "PutRecord") {
+            match self.meet_faults(&request, operation).await {
+                Ok(share) => share,
+                Err(answer) => return answer,
+            }
+        } else {
+            None
+        };
         let mut stream = self.stream.lock().await;
         if name != stream.config.name {
             return error(
@@ -233,11 +297,11 @@ impl Handler {
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
-                self.put(&mut stream, &records, true).await
+                self.put(&mut stream, &records, true, failing).await
             }
             "PutRecord" => {
                 let record = request.input["Record"].clone();
-                self.put(&mut stream, &[record], false).await
+                self.put(&mut stream, &[record], false, None).await
             }
             "DescribeDeliveryStream" => ok(&describe(&stream.config)),
             other => error(
@@ -253,6 +317,7 @@ impl Handler {
         stream: &mut Stream,
         records: &[Value],
         batch: bool,
+        failing: Option<f64>,
     ) -> Response<Full<Bytes>> {
         let data = match decode(records) {
             Ok(data) => data,
@@ -265,8 +330,22 @@ impl Handler {
             }
         };
         let now = (self.clock)();
+        let failed = failing.map_or_else(
+            || vec![false; data.len()],
+            |share| self.faults.failed_entries(data.len(), share),
+        );
         let mut ids = Vec::with_capacity(data.len());
-        for record in &data {
+        for (record, failed) in data.iter().zip(&failed) {
+            if *failed {
+                // PutRecordBatch's per-entry failure (its API Reference: ErrorCode
+                // ServiceUnavailableException or InternalFailure, with an ErrorMessage).
+                stream.stats.entries_failed += 1;
+                ids.push(json!({
+                    "ErrorCode": "ServiceUnavailableException",
+                    "ErrorMessage": "Slow down."
+                }));
+                continue;
+            }
             stream.stats.records += 1;
             stream.stats.bytes_in += record.len();
             ids.push(json!({ "RecordId": record_id(&mut stream.rng) }));
@@ -275,7 +354,10 @@ impl Handler {
             }
         }
         if batch {
-            ok(&json!({ "FailedPutCount": 0, "Encrypted": false, "RequestResponses": ids }))
+            let failed_count = failed.iter().filter(|f| **f).count();
+            ok(
+                &json!({ "FailedPutCount": failed_count, "Encrypted": false, "RequestResponses": ids }),
+            )
         } else {
             ok(
                 &json!({ "RecordId": ids.first().map(|i| i["RecordId"].clone()), "Encrypted": false }),

@@ -126,7 +126,13 @@ pub async fn run(
     config: &SdkConfig,
     options: &RunOptions,
 ) -> Result<Run, RunError> {
-    let session = session::RunSession::provision(loaded, config, options).await?;
+    let seed = options.seed.unwrap_or(loaded.scenario.seed);
+    let faults = std::sync::Arc::new(crate::faults::FaultPlan::new(
+        loaded.scenario.faults.inject.clone(),
+        seed,
+    ));
+    let config = crate::faults::layer::wrap(config, &faults);
+    let session = session::RunSession::provision(loaded, &config, options, faults).await?;
     let (mut replay, queue_url) = session.reset().await?;
     let mut invokers = replay.start_invokers(queue_url).await?;
     replay.launch().await?;

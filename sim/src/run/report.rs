@@ -168,6 +168,9 @@ pub struct RunReport {
     pub delivery: crate::firehose_model::endpoint::DeliveryStats,
     /// The CloudWatch agents.
     pub agents: Vec<AgentReport>,
+    /// The `[[faults.inject]]` rules: how often each hit, and the SDK's attempts, retries and
+    /// backoff per operation that met a fault or retried.
+    pub faults: crate::faults::FaultRecord,
     /// The bucket.
     pub landed: LandedCounts,
     /// The catalog and the expected queries.
@@ -196,6 +199,7 @@ pub(super) struct Inputs<'a> {
     pub subscription: SubscriptionReport,
     pub lambda: LambdaReport,
     pub delivery: crate::firehose_model::endpoint::DeliveryStats,
+    pub faults: crate::faults::FaultRecord,
     pub landed: &'a Landed,
     pub reconciliation: Reconciliation,
     pub query_stage: QueryStage,
@@ -419,6 +423,29 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
             });
         }
     }
+    if !inputs.faults.rules.is_empty() {
+        // A rule that no call matched is a typo or a window outside the run; a rule that
+        // matched calls but drew no hit is chance, and its counts are in the report.
+        let unmatched: Vec<&str> = inputs
+            .faults
+            .rules
+            .iter()
+            .filter(|rule| rule.covered == 0)
+            .map(|rule| rule.rule.as_str())
+            .collect();
+        checks.push(Check {
+            name: "every fault rule matched calls".to_owned(),
+            expected: "0 rules without a call".to_owned(),
+            actual: format!("{} rules without a call", unmatched.len()),
+            passed: unmatched.is_empty(),
+            detail: (!unmatched.is_empty()).then(|| {
+                format!(
+                    "no call matched (check service, operation and window): {}",
+                    unmatched.join("; ")
+                )
+            }),
+        });
+    }
     checks.push(line_accounting(r));
     query_checks(&inputs.query_stage, inputs.landed, &mut checks);
     let passed = checks.iter().all(|c| c.passed);
@@ -440,6 +467,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         lambda: inputs.lambda,
         delivery: inputs.delivery,
         agents: inputs.agents,
+        faults: inputs.faults,
         landed: LandedCounts {
             objects: inputs.landed.objects,
             bytes: inputs.landed.bytes,

@@ -27,6 +27,7 @@ use super::{RunError, RunOptions, queries, report, reset};
 use crate::athena;
 use crate::clock::SimClock;
 use crate::cloudwatch_agent::agent::{AgentReport, wall_now_ms};
+use crate::faults::FaultPlan;
 use crate::firehose_model::endpoint::{DeliveryStats, FirehoseModel, StreamConfig};
 use crate::firehose_model::s3::S3Objects;
 use crate::fleet::{self, Fleet, LaunchedInstance};
@@ -72,6 +73,8 @@ pub(super) struct RunSession<'a> {
     cancel: CancellationToken,
     applied: Vec<Applied>,
     functions: Vec<stack::FunctionSpec>,
+    /// The scenario's fault rules; the run's clients already pass through its layer.
+    faults: Arc<FaultPlan>,
 }
 
 /// The phases that run on the simulated clock, with what they share.
@@ -126,6 +129,7 @@ impl<'a> RunSession<'a> {
         loaded: &'a LoadedScenario,
         config: &'a SdkConfig,
         options: &'a RunOptions,
+        faults: Arc<FaultPlan>,
     ) -> Result<Self, RunError> {
         let real_start = Instant::now();
         let placement = Placement::localstack(&loaded.scenario.region);
@@ -149,6 +153,7 @@ impl<'a> RunSession<'a> {
             cancel: CancellationToken::new(),
             applied,
             functions,
+            faults,
         })
     }
 
@@ -174,10 +179,15 @@ impl<'a> RunSession<'a> {
         let writer = Arc::new(S3Objects {
             client: self.clients.s3.clone(),
         });
-        let model =
-            FirehoseModel::start(config, writer, Arc::new(move || clock.now_ms()), self.seed)
-                .await
-                .map_err(|e| failed(e.to_string()))?;
+        let model = FirehoseModel::start_with_faults(
+            config,
+            writer,
+            Arc::new(move || clock.now_ms()),
+            self.seed,
+            self.faults.clone(),
+        )
+        .await
+        .map_err(|e| failed(e.to_string()))?;
         let sdk = pipeline::emulator::sdk_config(model.endpoint(), &self.placement.region).await;
         Ok((Arc::new(model), aws_sdk_firehose::Client::new(&sdk)))
     }
@@ -196,6 +206,7 @@ impl<'a> RunSession<'a> {
         .await?;
         let scenario = &self.loaded.scenario;
         let clock = SimClock::new(wall_now_ms(), scenario.duration.as_millis(), scenario.speed);
+        self.faults.start(clock);
         let ledger = Arc::new(Mutex::new(Ledger::default()));
         let starter = Starter::new(
             ledger.clone(),
@@ -531,6 +542,7 @@ impl<'a> Replay<'a> {
             subscription: subscription.report,
             lambda,
             delivery,
+            faults: s.faults.record(),
             landed: &landed,
             reconciliation,
             query_stage,

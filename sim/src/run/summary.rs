@@ -54,6 +54,46 @@ fn delivery_note(delivery: &crate::firehose_model::endpoint::DeliveryStats) -> S
     note
 }
 
+/// `[[faults.inject]]`: each rule's hits, then each operation's attempts, retries and backoff
+/// (the SDK's, the agents' and the ETL's), so that a run shows how it recovered.
+fn faults_section(out: &mut String, report: &RunReport) {
+    let faults = &report.faults;
+    if faults.rules.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nfaults injected ({} in all):", faults.injected());
+    for rule in &faults.rules {
+        let _ = writeln!(
+            out,
+            "  {:>6} of {:>6} calls  {}",
+            rule.injected, rule.covered, rule.rule
+        );
+    }
+    let _ = writeln!(
+        out,
+        "retries (SDK attempts; backoff measured between attempts):"
+    );
+    for (operation, o) in &faults.operations {
+        let _ = writeln!(
+            out,
+            "  {operation:<32} {:>6} attempts, {:>5} retries (at most {} per call), backoff {} ms in all, {} ms at most",
+            o.attempts, o.retries, o.max_attempts, o.retry_delay_ms_total, o.retry_delay_ms_max
+        );
+    }
+    let agent_retries: usize = report.agents.iter().map(|a| a.put_retries).sum();
+    let agent_wait: u64 = report.agents.iter().map(|a| a.put_retry_wait_ms).sum();
+    let _ = writeln!(
+        out,
+        "  agents: {agent_retries} PutLogEvents retries after the SDK's, {agent_wait} simulated ms waited (pusher/retry.go)"
+    );
+    let _ = writeln!(
+        out,
+        "  Firehose model: {} PutRecordBatch entries failed on purpose; ETL: {} invocations failed every attempt",
+        report.delivery.entries_failed,
+        report.subscription.errors.len()
+    );
+}
+
 /// The summary table: stages, instances, failed checks.
 pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
@@ -134,6 +174,7 @@ pub fn summary(report: &RunReport) -> String {
     for (stage, count, note) in rows {
         let _ = writeln!(out, "{stage:<30} {count:>8}  {note}");
     }
+    faults_section(&mut out, report);
     if !r.reasons.is_empty() {
         let _ = writeln!(out, "\nnot shipped, by reason:");
         for (reason, count) in &r.reasons {
