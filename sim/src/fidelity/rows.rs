@@ -129,6 +129,24 @@ pub static ROWS: &[Row] = &[
     Row {
         kind: Kind::Modelled,
         area: "agent",
+        aws: "a failed PutLogEvents is retried while the error is an AWS error: throttling, ServiceUnavailable, RequestTimeout, 500 and 503 after 2 s, 4 s, then 1 min, others after 200 ms doubling five times, jittered to [d/2, d), for 14 days and 10 minutes; InvalidParameter and DataAlreadyAccepted are dropped; a non-AWS error is dropped (\"logs will be missing\")",
+        harness: "the simulated agent retries the same way in simulated time and names each dropped batch's rule in the ledger; it stops after 30 attempts of one batch (the harness's bound, named as such)",
+        source: "agent plugins/outputs/cloudwatchlogs/internal/pusher/sender.go, retry.go; cloudwatchlogs.go (maxRetryTimeout)",
+        test: "sim/src/cloudwatch_agent/tests.rs::the_senders_retry_rules_are_the_agents",
+        applies: Applies::Never,
+    },
+    Row {
+        kind: Kind::Modelled,
+        area: "faults",
+        aws: "each service answers throttling and server errors with its own code: ThrottlingException (CloudWatch Logs, SSM, EventBridge), RequestThrottled (SQS), SlowDown 503 (S3), RequestLimitExceeded (EC2), ServiceUnavailableException (Firehose); the SDK retries them (standard mode, three attempts)",
+        harness: "[[faults.inject]] answers in those words through the fault layer between the run's SDK clients and the emulator (Firehose's inside the model), so the real SDK classifies and retries them as it would AWS's",
+        source: "the services' models (botocore service-2.json: codes and messages); API References, Common Errors (statuses); S3 and EC2 API References, error codes",
+        test: "sim/src/faults/tests.rs::the_sdk_retries_an_injected_throttle_and_reports_the_services_code",
+        applies: Applies::Never,
+    },
+    Row {
+        kind: Kind::Modelled,
+        area: "agent",
         aws: "{date} is the host's local date when the agent loads its configuration (time.Now() as 2006-01-02); unknown placeholders stay as written",
         harness: "the simulated agent resolves {date} from the instance's launch time in its time zone (UTC, the AMIs' default)",
         source: "agent translator/util ResolvePlaceholder",
@@ -372,6 +390,16 @@ pub static ROWS: &[Row] = &[
         applies: Applies::Always,
     },
     // ---- AWS silent ----
+    // ---- AWS silent ----
+    Row {
+        kind: Kind::AwsSilent,
+        area: "faults",
+        aws: "the service models name each JSON service's throttling and server error but not their HTTP status",
+        harness: "the fault layer uses the Common Errors page's statuses (throttling 400, InternalFailure 500, ServiceUnavailable 503); the SDKs classify these errors by code, so the status changes nothing a test checks",
+        source: "botocore service-2.json (no httpStatusCode on these shapes); API References, Common Errors",
+        test: "sim/src/faults/tests.rs::error_answers_carry_the_services_codes",
+        applies: Applies::Never,
+    },
     Row {
         kind: Kind::AwsSilent,
         area: "Firehose",
