@@ -116,7 +116,7 @@ async fn read(request: Request<Incoming>) -> Result<JsonRequest, Response<Full<B
 }
 
 /// Why a connection was closed without an answer.
-const DROPPED: &str = "connection dropped by the harness's fault plan";
+pub const DROPPED: &str = "connection dropped by the harness's fault plan";
 
 /// Marks a response that must not be sent: the connection is closed instead.
 #[derive(Debug, Clone, Copy)]

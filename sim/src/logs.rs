@@ -163,6 +163,25 @@ impl<R: LogsReader> LogsReader for &R {
     }
 }
 
+impl<R: LogsReader> LogsReader for std::sync::Arc<R> {
+    fn describe_log_streams(
+        &self,
+        log_group: &str,
+        next_token: Option<&str>,
+    ) -> impl Future<Output = Result<StreamsPage, LogsError>> + Send {
+        (**self).describe_log_streams(log_group, next_token)
+    }
+
+    fn get_log_events(
+        &self,
+        log_group: &str,
+        log_stream: &str,
+        next_token: Option<&str>,
+    ) -> impl Future<Output = Result<EventsPage, LogsError>> + Send {
+        (**self).get_log_events(log_group, log_stream, next_token)
+    }
+}
+
 /// aws-sdk-cloudwatchlogs.
 #[derive(Debug, Clone)]
 pub struct SdkLogs {

@@ -35,6 +35,9 @@ pub enum BackendChoice {
     Host,
     /// An emulator already running at this URL.
     Endpoint(String),
+    /// No emulator: the in-memory adapters behind every port (`loglab run` only;
+    /// [`crate::run::memory`]).
+    Memory,
 }
 
 impl FromStr for BackendChoice {
@@ -44,6 +47,7 @@ impl FromStr for BackendChoice {
             "auto" => Ok(Self::Auto),
             "container" => Ok(Self::Container),
             "host" => Ok(Self::Host),
+            "memory" => Ok(Self::Memory),
             other => match other.strip_prefix("endpoint=") {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
                     Ok(Self::Endpoint(url.trim_end_matches('/').to_owned()))
@@ -61,6 +65,7 @@ impl fmt::Display for BackendChoice {
             Self::Container => f.write_str("container"),
             Self::Host => f.write_str("host"),
             Self::Endpoint(url) => write!(f, "endpoint={url}"),
+            Self::Memory => f.write_str("memory"),
         }
     }
 }
@@ -69,8 +74,15 @@ impl fmt::Display for BackendChoice {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     /// `--backend` was not understood.
-    #[error("unknown backend {0:?}: use auto, container, host or endpoint=<http(s) URL>")]
+    #[error(
+        "unknown backend {0:?}: use auto, container, host, memory or endpoint=<http(s) URL>"
+    )]
     Choice(String),
+    /// The memory backend was asked for where an emulator is needed.
+    #[error(
+        "the memory backend has no emulator: only `loglab run` runs on it; use auto, container, host or endpoint=<URL> here"
+    )]
+    NoEmulator,
     /// The container could not be started or did not become ready.
     #[error("LocalStack container from image {image}: {message}")]
     Container {
@@ -173,6 +185,7 @@ pub async fn start(
         }
         BackendChoice::Container => start_container(options).await,
         BackendChoice::Host => start_host(options).await,
+        BackendChoice::Memory => Err(BackendError::NoEmulator),
         BackendChoice::Auto => {
             if container::docker_answers().await {
                 tracing::info!("a Docker engine answers: using the container backend");

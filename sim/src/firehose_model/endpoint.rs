@@ -200,6 +200,59 @@ impl FirehoseModel {
         &self.endpoint.endpoint
     }
 
+    /// PutRecordBatch without HTTP (the memory backend's ETL): the records buffered as the
+    /// endpoint buffers them, one result per record, after the plan's faults (a whole-call
+    /// failure is `Err` with Firehose's code and message).
+    pub async fn put_records(
+        &self,
+        records: &[&[u8]],
+    ) -> Result<pipeline::firehose::EntryResults, (&'static str, &'static str)> {
+        let decision = self
+            .state
+            .faults
+            .decide(Service::Firehose, "PutRecordBatch", None);
+        if let Some(delay) = decision.delay {
+            tokio::time::sleep(delay).await;
+        }
+        let failing = match decision.injection {
+            None => None,
+            Some(Injection::PartialFailure(share)) => Some(share),
+            Some(Injection::Throttle) => {
+                let a = responses::throttle(Service::Firehose);
+                return Err((a.code, a.message));
+            }
+            Some(Injection::ServerError) => {
+                let a = responses::server_error(Service::Firehose);
+                return Err((a.code, a.message));
+            }
+            Some(Injection::DropConnection) => return Err(("dispatch", json_standin::DROPPED)),
+        };
+        let failed = failing.map_or_else(
+            || vec![false; records.len()],
+            |share| self.state.faults.failed_entries(records.len(), share),
+        );
+        let mut stream = self.state.stream.lock().await;
+        let now = (self.state.clock)();
+        let mut results = Vec::with_capacity(records.len());
+        for (record, failed) in records.iter().zip(failed) {
+            if failed {
+                stream.stats.entries_failed += 1;
+                results.push(Err(pipeline::firehose::EntryFailure {
+                    code: "ServiceUnavailableException".to_owned(),
+                    message: "Slow down.".to_owned(),
+                }));
+                continue;
+            }
+            stream.stats.records += 1;
+            stream.stats.bytes_in += record.len();
+            for flushed in stream.buffer.push(now, record) {
+                deliver(&mut stream, self.state.writer.as_ref(), flushed).await;
+            }
+            results.push(Ok(()));
+        }
+        Ok(results)
+    }
+
     /// Delivers the buffer if its interval has passed (call as the simulated clock moves).
     pub async fn tick(&self) {
         let mut stream = self.state.stream.lock().await;

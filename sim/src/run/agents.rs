@@ -14,7 +14,7 @@ use crate::cloudwatch_agent::agent::{AgentReport, CloudWatchAgent};
 use crate::fleet::LaunchedInstance;
 use crate::ledger::{Fate, Ledger, LedgerRecord};
 use crate::locked;
-use crate::logs::SdkLogs;
+use crate::logs::{LogsApi, SdkLogs};
 use crate::scenario::LoadedScenario;
 use crate::ssm_agent::{AgentStartError, AgentStarter};
 use crate::workload::{self, CorpusError, Writer};
@@ -35,21 +35,22 @@ struct Agents {
     running: Vec<JoinHandle<AgentReport>>,
 }
 
-/// Starts simulated CloudWatch agents for the SSM agents.
+/// Starts simulated CloudWatch agents for the SSM agents (or, on the memory backend, for the
+/// onboarding outcomes), shipping through `L`.
 #[derive(Debug)]
-pub(super) struct Starter {
+pub(super) struct Starter<L = SdkLogs> {
     ledger: Arc<Mutex<Ledger>>,
     clock: SimClock,
-    logs: Arc<SdkLogs>,
+    logs: Arc<L>,
     agents: Mutex<Agents>,
 }
 
-impl Starter {
-    pub(super) fn new(ledger: Arc<Mutex<Ledger>>, clock: SimClock, logs: SdkLogs) -> Self {
+impl<L: LogsApi + 'static> Starter<L> {
+    pub(super) fn new(ledger: Arc<Mutex<Ledger>>, clock: SimClock, logs: Arc<L>) -> Self {
         Self {
             ledger,
             clock,
-            logs: Arc::new(logs),
+            logs,
             agents: Mutex::default(),
         }
     }
@@ -74,7 +75,7 @@ impl Starter {
     }
 }
 
-impl AgentStarter for Starter {
+impl<L: LogsApi + 'static> AgentStarter for Starter<L> {
     fn start(&self, instance_id: &str, config: AgentConfig) -> Result<(), AgentStartError> {
         let mut agents = locked(&self.agents);
         if agents.started.contains(instance_id) {

@@ -26,6 +26,7 @@ use crate::workload::CorpusError;
 
 mod agents;
 mod functions;
+pub mod memory;
 pub mod junit;
 mod progress;
 pub mod queries;

@@ -211,7 +211,7 @@ impl<'a> RunSession<'a> {
         let starter = Starter::new(
             ledger.clone(),
             clock,
-            SdkLogs::new(self.clients.logs.clone()),
+            Arc::new(SdkLogs::new(self.clients.logs.clone())),
         );
         let progress = Progress::new(self.options.progress, &clock, fleet::plan(scenario).len());
         let ssm_stop = self.cancel.child_token();
@@ -595,7 +595,7 @@ impl<'a> Replay<'a> {
 }
 
 /// Marks the records of instances whose agent never started as not collected, with why.
-fn account_for_silent_instances(
+pub(super) fn account_for_silent_instances(
     ledger: &Mutex<Ledger>,
     launched: &[LaunchedInstance],
     outcomes: &BTreeMap<String, Vec<OnboardingOutcome>>,
@@ -618,8 +618,8 @@ fn account_for_silent_instances(
 
 /// Polls every stream until each has given at least what the ledger says was accepted there,
 /// or [`DRAIN_TIMEOUT`] passes (the shortfall is then reported by the checks).
-async fn drain<F: EtlFunction>(
-    subscription: &mut SubscriptionInvoker<F>,
+pub(super) async fn drain<F: EtlFunction, L: crate::logs::LogsReader>(
+    subscription: &mut SubscriptionInvoker<F, L>,
     expected: &HashMap<String, usize>,
 ) {
     let deadline = Instant::now() + DRAIN_TIMEOUT;

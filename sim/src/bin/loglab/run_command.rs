@@ -18,7 +18,8 @@ use crate::{tables, with_emulator};
 pub struct RunArgs {
     /// The scenario file (scenarios/quickstart.toml, scenarios/mixed-fleet.toml, …).
     pub scenario: PathBuf,
-    /// auto, container, host or endpoint=URL.
+    /// auto, container, host, endpoint=URL, or memory (no emulator: the in-memory adapters
+    /// behind every port, on a paused clock; for scale).
     #[arg(long, default_value = "auto")]
     pub backend: BackendChoice,
     /// Seed of every random choice (the scenario's own when absent).
@@ -96,6 +97,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         progress: !args.quiet,
         lambda: lambda_setup(&args)?,
     };
+    if args.backend == BackendChoice::Memory {
+        return run_in_memory(&args, loaded, options).await;
+    }
     let (result, copied) = with_emulator(&args.backend, async |emulator| {
         let config = backend::sdk_config(&emulator.endpoint, &loaded.scenario.region).await;
         let result = sim::run::run(&loaded, &config, &options).await;
@@ -120,6 +124,30 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => {}
     }
     Ok(if run_report.passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `--backend memory`: the run on its own paused runtime, off this one's threads.
+async fn run_in_memory(
+    args: &RunArgs,
+    loaded: sim::scenario::LoadedScenario,
+    options: RunOptions,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        matches!(options.lambda, LambdaSetup::InProcess),
+        "--backend memory runs the handlers in-process; --lambda artifacts needs an emulator"
+    );
+    let out = out_dir(args, &loaded);
+    let finished =
+        tokio::task::spawn_blocking(move || sim::run::memory::run_blocking(&loaded, &options))
+            .await
+            .context("the memory run stopped")??;
+    print!("{}", report::summary(&finished.report));
+    write_run_files(&finished, &out)?;
+    Ok(if finished.report.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
