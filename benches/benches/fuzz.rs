@@ -26,7 +26,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use benches::repo_root;
+use benches::{peak_memory_kib, repo_root};
 use pipeline::agent_config::AgentConfig;
 use pipeline::etl::{RowBuffer, TransformOptions, decode, parse, transform_gzip};
 use pipeline::filter_pattern::FilterPattern;
@@ -246,14 +246,6 @@ fn mutate(rng: &mut StdRng, seeds: &[Vec<u8>]) -> Vec<u8> {
         }
     }
     input
-}
-
-fn peak_memory_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
 }
 
 fn main() {

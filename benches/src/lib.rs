@@ -52,3 +52,12 @@ pub fn windows_xml_lines(count: usize) -> Vec<String> {
         .map(|i| templates[i % 3].replace("<EventRecordID>", &format!("<EventRecordID>{i}")))
         .collect()
 }
+
+/// The process's peak resident memory (`VmHWM`), KiB; `None` off Linux.
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+}

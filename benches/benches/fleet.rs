@@ -1,0 +1,123 @@
+//! The harness at fleet scale, a bench binary (not part of the test time):
+//!
+//! ```sh
+//! cargo bench -p benches --bench fleet                                  # scenarios/fleet-scale.toml
+//! cargo bench -p benches --bench fleet -- --scenario scenarios/quickstart.toml
+//! cargo bench -p benches --bench fleet -- --ledger-lines 10000000       # ledger + reconciliation only
+//! ```
+//!
+//! The first form runs a scenario on the memory backend (`loglab run --backend memory`: the
+//! workload, handlers, agents, Firehose model, read-back, catalog, queries and checks, on a
+//! paused clock) and prints the lines replayed and reconciled per second of real time, with
+//! the phases' share of it, and the peak memory. The second builds a ledger of that many
+//! one-line records, all sent, reconciles it against as many landed events, and prints the
+//! time and the peak memory: the figure for "10 million lines within 2 GB".
+#![allow(
+    clippy::print_stdout,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_precision_loss,
+    reason = "a bench binary reports on stdout and stops loudly"
+)]
+
+use std::time::Instant;
+
+use benches::{peak_memory_kib, repo_root};
+use pipeline::filter_pattern::FilterPattern;
+use sim::ledger::{Fate, LandedEvent, Ledger, LedgerRecord, ShippedEvent};
+use sim::run::RunOptions;
+use sim::scenario::Scenario;
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(lines) = flag(&args, "--ledger-lines") {
+        ledger_only(lines.parse().expect("--ledger-lines takes a count"));
+        return;
+    }
+    let scenario = flag(&args, "--scenario").unwrap_or_else(|| "scenarios/fleet-scale.toml".into());
+    let loaded = Scenario::load(&repo_root().join(&scenario)).unwrap();
+    let started = Instant::now();
+    let run = sim::run::memory::run_blocking(&loaded, &RunOptions::default()).unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let report = &run.report;
+    let lines: usize = report
+        .reconciliation
+        .by_source
+        .values()
+        .flat_map(|sources| sources.values())
+        .map(|c| c.lines)
+        .sum();
+    println!(
+        "fleet: {scenario} on the memory backend: {} instances, {lines} lines, {} events landed in {} objects",
+        report.instances.launched, report.reconciliation.events_landed, report.delivery.objects
+    );
+    println!(
+        "fleet: {seconds:.1} s real, {:.0} lines/s replayed and reconciled on one core; checks {}",
+        lines as f64 / seconds,
+        if report.passed { "all passed" } else { "FAILED" }
+    );
+    println!(
+        "fleet: peak memory {} MiB ({} bytes per line)",
+        peak_memory_kib().unwrap_or(0) / 1024,
+        peak_memory_kib().unwrap_or(0) * 1024 / lines.max(1) as u64
+    );
+    assert!(report.passed, "{}", sim::run::report::summary(report));
+}
+
+/// A ledger of `lines` one-line records on 1,000 streams, every one sent, reconciled against
+/// the same events landed: time and peak memory.
+fn ledger_only(lines: usize) {
+    let started = Instant::now();
+    let mut ledger = Ledger::default();
+    let mut landed = Vec::with_capacity(lines);
+    ledger.add((0..lines).map(|i| {
+        let stream = format!("/var/log/messages/i-{:017x}", i % 1_000);
+        let message = format!(
+            "Nov 24 10:00:{:02} ip-10-0-1-23 systemd[1]: Started Session {i} of user ec2-user.",
+            i % 60
+        );
+        let timestamp_ms = 1_764_000_000_000 + i as i64;
+        landed.push(LandedEvent {
+            log_stream: stream.clone(),
+            event_id: format!("{i:056}"),
+            timestamp_ms,
+            message: message.clone(),
+        });
+        LedgerRecord {
+            instance: format!("web-{}", i % 1_000),
+            instance_id: format!("i-{:017x}", i % 1_000),
+            source: "/var/log/messages".to_owned(),
+            timestamp_ms,
+            lines: vec![message.clone()],
+            level: None,
+            event_id: None,
+            fate: Fate::Sent(vec![ShippedEvent {
+                log_stream: stream,
+                timestamp_ms,
+                message,
+            }]),
+        }
+    }));
+    let built = started.elapsed().as_secs_f64();
+    let pattern = FilterPattern::parse("").unwrap();
+    let reconciliation = ledger.reconcile(&pattern, &landed);
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(reconciliation.missing, 0);
+    assert_eq!(reconciliation.events_landed, lines);
+    let peak = peak_memory_kib().unwrap_or(0);
+    println!(
+        "ledger: {lines} lines: built in {built:.1} s, reconciled in {:.1} s ({:.0} lines/s); peak memory {} MiB ({} bytes per line)",
+        seconds - built,
+        lines as f64 / (seconds - built),
+        peak / 1024,
+        peak * 1024 / lines.max(1) as u64
+    );
+}
