@@ -62,7 +62,11 @@ fn main() {
     println!(
         "fleet: {seconds:.1} s real, {:.0} lines/s replayed and reconciled on one core; checks {}",
         lines as f64 / seconds,
-        if report.passed { "all passed" } else { "FAILED" }
+        if report.passed {
+            "all passed"
+        } else {
+            "FAILED"
+        }
     );
     println!(
         "fleet: peak memory {} MiB ({} bytes per line)",

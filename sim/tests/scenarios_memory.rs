@@ -47,7 +47,10 @@ fn mixed_fleet_passes_in_memory_with_its_refusals_and_filters() {
     let report = run(&load("mixed-fleet.toml"), None).report;
     assert!(report.passed, "{}", report::summary(&report));
     assert!(report.instances.skipped >= 6, "{:?}", report.instances);
-    assert_eq!(report.instances.failed, 1, "the instance that never registers");
+    assert_eq!(
+        report.instances.failed, 1,
+        "the instance that never registers"
+    );
     assert!(report.reconciliation.totals.events_filtered > 0);
     assert_eq!(
         report.reconciliation.duplicates,
@@ -61,7 +64,13 @@ fn the_firehose_faults_of_faults_toml_are_recovered_from_in_memory() {
     let report = run(&loaded, None).report;
     assert!(report.passed, "{}", report::summary(&report));
     // Only Firehose's rules apply without the HTTP layer.
-    assert!(report.faults.rules.iter().all(|r| r.rule.starts_with("firehose:")));
+    assert!(
+        report
+            .faults
+            .rules
+            .iter()
+            .all(|r| r.rule.starts_with("firehose:"))
+    );
     assert!(report.delivery.entries_failed > 0);
     assert_eq!(report.reconciliation.missing, 0);
 }

@@ -74,9 +74,7 @@ impl fmt::Display for BackendChoice {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     /// `--backend` was not understood.
-    #[error(
-        "unknown backend {0:?}: use auto, container, host, memory or endpoint=<http(s) URL>"
-    )]
+    #[error("unknown backend {0:?}: use auto, container, host, memory or endpoint=<http(s) URL>")]
     Choice(String),
     /// The memory backend was asked for where an emulator is needed.
     #[error(

@@ -51,6 +51,8 @@ pub enum Applies {
     Truncation,
     /// Runs where a record began with a line the agent would join to the previous event.
     MidEventRecords,
+    /// Runs on the memory backend (`--backend memory`).
+    MemoryBackend,
     /// Not printed by runs (documentation only).
     Never,
 }
@@ -89,6 +91,8 @@ pub struct RunFacts {
     pub truncated: bool,
     /// A record began mid-event.
     pub mid_event_records: bool,
+    /// The run used the memory backend: no emulator, so no emulator gaps either.
+    pub memory_backend: bool,
 }
 
 impl Applies {
@@ -101,6 +105,7 @@ impl Applies {
             Self::Journald => facts.journald,
             Self::Truncation => facts.truncated,
             Self::MidEventRecords => facts.mid_event_records,
+            Self::MemoryBackend => facts.memory_backend,
             Self::Never => false,
         }
     }
@@ -110,6 +115,7 @@ impl Applies {
 pub fn relevant(facts: &RunFacts) -> Vec<&'static Row> {
     ROWS.iter()
         .filter(|row| matches!(row.kind, Kind::EmulatorGap | Kind::Difference))
+        .filter(|row| !(facts.memory_backend && row.kind == Kind::EmulatorGap))
         .filter(|row| row.applies.holds(facts))
         .collect()
 }

@@ -389,6 +389,15 @@ pub static ROWS: &[Row] = &[
         test: "sim/tests/firehose_model.rs::failed_object_writes_are_retried_and_what_is_given_up_is_named",
         applies: Applies::Always,
     },
+    Row {
+        kind: Kind::Difference,
+        area: "memory backend",
+        aws: "EC2 emits state changes to EventBridge, whose rule invokes the onboarding function; SSM runs the commands on the instance, whose agent then loads its configuration; every call crosses the network",
+        harness: "--backend memory hands each running event straight to the handler (no rule, no queue), answers EC2, SSM and Parameter Store from one in-memory account (registration at launch, commands succeed at once), starts an onboarded instance's agent with the parameter the handler validated, and applies only Firehose's fault rules; simulated waits take no real time",
+        source: "the LocalStack path (sim::run::session) is the reference; the shipped scenarios pass the same checks on both",
+        test: "sim/tests/scenarios_memory.rs::quickstart_passes_in_memory_and_the_seed_reproduces_the_run",
+        applies: Applies::MemoryBackend,
+    },
     // ---- AWS silent ----
     // ---- AWS silent ----
     Row {

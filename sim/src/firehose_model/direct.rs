@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use object_store::{ObjectStore, ObjectStoreExt as _};
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt as _};
 use pipeline::firehose::{EntryResults, RecordSink, SinkError};
 
 use super::endpoint::{FirehoseModel, ObjectWriter};

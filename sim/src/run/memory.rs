@@ -52,7 +52,8 @@ use crate::ssm_agent::AgentStarter as _;
 /// The ETL function of a memory run.
 type MemoryEtl = EtlHandler<ModelSink>;
 /// The onboarding handler of a memory run: every port on one in-memory account.
-type MemoryOnboarding = OnboardingHandler<MemoryAccount, MemoryAccount, MemoryAccount, MemoryAccount>;
+type MemoryOnboarding =
+    OnboardingHandler<MemoryAccount, MemoryAccount, MemoryAccount, MemoryAccount>;
 
 /// Runs `loaded` on the memory backend, on a runtime of its own with a paused clock (call it
 /// outside any runtime, or from `spawn_blocking`).
@@ -102,12 +103,15 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
     put_parameters(&account, loaded, &names)?;
 
     let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-    let stream = StreamConfig::from_definition(
-        &definition.firehose,
-        &names.delivery_stream,
-        &names.bucket,
-    )
-    .map_err(|e| failed("configuring the Firehose model for", &names.delivery_stream, e))?;
+    let stream =
+        StreamConfig::from_definition(&definition.firehose, &names.delivery_stream, &names.bucket)
+            .map_err(|e| {
+                failed(
+                    "configuring the Firehose model for",
+                    &names.delivery_stream,
+                    e,
+                )
+            })?;
     let model = Arc::new(
         FirehoseModel::start_with_faults(
             stream,
@@ -197,6 +201,7 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
         reconciliation,
         query_stage,
         real_seconds: real_start.elapsed().as_secs_f64(),
+        memory_backend: true,
     });
     Ok(Run {
         report,
@@ -291,10 +296,6 @@ fn onboarding_handler(
 /// Each planned instance at its time: its records into the ledger, its description (and SSM
 /// registration) in the account, its `running` event to the handler; an onboarded instance's
 /// agent starts with the configuration in Parameter Store, as fetch-config loads it.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's shared parts, named at the one call"
-)]
 async fn launch_and_onboard(
     loaded: &LoadedScenario,
     seed: u64,

@@ -26,8 +26,8 @@ use crate::workload::CorpusError;
 
 mod agents;
 mod functions;
-pub mod memory;
 pub mod junit;
+pub mod memory;
 mod progress;
 pub mod queries;
 pub mod report;

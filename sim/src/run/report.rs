@@ -204,6 +204,8 @@ pub(super) struct Inputs<'a> {
     pub reconciliation: Reconciliation,
     pub query_stage: QueryStage,
     pub real_seconds: f64,
+    /// The run used the memory backend.
+    pub memory_backend: bool,
 }
 
 pub(super) fn decision_name(decision: Decision) -> &'static str {
@@ -244,6 +246,7 @@ fn aws_differences(inputs: &Inputs<'_>) -> Vec<AwsDifference> {
             .agents
             .iter()
             .any(|a| a.records_starting_mid_event > 0),
+        memory_backend: inputs.memory_backend,
     };
     crate::fidelity::relevant(&facts)
         .into_iter()

@@ -547,6 +547,7 @@ impl<'a> Replay<'a> {
             reconciliation,
             query_stage,
             real_seconds: s.real_start.elapsed().as_secs_f64(),
+            memory_backend: false,
         });
         super::Run {
             report,

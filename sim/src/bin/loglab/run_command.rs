@@ -141,10 +141,11 @@ async fn run_in_memory(
         "--backend memory runs the handlers in-process; --lambda artifacts needs an emulator"
     );
     let out = out_dir(args, &loaded);
-    let finished =
-        tokio::task::spawn_blocking(move || sim::run::memory::run_blocking(&loaded, &options))
-            .await
-            .context("the memory run stopped")??;
+    let finished = tokio::task::spawn_blocking(move || {
+        sim::run::memory::run_blocking(&loaded, &options).map_err(anyhow::Error::from)
+    })
+    .await
+    .context("the memory run stopped")??;
     print!("{}", report::summary(&finished.report));
     write_run_files(&finished, &out)?;
     Ok(if finished.report.passed {
