@@ -499,6 +499,22 @@ impl Scenario {
                     format!("less than {}", self.duration),
                 );
             }
+            let steps = i64::try_from(group.count.saturating_sub(1)).unwrap_or(i64::MAX);
+            let last_launch_ms = group
+                .launch_at
+                .as_millis()
+                .saturating_add(group.launch_every.as_millis().saturating_mul(steps));
+            if group.launch_at < self.duration && last_launch_ms >= self.duration.as_millis() {
+                issues.add(
+                    key("launch_every"),
+                    format!("\"{}\"", group.launch_every),
+                    format!(
+                        "the group's last instance would launch at {} ms, not before the end of the run ({}): it would never register or ship",
+                        last_launch_ms, self.duration
+                    ),
+                    "a shorter launch_every, fewer instances, or a longer duration",
+                );
+            }
             for tag in group.tags.keys().filter(|t| !is_valid_tag_key(t)) {
                 issues.add(
                     key("tags"),

@@ -105,6 +105,10 @@ fn each_broken_rule_names_its_key() {
             "fleet[0].launch_at",
         ),
         (
+            broken("os = \"linux\"", "os = \"linux\"\nlaunch_every = \"5m\""),
+            "fleet[0].launch_every = \"5m\": the group's last instance would launch at 300000 ms",
+        ),
+        (
             broken("per_minute = 10", "per_minute = 0"),
             "profiles.linux[0].per_minute",
         ),
