@@ -103,11 +103,7 @@ fn ledger_only(lines: usize) {
             lines: vec![message.clone()],
             level: None,
             event_id: None,
-            fate: Fate::Sent(vec![ShippedEvent {
-                log_stream: stream,
-                timestamp_ms,
-                message,
-            }]),
+            fate: Fate::Sent(vec![ShippedEvent::new(&stream, timestamp_ms, message, 0)]),
         }
     }));
     let built = started.elapsed().as_secs_f64();

@@ -32,6 +32,34 @@ pub struct ShippedEvent {
     pub timestamp_ms: i64,
     /// The message.
     pub message: String,
+    /// Emulator restarts completed when the agent called PutLogEvents (0 in a run without
+    /// `[[faults.restart]]`): an event sent before a restart may have been in the emulator's
+    /// state when it was lost.
+    pub restarts_before: u32,
+    /// Set by the reconciliation: the restart (1-based) whose lost state took this event.
+    pub lost_at_restart: Option<u32>,
+}
+
+impl ShippedEvent {
+    /// An event PutLogEvents accepted after `restarts_before` emulator restarts.
+    pub fn new(log_stream: &str, timestamp_ms: i64, message: String, restarts_before: u32) -> Self {
+        Self {
+            log_stream: log_stream.to_owned(),
+            timestamp_ms,
+            message,
+            restarts_before,
+            lost_at_restart: None,
+        }
+    }
+}
+
+/// Why an event lost at a restart is accounted for (the harness's rule, named in the report).
+pub fn restart_loss_reason(restart: u32) -> String {
+    format!(
+        "lost with the emulator's state at restart {restart}: accepted before it, then gone with \
+         the log group or the bucket (LocalStack's community edition keeps no state across a \
+         restart; the harness's rule, AWS does not restart)"
+    )
 }
 
 /// One record written by one instance to one source.
@@ -59,6 +87,8 @@ pub struct LedgerRecord {
 #[derive(Debug, Default)]
 pub struct Ledger {
     records: Vec<LedgerRecord>,
+    /// Emulator restarts completed so far ([`Ledger::restart_completed`]).
+    restarts: u32,
 }
 
 /// An event read back from S3: its rows joined by part.
@@ -100,6 +130,9 @@ pub struct Counts {
     /// Lines dropped by a stated rule: not collected, or refused by PutLogEvents (the
     /// reasons are in [`Reconciliation::reasons`]).
     pub lines_dropped: usize,
+    /// Lines of expected events that were accepted before an emulator restart and did not
+    /// land: lost with the emulator's state ([`restart_loss_reason`]).
+    pub lines_lost_to_restart: usize,
     /// Landed copies beyond the first of an event (at-least-once delivery).
     pub duplicates: usize,
 }
@@ -108,8 +141,12 @@ impl Counts {
     /// Lines neither delivered, filtered nor dropped by a stated rule: lost somewhere. Zero
     /// for every instance and source after a good run.
     pub fn lines_unaccounted(&self) -> usize {
-        self.lines
-            .saturating_sub(self.lines_delivered + self.lines_filtered + self.lines_dropped)
+        self.lines.saturating_sub(
+            self.lines_delivered
+                + self.lines_filtered
+                + self.lines_dropped
+                + self.lines_lost_to_restart,
+        )
     }
 }
 
@@ -143,10 +180,18 @@ pub struct Reconciliation {
     pub events_landed: usize,
     /// Landed rows that repeat an event id already seen.
     pub duplicates: usize,
-    /// Expected events that did not land.
+    /// Expected events that did not land (those lost to an emulator restart apart).
     pub missing: usize,
+    /// Expected events accepted before an emulator restart that did not land: lost with its
+    /// state, by a stated rule ([`restart_loss_reason`]).
+    pub lost_to_restart: usize,
     /// Landed events the ledger does not expect.
     pub unexpected: usize,
+    /// Events accepted before the last emulator restart (0 without restarts): the subscription
+    /// may not have read them before they went with the emulator's state.
+    pub events_sent_before_restart: usize,
+    /// Of those, the ones the filter pattern passes.
+    pub events_expected_before_restart: usize,
     /// A few missing events, for the report.
     pub missing_examples: Vec<String>,
     /// A few unexpected events, for the report.
@@ -197,12 +242,24 @@ impl Ledger {
         &self.records
     }
 
-    /// Events sent and not yet seen per stream: what the subscription should deliver.
+    /// Records an emulator restart as complete: events accepted from now on are in the
+    /// restarted emulator's state.
+    pub fn restart_completed(&mut self) {
+        self.restarts += 1;
+    }
+
+    /// Emulator restarts completed so far.
+    pub fn restarts(&self) -> u32 {
+        self.restarts
+    }
+
+    /// Events sent since the last emulator restart, per stream: what the subscription must
+    /// still find in the log group (what was sent before a restart went with its state).
     pub fn sent_per_stream(&self) -> HashMap<String, usize> {
         let mut counts = HashMap::new();
         for record in &self.records {
             if let Fate::Sent(events) = &record.fate {
-                for event in events {
+                for event in events.iter().filter(|e| e.restarts_before == self.restarts) {
                     *counts.entry(event.log_stream.clone()).or_insert(0) += 1;
                 }
             }
@@ -210,10 +267,26 @@ impl Ledger {
         counts
     }
 
-    /// Reconciles the landed events against what the ledger expects under `pattern`.
-    pub fn reconcile(&self, pattern: &FilterPattern, landed: &[LandedEvent]) -> Reconciliation {
+    /// Reconciles the landed events against what the ledger expects under `pattern`. Expected
+    /// events that did not land and were accepted before an emulator restart are marked lost
+    /// at that restart ([`ShippedEvent::lost_at_restart`]) and counted apart from the missing.
+    pub fn reconcile(&mut self, pattern: &FilterPattern, landed: &[LandedEvent]) -> Reconciliation {
+        let (mut result, losses) = self.tally(pattern, landed);
+        self.mark_lost(losses, &mut result);
+        result
+    }
+
+    /// The reconciliation, and the expected events (by key) that did not land although they
+    /// could have been lost at a restart, with how many.
+    fn tally(
+        &self,
+        pattern: &FilterPattern,
+        landed: &[LandedEvent],
+    ) -> (Reconciliation, Vec<(EventKey, usize)>) {
         let mut result = Reconciliation::default();
-        let mut expected: HashMap<(&str, i64, &str), usize> = HashMap::new();
+        // Per key: how many are expected, and how many of those were sent before the last
+        // restart.
+        let mut expected: HashMap<(&str, i64, &str), (usize, usize)> = HashMap::new();
         // Which instance and source write each stream.
         let mut writers: HashMap<&str, (&str, &str)> = HashMap::new();
         for record in &self.records {
@@ -223,38 +296,8 @@ impl Ledger {
                 .or_default()
                 .entry(record.source.clone())
                 .or_default();
-            let add = |counts: &mut Counts| {
-                counts.records += 1;
-                counts.lines += record.lines.len();
-                match &record.fate {
-                    Fate::Written => counts.unaccounted += 1,
-                    Fate::NotCollected(_) => {
-                        counts.not_collected += 1;
-                        counts.lines_dropped += record.lines.len();
-                    }
-                    Fate::Rejected(_) => {
-                        counts.rejected += 1;
-                        counts.lines_dropped += record.lines.len();
-                    }
-                    Fate::Sent(events) => {
-                        let mut sent_lines = 0;
-                        for event in events {
-                            counts.events_sent += 1;
-                            sent_lines += line_count(&event.message);
-                            if pattern.matches(&event.message) {
-                                counts.events_expected += 1;
-                            } else {
-                                counts.events_filtered += 1;
-                                counts.lines_filtered += line_count(&event.message);
-                            }
-                        }
-                        // Lines of a record PutLogEvents refused in part.
-                        counts.lines_dropped += record.lines.len().saturating_sub(sent_lines);
-                    }
-                }
-            };
-            add(counts);
-            add(&mut result.totals);
+            count_record(counts, record, pattern);
+            count_record(&mut result.totals, record, pattern);
             match &record.fate {
                 Fate::NotCollected(why) => {
                     *result
@@ -283,10 +326,17 @@ impl Ledger {
                                 .or_default() += 1;
                         }
                     }
+                    for event in events.iter().filter(|e| e.restarts_before < self.restarts) {
+                        result.events_sent_before_restart += 1;
+                        result.events_expected_before_restart +=
+                            usize::from(pattern.matches(&event.message));
+                    }
                     for event in events.iter().filter(|e| pattern.matches(&e.message)) {
-                        *expected
+                        let entry = expected
                             .entry((&event.log_stream, event.timestamp_ms, &event.message))
-                            .or_default() += 1;
+                            .or_default();
+                        entry.0 += 1;
+                        entry.1 += usize::from(event.restarts_before < self.restarts);
                     }
                 }
                 Fate::Written => {}
@@ -310,7 +360,7 @@ impl Ledger {
                 event.message.as_str(),
             );
             match expected.get_mut(&key) {
-                Some(n) if *n > 0 => {
+                Some((n, _)) if *n > 0 => {
                     *n -= 1;
                     let lines = line_count(&event.message);
                     result.totals.lines_delivered += lines;
@@ -331,17 +381,100 @@ impl Ledger {
                 }
             }
         }
-        let mut missing: Vec<_> = expected.into_iter().filter(|(_, n)| *n > 0).collect();
+        let mut missing: Vec<_> = expected.into_iter().filter(|(_, (n, _))| *n > 0).collect();
         missing.sort_unstable();
-        for ((stream, timestamp, message), n) in missing {
+        let mut losses = Vec::new();
+        for ((stream, timestamp, message), (n, at_risk)) in missing {
+            let lost = n.min(at_risk);
+            if lost > 0 {
+                losses.push(((stream.to_owned(), timestamp, message.to_owned()), lost));
+            }
+            let n = n - lost;
             result.missing += n;
-            if result.missing_examples.len() < EXAMPLES {
+            if n > 0 && result.missing_examples.len() < EXAMPLES {
                 result
                     .missing_examples
                     .push(format!("{stream} @{timestamp}: {}", clip(message)));
             }
         }
-        result
+        (result, losses)
+    }
+
+    /// Marks `losses` (expected events sent before a restart that did not land) as lost at the
+    /// first restart after they were sent, and counts them.
+    fn mark_lost(&mut self, losses: Vec<(EventKey, usize)>, result: &mut Reconciliation) {
+        if losses.is_empty() {
+            return;
+        }
+        let mut left: HashMap<EventKey, usize> = losses.into_iter().collect();
+        let restarts = self.restarts;
+        for record in &mut self.records {
+            let Fate::Sent(events) = &mut record.fate else {
+                continue;
+            };
+            for event in events.iter_mut().filter(|e| e.restarts_before < restarts) {
+                let key = (
+                    event.log_stream.clone(),
+                    event.timestamp_ms,
+                    event.message.clone(),
+                );
+                let Some(n) = left.get_mut(&key).filter(|n| **n > 0) else {
+                    continue;
+                };
+                *n -= 1;
+                let restart = event.restarts_before + 1;
+                event.lost_at_restart = Some(restart);
+                let lines = line_count(&event.message);
+                result.lost_to_restart += 1;
+                result.totals.lines_lost_to_restart += lines;
+                if let Some(counts) = result
+                    .by_source
+                    .get_mut(&record.instance)
+                    .and_then(|sources| sources.get_mut(&record.source))
+                {
+                    counts.lines_lost_to_restart += lines;
+                }
+                *result
+                    .reasons
+                    .entry(restart_loss_reason(restart))
+                    .or_default() += 1;
+            }
+        }
+    }
+}
+
+/// An event's identity in the reconciliation: stream, timestamp, message.
+type EventKey = (String, i64, String);
+
+/// Adds one record's lines and events to `counts`.
+fn count_record(counts: &mut Counts, record: &LedgerRecord, pattern: &FilterPattern) {
+    counts.records += 1;
+    counts.lines += record.lines.len();
+    match &record.fate {
+        Fate::Written => counts.unaccounted += 1,
+        Fate::NotCollected(_) => {
+            counts.not_collected += 1;
+            counts.lines_dropped += record.lines.len();
+        }
+        Fate::Rejected(_) => {
+            counts.rejected += 1;
+            counts.lines_dropped += record.lines.len();
+        }
+        Fate::Sent(events) => {
+            let mut sent_lines = 0;
+            for event in events {
+                counts.events_sent += 1;
+                sent_lines += line_count(&event.message);
+                if pattern.matches(&event.message) {
+                    counts.events_expected += 1;
+                } else {
+                    counts.events_filtered += 1;
+                    counts.lines_filtered += line_count(&event.message);
+                }
+            }
+            // Lines of a record PutLogEvents refused in part.
+            counts.lines_dropped += record.lines.len().saturating_sub(sent_lines);
+        }
     }
 }
 
@@ -371,6 +504,9 @@ struct EventLine<'a> {
     timestamp_ms: i64,
     message: &'a str,
     passes_filter: bool,
+    /// The restart whose lost state took the event (set by the reconciliation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lost_at_restart: Option<u32>,
 }
 
 impl Ledger {
@@ -397,6 +533,7 @@ impl Ledger {
                             timestamp_ms: e.timestamp_ms,
                             message: &e.message,
                             passes_filter: pattern.matches(&e.message),
+                            lost_at_restart: e.lost_at_restart,
                         })
                         .collect(),
                 ),
@@ -451,11 +588,16 @@ mod tests {
     }
 
     fn sent(message: &str) -> Fate {
-        Fate::Sent(vec![ShippedEvent {
-            log_stream: "/var/log/secure/i-1".into(),
-            timestamp_ms: 1_000,
-            message: message.into(),
-        }])
+        sent_after(message, 0)
+    }
+
+    fn sent_after(message: &str, restarts: u32) -> Fate {
+        Fate::Sent(vec![ShippedEvent::new(
+            "/var/log/secure/i-1",
+            1_000,
+            message.into(),
+            restarts,
+        )])
     }
 
     fn landed(id: &str, message: &str) -> LandedEvent {
@@ -594,6 +736,52 @@ mod tests {
         assert_eq!(counts.duplicates, 1);
         assert_eq!(counts.lines_unaccounted(), 1, "the line that never landed");
         assert_eq!(result.totals.lines_delivered, 2);
+    }
+
+    #[test]
+    fn events_sent_before_a_restart_that_did_not_land_are_lost_to_it_by_name() {
+        let mut ledger = Ledger::default();
+        ledger.add([
+            // Sent before the restart: one landed (read before it), one went with the state.
+            record("a", "before landed", sent_after("before landed", 0)),
+            record("a", "before lost", sent_after("before lost", 0)),
+        ]);
+        ledger.restart_completed();
+        ledger.add([
+            // Sent after it: must land; this one did not, and is missing, not excused.
+            record("a", "after lost", sent_after("after lost", 1)),
+            record("a", "after landed", sent_after("after landed", 1)),
+        ]);
+        assert_eq!(
+            ledger.sent_per_stream().get("/var/log/secure/i-1"),
+            Some(&2),
+            "only what was sent since the restart is still in the log group"
+        );
+        let result = ledger.reconcile(
+            &FilterPattern::match_all(),
+            &[landed("1", "before landed"), landed("2", "after landed")],
+        );
+        assert_eq!(result.lost_to_restart, 1);
+        assert_eq!(result.missing, 1);
+        assert!(result.missing_examples[0].contains("after lost"));
+        assert_eq!(result.totals.lines_lost_to_restart, 1);
+        assert_eq!(
+            result.totals.lines_unaccounted(),
+            1,
+            "the line sent after the restart"
+        );
+        assert_eq!(result.reasons.get(&restart_loss_reason(1)), Some(&1));
+        let lost: Vec<_> = ledger
+            .records()
+            .iter()
+            .filter_map(|r| match &r.fate {
+                Fate::Sent(events) => events.iter().find(|e| e.lost_at_restart.is_some()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(lost.len(), 1);
+        assert_eq!(lost[0].message, "before lost");
+        assert_eq!(lost[0].lost_at_restart, Some(1));
     }
 
     #[test]

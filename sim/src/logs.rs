@@ -349,6 +349,9 @@ struct MemoryState {
     streams: BTreeMap<(String, String), MemoryStream>,
     throttle_next: u32,
     calls: u32,
+    /// Drop every stream before the next PutLogEvents, as an emulator restarted between two
+    /// calls would.
+    lose_streams: bool,
 }
 
 #[derive(Debug, Default)]
@@ -369,6 +372,11 @@ impl MemoryLogs {
     /// Throttles the next `calls` PutLogEvents calls.
     pub fn throttle(&self, calls: u32) {
         self.lock().throttle_next = calls;
+    }
+
+    /// Drops every stream just before the next PutLogEvents (a restart without persistence).
+    pub fn lose_streams_before_next_put(&self) {
+        self.lock().lose_streams = true;
     }
 
     /// The events a stream holds.
@@ -407,6 +415,9 @@ impl LogsApi for MemoryLogs {
     ) -> Result<Rejected, LogsError> {
         let mut state = self.lock();
         state.calls += 1;
+        if std::mem::take(&mut state.lose_streams) {
+            state.streams.clear();
+        }
         if state.throttle_next > 0 {
             state.throttle_next -= 1;
             return Err(LogsError::put(

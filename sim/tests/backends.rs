@@ -6,7 +6,12 @@
 //! These need a Docker engine and the image that `scripts/localstack-image.sh` builds (the test
 //! command sets both up). Outside CI, `LOGLAB_SKIP_CONTAINER=1` skips the container tests,
 //! saying so; in CI nothing is skipped.
-#![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop loudly"
+)]
 
 use sim::backend::{self, BackendChoice, BackendKind, BackendOptions, HostOptions, sdk_config};
 
@@ -96,4 +101,59 @@ async fn host_backend_serves_on_its_own_port_and_stops() {
             .is_err(),
         "stopped"
     );
+}
+
+/// `[[faults.restart]]` on the host backend: the process stops and starts again on the same
+/// port, and (LocalStack's community edition keeps no state) what it held is gone.
+#[tokio::test]
+async fn host_backend_restarts_in_place_and_loses_its_state() {
+    let options = BackendOptions {
+        host: HostOptions { port: 4598 },
+        ..BackendOptions::default()
+    };
+    let emulator = backend::start(&BackendChoice::Host, &options)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    restarts_in_place(&emulator, "before-the-host-restart").await;
+    emulator.stop().await;
+}
+
+/// The same on the container backend: its gateway is published on a fixed port, so the
+/// endpoint survives the restart.
+#[tokio::test]
+async fn container_backend_restarts_in_place_and_loses_its_state() {
+    if skip_containers() {
+        return;
+    }
+    let emulator = backend::start(&BackendChoice::Container, &BackendOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    restarts_in_place(&emulator, "before-the-container-restart").await;
+    emulator.stop().await;
+}
+
+async fn restarts_in_place(emulator: &backend::Emulator, bucket: &str) {
+    serves_s3(&emulator.endpoint, bucket).await;
+    let restarter = emulator
+        .restarter()
+        .expect("an emulator the backend started can be restarted");
+    restarter
+        .restart()
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", restarter.describe()));
+    backend::wait_healthy(&emulator.endpoint, std::time::Duration::from_secs(2))
+        .await
+        .unwrap();
+    let config = sdk_config(&emulator.endpoint, "us-east-1").await;
+    let listed = stack::provision::path_style_s3(&config)
+        .list_buckets()
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        listed.buckets().iter().all(|b| b.name() != Some(bucket)),
+        "a restarted LocalStack keeps no state: {listed:?}"
+    );
+    // And it serves again.
+    serves_s3(&emulator.endpoint, bucket).await;
 }

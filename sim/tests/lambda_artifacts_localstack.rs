@@ -33,6 +33,7 @@ async fn run(loaded: &LoadedScenario, url: &str, seed: u64, lambda: LambdaSetup)
         seed: Some(seed),
         progress: false,
         lambda,
+        restart: None,
     };
     let run = sim::run::run(loaded, &config, &options).await.unwrap();
     eprintln!("{}", report::summary(&run.report));

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::path::PathBuf;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use testcontainers::core::{ContainerPort, WaitFor};
@@ -110,15 +111,74 @@ impl Image for LocalStackImage {
 /// A started container.
 pub(super) struct Running {
     pub(super) endpoint: String,
-    container: ContainerAsync<LocalStackImage>,
+    container: Arc<ContainerAsync<LocalStackImage>>,
 }
 
 impl Running {
     pub(super) async fn stop(self) {
-        if let Err(e) = self.container.rm().await {
-            tracing::warn!(error = %e, "could not remove the LocalStack container");
+        match Arc::try_unwrap(self.container) {
+            Ok(container) => {
+                if let Err(e) = container.rm().await {
+                    tracing::warn!(error = %e, "could not remove the LocalStack container");
+                }
+            }
+            // A restart holds it this instant; dropping the last handle removes it.
+            Err(shared) => drop(shared),
         }
     }
+
+    /// Restarts this container in place ([`crate::faults::EmulatorRestart`]).
+    pub(super) fn restarter(&self) -> Arc<dyn crate::faults::EmulatorRestart> {
+        Arc::new(Restarter {
+            endpoint: self.endpoint.clone(),
+            container: Arc::downgrade(&self.container),
+        })
+    }
+}
+
+/// Stops and starts the container; its published port is fixed at start, so the endpoint
+/// stays the same.
+struct Restarter {
+    endpoint: String,
+    container: Weak<ContainerAsync<LocalStackImage>>,
+}
+
+impl crate::faults::EmulatorRestart for Restarter {
+    fn restart(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            let container = self
+                .container
+                .upgrade()
+                .ok_or("the LocalStack container is already removed")?;
+            container
+                .stop_with_timeout(Some(10))
+                .await
+                .map_err(|e| format!("stopping the LocalStack container: {e}"))?;
+            container
+                .start()
+                .await
+                .map_err(|e| format!("starting the LocalStack container again: {e}"))?;
+            drop(container);
+            wait_healthy(&self.endpoint, READY_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("LocalStack container at {}", self.endpoint)
+    }
+}
+
+/// A loopback port nothing listens on now: the container's gateway is published there
+/// explicitly, so that a restarted container keeps its endpoint.
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free loopback port: {e}"))
 }
 
 /// How long `docker info` may take before the engine counts as absent.
@@ -192,6 +252,7 @@ pub(super) async fn start(options: &ContainerOptions) -> Result<Running, Backend
         message,
     };
     let container = image
+        .with_mapped_port(free_port().map_err(fail)?, ContainerPort::Tcp(GATEWAY_PORT))
         .with_startup_timeout(READY_TIMEOUT)
         .start()
         .await
@@ -205,7 +266,7 @@ pub(super) async fn start(options: &ContainerOptions) -> Result<Running, Backend
     tracing::info!(%endpoint, image = %options.image, "LocalStack container ready");
     Ok(Running {
         endpoint,
-        container,
+        container: Arc::new(container),
     })
 }
 

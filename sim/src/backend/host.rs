@@ -77,6 +77,56 @@ fn run(command: &str, port: u16) -> tokio::process::Command {
     cmd
 }
 
+/// Restarts a host process this backend started ([`crate::faults::EmulatorRestart`]).
+struct Restarter {
+    endpoint: String,
+    port: u16,
+}
+
+impl crate::faults::EmulatorRestart for Restarter {
+    fn restart(
+        &self,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async move {
+            for command in ["stop", "start"] {
+                let output = run(command, self.port)
+                    .stdout(std::process::Stdio::null())
+                    .output()
+                    .await
+                    .map_err(|e| format!("cannot run {}: {e}", script().display()))?;
+                if !output.status.success() {
+                    return Err(format!(
+                        "{} {command} failed ({}): {}",
+                        script().display(),
+                        output.status,
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    ));
+                }
+            }
+            super::wait_healthy(&self.endpoint, super::READY_TIMEOUT)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("LocalStack host process at {}", self.endpoint)
+    }
+}
+
+impl Running {
+    /// A restarter, when this backend started the process (one it found running is someone
+    /// else's).
+    pub(super) fn restarter(&self) -> Option<std::sync::Arc<dyn crate::faults::EmulatorRestart>> {
+        self.started_here.then(|| {
+            std::sync::Arc::new(Restarter {
+                endpoint: self.endpoint.clone(),
+                port: self.port,
+            }) as std::sync::Arc<dyn crate::faults::EmulatorRestart>
+        })
+    }
+}
+
 pub(super) async fn start(options: &HostOptions) -> Result<Running, BackendError> {
     let already = run("status", options.port)
         .status()

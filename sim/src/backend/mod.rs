@@ -148,6 +148,17 @@ impl fmt::Debug for Emulator {
 }
 
 impl Emulator {
+    /// What restarts this emulator mid-run (`[[faults.restart]]`): only one the harness
+    /// started; an emulator given by URL, or a host process found already running, is someone
+    /// else's.
+    pub fn restarter(&self) -> Option<std::sync::Arc<dyn crate::faults::EmulatorRestart>> {
+        match &self.guard {
+            Guard::Container(running) => Some(running.restarter()),
+            Guard::Host(running) => running.restarter(),
+            Guard::None => None,
+        }
+    }
+
     /// Stops what this emulator started (nothing for `endpoint`).
     pub async fn stop(mut self) {
         match std::mem::replace(&mut self.guard, Guard::None) {
@@ -294,6 +305,16 @@ mod tests {
             "{error}"
         );
         assert!("endpoint=localhost:4566".parse::<BackendChoice>().is_err());
+    }
+
+    #[test]
+    fn an_emulator_given_by_url_is_not_restarted() {
+        let given = Emulator {
+            endpoint: "http://127.0.0.1:4566".to_owned(),
+            kind: BackendKind::Endpoint,
+            guard: Guard::None,
+        };
+        assert!(given.restarter().is_none(), "someone else's emulator");
     }
 
     #[tokio::test]

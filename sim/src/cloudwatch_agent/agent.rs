@@ -400,8 +400,12 @@ impl Collector {
         // The events in order, and the ledger record each comes from.
         let mut plain: Vec<LogEvent> = Vec::new();
         let mut owners: Vec<usize> = Vec::new();
+        // Read before the calls: an event sent before a restart completes may be lost with
+        // the emulator's state (the ledger's rule).
+        let restarts_before;
         {
             let ledger = crate::locked(ledger);
+            restarts_before = ledger.restarts();
             for &index in &taken {
                 let Some(record) = ledger.get(index) else {
                     continue;
@@ -454,11 +458,12 @@ impl Collector {
                 let outcome = match &result {
                     Ok(rejected) => match rejected.reason(position) {
                         Some(why) => Err(why.to_owned()),
-                        None => Ok(ShippedEvent {
-                            log_stream: self.log_stream.clone(),
-                            timestamp_ms: plain[i].timestamp_ms,
-                            message: plain[i].message.clone(),
-                        }),
+                        None => Ok(ShippedEvent::new(
+                            &self.log_stream,
+                            plain[i].timestamp_ms,
+                            plain[i].message.clone(),
+                            restarts_before,
+                        )),
                     },
                     Err(why) => Err(why.clone()),
                 };
@@ -472,7 +477,8 @@ impl Collector {
     /// after the wait of `pusher/retry.go` (in simulated time) until the agent's retry duration
     /// would pass; `InvalidParameterException` and `DataAlreadyAcceptedException` are not
     /// retried; an error that is not an AWS error (the SDK's own retries of a dropped
-    /// connection exhausted) is not retried either, and the events are lost, on AWS too.
+    /// connection exhausted) is not retried either, and the events are lost, on AWS too. On
+    /// `ResourceNotFoundException` the sender creates the stream (`InitTarget`) and retries.
     async fn put_with_retries<L: LogsApi>(
         &self,
         logs: &L,
@@ -494,6 +500,16 @@ impl Collector {
                 Err(error) => error,
             };
             report.errors.push(error.to_string());
+            if error.code == "ResourceNotFoundException" {
+                // The sender's InitTarget: the stream (gone, say, with a restarted emulator's
+                // state) is created again before the retry; a failure is logged and retried.
+                if let Err(create) = logs
+                    .create_log_stream(&self.log_group, &self.log_stream)
+                    .await
+                {
+                    report.errors.push(create.to_string());
+                }
+            }
             let attempts = retries.short + retries.long + 1;
             let wait_ms = match retry_decision(&error.code) {
                 RetryDecision::NotRetried => {

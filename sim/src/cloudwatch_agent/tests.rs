@@ -359,3 +359,34 @@ async fn oversized_events_are_truncated_as_the_agent_truncates_them() {
     assert!(sent[0].1.ends_with("[Truncated...]"));
     assert_eq!((report.events_truncated, report.events_rejected), (1, 0));
 }
+
+/// `pusher/sender.go`: on `ResourceNotFoundException` the sender calls `InitTarget`, which
+/// creates the stream, and retries the batch; nothing is lost.
+#[tokio::test]
+async fn a_stream_gone_between_calls_is_created_again_and_the_batch_retried() {
+    let logs = Arc::new(MemoryLogs::default());
+    logs.lose_streams_before_next_put();
+    let (ledger, report) = ship(
+        &defaults::linux("Example"),
+        vec![record(
+            "/var/log/secure",
+            &["Nov 24 10:00:01 h sshd[1]: Failed password"],
+            None,
+            None,
+        )],
+        logs.clone(),
+    )
+    .await;
+    assert_eq!(sent_messages(&ledger, 0).len(), 1);
+    assert_eq!(
+        logs.events(GROUP, "/var/log/secure/i-0123456789abcdef0")
+            .len(),
+        1
+    );
+    assert_eq!((report.put_retries, report.events_sent), (1, 1));
+    assert!(
+        report.errors[0].contains("ResourceNotFoundException"),
+        "{:?}",
+        report.errors
+    );
+}

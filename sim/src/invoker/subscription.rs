@@ -66,6 +66,9 @@ pub struct SubscriptionInvoker<F, L = SdkLogs> {
     function: F,
     tokens: HashMap<String, String>,
     ingested: HashMap<String, Option<i64>>,
+    /// Events read per stream since the positions were last forgotten: what the emulator's
+    /// current state has given.
+    read_now: HashMap<String, usize>,
     sequence: u64,
     redeliver: f64,
     rng: StdRng,
@@ -93,6 +96,7 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
             function,
             tokens: HashMap::new(),
             ingested: HashMap::new(),
+            read_now: HashMap::new(),
             sequence: 0,
             redeliver: 0.0,
             rng: StdRng::seed_from_u64(0),
@@ -106,6 +110,19 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
         self.redeliver = share.clamp(0.0, 1.0);
         self.rng = StdRng::seed_from_u64(seed);
         self
+    }
+
+    /// Forgets every stream's read position: after an emulator restart the streams are new,
+    /// and are read from their start. What was read stays in the report.
+    pub fn forget_positions(&mut self) {
+        self.tokens.clear();
+        self.ingested.clear();
+        self.read_now.clear();
+    }
+
+    /// Events read from `stream` since the positions were last forgotten.
+    pub fn read_since_restart(&self, stream: &str) -> usize {
+        self.read_now.get(stream).copied().unwrap_or(0)
     }
 
     /// Sends the CONTROL_MESSAGE CloudWatch Logs sends when a subscription is created.
@@ -172,6 +189,7 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
             }
             read += events.len();
             *self.report.read.entry(stream.to_owned()).or_default() += events.len();
+            *self.read_now.entry(stream.to_owned()).or_default() += events.len();
             let mut matched = Vec::new();
             for event in events {
                 if self.pattern.matches(&event.message) {

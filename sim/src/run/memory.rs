@@ -6,8 +6,8 @@
 //! real time, so a run costs only its work. What it leaves out, by design: provisioning (there
 //! is no emulator), the EventBridge rule and its queue (each `running` event goes straight to
 //! the handler), the SSM agents (an onboarded instance's agent starts with the configuration the
-//! handler validated), and fault rules of services other than Firehose (they need the HTTP
-//! layer). The LocalStack path stays the reference; this one is for scale.
+//! handler validated), fault rules of services other than Firehose (they need the HTTP
+//! layer), and `[[faults.restart]]` (there is no emulator to restart). The LocalStack path stays the reference; this one is for scale.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -174,7 +174,7 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
         ..location.clone()
     };
     let landed = landed::read(&location, &errors).await?;
-    let ledger = std::mem::take(&mut *locked(&ledger));
+    let mut ledger = std::mem::take(&mut *locked(&ledger));
     let reconciliation = ledger.reconcile(&pattern, &landed.events);
     let query_stage = queries::stage(
         &location,
@@ -197,6 +197,7 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
         lambda: report::LambdaReport::in_process(),
         delivery,
         faults: faults.record(),
+        restarts: Vec::new(),
         landed: &landed,
         reconciliation,
         query_stage,

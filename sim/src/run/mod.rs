@@ -13,6 +13,8 @@
 //! 8. read back: the bucket read back and reconciled with the ledger;
 //! 9. query: the bucket catalogued and queried as Athena would, checked against the ledger;
 //! 10. report: the [`report::RunReport`], whose checks decide the exit status.
+//!
+//! A scenario with `[[faults.restart]]` also restarts the emulator at its times ([`restart`]).
 
 use aws_config::SdkConfig;
 use pipeline::filter_pattern::FilterPattern;
@@ -32,6 +34,7 @@ mod progress;
 pub mod queries;
 pub mod report;
 pub mod reset;
+mod restart;
 mod session;
 pub mod summary;
 
@@ -66,6 +69,9 @@ pub struct RunOptions {
     pub progress: bool,
     /// How the functions run.
     pub lambda: LambdaSetup,
+    /// What restarts the emulator for `[[faults.restart]]` ([`crate::backend::Emulator::restarter`]);
+    /// a scenario that restarts is refused without one.
+    pub restart: Option<std::sync::Arc<dyn crate::faults::EmulatorRestart>>,
 }
 
 /// A run that could not complete.
@@ -105,6 +111,17 @@ pub enum RunError {
     /// The template's functions could not be read.
     #[error(transparent)]
     Functions(#[from] stack::FunctionSpecError),
+    /// The scenario restarts the emulator and the run has none it may restart.
+    #[error(
+        "faults.restart: the scenario restarts the emulator at {at}, which needs one the harness \
+         started (--backend host or container); an emulator given by URL, or one found already \
+         running, is someone else's and is not restarted (LOGLAB_HOST_PORT=4567 gives the host \
+         backend a port of its own)"
+    )]
+    NoRestart {
+        /// The first restart's time.
+        at: String,
+    },
 }
 
 impl RunError {
@@ -127,6 +144,11 @@ pub async fn run(
     config: &SdkConfig,
     options: &RunOptions,
 ) -> Result<Run, RunError> {
+    if let (Some(first), None) = (loaded.scenario.faults.restart.first(), &options.restart) {
+        return Err(RunError::NoRestart {
+            at: first.at.to_string(),
+        });
+    }
     let seed = options.seed.unwrap_or(loaded.scenario.seed);
     let faults = std::sync::Arc::new(crate::faults::FaultPlan::new(
         loaded.scenario.faults.inject.clone(),
@@ -143,4 +165,29 @@ pub async fn run(
     let read_back = replay.read_back().await?;
     let query_stage = replay.query(&read_back).await;
     Ok(replay.report(shipped, subscription, read_back, query_stage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A scenario that restarts the emulator is refused before any call when the run has
+    /// nothing it may restart, with the restart's time and what to do.
+    #[tokio::test]
+    async fn a_restart_without_an_emulator_of_our_own_is_refused() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/faults.toml");
+        let loaded = crate::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        let config = pipeline::emulator::sdk_config("http://127.0.0.1:9", "us-east-1").await;
+        let error = run(&loaded, &config, &RunOptions::default())
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        assert!(matches!(error, RunError::NoRestart { .. }), "{error}");
+        let text = error.to_string();
+        assert!(
+            text.contains("150s") && text.contains("--backend host"),
+            "{text}"
+        );
+    }
 }

@@ -17,7 +17,7 @@
 //! | `lines` | bigint | physical lines |
 //! | `win_event_id` | int | Windows EventID as generated |
 //! | `win_level` | int | Windows level as generated |
-//! | `fate` | string | `delivered` (passes the filter: must land), `filtered`, `not_collected`, `rejected`, `written` |
+//! | `fate` | string | `delivered` (passes the filter: must land), `filtered`, `not_collected`, `rejected`, `written`, `lost_to_restart` (sent before an emulator restart, gone with its state) |
 //! | `reason` | string | why not collected or rejected |
 
 use std::sync::Arc;
@@ -197,10 +197,13 @@ pub fn ledger_batch(ledger: &Ledger, pattern: &FilterPattern) -> RecordBatch {
             ),
             Fate::Sent(events) => {
                 for event in events {
-                    let verdict = if pattern.matches(&event.message) {
-                        "delivered"
-                    } else {
-                        "filtered"
+                    let (verdict, why) = match event.lost_at_restart {
+                        Some(restart) => (
+                            "lost_to_restart",
+                            Some(crate::ledger::restart_loss_reason(restart)),
+                        ),
+                        None if pattern.matches(&event.message) => ("delivered", None),
+                        None => ("filtered", None),
                     };
                     push(
                         Some(&event.log_stream),
@@ -208,7 +211,7 @@ pub fn ledger_batch(ledger: &Ledger, pattern: &FilterPattern) -> RecordBatch {
                         event.message.clone(),
                         crate::ledger::line_count(&event.message),
                         verdict,
-                        None,
+                        why,
                     );
                 }
             }
@@ -318,11 +321,7 @@ mod tests {
     }
 
     fn sent(message: &str) -> Fate {
-        Fate::Sent(vec![ShippedEvent {
-            log_stream: "s".into(),
-            timestamp_ms: 5,
-            message: message.into(),
-        }])
+        Fate::Sent(vec![ShippedEvent::new("s", 5, message.into(), 0)])
     }
 
     #[tokio::test]

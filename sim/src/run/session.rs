@@ -23,11 +23,11 @@ use tokio_util::sync::CancellationToken;
 use super::agents::{Host, Starter, host_facts, write_records};
 use super::functions::{self, Deployed, Etl, LambdaSetup, Onboarding};
 use super::progress::Progress;
-use super::{RunError, RunOptions, queries, report, reset};
+use super::{RunError, RunOptions, queries, report, reset, restart};
 use crate::athena;
 use crate::clock::SimClock;
 use crate::cloudwatch_agent::agent::{AgentReport, wall_now_ms};
-use crate::faults::FaultPlan;
+use crate::faults::{FaultPlan, RestartGate};
 use crate::firehose_model::endpoint::{DeliveryStats, FirehoseModel, StreamConfig};
 use crate::firehose_model::s3::S3Objects;
 use crate::fleet::{self, Fleet, LaunchedInstance};
@@ -75,6 +75,10 @@ pub(super) struct RunSession<'a> {
     functions: Vec<stack::FunctionSpec>,
     /// The scenario's fault rules; the run's clients already pass through its layer.
     faults: Arc<FaultPlan>,
+    /// The stack as applied (applied again after an emulator restart).
+    deployment: Deployment,
+    /// The emulator's restarts (`[[faults.restart]]`), as the run's parts see them.
+    restarts: Arc<RestartGate>,
 }
 
 /// The phases that run on the simulated clock, with what they share.
@@ -94,6 +98,8 @@ pub(super) struct Replay<'a> {
     firehose: Arc<FirehoseModel>,
     /// The ETL's Firehose client, on the model's endpoint.
     firehose_client: aws_sdk_firehose::Client,
+    /// The task restarting the emulator at the scenario's times, if it restarts.
+    restarter: Option<JoinHandle<()>>,
 }
 
 /// The background parts that deliver what the rule and the log group receive.
@@ -154,6 +160,8 @@ impl<'a> RunSession<'a> {
             applied,
             functions,
             faults,
+            deployment,
+            restarts: Arc::new(RestartGate::new()),
         })
     }
 
@@ -178,6 +186,7 @@ impl<'a> RunSession<'a> {
         .map_err(failed)?;
         let writer = Arc::new(S3Objects {
             client: self.clients.s3.clone(),
+            restarts: Some(self.restarts.clone()),
         });
         let model = FirehoseModel::start_with_faults(
             config,
@@ -216,6 +225,20 @@ impl<'a> RunSession<'a> {
         let progress = Progress::new(self.options.progress, &clock, fleet::plan(scenario).len());
         let ssm_stop = self.cancel.child_token();
         let (firehose, firehose_client) = self.start_firehose(clock).await?;
+        let restarter = self.options.restart.clone().map(|restarter| {
+            restart::spawn(
+                &scenario.faults.restart,
+                restarter,
+                self.restarts.clone(),
+                clock,
+                ledger.clone(),
+                restart::Reprovision {
+                    clients: self.clients.clone(),
+                    deployment: self.deployment.clone(),
+                    loaded: self.loaded.clone(),
+                },
+            )
+        });
         Ok((
             Replay {
                 fleet,
@@ -229,6 +252,7 @@ impl<'a> RunSession<'a> {
                 ssm_stop,
                 firehose,
                 firehose_client,
+                restarter,
                 session: self,
             },
             queue_url,
@@ -289,9 +313,16 @@ impl<'a> Replay<'a> {
         let subscription_stop = s.cancel.child_token();
         let stop = subscription_stop.clone();
         let firehose = self.firehose.clone();
+        let restarts = s.restarts.clone();
         let subscription = tokio::spawn(async move {
             invoker.start(wall_now_ms()).await;
+            let mut answered = restarts.answered();
             while !stop.is_cancelled() {
+                if restarts.answered() != answered {
+                    // A restarted emulator: new streams, old forward tokens mean nothing.
+                    answered = restarts.answered();
+                    invoker.forget_positions();
+                }
                 if let Err(error) = invoker.poll(Sweep::Changed).await {
                     tracing::warn!(%error, "tailing the log group failed; trying again");
                 }
@@ -349,6 +380,8 @@ impl<'a> Replay<'a> {
             // same records whatever the emulator's latency.
             let launch_ms = clock.start_ms() + plan.launch_offset_ms;
             clock.sleep_until(launch_ms).await;
+            // Not into an emulator that is restarting: the launch would fail the run.
+            s.restarts.usable().await;
             let instance = fleet.launch(plan, launch_ms).await?;
             let records = write_records(s.loaded, &instance, s.seed, clock.end_ms(), &self.ledger)?;
             let host = Host {
@@ -450,6 +483,12 @@ impl<'a> Replay<'a> {
         ),
         RunError,
     > {
+        if let Some(restarter) = &self.restarter {
+            // A restart still in progress ends before the drain counts what must be read.
+            while !restarter.is_finished() {
+                tokio::time::sleep(OUTCOME_POLL).await;
+            }
+        }
         let expected = locked(&self.ledger).sent_per_stream();
         invokers.subscription_stop.cancel();
         let mut subscription = invokers.subscription.await.map_err(|e| RunError::Call {
@@ -486,7 +525,7 @@ impl<'a> Replay<'a> {
             ..location.clone()
         };
         let landed = landed::read(&location, &errors).await?;
-        let ledger = std::mem::take(&mut *locked(&self.ledger));
+        let mut ledger = std::mem::take(&mut *locked(&self.ledger));
         let reconciliation = ledger.reconcile(&s.pattern, &landed.events);
         Ok(ReadBack {
             location,
@@ -543,6 +582,7 @@ impl<'a> Replay<'a> {
             lambda,
             delivery,
             faults: s.faults.record(),
+            restarts: s.restarts.records(),
             landed: &landed,
             reconciliation,
             query_stage,
@@ -630,7 +670,7 @@ pub(super) async fn drain<F: EtlFunction, L: crate::logs::LogsReader>(
         }
         let caught_up = expected
             .iter()
-            .all(|(stream, n)| subscription.report.read.get(stream).copied().unwrap_or(0) >= *n);
+            .all(|(stream, n)| subscription.read_since_restart(stream) >= *n);
         if caught_up || Instant::now() >= deadline {
             return;
         }

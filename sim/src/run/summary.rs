@@ -57,6 +57,7 @@ fn delivery_note(delivery: &crate::firehose_model::endpoint::DeliveryStats) -> S
 /// `[[faults.inject]]`: each rule's hits, then each operation's attempts, retries and backoff
 /// (the SDK's, the agents' and the ETL's), so that a run shows how it recovered.
 fn faults_section(out: &mut String, report: &RunReport) {
+    restarts_section(out, report);
     let faults = &report.faults;
     if faults.rules.is_empty() {
         return;
@@ -94,6 +95,40 @@ fn faults_section(out: &mut String, report: &RunReport) {
     );
 }
 
+/// `[[faults.restart]]`: each restart, how long the emulator was down and the stack took to
+/// apply again, and what went with its state.
+fn restarts_section(out: &mut String, report: &RunReport) {
+    if report.restarts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "
+emulator restarts:"
+    );
+    for restart in &report.restarts {
+        let _ = writeln!(
+            out,
+            "  at {:>6}: {} down {:.1} s, stack applied again in {:.1} s{}",
+            restart.at,
+            restart.emulator,
+            restart.down_seconds,
+            restart.reprovision_seconds,
+            restart
+                .error
+                .as_deref()
+                .map_or_else(String::new, |e| format!("; FAILED: {e}"))
+        );
+    }
+    let r = &report.reconciliation;
+    let _ = writeln!(
+        out,
+        "  {} expected events ({} lines) sent before a restart went with the emulator's state; \
+         {} events had been sent before the last one",
+        r.lost_to_restart, r.totals.lines_lost_to_restart, r.events_sent_before_restart
+    );
+}
+
 /// The summary table: stages, instances, failed checks.
 pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
@@ -111,7 +146,7 @@ pub fn summary(report: &RunReport) -> String {
         report.filter_pattern
     );
     let _ = writeln!(out, "{}", functions_line(&report.lambda));
-    let rows: Vec<(&str, String, String)> = vec![
+    let mut rows: Vec<(&str, String, String)> = vec![
         ("instances launched", i.launched.to_string(), String::new()),
         ("  onboarded", i.onboarded.to_string(), String::new()),
         ("  skipped", i.skipped.to_string(), String::new()),
@@ -170,6 +205,20 @@ pub fn summary(report: &RunReport) -> String {
             ),
         ),
     ];
+    if !report.restarts.is_empty() {
+        let at = rows
+            .iter()
+            .position(|(s, _, _)| *s == "  missing")
+            .unwrap_or(rows.len());
+        rows.insert(
+            at + 1,
+            (
+                "  lost to a restart",
+                r.lost_to_restart.to_string(),
+                "sent before an emulator restart, gone with its state".to_owned(),
+            ),
+        );
+    }
     let _ = writeln!(out, "{:<30} {:>8}", "stage", "count");
     for (stage, count, note) in rows {
         let _ = writeln!(out, "{stage:<30} {count:>8}  {note}");

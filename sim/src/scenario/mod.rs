@@ -83,6 +83,10 @@ pub struct Faults {
     /// inside the Firehose model, on the simulated clock ([`crate::faults`]).
     #[serde(default)]
     pub inject: Vec<crate::faults::FaultRule>,
+    /// `[[faults.restart]]`: the emulator stopped and started again mid-run, the stack applied
+    /// again ([`crate::faults::restart`]).
+    #[serde(default)]
+    pub restart: Vec<crate::faults::RestartRule>,
 }
 
 fn default_stack() -> PathBuf {
@@ -620,6 +624,11 @@ impl Scenario {
         for (i, rule) in self.faults.inject.iter().enumerate() {
             for (field, value, rule, valid) in rule.issues(self.duration) {
                 issues.add(format!("faults.inject[{i}].{field}"), value, rule, valid);
+            }
+        }
+        for (i, restart) in self.faults.restart.iter().enumerate() {
+            for (field, value, rule, valid) in restart.issues(self.duration) {
+                issues.add(format!("faults.restart[{i}].{field}"), value, rule, valid);
             }
         }
     }

@@ -96,12 +96,18 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         progress: !args.quiet,
         lambda: lambda_setup(&args)?,
+        // The emulator's, once there is one (with_emulator below).
+        restart: None,
     };
     if args.backend == BackendChoice::Memory {
         return run_in_memory(&args, loaded, options).await;
     }
     let (result, copied) = with_emulator(&args.backend, async |emulator| {
         let config = backend::sdk_config(&emulator.endpoint, &loaded.scenario.region).await;
+        let options = RunOptions {
+            restart: emulator.restarter(),
+            ..options.clone()
+        };
         let result = sim::run::run(&loaded, &config, &options).await;
         let copied = match &result {
             Ok(_) => Some(copy_bucket(&loaded, &emulator.endpoint, &out_dir(&args, &loaded)).await),
