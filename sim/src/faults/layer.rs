@@ -143,15 +143,67 @@ fn form_action(body: &[u8]) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Bucket sub-resources (the query's first parameter) and the operation a PUT or GET of each
+/// is, as the S3 API Reference names them; what the provisioner and the read-back call.
+const BUCKET_SUBRESOURCES: [(&str, &str, &str); 9] = [
+    (
+        "lifecycle",
+        "PutBucketLifecycleConfiguration",
+        "GetBucketLifecycleConfiguration",
+    ),
+    ("policy", "PutBucketPolicy", "GetBucketPolicy"),
+    ("versioning", "PutBucketVersioning", "GetBucketVersioning"),
+    ("encryption", "PutBucketEncryption", "GetBucketEncryption"),
+    (
+        "publicAccessBlock",
+        "PutPublicAccessBlock",
+        "GetPublicAccessBlock",
+    ),
+    ("tagging", "PutBucketTagging", "GetBucketTagging"),
+    (
+        "notification",
+        "PutBucketNotificationConfiguration",
+        "GetBucketNotificationConfiguration",
+    ),
+    (
+        "ownershipControls",
+        "PutBucketOwnershipControls",
+        "GetBucketOwnershipControls",
+    ),
+    ("location", "Other", "GetBucketLocation"),
+];
+
 /// S3's REST operations the run makes, from method, path and query (path-style addressing:
-/// `/bucket` or `/bucket/key`).
+/// `/bucket`, `/bucket/` or `/bucket/key`): the SDK's own `x-id=<Operation>` when it sends
+/// one, else the method with a bucket sub-resource, a key, or neither.
 pub fn s3_operation(method: &str, uri: &str) -> String {
     let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
     let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
-    let has_key = path.trim_start_matches('/').contains('/');
+    if let Some(id) = query.split('&').find_map(|p| p.strip_prefix("x-id=")) {
+        return id.to_owned();
+    }
+    let has_key = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .is_some_and(|(_, key)| !key.is_empty());
+    let subresource = query
+        .split('&')
+        .next()
+        .map(|p| p.split('=').next().unwrap_or(p));
+    if !has_key
+        && let Some((_, put, get)) = BUCKET_SUBRESOURCES
+            .iter()
+            .find(|(name, _, _)| Some(*name) == subresource)
+    {
+        return match method {
+            "PUT" => (*put).to_owned(),
+            "GET" => (*get).to_owned(),
+            _ => "Other".to_owned(),
+        };
+    }
     let name = match (method, has_key) {
         ("PUT", true) => "PutObject",
         ("GET", true) => "GetObject",

@@ -61,6 +61,24 @@ fn s3_operations_come_from_method_and_path() {
             "DeleteObjects",
         ),
         ("HEAD", "http://127.0.0.1:4566/bucket", "HeadBucket"),
+        // A bucket's sub-resource is not an object, with or without the trailing slash.
+        (
+            "PUT",
+            "http://127.0.0.1:4566/bucket/?lifecycle",
+            "PutBucketLifecycleConfiguration",
+        ),
+        (
+            "PUT",
+            "http://127.0.0.1:4566/bucket?policy",
+            "PutBucketPolicy",
+        ),
+        ("PUT", "http://127.0.0.1:4566/bucket/", "CreateBucket"),
+        // The SDK's own name wins.
+        (
+            "PUT",
+            "http://127.0.0.1:4566/bucket/a.gz?x-id=PutObject",
+            "PutObject",
+        ),
     ];
     for (method, uri, expected) in cases {
         assert_eq!(s3_operation(method, uri), expected, "{method} {uri}");

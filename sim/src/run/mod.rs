@@ -154,8 +154,8 @@ pub async fn run(
         loaded.scenario.faults.inject.clone(),
         seed,
     ));
-    let config = crate::faults::layer::wrap(config, &faults);
-    let session = session::RunSession::provision(loaded, &config, options, faults).await?;
+    let faulted = crate::faults::layer::wrap(config, &faults);
+    let session = session::RunSession::provision(loaded, &faulted, config, options, faults).await?;
     let (mut replay, queue_url) = session.reset().await?;
     let mut invokers = replay.start_invokers(queue_url).await?;
     replay.launch().await?;

@@ -86,12 +86,31 @@ async fn restart_once(
     record
 }
 
+/// Attempts at applying the stack again: a freshly started emulator can still fail a call.
+pub const APPLY_ATTEMPTS: u32 = 3;
+/// Real time between two attempts.
+pub const APPLY_RETRY_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn apply_again(reprovision: &Reprovision) -> Result<(), RunError> {
     let Reprovision {
         clients,
         deployment,
         loaded,
     } = reprovision;
-    provision::apply(clients, deployment).await?;
-    reset::put_faults(clients, &deployment.names, loaded).await
+    let mut attempt = 1;
+    loop {
+        let applied = async {
+            provision::apply(clients, deployment).await?;
+            reset::put_faults(clients, &deployment.names, loaded).await
+        }
+        .await;
+        match applied {
+            Err(error) if attempt < APPLY_ATTEMPTS => {
+                tracing::warn!(%error, attempt, "applying the stack again failed; trying again");
+                attempt += 1;
+                tokio::time::sleep(APPLY_RETRY_WAIT).await;
+            }
+            done => return done,
+        }
+    }
 }

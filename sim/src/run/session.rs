@@ -77,6 +77,9 @@ pub(super) struct RunSession<'a> {
     faults: Arc<FaultPlan>,
     /// The stack as applied (applied again after an emulator restart).
     deployment: Deployment,
+    /// Clients outside the fault layer: the stack is applied again after a restart as it was
+    /// applied first, with no fault rule hitting it.
+    unfaulted: Clients,
     /// The emulator's restarts (`[[faults.restart]]`), as the run's parts see them.
     restarts: Arc<RestartGate>,
 }
@@ -134,6 +137,7 @@ impl<'a> RunSession<'a> {
     pub(super) async fn provision(
         loaded: &'a LoadedScenario,
         config: &'a SdkConfig,
+        unfaulted: &SdkConfig,
         options: &'a RunOptions,
         faults: Arc<FaultPlan>,
     ) -> Result<Self, RunError> {
@@ -160,6 +164,7 @@ impl<'a> RunSession<'a> {
             applied,
             functions,
             faults,
+            unfaulted: Clients::new(unfaulted, &deployment),
             deployment,
             restarts: Arc::new(RestartGate::new()),
         })
@@ -233,7 +238,7 @@ impl<'a> RunSession<'a> {
                 clock,
                 ledger.clone(),
                 restart::Reprovision {
-                    clients: self.clients.clone(),
+                    clients: self.unfaulted.clone(),
                     deployment: self.deployment.clone(),
                     loaded: self.loaded.clone(),
                 },
