@@ -25,6 +25,23 @@ pub(super) struct Reprovision {
     pub(super) loaded: LoadedScenario,
 }
 
+/// The task restarting the emulator; aborted when dropped, so that a run that ends early (an
+/// error, a panic) does not restart an emulator its owner is stopping.
+pub(super) struct Restarts(JoinHandle<()>);
+
+impl Restarts {
+    /// Whether every restart is done.
+    pub(super) fn is_finished(&self) -> bool {
+        self.0.is_finished()
+    }
+}
+
+impl Drop for Restarts {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs each restart at its simulated time, in order; the task ends after the last.
 pub(super) fn spawn(
     rules: &[RestartRule],
@@ -33,10 +50,10 @@ pub(super) fn spawn(
     clock: SimClock,
     ledger: Arc<Mutex<Ledger>>,
     reprovision: Reprovision,
-) -> JoinHandle<()> {
+) -> Restarts {
     let mut rules = rules.to_vec();
     rules.sort_by_key(|r| r.at);
-    tokio::spawn(async move {
+    Restarts(tokio::spawn(async move {
         for rule in rules {
             clock
                 .sleep_until(clock.start_ms() + rule.at.as_millis())
@@ -46,7 +63,7 @@ pub(super) fn spawn(
             locked(&ledger).restart_completed();
             gate.complete(record);
         }
-    })
+    }))
 }
 
 async fn restart_once(

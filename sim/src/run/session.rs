@@ -102,7 +102,7 @@ pub(super) struct Replay<'a> {
     /// The ETL's Firehose client, on the model's endpoint.
     firehose_client: aws_sdk_firehose::Client,
     /// The task restarting the emulator at the scenario's times, if it restarts.
-    restarter: Option<JoinHandle<()>>,
+    restarter: Option<restart::Restarts>,
 }
 
 /// The background parts that deliver what the rule and the log group receive.
