@@ -369,6 +369,15 @@ async fn faults_are_recovered_from_and_nothing_is_lost_silently() {
         "events were sent after the restart"
     );
     assert!(report.reconciliation.events_sent_before_restart > 0);
+    // The report says by name that AWS does not restart.
+    assert!(
+        report
+            .aws_differences
+            .iter()
+            .any(|d| d.harness.contains("[[faults.restart]]")),
+        "{:?}",
+        report.aws_differences
+    );
     let faults = &report.faults;
     assert_eq!(faults.rules.len(), loaded.scenario.faults.inject.len());
     let hits = |rule: &str| {

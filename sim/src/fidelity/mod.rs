@@ -53,6 +53,8 @@ pub enum Applies {
     MidEventRecords,
     /// Runs on the memory backend (`--backend memory`).
     MemoryBackend,
+    /// Runs that restarted the emulator (`[[faults.restart]]`).
+    Restarts,
     /// Not printed by runs (documentation only).
     Never,
 }
@@ -93,6 +95,8 @@ pub struct RunFacts {
     pub mid_event_records: bool,
     /// The run used the memory backend: no emulator, so no emulator gaps either.
     pub memory_backend: bool,
+    /// The run restarted the emulator.
+    pub restarts: bool,
 }
 
 impl Applies {
@@ -106,6 +110,7 @@ impl Applies {
             Self::Truncation => facts.truncated,
             Self::MidEventRecords => facts.mid_event_records,
             Self::MemoryBackend => facts.memory_backend,
+            Self::Restarts => facts.restarts,
             Self::Never => false,
         }
     }

@@ -252,6 +252,7 @@ fn aws_differences(inputs: &Inputs<'_>) -> Vec<AwsDifference> {
             .iter()
             .any(|a| a.records_starting_mid_event > 0),
         memory_backend: inputs.memory_backend,
+        restarts: !inputs.restarts.is_empty(),
     };
     crate::fidelity::relevant(&facts)
         .into_iter()
