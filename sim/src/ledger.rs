@@ -228,14 +228,8 @@ impl Ledger {
         }
     }
 
-    /// Marks every record of `instance` still [`Fate::Written`] as not collected, because
-    /// `reason`.
-    pub fn not_collected(&mut self, instance: &str, reason: &str) {
-        self.not_collected_by(&HashMap::from([(instance, reason)]));
-    }
-
-    /// [`Ledger::not_collected`] for many instances in one pass over the records: every
-    /// record still [`Fate::Written`] of an instance in `reasons` gets that instance's reason.
+    /// Marks records not collected, in one pass over the ledger: every record still
+    /// [`Fate::Written`] of an instance in `reasons` gets that instance's reason.
     pub fn not_collected_by(&mut self, reasons: &HashMap<&str, &str>) {
         for record in &mut self.records {
             if record.fate == Fate::Written
@@ -335,17 +329,17 @@ impl Ledger {
                                 .or_default() += 1;
                         }
                     }
-                    for event in events.iter().filter(|e| e.restarts_before < self.restarts) {
-                        result.events_sent_before_restart += 1;
-                        result.events_expected_before_restart +=
-                            usize::from(pattern.matches(&event.message));
-                    }
-                    for event in events.iter().filter(|e| pattern.matches(&e.message)) {
-                        let entry = expected
-                            .entry((&event.log_stream, event.timestamp_ms, &event.message))
-                            .or_default();
-                        entry.0 += 1;
-                        entry.1 += usize::from(event.restarts_before < self.restarts);
+                    for event in events {
+                        let at_risk = usize::from(event.restarts_before < self.restarts);
+                        result.events_sent_before_restart += at_risk;
+                        if pattern.matches(&event.message) {
+                            result.events_expected_before_restart += at_risk;
+                            let entry = expected
+                                .entry((&event.log_stream, event.timestamp_ms, &event.message))
+                                .or_default();
+                            entry.0 += 1;
+                            entry.1 += at_risk;
+                        }
                     }
                 }
                 Fate::Written => {}
@@ -802,7 +796,7 @@ mod tests {
     fn an_exact_run_reconciles_cleanly() {
         let mut ledger = Ledger::default();
         ledger.add([record("a", "m", sent("m"))]);
-        ledger.not_collected("a", "never onboarded");
+        ledger.not_collected_by(&HashMap::from([("a", "never onboarded")]));
         let result = ledger.reconcile(&FilterPattern::match_all(), &[landed("9", "m")]);
         assert!(result.is_exact(), "{result:?}");
         assert_eq!(

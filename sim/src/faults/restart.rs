@@ -88,9 +88,10 @@ pub struct RestartRecord {
 pub struct RestartGate {
     /// Incremented when a restarted emulator answers again (before the stack is applied).
     up: AtomicU32,
-    /// Whether the emulator is down or not yet provisioned again.
-    down: tokio::sync::Notify,
+    /// Whether the emulator is down or its stack not yet applied again.
     restarting: std::sync::atomic::AtomicBool,
+    /// Wakes the writers waiting in [`RestartGate::usable`] when a restart completes.
+    usable_again: tokio::sync::Notify,
     records: Mutex<Vec<RestartRecord>>,
 }
 
@@ -114,7 +115,7 @@ impl RestartGate {
     pub fn complete(&self, record: RestartRecord) {
         crate::locked(&self.records).push(record);
         self.restarting.store(false, Ordering::SeqCst);
-        self.down.notify_waiters();
+        self.usable_again.notify_waiters();
     }
 
     /// Whether a restart is in progress (the emulator down, or its stack not applied again).
@@ -131,7 +132,7 @@ impl RestartGate {
     /// Waits until no restart is in progress.
     pub async fn usable(&self) {
         loop {
-            let notified = self.down.notified();
+            let notified = self.usable_again.notified();
             if !self.restarting.load(Ordering::SeqCst) {
                 return;
             }

@@ -85,15 +85,26 @@ fn s3_operations_come_from_method_and_path() {
     }
 }
 
-#[test]
-fn json_requests_name_their_operation_in_x_amz_target() {
+/// A request signed for `service` (SigV4 credential scope) with `body`.
+fn signed_request(
+    service: &str,
+    body: &'static str,
+) -> aws_smithy_runtime_api::client::orchestrator::HttpRequest {
     let mut request = aws_smithy_runtime_api::client::orchestrator::HttpRequest::new(
-        aws_smithy_types::body::SdkBody::from("{}"),
+        aws_smithy_types::body::SdkBody::from(body),
     );
     request.headers_mut().insert(
         "authorization",
-        "AWS4-HMAC-SHA256 Credential=test/20261202/us-east-1/ssm/aws4_request, Signature=x",
+        format!(
+            "AWS4-HMAC-SHA256 Credential=test/20261202/us-east-1/{service}/aws4_request, Signature=x"
+        ),
     );
+    request
+}
+
+#[test]
+fn json_requests_name_their_operation_in_x_amz_target() {
+    let mut request = signed_request("ssm", "{}");
     request
         .headers_mut()
         .insert("x-amz-target", "AmazonSSM.SendCommand");
@@ -105,13 +116,7 @@ fn json_requests_name_their_operation_in_x_amz_target() {
 
 #[test]
 fn ec2_requests_name_their_operation_in_the_form_body() {
-    let mut request = aws_smithy_runtime_api::client::orchestrator::HttpRequest::new(
-        aws_smithy_types::body::SdkBody::from("Action=RunInstances&Version=2016-11-15&MinCount=1"),
-    );
-    request.headers_mut().insert(
-        "authorization",
-        "AWS4-HMAC-SHA256 Credential=test/20261202/us-east-1/ec2/aws4_request, Signature=x",
-    );
+    let request = signed_request("ec2", "Action=RunInstances&Version=2016-11-15&MinCount=1");
     assert_eq!(
         classify(&request),
         Some((Service::Ec2, "RunInstances".to_owned()))

@@ -30,18 +30,18 @@ use tokio::task::JoinSet;
 
 use super::agents::{Host, Starter, host_facts, write_records};
 use super::session::{
-    COMMAND_WAIT_FLOOR, HANDLER_POLL, INSTANCE_LOOKUP_TIMEOUT, SUBSCRIPTION_POLL,
-    account_for_silent_instances, drain,
+    COMMAND_WAIT_FLOOR, HANDLER_POLL, INSTANCE_LOOKUP_TIMEOUT, account_for_silent_instances, drain,
+    tail,
 };
 use super::{Run, RunError, RunOptions, queries, report};
 use crate::athena;
 use crate::clock::SimClock;
 use crate::cloudwatch_agent::agent::wall_now_ms;
-use crate::faults::{FaultPlan, Service};
+use crate::faults::{FaultPlan, RestartGate, Service};
 use crate::firehose_model::direct::{ModelSink, StoreObjects};
 use crate::firehose_model::endpoint::{FirehoseModel, StreamConfig};
 use crate::fleet::{self, LaunchedInstance};
-use crate::invoker::subscription::{SubscriptionInvoker, Sweep};
+use crate::invoker::subscription::SubscriptionInvoker;
 use crate::landed;
 use crate::ledger::Ledger;
 use crate::locked;
@@ -49,8 +49,6 @@ use crate::logs::MemoryLogs;
 use crate::scenario::{LoadedScenario, Os};
 use crate::ssm_agent::AgentStarter as _;
 
-/// The ETL function of a memory run.
-type MemoryEtl = EtlHandler<ModelSink>;
 /// The onboarding handler of a memory run: every port on one in-memory account.
 type MemoryOnboarding =
     OnboardingHandler<MemoryAccount, MemoryAccount, MemoryAccount, MemoryAccount>;
@@ -145,7 +143,11 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
     .with_redelivery(scenario.subscription.redeliver, seed);
     invoker.start(wall_now_ms()).await;
     let stop = tokio_util::sync::CancellationToken::new();
-    let subscription = tokio::spawn(tail(invoker, model.clone(), stop.clone()));
+    let subscription = tokio::spawn({
+        let (model, stop) = (model.clone(), stop.clone());
+        // No emulator, so no restart: the gate never opens again.
+        async move { tail(invoker, &model, &RestartGate::new(), &stop).await }
+    });
 
     let handler = Arc::new(onboarding_handler(loaded, &account, &names, &clock));
     let (launched, outcomes) = launch_and_onboard(
@@ -242,26 +244,6 @@ fn put_parameters(
         account.put_parameter(name, &text);
     }
     Ok(())
-}
-
-/// The subscription, tailing the in-memory log group into the ETL until stopped; the model's
-/// interval flushes as the simulated clock moves.
-async fn tail(
-    mut invoker: SubscriptionInvoker<MemoryEtl, Arc<MemoryLogs>>,
-    model: Arc<FirehoseModel>,
-    stop: tokio_util::sync::CancellationToken,
-) -> SubscriptionInvoker<MemoryEtl, Arc<MemoryLogs>> {
-    while !stop.is_cancelled() {
-        if let Err(error) = invoker.poll(Sweep::Changed).await {
-            tracing::warn!(%error, "tailing the in-memory log group failed");
-        }
-        model.tick().await;
-        tokio::select! {
-            () = stop.cancelled() => {}
-            () = tokio::time::sleep(SUBSCRIPTION_POLL) => {}
-        }
-    }
-    invoker
 }
 
 fn onboarding_handler(

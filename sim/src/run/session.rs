@@ -321,23 +321,7 @@ impl<'a> Replay<'a> {
         let restarts = s.restarts.clone();
         let subscription = tokio::spawn(async move {
             invoker.start(wall_now_ms()).await;
-            let mut answered = restarts.answered();
-            while !stop.is_cancelled() {
-                if restarts.answered() != answered {
-                    // A restarted emulator: new streams, old forward tokens mean nothing.
-                    answered = restarts.answered();
-                    invoker.forget_positions();
-                }
-                if let Err(error) = invoker.poll(Sweep::Changed).await {
-                    tracing::warn!(%error, "tailing the log group failed; trying again");
-                }
-                firehose.tick().await;
-                tokio::select! {
-                    () = stop.cancelled() => {}
-                    () = tokio::time::sleep(SUBSCRIPTION_POLL) => {}
-                }
-            }
-            invoker
+            tail(invoker, &firehose, &restarts, &stop).await
         });
         Ok(Invokers {
             onboarding,
@@ -669,6 +653,33 @@ pub(super) fn account_for_silent_instances(
         .map(|(name, reason)| (*name, reason.as_str()))
         .collect();
     locked(ledger).not_collected_by(&by_instance);
+}
+
+/// The subscription, tailing the log group into the ETL until `stop`; the Firehose model's
+/// interval flushes as the simulated clock moves. After an emulator restart it forgets its read
+/// positions (new streams: old forward tokens mean nothing).
+pub(super) async fn tail<F: EtlFunction, L: crate::logs::LogsReader>(
+    mut invoker: SubscriptionInvoker<F, L>,
+    firehose: &FirehoseModel,
+    restarts: &RestartGate,
+    stop: &CancellationToken,
+) -> SubscriptionInvoker<F, L> {
+    let mut answered = restarts.answered();
+    while !stop.is_cancelled() {
+        if restarts.answered() != answered {
+            answered = restarts.answered();
+            invoker.forget_positions();
+        }
+        if let Err(error) = invoker.poll(Sweep::Changed).await {
+            tracing::warn!(%error, "tailing the log group failed; trying again");
+        }
+        firehose.tick().await;
+        tokio::select! {
+            () = stop.cancelled() => {}
+            () = tokio::time::sleep(SUBSCRIPTION_POLL) => {}
+        }
+    }
+    invoker
 }
 
 /// Polls every stream until each has given at least what the ledger says was accepted there,

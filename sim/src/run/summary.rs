@@ -195,6 +195,15 @@ pub fn summary(report: &RunReport) -> String {
             delivery_note(&report.delivery),
         ),
         ("  missing", r.missing.to_string(), String::new()),
+    ];
+    if !report.restarts.is_empty() {
+        rows.push((
+            "  lost to a restart",
+            r.lost_to_restart.to_string(),
+            "sent before an emulator restart, gone with its state".to_owned(),
+        ));
+    }
+    rows.extend([
         ("  unexpected", r.unexpected.to_string(), String::new()),
         (
             "  duplicates",
@@ -204,21 +213,7 @@ pub fn summary(report: &RunReport) -> String {
                 report.subscription.redelivered_payloads
             ),
         ),
-    ];
-    if !report.restarts.is_empty() {
-        let at = rows
-            .iter()
-            .position(|(s, _, _)| *s == "  missing")
-            .unwrap_or(rows.len());
-        rows.insert(
-            at + 1,
-            (
-                "  lost to a restart",
-                r.lost_to_restart.to_string(),
-                "sent before an emulator restart, gone with its state".to_owned(),
-            ),
-        );
-    }
+    ]);
     let _ = writeln!(out, "{:<30} {:>8}", "stage", "count");
     for (stage, count, note) in rows {
         let _ = writeln!(out, "{stage:<30} {count:>8}  {note}");
