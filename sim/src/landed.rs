@@ -1,8 +1,9 @@
 //! What landed in the bucket, read through the crawler's object-store reader: every object under
 //! the delivery stream's prefix, gunzipped when Firehose compressed it (LocalStack does not),
 //! read as NDJSON rows, and rows of split events joined back by `part_index` into the events the
-//! ledger is reconciled against. Objects under the error prefix are counted: Firehose writes
-//! there what it could not deliver.
+//! ledger is reconciled against. Events are handed on as they are read (an event in one row at
+//! once, a split one when its parts are in), so that a run's landed events are never all held.
+//! Objects under the error prefix are counted: Firehose writes there what it could not deliver.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +12,9 @@ use lake::crawl::{self, CrawlError};
 use lake::gzip::{self, GunzipError};
 use serde::Deserialize;
 
-use crate::ledger::LandedEvent;
+use pipeline::filter_pattern::FilterPattern;
+
+use crate::ledger::{LandedEvent, Ledger, Reconciliation};
 
 /// The columns of a row the reconciliation needs.
 #[derive(Debug, Deserialize)]
@@ -33,12 +36,28 @@ pub struct Landed {
     pub bytes: usize,
     /// Rows read.
     pub rows: usize,
-    /// Events, parts joined; one entry per delivered copy.
-    pub events: Vec<LandedEvent>,
+    /// Events handed on, parts joined: one per delivered copy.
+    pub event_copies: usize,
+    /// Of those, per log stream.
+    pub copies_by_stream: BTreeMap<String, usize>,
     /// Rows or objects that could not be read, with where.
     pub unreadable: Vec<String>,
     /// Objects under the error prefix.
     pub error_objects: usize,
+}
+
+impl Landed {
+    /// Counts a landed event and hands it on.
+    fn hand_on(&mut self, event: &LandedEvent, sink: &mut impl FnMut(&LandedEvent)) {
+        self.event_copies += 1;
+        match self.copies_by_stream.get_mut(&event.log_stream) {
+            Some(n) => *n += 1,
+            None => {
+                self.copies_by_stream.insert(event.log_stream.clone(), 1);
+            }
+        }
+        sink(event);
+    }
 }
 
 /// The bucket could not be read back.
@@ -52,8 +71,12 @@ pub struct LandedError(#[from] CrawlError);
 pub const MAX_OBJECT_TEXT: u64 = 1 << 30;
 
 /// Reads every object under `data`'s root (and counts those under `errors`' root), through
-/// the same object-store reader as the crawler.
-pub async fn read(data: &Location, errors: &Location) -> Result<Landed, LandedError> {
+/// the same object-store reader as the crawler, and hands each landed event to `sink`.
+pub async fn read(
+    data: &Location,
+    errors: &Location,
+    sink: &mut (impl FnMut(&LandedEvent) + Send),
+) -> Result<Landed, LandedError> {
     let error_root = errors.root.clone();
     let excluded = if error_root.starts_with(&data.root) && error_root != data.root {
         vec![error_root]
@@ -64,7 +87,7 @@ pub async fn read(data: &Location, errors: &Location) -> Result<Landed, LandedEr
         error_objects: crawl::list(errors, &[]).await?.len(),
         ..Landed::default()
     };
-    let mut rows: Vec<(String, RowIdentity)> = Vec::new();
+    let mut split = SplitEvents::default();
     for (key, meta) in crawl::list(data, &excluded).await? {
         let bytes = crawl::read(data, &meta).await?;
         landed.objects += 1;
@@ -80,15 +103,41 @@ pub async fn read(data: &Location, errors: &Location) -> Result<Landed, LandedEr
         for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
             landed.rows += 1;
             match serde_json::from_str::<RowIdentity>(line) {
-                Ok(row) => rows.push((key.clone(), row)),
+                Ok(row) if row.part_count <= 1 => landed.hand_on(
+                    &LandedEvent {
+                        log_stream: row.log_stream,
+                        event_id: row.event_id,
+                        timestamp_ms: row.event_timestamp_ms,
+                        message: row.message,
+                    },
+                    sink,
+                ),
+                Ok(row) => split.add(row),
                 Err(e) => landed
                     .unreadable
                     .push(format!("{where_} line {}: {e}", number + 1)),
             }
         }
     }
-    landed.events = join_parts(rows, &mut landed.unreadable);
+    for event in split.join(&mut landed.unreadable) {
+        landed.hand_on(&event, sink);
+    }
     Ok(landed)
+}
+
+/// Reads the bucket back ([`read`]) and reconciles each landed event with `ledger` under
+/// `pattern` as it is read; marks in the ledger what a restart took.
+pub async fn read_and_reconcile(
+    data: &Location,
+    errors: &Location,
+    ledger: &mut Ledger,
+    pattern: &FilterPattern,
+) -> Result<(Landed, Reconciliation), LandedError> {
+    let mut reconciler = ledger.reconciler(pattern);
+    let landed = read(data, errors, &mut |event| reconciler.landed(event)).await?;
+    let (reconciliation, lost) = reconciler.finish();
+    ledger.mark_lost(&lost);
+    Ok((landed, reconciliation))
 }
 
 /// Why a delivered object is not text.
@@ -111,70 +160,81 @@ fn decode_object(bytes: &[u8]) -> Result<String, ObjectError> {
     Ok(String::from_utf8(text)?)
 }
 
-/// Joins parts into events: an event delivered twice yields two copies.
-fn join_parts(rows: Vec<(String, RowIdentity)>, unreadable: &mut Vec<String>) -> Vec<LandedEvent> {
-    type Parts = BTreeMap<u32, Vec<String>>;
-    let mut grouped: BTreeMap<(String, String), (i64, u32, Parts)> = BTreeMap::new();
-    for (_, row) in rows {
-        let entry = grouped
+/// Rows of events split into parts, held until every row is read: per (stream, event id),
+/// the event's time, its part count, and each part's copies.
+#[derive(Debug, Default)]
+struct SplitEvents {
+    grouped: BTreeMap<(String, String), SplitEvent>,
+}
+
+/// One split event's rows: time, part count, each part's copies.
+type SplitEvent = (i64, u32, BTreeMap<u32, Vec<String>>);
+
+impl SplitEvents {
+    fn add(&mut self, row: RowIdentity) {
+        let entry = self
+            .grouped
             .entry((row.log_stream, row.event_id))
-            .or_insert_with(|| (row.event_timestamp_ms, row.part_count, Parts::new()));
+            .or_insert_with(|| (row.event_timestamp_ms, row.part_count, BTreeMap::new()));
         entry.2.entry(row.part_index).or_default().push(row.message);
     }
-    let mut events = Vec::new();
-    for ((log_stream, event_id), (timestamp_ms, part_count, parts)) in grouped {
-        let copies = parts.values().map(Vec::len).min().unwrap_or(0);
-        if u32::try_from(parts.len()).unwrap_or(u32::MAX) != part_count.max(1) {
-            unreadable.push(format!(
-                "{log_stream} event {event_id}: {} of {part_count} parts landed",
-                parts.len()
-            ));
-            continue;
+
+    /// The events, parts joined: an event delivered twice yields two copies; one with parts
+    /// missing is named in `unreadable`.
+    fn join(self, unreadable: &mut Vec<String>) -> Vec<LandedEvent> {
+        let mut events = Vec::new();
+        for ((log_stream, event_id), (timestamp_ms, part_count, parts)) in self.grouped {
+            let copies = parts.values().map(Vec::len).min().unwrap_or(0);
+            if u32::try_from(parts.len()).unwrap_or(u32::MAX) != part_count.max(1) {
+                unreadable.push(format!(
+                    "{log_stream} event {event_id}: {} of {part_count} parts landed",
+                    parts.len()
+                ));
+                continue;
+            }
+            for copy in 0..copies {
+                let message: String = parts.values().map(|p| p[copy].as_str()).collect();
+                events.push(LandedEvent {
+                    log_stream: log_stream.clone(),
+                    event_id: event_id.clone(),
+                    timestamp_ms,
+                    message,
+                });
+            }
         }
-        for copy in 0..copies {
-            let message: String = parts.values().map(|p| p[copy].as_str()).collect();
-            events.push(LandedEvent {
-                log_stream: log_stream.clone(),
-                event_id: event_id.clone(),
-                timestamp_ms,
-                message,
-            });
-        }
+        events
     }
-    events
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(id: &str, index: u32, count: u32, message: &str) -> (String, RowIdentity) {
-        (
-            "k".into(),
-            RowIdentity {
-                log_stream: "s/i-1".into(),
-                event_id: id.into(),
-                event_timestamp_ms: 5,
-                part_index: index,
-                part_count: count,
-                message: message.into(),
-            },
-        )
+    fn row(id: &str, index: u32, count: u32, message: &str) -> RowIdentity {
+        RowIdentity {
+            log_stream: "s/i-1".into(),
+            event_id: id.into(),
+            event_timestamp_ms: 5,
+            part_index: index,
+            part_count: count,
+            message: message.into(),
+        }
     }
 
     #[test]
     fn parts_join_in_order_and_copies_are_kept() {
         let mut unreadable = Vec::new();
-        let events = join_parts(
-            vec![
-                row("2", 1, 2, "world"),
-                row("2", 0, 2, "hello "),
-                row("1", 0, 1, "a"),
-                row("1", 0, 1, "a"),
-                row("3", 0, 2, "half"),
-            ],
-            &mut unreadable,
-        );
+        let mut split = SplitEvents::default();
+        for row in [
+            row("2", 1, 2, "world"),
+            row("2", 0, 2, "hello "),
+            row("1", 0, 1, "a"),
+            row("1", 0, 1, "a"),
+            row("3", 0, 2, "half"),
+        ] {
+            split.add(row);
+        }
+        let events = split.join(&mut unreadable);
         let messages: Vec<_> = events
             .iter()
             .map(|e| (e.event_id.as_str(), e.message.as_str()))

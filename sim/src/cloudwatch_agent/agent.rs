@@ -25,7 +25,7 @@ use serde::Serialize;
 use super::batch::{self, LogEvent};
 use super::events::{EventSplitter, truncate_like_agent};
 use crate::clock::SimClock;
-use crate::ledger::{Fate, Ledger, ShippedEvent};
+use crate::ledger::{Ledger, RecordView, ShippedEvent};
 use crate::logs::LogsApi;
 
 /// The agent's default flush interval, seconds.
@@ -287,13 +287,13 @@ impl CloudWatchAgent {
             let Some(record) = ledger.get(index) else {
                 continue;
             };
-            let decision = match collectors.iter().position(|c| c.source == record.source) {
-                None => Err(format!("no collect_list entry for {}", record.source)),
-                Some(i) => collectors[i].collects(record).map(|()| i),
+            let decision = match collectors.iter().position(|c| c.source == record.source()) {
+                None => Err(format!("no collect_list entry for {}", record.source())),
+                Some(i) => collectors[i].collects(&record).map(|()| i),
             };
             match decision {
-                Ok(i) => collectors[i].records.push((record.timestamp_ms, index)),
-                Err(reason) => ledger.set_fate(index, Fate::NotCollected(reason)),
+                Ok(i) => collectors[i].records.push((record.timestamp_ms(), index)),
+                Err(reason) => ledger.not_collected(index, &reason),
             }
         }
         for collector in &mut collectors {
@@ -340,8 +340,8 @@ impl CloudWatchAgent {
 
 impl Collector {
     /// Whether this entry collects the record; the reason when it does not.
-    fn collects(&self, record: &crate::ledger::LedgerRecord) -> Result<(), String> {
-        if let Some(level) = record.level {
+    fn collects(&self, record: &RecordView<'_>) -> Result<(), String> {
+        if let Some(level) = record.level() {
             let level = EventLevel::from_windows_level(level);
             if let Some(levels) = self.levels.as_ref().filter(|l| !l.is_empty())
                 && !level.is_some_and(|l| levels.contains(&l))
@@ -352,17 +352,17 @@ impl Collector {
                 ));
             }
             if let Some(ids) = self.event_ids.as_ref().filter(|i| !i.is_empty())
-                && !record.event_id.is_some_and(|id| ids.contains(&id))
+                && !record.event_id().is_some_and(|id| ids.contains(&id))
             {
                 let id = record
-                    .event_id
+                    .event_id()
                     .map_or_else(|| "?".to_owned(), |id| id.to_string());
                 return Err(format!("event id {id} not in event_ids"));
             }
         }
-        let message = record.lines.join("\n");
+        let message = record.text();
         for (kind, expression) in &self.filters {
-            let matched = expression.is_match(&message);
+            let matched = expression.is_match(message);
             match kind {
                 FilterKind::Include if !matched => {
                     return Err(format!("not matched by include filter `{expression}`"));
@@ -411,9 +411,9 @@ impl Collector {
                     continue;
                 };
                 let messages = match &self.splitter {
-                    None => vec![record.lines.join("\n")],
+                    None => vec![record.text().to_owned()],
                     Some(splitter) => {
-                        let split = splitter.events(&record.lines);
+                        let split = splitter.events(record.lines());
                         report.records_starting_mid_event +=
                             usize::from(split.first_line_continues);
                         split.messages
@@ -423,7 +423,7 @@ impl Collector {
                     let (message, truncated) = truncate_like_agent(message);
                     report.events_truncated += usize::from(truncated);
                     plain.push(LogEvent {
-                        timestamp_ms: record.timestamp_ms,
+                        timestamp_ms: record.timestamp_ms(),
                         message,
                     });
                 }
@@ -546,35 +546,27 @@ impl Collector {
     }
 
     /// Writes the fates: a record is sent with the events accepted, or rejected when none was.
+    /// A record's outcomes are settled together (in the order its events were), so that its
+    /// events stay one run of the ledger's event table.
     fn settle(
         &self,
         ledger: &Mutex<Ledger>,
-        outcomes: Vec<(usize, Result<ShippedEvent, String>)>,
+        mut outcomes: Vec<(usize, Result<ShippedEvent, String>)>,
         report: &mut AgentReport,
     ) {
+        outcomes.sort_by_key(|(index, _)| *index);
         let mut ledger = crate::locked(ledger);
         for (index, outcome) in outcomes {
-            let current = ledger.get(index).map(|r| r.fate.clone());
-            let fate = match (current, outcome) {
-                (Some(Fate::Sent(mut events)), Ok(event)) => {
+            match outcome {
+                Ok(event) => {
                     report.events_sent += 1;
-                    events.push(event);
-                    Fate::Sent(events)
+                    ledger.accepted(index, &event);
                 }
-                (_, Ok(event)) => {
-                    report.events_sent += 1;
-                    Fate::Sent(vec![event])
-                }
-                (Some(Fate::Sent(events)), Err(_)) => {
+                Err(why) => {
                     report.events_rejected += 1;
-                    Fate::Sent(events)
+                    ledger.refused(index, &why);
                 }
-                (_, Err(why)) => {
-                    report.events_rejected += 1;
-                    Fate::Rejected(why)
-                }
-            };
-            ledger.set_fate(index, fate);
+            }
         }
     }
 }

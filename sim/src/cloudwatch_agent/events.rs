@@ -63,20 +63,24 @@ impl EventSplitter {
     }
 
     /// The events of one record's lines.
-    pub fn events(&self, lines: &[String]) -> SplitRecord {
+    pub fn events<'a>(&self, lines: impl IntoIterator<Item = &'a str>) -> SplitRecord {
         let mut messages: Vec<String> = Vec::new();
+        let mut first_line_continues = false;
         for line in lines {
             match messages.last_mut() {
                 Some(current) if !self.starts(line) => {
                     current.push('\n');
                     current.push_str(line);
                 }
-                _ => messages.push(line.clone()),
+                last => {
+                    first_line_continues = last.is_none() && !self.starts(line);
+                    messages.push(line.to_owned());
+                }
             }
         }
         SplitRecord {
             messages,
-            first_line_continues: lines.first().is_some_and(|l| !self.starts(l)),
+            first_line_continues,
         }
     }
 }
@@ -108,19 +112,15 @@ pub fn was_truncated(message: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn lines(text: &[&str]) -> Vec<String> {
-        text.iter().map(|l| (*l).to_owned()).collect()
-    }
-
     #[test]
     fn the_default_pattern_joins_lines_that_begin_with_whitespace() {
         let split = EventSplitter::new(Some(r"^[\S]")).unwrap();
-        let got = split.events(&lines(&[
+        let got = split.events([
             "java.lang.Error: boom",
             "\tat a.b(C.java:1)",
             "  at d.e(F.java:2)",
             "next event",
-        ]));
+        ]);
         assert_eq!(
             got.messages,
             [
@@ -129,22 +129,18 @@ mod tests {
             ]
         );
         assert!(!got.first_line_continues);
-        assert!(
-            split
-                .events(&lines(&[" indented first"]))
-                .first_line_continues
-        );
+        assert!(split.events([" indented first"]).first_line_continues);
     }
 
     #[test]
     fn a_timestamp_pattern_matches_anywhere_in_the_line_as_go_does() {
         let regex = pipeline::agent_config::translate::timestamp_regex("%H:%M:%S");
         let split = EventSplitter::new(Some(&regex)).unwrap();
-        let got = split.events(&lines(&[
+        let got = split.events([
             "12:00:01 start",
             "continued",
             "copied at 12:00:02 from elsewhere",
-        ]));
+        ]);
         assert_eq!(
             got.messages,
             [
@@ -153,13 +149,13 @@ mod tests {
             ]
         );
         let none = EventSplitter::new(None).unwrap();
-        assert_eq!(none.events(&lines(&["a", "b"])).messages, ["a\nb"]);
+        assert_eq!(none.events(["a", "b"]).messages, ["a\nb"]);
     }
 
     #[test]
     fn ascii_classes_as_in_go() {
         let split = EventSplitter::new(Some(r"^\w")).unwrap();
-        let got = split.events(&lines(&["start", "\u{e9}t\u{e9}"]));
+        let got = split.events(["start", "\u{e9}t\u{e9}"]);
         assert_eq!(got.messages, ["start\n\u{e9}t\u{e9}"]);
     }
 

@@ -7,7 +7,7 @@ use pipeline::agent_config::{AgentConfig, HostFacts, defaults};
 
 use super::agent::{AgentStartError, CloudWatchAgent, MAX_PUT_ATTEMPTS, wall_now_ms};
 use crate::clock::SimClock;
-use crate::ledger::{Fate, Ledger, LedgerRecord};
+use crate::ledger::{Fate, FateView, Ledger, LedgerRecord};
 use crate::logs::MemoryLogs;
 
 const GROUP: &str = "CCP-logs-Example-000000000000-us-east-1";
@@ -57,10 +57,10 @@ async fn ship(
 }
 
 fn sent_messages(ledger: &Ledger, index: usize) -> Vec<(String, String)> {
-    match &ledger.records()[index].fate {
-        Fate::Sent(events) => events
+    match ledger.get(index).unwrap().fate() {
+        FateView::Sent(events) => events
             .iter()
-            .map(|e| (e.log_stream.clone(), e.message.clone()))
+            .map(|e| (e.log_stream.to_owned(), e.message.to_owned()))
             .collect(),
         other => panic!("record {index} was not sent: {other:?}"),
     }
@@ -110,7 +110,7 @@ async fn linux_lines_ship_to_their_streams_with_continuations_joined() {
         "/var/log/secure/i-0123456789abcdef0"
     );
     assert_eq!(
-        ledger.records()[2].fate,
+        ledger.get(2).unwrap().fate().to_fate(),
         Fate::NotCollected("no collect_list entry for /var/log/cron".into())
     );
     assert_eq!(
@@ -174,7 +174,7 @@ async fn windows_levels_and_event_ids_decide_what_is_collected() {
     .await;
     assert_eq!(sent_messages(&ledger, 0)[0].0, "System/i-0123456789abcdef0");
     assert_eq!(
-        ledger.records()[1].fate,
+        ledger.get(1).unwrap().fate().to_fate(),
         Fate::NotCollected("level INFORMATION not in event_levels".into())
     );
     assert_eq!(
@@ -182,7 +182,7 @@ async fn windows_levels_and_event_ids_decide_what_is_collected() {
         "Security/i-0123456789abcdef0"
     );
     assert_eq!(
-        ledger.records()[3].fate,
+        ledger.get(3).unwrap().fate().to_fate(),
         Fate::NotCollected("event id 4624 not in event_ids".into())
     );
 }
@@ -229,7 +229,7 @@ async fn throttled_calls_are_retried_and_given_up_calls_are_accounted() {
     .await;
     assert_eq!(report.events_rejected, 1);
     assert_eq!(
-        ledger.records()[0].fate,
+        ledger.get(0).unwrap().fate().to_fate(),
         Fate::Rejected(format!(
             "PutLogEvents failed {MAX_PUT_ATTEMPTS} times (ThrottlingException); the harness stops retrying here (its rule), the agent would go on for 14 days"
         ))
@@ -288,7 +288,7 @@ async fn events_outside_the_accepted_window_are_rejected_with_the_reason() {
         Arc::new(MemoryLogs::default()),
     )
     .await;
-    match &ledger.records()[0].fate {
+    match ledger.get(0).unwrap().fate().to_fate() {
         Fate::Rejected(why) => assert!(why.contains("14 days"), "{why}"),
         other => panic!("{other:?}"),
     }
@@ -333,11 +333,11 @@ async fn windows_levels_and_event_ids_together_select_events_that_satisfy_both()
     .await;
     assert_eq!(sent_messages(&ledger, 0).len(), 1);
     assert_eq!(
-        ledger.records()[1].fate,
+        ledger.get(1).unwrap().fate().to_fate(),
         Fate::NotCollected("event id 4624 not in event_ids".into())
     );
     assert_eq!(
-        ledger.records()[2].fate,
+        ledger.get(2).unwrap().fate().to_fate(),
         Fate::NotCollected("level ERROR not in event_levels".into())
     );
 }

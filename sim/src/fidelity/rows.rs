@@ -404,7 +404,7 @@ pub static ROWS: &[Row] = &[
         aws: "AWS's services do not restart and lose their state; the agent's sender creates a stream that is gone (ResourceNotFoundException: InitTarget) and retries, and Firehose retries S3 for up to 24 hours",
         harness: "[[faults.restart]] restarts LocalStack, whose community edition keeps no state across it: the stack is applied again, the agents re-create their streams, the Firehose model waits and writes again, and expected events sent before the restart that did not land are counted as lost to it (the harness's rule, named in the ledger and the report)",
         source: "agent plugins/outputs/cloudwatchlogs/internal/pusher/sender.go (ResourceNotFoundException, InitTarget); Firehose Developer Guide, Data Delivery Failure Handling (S3: retries for up to 24 hours); LocalStack docs, Persistence (a Pro feature)",
-        test: "sim/src/ledger.rs::events_sent_before_a_restart_that_did_not_land_are_lost_to_it_by_name",
+        test: "sim/src/ledger/tests.rs::events_sent_before_a_restart_that_did_not_land_are_lost_to_it_by_name",
         applies: Applies::Restarts,
     },
     // ---- AWS silent ----

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::clock::SimClock;
 use crate::cloudwatch_agent::agent::{AgentReport, CloudWatchAgent};
 use crate::fleet::LaunchedInstance;
-use crate::ledger::{Fate, Ledger, LedgerRecord};
+use crate::ledger::{Ledger, NewRecord};
 use crate::locked;
 use crate::logs::{LogsApi, SdkLogs};
 use crate::scenario::LoadedScenario;
@@ -131,18 +131,18 @@ pub(super) fn write_records(
             instance.launched_at_ms,
             end_ms,
         )?;
-        let count = records.len();
-        let first = locked(ledger).add(records.into_iter().map(|r| LedgerRecord {
-            instance: instance.plan.name.clone(),
-            instance_id: instance.instance_id.clone(),
-            source: source.source.clone(),
-            timestamp_ms: r.timestamp_ms,
-            lines: r.lines,
-            level: r.level,
-            event_id: r.event_id,
-            fate: Fate::Written,
+        let mut ledger = locked(ledger);
+        indices.extend(records.iter().map(|r| {
+            ledger.write(NewRecord {
+                instance: &instance.plan.name,
+                instance_id: &instance.instance_id,
+                source: &source.source,
+                timestamp_ms: r.timestamp_ms,
+                lines: &r.lines,
+                level: r.level,
+                event_id: r.event_id,
+            })
         }));
-        indices.extend(first..first + count);
     }
     Ok(indices)
 }

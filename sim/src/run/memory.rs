@@ -175,9 +175,9 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
         root: athena::table_root(&definition.firehose.error_prefix),
         ..location.clone()
     };
-    let landed = landed::read(&location, &errors).await?;
     let mut ledger = std::mem::take(&mut *locked(&ledger));
-    let reconciliation = ledger.reconcile(&pattern, &landed.events);
+    let (landed, reconciliation) =
+        landed::read_and_reconcile(&location, &errors, &mut ledger, &pattern).await?;
     let query_stage = queries::stage(
         &location,
         definition,

@@ -31,7 +31,7 @@ use pipeline::filter_pattern::FilterPattern;
 use serde::Serialize;
 use stack::StackDefinition;
 
-use crate::ledger::{Fate, Ledger};
+use crate::ledger::{FateView, Ledger};
 use crate::scenario::ExpectedQuery;
 
 /// The ledger's table name.
@@ -149,11 +149,11 @@ pub async fn stage(
 }
 
 /// The ledger as one batch of the `ledger` table.
-pub fn ledger_batch(ledger: &Ledger, pattern: &FilterPattern) -> RecordBatch {
+pub fn ledger_batch<'a>(ledger: &'a Ledger, pattern: &FilterPattern) -> RecordBatch {
     let mut instance = Vec::new();
     let mut instance_id = Vec::new();
     let mut source = Vec::new();
-    let mut log_stream: Vec<Option<String>> = Vec::new();
+    let mut log_stream: Vec<Option<&str>> = Vec::new();
     let mut timestamp = Vec::new();
     let mut message = Vec::new();
     let mut lines = Vec::new();
@@ -162,54 +162,41 @@ pub fn ledger_batch(ledger: &Ledger, pattern: &FilterPattern) -> RecordBatch {
     let mut fate: Vec<&str> = Vec::new();
     let mut reason: Vec<Option<String>> = Vec::new();
     for record in ledger.records() {
-        let mut push = |stream: Option<&str>, ts: i64, text: String, n: usize, f, why| {
-            instance.push(record.instance.clone());
-            instance_id.push(record.instance_id.clone());
-            source.push(record.source.clone());
-            log_stream.push(stream.map(str::to_owned));
+        let mut push = |stream: Option<&'a str>, ts: i64, text: &str, n: usize, f, why| {
+            instance.push(record.instance());
+            instance_id.push(record.instance_id());
+            source.push(record.source());
+            log_stream.push(stream);
             timestamp.push(ts);
-            message.push(text);
+            message.push(text.to_owned());
             lines.push(i64::try_from(n).unwrap_or(i64::MAX));
-            event_id.push(record.event_id.and_then(|id| i32::try_from(id).ok()));
-            level.push(record.level.map(i32::from));
+            event_id.push(record.event_id().and_then(|id| i32::try_from(id).ok()));
+            level.push(record.level().map(i32::from));
             fate.push(f);
             reason.push(why);
         };
-        let joined = || record.lines.join("\n");
-        let n = record.lines.len();
-        match &record.fate {
-            Fate::Written => push(None, record.timestamp_ms, joined(), n, "written", None),
-            Fate::NotCollected(why) => push(
-                None,
-                record.timestamp_ms,
-                joined(),
-                n,
-                "not_collected",
-                Some(why.clone()),
-            ),
-            Fate::Rejected(why) => push(
-                None,
-                record.timestamp_ms,
-                joined(),
-                n,
-                "rejected",
-                Some(why.clone()),
-            ),
-            Fate::Sent(events) => {
+        let (ts, text, n) = (record.timestamp_ms(), record.text(), record.line_count());
+        match record.fate() {
+            FateView::Written => push(None, ts, text, n, "written", None),
+            FateView::NotCollected(why) => {
+                push(None, ts, text, n, "not_collected", Some(why.to_owned()));
+            }
+            FateView::Rejected(why) => push(None, ts, text, n, "rejected", Some(why.to_owned())),
+            FateView::Sent(events) => {
                 for event in events {
                     let (verdict, why) = match event.lost_at_restart {
                         Some(restart) => (
                             "lost_to_restart",
                             Some(crate::ledger::restart_loss_reason(restart)),
                         ),
-                        None if pattern.matches(&event.message) => ("delivered", None),
+                        None if pattern.matches(event.message) => ("delivered", None),
                         None => ("filtered", None),
                     };
                     push(
-                        Some(&event.log_stream),
+                        Some(event.log_stream),
                         event.timestamp_ms,
-                        event.message.clone(),
-                        crate::ledger::line_count(&event.message),
+                        event.message,
+                        crate::ledger::line_count(event.message),
                         verdict,
                         why,
                     );
@@ -305,7 +292,7 @@ pub async fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::{LedgerRecord, ShippedEvent};
+    use crate::ledger::{Fate, LedgerRecord, ShippedEvent};
 
     fn record(message: &str, fate: Fate) -> LedgerRecord {
         LedgerRecord {

@@ -318,16 +318,17 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         });
     }
     let r = &inputs.reconciliation;
-    let from_not_onboarded = inputs
+    let from_not_onboarded: usize = inputs
         .landed
-        .events
+        .copies_by_stream
         .iter()
-        .filter(|e| {
+        .filter(|(stream, _)| {
             not_onboarded_streams
                 .iter()
-                .any(|id| e.log_stream.ends_with(id.as_str()))
+                .any(|id| stream.ends_with(id.as_str()))
         })
-        .count();
+        .map(|(_, copies)| copies)
+        .sum();
     let delivered: usize = inputs.subscription.read.values().sum();
     let mut checks = Vec::new();
     let mut check = |name: &str, expected: String, actual: String| {
@@ -515,7 +516,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
             objects: inputs.landed.objects,
             bytes: inputs.landed.bytes,
             rows: inputs.landed.rows,
-            event_copies: inputs.landed.events.len(),
+            event_copies: inputs.landed.event_copies,
             error_objects: inputs.landed.error_objects,
             unreadable: inputs.landed.unreadable.iter().take(10).cloned().collect(),
         },

@@ -513,9 +513,9 @@ impl<'a> Replay<'a> {
             root: athena::table_root(&definition.firehose.error_prefix),
             ..location.clone()
         };
-        let landed = landed::read(&location, &errors).await?;
         let mut ledger = std::mem::take(&mut *locked(&self.ledger));
-        let reconciliation = ledger.reconcile(&s.pattern, &landed.events);
+        let (landed, reconciliation) =
+            landed::read_and_reconcile(&location, &errors, &mut ledger, &s.pattern).await?;
         Ok(ReadBack {
             location,
             landed,
