@@ -57,7 +57,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 
 impl IsoMillis {
     /// The 24 ASCII bytes `YYYY-MM-DDTHH:MM:SS.mmmZ`.
-    fn to_ascii(self) -> [u8; 24] {
+    pub(crate) fn to_ascii(self) -> [u8; 24] {
         let days = self.0.div_euclid(86_400_000);
         let ms_of_day = self.0.rem_euclid(86_400_000);
         let (year, month, day) = civil_from_days(days);

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod decode;
+pub mod json_out;
 pub mod parse;
 pub mod row;
 pub mod stream_name;
@@ -28,7 +29,7 @@ use crate::firehose::batch::RecordTooLarge;
 use crate::firehose::{DeliveryError, DeliveryReport, RecordSink, Records, deliver};
 use crate::time_format::IsoMillis;
 use decode::MessageType;
-use row::{EventMeta, MAX_IDENTITY_BYTES};
+use row::{EventMeta, MAX_IDENTITY_BYTES, RowHead};
 
 /// Why an invocation failed. Lambda retries a failed invocation; nothing is dropped silently.
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +119,9 @@ pub fn transform_gzip(
     }
     let origin = stream_name::parse_stream_name(&payload.log_stream);
     let max_row_bytes = options.max_record_bytes.max(row::MIN_MAX_ROW_BYTES);
+    // The identity columns and ingest time, the same for every row of the payload: written
+    // once.
+    let mut head = None;
     for event in &payload.log_events {
         let identity = payload.owner.len()
             + payload.log_group.len()
@@ -140,7 +144,8 @@ pub fn transform_gzip(
             timestamp_ms: event.timestamp,
             ingest_time,
         };
-        let written = row::write_event_rows(&meta, &event.message, max_row_bytes, rows);
+        let head = head.get_or_insert_with(|| RowHead::new(&meta));
+        let written = row::write_event_rows(head, &meta, &event.message, max_row_bytes, rows);
         report.events += 1;
         report.rows += written.rows as usize;
         report.split_events += usize::from(written.split);

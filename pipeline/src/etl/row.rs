@@ -9,8 +9,11 @@
 //! (cut on character boundaries), its `part_index` and the `part_count`; parsed columns are
 //! null on parts. Concatenating `message` over `part_index` rebuilds the message byte for byte.
 
+use std::cell::Cell;
+
 use serde::Serialize;
 
+use super::json_out;
 use super::parse::{self, Parsed};
 use super::stream_name::StreamOrigin;
 use crate::time_format::IsoMillis;
@@ -112,42 +115,88 @@ impl RowBuffer {
     }
 }
 
+/// What every row of one payload starts with, written once per payload: the identity columns
+/// up to the event id, and the ingest time.
+#[derive(Debug, Clone)]
+pub struct RowHead {
+    /// `{"account_id":…,"log_group":…,"log_stream":…,"instance_id":…,"source":…,"event_id":`
+    identity: Vec<u8>,
+    /// `,"ingest_time":"…"`
+    ingest: Vec<u8>,
+    /// The last event time written, by whole second, and its text: events of one payload
+    /// mostly share their second, so only the milliseconds change.
+    last_time: Cell<(i64, [u8; 24])>,
+}
+
+impl RowHead {
+    /// The head of every row of `meta`'s payload (its event id and time are not used).
+    pub fn new(meta: &EventMeta<'_>) -> Self {
+        let mut identity = Vec::with_capacity(256);
+        identity.extend_from_slice(b"{\"account_id\":");
+        json_out::string(&mut identity, meta.account_id);
+        identity.extend_from_slice(b",\"log_group\":");
+        json_out::string(&mut identity, meta.log_group);
+        identity.extend_from_slice(b",\"log_stream\":");
+        json_out::string(&mut identity, meta.log_stream);
+        identity.extend_from_slice(b",\"instance_id\":");
+        json_out::string_or_null(&mut identity, meta.origin.instance_id);
+        identity.extend_from_slice(b",\"source\":");
+        json_out::string_or_null(&mut identity, meta.origin.source);
+        identity.extend_from_slice(b",\"event_id\":");
+        let mut ingest = Vec::with_capacity(48);
+        ingest.extend_from_slice(b",\"ingest_time\":\"");
+        ingest.extend_from_slice(&meta.ingest_time.to_ascii());
+        ingest.push(b'"');
+        Self {
+            identity,
+            ingest,
+            last_time: Cell::new((i64::MIN, [0; 24])),
+        }
+    }
+
+    /// `time` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, the date and time worked out once per second.
+    fn time_text(&self, time: IsoMillis) -> [u8; 24] {
+        let millis = time.epoch_millis();
+        let second = millis.div_euclid(1_000);
+        let (last_second, mut text) = self.last_time.get();
+        if last_second != second {
+            text = time.to_ascii();
+            self.last_time.set((second, text));
+            return text;
+        }
+        let milli = millis.rem_euclid(1_000);
+        for (at, digit) in [(20, milli / 100), (21, milli / 10 % 10), (22, milli % 10)] {
+            // A decimal digit: 0..=9.
+            text[at] = b'0' + u8::try_from(digit).unwrap_or(0);
+        }
+        text
+    }
+}
+
 /// Appends the row(s) for one event to `out`, none longer than `max_row_bytes` including
-/// its newline. Returns how the event was written.
+/// its newline. `head` is [`RowHead::new`] of the event's payload. Returns how the event was
+/// written.
 ///
 /// `max_row_bytes` must leave room for the identity columns: [`MIN_MAX_ROW_BYTES`] is the
 /// smallest accepted value, and identities longer than [`MAX_IDENTITY_BYTES`] are rejected
 /// by the transform before this point.
 pub fn write_event_rows(
+    head: &RowHead,
     meta: &EventMeta<'_>,
     message: &str,
     max_row_bytes: usize,
     out: &mut RowBuffer,
 ) -> Written {
     let start = out.data.len();
-    let row = Row {
-        account_id: meta.account_id,
-        log_group: meta.log_group,
-        log_stream: meta.log_stream,
-        instance_id: meta.origin.instance_id,
-        source: meta.origin.source,
-        event_id: meta.event_id,
-        event_timestamp_ms: meta.timestamp_ms,
-        event_time: IsoMillis::new(meta.timestamp_ms),
-        ingest_time: meta.ingest_time,
-        part_index: 0,
-        part_count: 1,
-        message,
-        parsed: parse::parse_message(message),
-    };
-    let parsed = row.parsed.format.is_some();
-    write_line(&row, &mut out.data);
+    let parsed = parse::parse_message(message);
+    write_whole_row(head, meta, message, &parsed, &mut out.data);
+    let recognised = parsed.format.is_some();
     if out.data.len() - start <= max_row_bytes {
         out.ends.push(out.data.len());
         return Written {
             rows: 1,
             split: false,
-            parsed,
+            parsed: recognised,
         };
     }
     out.data.truncate(start);
@@ -161,8 +210,39 @@ pub fn write_event_rows(
     Written {
         rows: count,
         split: true,
-        parsed,
+        parsed: recognised,
     }
+}
+
+/// The row of a whole event, written directly: the same bytes as serializing its [`Row`]
+/// (`whole_rows_are_the_bytes_serde_writes` checks it), with the payload's identity copied
+/// from `head` instead of escaped again.
+fn write_whole_row(
+    head: &RowHead,
+    meta: &EventMeta<'_>,
+    message: &str,
+    parsed: &Parsed<'_>,
+    out: &mut Vec<u8>,
+) {
+    out.reserve(head.identity.len() + message.len() + 512);
+    out.extend_from_slice(&head.identity);
+    json_out::string(out, meta.event_id);
+    out.extend_from_slice(b",\"event_timestamp_ms\":");
+    json_out::integer(out, meta.timestamp_ms);
+    out.extend_from_slice(b",\"event_time\":");
+    match IsoMillis::new(meta.timestamp_ms) {
+        Some(time) => {
+            out.push(b'"');
+            out.extend_from_slice(&head.time_text(time));
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(&head.ingest);
+    out.extend_from_slice(b",\"part_index\":0,\"part_count\":1,\"message\":");
+    json_out::string(out, message);
+    parsed.write_json_members(out);
+    out.extend_from_slice(b"}\n");
 }
 
 /// Every row's columns, in the order they are written, with their Hive (Athena/Glue) types.
@@ -258,5 +338,79 @@ pub fn escaped_width(c: char) -> usize {
         '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
         '\0'..='\u{1f}' => 6,
         _ => c.len_utf8(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The row serde writes for a whole event: the reference for the direct writer.
+    fn serde_row(meta: &EventMeta<'_>, message: &str) -> Vec<u8> {
+        let row = Row {
+            account_id: meta.account_id,
+            log_group: meta.log_group,
+            log_stream: meta.log_stream,
+            instance_id: meta.origin.instance_id,
+            source: meta.origin.source,
+            event_id: meta.event_id,
+            event_timestamp_ms: meta.timestamp_ms,
+            event_time: IsoMillis::new(meta.timestamp_ms),
+            ingest_time: meta.ingest_time,
+            part_index: 0,
+            part_count: 1,
+            message,
+            parsed: parse::parse_message(message),
+        };
+        let mut out = Vec::new();
+        write_line(&row, &mut out);
+        out
+    }
+
+    /// Lines of every format the parsers know, with the bytes JSON escapes mixed in.
+    fn message() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "(?s).{0,120}",
+            "<1[0-9]>1 2024-01-0[1-9]T10:00:00Z host app 12 ID1 \\[a b=\"c\\\\\"\\] m\t\"x\"",
+            "[A-Z][a-z]{2} [ 1-9][0-9] 1[0-9]:00:00 ip-10-0-0-1 sshd\\[[0-9]{1,5}\\]: Failed \u{1}",
+            "\\[System\\] \\[Information\\] \\[7036\\] \\[Service Control Manager\\] \\[EC2AMAZ\\] \\[m\\\\\\]",
+            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='x'/><EventID>4625</EventID><Level>2</Level><Channel>Security</Channel><Computer>c\"</Computer></System></Event>",
+        ]
+    }
+
+    proptest! {
+        /// Whatever the event, the row written directly is the row serde writes, byte for
+        /// byte (docs/rows.md's format, the snapshot tests' bytes).
+        #[test]
+        fn whole_rows_are_the_bytes_serde_writes(
+            message in message(),
+            group in "[A-Za-z0-9_/.\"\\\\-]{1,40}",
+            stream in prop_oneof!["/var/log/messages/i-0123456789abcdef0", "(?s).{0,30}"],
+            event_id in "[0-9]{56}",
+            timestamp_ms in prop_oneof![Just(i64::MIN), Just(i64::MAX), -62_167_219_200_001_i64..=253_402_300_800_000],
+            ingest_ms in 0_i64..=253_402_300_799_999,
+        ) {
+            let meta = EventMeta {
+                account_id: "123456789012",
+                log_group: &group,
+                log_stream: &stream,
+                origin: crate::etl::stream_name::parse_stream_name(&stream),
+                event_id: &event_id,
+                timestamp_ms,
+                ingest_time: IsoMillis::new(ingest_ms).unwrap_or_else(IsoMillis::now),
+            };
+            let head = RowHead::new(&meta);
+            // Events of one payload through one head: the same second, the next, a jump back.
+            for step in [0, 1, 999, 1_000, -5_000, 7] {
+                let meta = EventMeta { timestamp_ms: timestamp_ms.saturating_add(step), ..meta };
+                let mut direct = Vec::new();
+                let parsed = parse::parse_message(&message);
+                write_whole_row(&head, &meta, &message, &parsed, &mut direct);
+                let reference = serde_row(&meta, &message);
+                prop_assert_eq!(String::from_utf8_lossy(&direct), String::from_utf8_lossy(&reference));
+            }
+        }
     }
 }

@@ -69,6 +69,113 @@ pub struct Parsed<'a> {
     pub win_message: Option<Cow<'a, str>>,
 }
 
+impl Format {
+    /// The name written in the `format` column (serde's snake case of the variant).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rfc3164 => "rfc3164",
+            Self::Rfc5424 => "rfc5424",
+            Self::WindowsXml => "windows_xml",
+            Self::WindowsText => "windows_text",
+        }
+    }
+}
+
+impl Parsed<'_> {
+    /// Writes the parsed columns as members of the row's JSON object (each preceded by a
+    /// comma), in the order and with the bytes serde writes them for the flattened struct.
+    /// A row has either syslog or Windows columns: the other group, all null, is one constant.
+    pub fn write_json_members(&self, out: &mut Vec<u8>) {
+        use crate::etl::json_out::string_or_null;
+        out.extend_from_slice(b",\"format\":");
+        string_or_null(out, self.format.map(Format::name));
+        if self.has_syslog_columns() {
+            self.write_syslog_members(out);
+        } else {
+            out.extend_from_slice(NULL_SYSLOG_MEMBERS);
+        }
+        if self.has_windows_columns() {
+            self.write_windows_members(out);
+        } else {
+            out.extend_from_slice(NULL_WINDOWS_MEMBERS);
+        }
+    }
+
+    fn has_syslog_columns(&self) -> bool {
+        self.host.is_some()
+            || self.program.is_some()
+            || self.pid.is_some()
+            || self.facility.is_some()
+            || self.severity.is_some()
+            || self.syslog_time.is_some()
+            || self.msgid.is_some()
+            || self.structured_data.is_some()
+            || self.body.is_some()
+    }
+
+    fn has_windows_columns(&self) -> bool {
+        self.win_event_id.is_some()
+            || self.win_provider.is_some()
+            || self.win_level.is_some()
+            || self.win_level_name.is_some()
+            || self.win_channel.is_some()
+            || self.win_computer.is_some()
+            || self.win_record_id.is_some()
+            || self.win_time_created.is_some()
+            || self.win_message.is_some()
+    }
+
+    fn write_syslog_members(&self, out: &mut Vec<u8>) {
+        use crate::etl::json_out::{integer_or_null, string_or_null};
+        out.extend_from_slice(b",\"host\":");
+        string_or_null(out, self.host.as_deref());
+        out.extend_from_slice(b",\"program\":");
+        string_or_null(out, self.program.as_deref());
+        out.extend_from_slice(b",\"pid\":");
+        integer_or_null(out, self.pid);
+        out.extend_from_slice(b",\"facility\":");
+        integer_or_null(out, self.facility);
+        out.extend_from_slice(b",\"severity\":");
+        integer_or_null(out, self.severity);
+        out.extend_from_slice(b",\"syslog_time\":");
+        string_or_null(out, self.syslog_time.as_deref());
+        out.extend_from_slice(b",\"msgid\":");
+        string_or_null(out, self.msgid.as_deref());
+        out.extend_from_slice(b",\"structured_data\":");
+        string_or_null(out, self.structured_data.as_deref());
+        out.extend_from_slice(b",\"body\":");
+        string_or_null(out, self.body.as_deref());
+    }
+
+    fn write_windows_members(&self, out: &mut Vec<u8>) {
+        use crate::etl::json_out::{integer_or_null, string_or_null};
+        out.extend_from_slice(b",\"win_event_id\":");
+        integer_or_null(out, self.win_event_id);
+        out.extend_from_slice(b",\"win_provider\":");
+        string_or_null(out, self.win_provider.as_deref());
+        out.extend_from_slice(b",\"win_level\":");
+        integer_or_null(out, self.win_level);
+        out.extend_from_slice(b",\"win_level_name\":");
+        string_or_null(out, self.win_level_name.as_deref());
+        out.extend_from_slice(b",\"win_channel\":");
+        string_or_null(out, self.win_channel.as_deref());
+        out.extend_from_slice(b",\"win_computer\":");
+        string_or_null(out, self.win_computer.as_deref());
+        out.extend_from_slice(b",\"win_record_id\":");
+        integer_or_null(out, self.win_record_id);
+        out.extend_from_slice(b",\"win_time_created\":");
+        string_or_null(out, self.win_time_created.as_deref());
+        out.extend_from_slice(b",\"win_message\":");
+        string_or_null(out, self.win_message.as_deref());
+    }
+}
+
+/// The syslog columns of a row that has none.
+const NULL_SYSLOG_MEMBERS: &[u8] = b",\"host\":null,\"program\":null,\"pid\":null,\"facility\":null,\"severity\":null,\"syslog_time\":null,\"msgid\":null,\"structured_data\":null,\"body\":null";
+
+/// The Windows columns of a row that has none.
+const NULL_WINDOWS_MEMBERS: &[u8] = b",\"win_event_id\":null,\"win_provider\":null,\"win_level\":null,\"win_level_name\":null,\"win_channel\":null,\"win_computer\":null,\"win_record_id\":null,\"win_time_created\":null,\"win_message\":null";
+
 /// Parses a log line with whichever parser recognises it.
 pub fn parse_message(message: &str) -> Parsed<'_> {
     let parsed = match message.as_bytes().first() {
