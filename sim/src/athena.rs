@@ -310,7 +310,7 @@ mod tests {
         options.declared_columns = Some(declared_columns());
         let (lake, entry) = open(&location, &options).await.unwrap();
         assert_eq!(entry.qualified_name(), "ccp_logs.logs");
-        assert_eq!(definition.athena.saved_queries.len(), 4);
+        assert_eq!(definition.athena.saved_queries.len(), 5);
         for query in &definition.athena.saved_queries {
             let sql = saved_query_sql(&definition, &query.sql);
             assert!(sql.contains("FROM ccp_logs.logs"), "{sql}");

@@ -116,7 +116,7 @@ async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_wo
         ["partition_0", "partition_1", "partition_2", "partition_3"]
     );
     assert_eq!(catalog.rows, first.landed.rows);
-    assert_eq!(stage.checks.len(), 5);
+    assert_eq!(stage.checks.len(), 6);
     assert!(
         stage.checks.iter().all(|q| q.passed && q.expected_rows > 0),
         "{stage:?}"

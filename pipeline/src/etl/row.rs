@@ -247,7 +247,7 @@ fn write_whole_row(
 
 /// Every row's columns, in the order they are written, with their Hive (Athena/Glue) types.
 /// docs/rows.md says what each one means; the catalog and the CloudFormation table use this.
-pub const ROW_COLUMNS: [(&str, &str); 31] = [
+pub const ROW_COLUMNS: [(&str, &str); 32] = [
     ("account_id", "string"),
     ("log_group", "string"),
     ("log_stream", "string"),
@@ -279,6 +279,7 @@ pub const ROW_COLUMNS: [(&str, &str); 31] = [
     ("win_record_id", "bigint"),
     ("win_time_created", "string"),
     ("win_message", "string"),
+    ("win_event_data", "string"),
 ];
 
 /// The smallest row budget [`write_event_rows`] works with.

@@ -10,8 +10,8 @@ use super::{RowBuffer, TransformOptions, transform_gzip};
 use crate::time_format::IsoMillis;
 
 /// The column names, in order, that every row must have.
-pub(crate) const COLUMNS: [&str; 31] = {
-    let mut names = [""; 31];
+pub(crate) const COLUMNS: [&str; 32] = {
+    let mut names = [""; 32];
     let mut i = 0;
     while i < names.len() {
         names[i] = super::row::ROW_COLUMNS[i].0;

@@ -58,6 +58,23 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The `EventData` items of the Security logon events, as Windows writes them for 4624 and
+/// 4625 (`TargetUserName`, `IpAddress`, `LogonType`; Microsoft's "4625(F): An account failed
+/// to log on" lists these fields) and 4672 (`SubjectUserName`). The user comes from the
+/// message; the source address from the record id (a documentation range, RFC 5737), so that
+/// no random draw is added and every seed writes the same events as before.
+fn event_data(event_id: u32, message: &str, record_id: u64) -> String {
+    let user = escape(message.rsplit("Account Name: ").next().unwrap_or_default());
+    match event_id {
+        4624 | 4625 => format!(
+            "<Data Name='TargetUserName'>{user}</Data><Data Name='IpAddress'>203.0.113.{}</Data><Data Name='LogonType'>3</Data>",
+            record_id % 5 + 10
+        ),
+        4672 => format!("<Data Name='SubjectUserName'>{user}</Data>"),
+        _ => String::new(),
+    }
+}
+
 /// One event of `channel` at `timestamp_ms`, numbered `record_id`.
 pub fn windows_event(
     rng: &mut impl Rng,
@@ -100,7 +117,8 @@ pub fn windows_event(
         message,
     };
     let xml = format!(
-        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='{provider}'/><EventID>{event_id}</EventID><Version>0</Version><Level>{level}</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x8080000000000000</Keywords><TimeCreated SystemTime='{time}'/><EventRecordID>{record_id}</EventRecordID><Channel>{channel}</Channel><Computer>{computer}</Computer><Security/></System><EventData></EventData><RenderingInfo Culture='en-US'><Message>{message}</Message><Level>{level_name}</Level></RenderingInfo></Event>",
+        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='{provider}'/><EventID>{event_id}</EventID><Version>0</Version><Level>{level}</Level><Task>0</Task><Opcode>0</Opcode><Keywords>0x8080000000000000</Keywords><TimeCreated SystemTime='{time}'/><EventRecordID>{record_id}</EventRecordID><Channel>{channel}</Channel><Computer>{computer}</Computer><Security/></System><EventData>{data}</EventData><RenderingInfo Culture='en-US'><Message>{message}</Message><Level>{level_name}</Level></RenderingInfo></Event>",
+        data = event_data(event_id, &fields.message, record_id),
         provider = escape(&fields.provider),
         time = fields.time_created,
         channel = channel.name(),

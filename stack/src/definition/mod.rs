@@ -331,6 +331,14 @@ fn default_saved_queries() -> Vec<SavedQuery> {
              GROUP BY 1 ORDER BY attempts DESC",
         ),
         query(
+            "failed-windows-logons-by-source",
+            "Failed Windows logons (Security 4625) per source address",
+            "SELECT json_extract_scalar(win_event_data, '$.IpAddress') AS source_address, \
+             count(*) AS attempts FROM {table} \
+             WHERE win_channel = 'Security' AND win_event_id = 4625 \
+             GROUP BY 1 ORDER BY attempts DESC",
+        ),
+        query(
             "windows-security-events-by-id",
             "Windows Security channel events per EventID",
             "SELECT win_event_id, count(*) AS events FROM {table} \

@@ -67,6 +67,8 @@ pub struct Parsed<'a> {
     pub win_time_created: Option<Cow<'a, str>>,
     /// Windows: the rendered message text.
     pub win_message: Option<Cow<'a, str>>,
+    /// Windows: the `EventData` items (`Data Name=…`) as a JSON object (docs/rows.md).
+    pub win_event_data: Option<Cow<'a, str>>,
 }
 
 impl Format {
@@ -123,6 +125,7 @@ impl Parsed<'_> {
             || self.win_record_id.is_some()
             || self.win_time_created.is_some()
             || self.win_message.is_some()
+            || self.win_event_data.is_some()
     }
 
     fn write_syslog_members(&self, out: &mut Vec<u8>) {
@@ -167,6 +170,8 @@ impl Parsed<'_> {
         string_or_null(out, self.win_time_created.as_deref());
         out.extend_from_slice(b",\"win_message\":");
         string_or_null(out, self.win_message.as_deref());
+        out.extend_from_slice(b",\"win_event_data\":");
+        string_or_null(out, self.win_event_data.as_deref());
     }
 }
 
@@ -174,7 +179,7 @@ impl Parsed<'_> {
 const NULL_SYSLOG_MEMBERS: &[u8] = b",\"host\":null,\"program\":null,\"pid\":null,\"facility\":null,\"severity\":null,\"syslog_time\":null,\"msgid\":null,\"structured_data\":null,\"body\":null";
 
 /// The Windows columns of a row that has none.
-const NULL_WINDOWS_MEMBERS: &[u8] = b",\"win_event_id\":null,\"win_provider\":null,\"win_level\":null,\"win_level_name\":null,\"win_channel\":null,\"win_computer\":null,\"win_record_id\":null,\"win_time_created\":null,\"win_message\":null";
+const NULL_WINDOWS_MEMBERS: &[u8] = b",\"win_event_id\":null,\"win_provider\":null,\"win_level\":null,\"win_level_name\":null,\"win_channel\":null,\"win_computer\":null,\"win_record_id\":null,\"win_time_created\":null,\"win_message\":null,\"win_event_data\":null";
 
 /// Parses a log line with whichever parser recognises it.
 pub fn parse_message(message: &str) -> Parsed<'_> {

@@ -63,6 +63,47 @@ enum Field {
     Channel,
     Computer,
     Message,
+    /// `EventData/Data`: one of the event's insertion strings.
+    Data,
+}
+
+/// The `Data` elements of `EventData`, in order: (its `Name`, or none; its text).
+#[derive(Default)]
+struct EventData<'a> {
+    seen: bool,
+    items: Vec<(Option<Cow<'a, str>>, Cow<'a, str>)>,
+}
+
+impl EventData<'_> {
+    /// The items as a JSON object: each named item under its name (the first of a repeated
+    /// name), each unnamed one under its position among the items (`"0"`, `"1"`, …, as
+    /// PowerShell's `Properties[i]` numbers them). `None` when the event has no `EventData`.
+    fn to_json(&self) -> Option<String> {
+        if !self.seen {
+            return None;
+        }
+        let mut out = Vec::with_capacity(64);
+        out.push(b'{');
+        let mut names: std::collections::HashSet<Cow<'_, str>> =
+            std::collections::HashSet::with_capacity(self.items.len());
+        for (position, (name, value)) in self.items.iter().enumerate() {
+            let key = name
+                .clone()
+                .unwrap_or_else(|| Cow::Owned(position.to_string()));
+            if names.contains(&key) {
+                continue;
+            }
+            if !names.is_empty() {
+                out.push(b',');
+            }
+            crate::etl::json_out::string(&mut out, &key);
+            out.push(b':');
+            crate::etl::json_out::string(&mut out, value);
+            names.insert(key);
+        }
+        out.push(b'}');
+        String::from_utf8(out).ok()
+    }
 }
 
 /// Parses a rendered Event XML record, or returns `None` when it is not well-formed XML with
@@ -75,6 +116,7 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
         ..Parsed::default()
     };
     let (mut saw_system, mut field, mut text) = (false, None::<Field>, Text::default());
+    let (mut data, mut data_name) = (EventData::default(), None);
     loop {
         match reader.read_event().ok()? {
             Event::Start(e) => {
@@ -83,6 +125,12 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
                 text = Text::default();
                 if path.len() == 1 && name == "System" {
                     saw_system = true;
+                }
+                if path.len() == 1 && name == "EventData" {
+                    data.seen = true;
+                }
+                if field == Some(Field::Data) {
+                    data_name = attribute(&e, "Name");
                 }
                 path.push(name);
             }
@@ -93,6 +141,10 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
                     parsed.win_provider = attribute(&e, "Name");
                 } else if in_system && name.as_ref() == "TimeCreated" {
                     parsed.win_time_created = attribute(&e, "SystemTime");
+                } else if path.len() == 1 && name.as_ref() == "EventData" {
+                    data.seen = true;
+                } else if field_for(&path, name.as_ref()) == Some(Field::Data) {
+                    data.items.push((attribute(&e, "Name"), Cow::Borrowed("")));
                 }
             }
             Event::Text(e) if field.is_some() => text.push(e.into_inner()),
@@ -107,8 +159,12 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
                 text.push(Cow::Owned(resolved));
             }
             Event::End(_) => {
-                if let Some(done) = field.take() {
-                    store(&mut parsed, done, text.0.take());
+                match field.take() {
+                    Some(Field::Data) => data
+                        .items
+                        .push((data_name.take(), text.0.take().unwrap_or_default())),
+                    Some(done) => store(&mut parsed, done, text.0.take()),
+                    None => {}
                 }
                 path.pop();
             }
@@ -120,6 +176,7 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
         return None;
     }
     parsed.win_level_name = parsed.win_level.map(|l| Cow::Borrowed(level_name(l)));
+    parsed.win_event_data = data.to_json().map(Cow::Owned);
     Some(parsed)
 }
 
@@ -131,6 +188,7 @@ fn field_for(path: &[String], name: &str) -> Option<Field> {
         (2, Some("System"), "Channel") => Some(Field::Channel),
         (2, Some("System"), "Computer") => Some(Field::Computer),
         (2, Some("RenderingInfo"), "Message") => Some(Field::Message),
+        (2, Some("EventData"), "Data") => Some(Field::Data),
         _ => None,
     }
 }
@@ -144,6 +202,7 @@ fn store<'a>(parsed: &mut Parsed<'a>, field: Field, text: Option<Cow<'a, str>>) 
         Field::Channel => parsed.win_channel = Some(text),
         Field::Computer => parsed.win_computer = Some(text),
         Field::Message => parsed.win_message = Some(text),
+        Field::Data => {}
     }
 }
 
@@ -220,6 +279,36 @@ mod tests {
         );
         assert_eq!(x.win_level_name.as_deref(), Some("INFORMATION"));
         assert_eq!(x.win_message.as_deref(), Some("a <b> \u{e9}\r\nline 2"));
+    }
+
+    #[test]
+    fn event_data_becomes_a_json_object_by_name_or_position() {
+        let x = parse_xml(SERVICE_STARTED).unwrap();
+        assert_eq!(
+            x.win_event_data.as_deref(),
+            Some(r#"{"param1":"Windows Update","param2":"running"}"#)
+        );
+        let xml = "<Event xmlns='x'><System><EventID>4625</EventID></System><EventData><Data Name='IpAddress'>203.0.113.5</Data><Data>unnamed &amp; \"quoted\"</Data><Data Name='Empty'/><Data Name='IpAddress'>again</Data></EventData></Event>";
+        let x = parse_xml(xml).unwrap();
+        assert_eq!(
+            x.win_event_data.as_deref(),
+            Some(r#"{"IpAddress":"203.0.113.5","1":"unnamed & \"quoted\"","Empty":""}"#),
+            "named by name, unnamed by position, the first of a repeated name"
+        );
+        let value: serde_json::Value =
+            serde_json::from_str(x.win_event_data.as_deref().unwrap_or_default()).unwrap();
+        assert_eq!(value["IpAddress"], "203.0.113.5");
+        let none = "<Event xmlns='x'><System><EventID>1</EventID></System></Event>";
+        assert_eq!(
+            parse_xml(none).unwrap().win_event_data,
+            None,
+            "no EventData, null"
+        );
+        let empty = "<Event xmlns='x'><System><EventID>1</EventID></System><EventData/></Event>";
+        assert_eq!(
+            parse_xml(empty).unwrap().win_event_data.as_deref(),
+            Some("{}")
+        );
     }
 
     #[test]
