@@ -239,7 +239,8 @@ fn projection_mode_renders_a_projected_table_and_no_crawler() {
             .as_array()
             .unwrap()
             .len(),
-        31
+        pipeline::etl::row::ROW_COLUMNS.len(),
+        "every row column, declared"
     );
 }
 
