@@ -110,17 +110,25 @@ impl ScalarUDFImpl for RegexpExtract {
             );
         }
         let array: ArrayRef = Arc::new(StringArray::from(out));
-        if args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)))
-        {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(array))
+        answer(array, all_scalar(&args))
     }
+}
+
+/// Whether every argument is a constant (the answer is then a constant too).
+fn all_scalar(args: &ScalarFunctionArgs) -> bool {
+    args.args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)))
+}
+
+/// A function's answer: its one value when the arguments were constants, else the array.
+fn answer(array: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
+    if scalar {
+        return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            &array, 0,
+        )?));
+    }
+    Ok(ColumnarValue::Array(array))
 }
 
 /// `from_iso8601_timestamp(string)`.
@@ -155,15 +163,9 @@ impl ScalarUDFImpl for FromIso8601Timestamp {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = matches!(args.args[0], ColumnarValue::Scalar(_));
+        let scalar = all_scalar(&args);
         let strings = args.args[0].to_array(args.number_rows)?;
-        let times = cast(&strings, &utc_millis())?;
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &times, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(times))
+        answer(cast(&strings, &utc_millis())?, scalar)
     }
 }
 
@@ -267,10 +269,7 @@ impl ScalarUDFImpl for JsonExtractScalar {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = all_scalar(&args);
         let texts = args.args[0].to_array(rows)?;
         let paths = args.args[1].to_array(rows)?;
         let (texts, paths) = (texts.as_string::<i32>(), paths.as_string::<i32>());
@@ -291,12 +290,6 @@ impl ScalarUDFImpl for JsonExtractScalar {
                     .and_then(|(_, steps)| extract_scalar(texts.value(row), steps)),
             );
         }
-        let array: ArrayRef = Arc::new(StringArray::from(out));
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
-                &array, 0,
-            )?));
-        }
-        Ok(ColumnarValue::Array(array))
+        answer(Arc::new(StringArray::from(out)), scalar)
     }
 }

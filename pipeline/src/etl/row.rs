@@ -351,19 +351,8 @@ mod tests {
     /// The row serde writes for a whole event: the reference for the direct writer.
     fn serde_row(meta: &EventMeta<'_>, message: &str) -> Vec<u8> {
         let row = Row {
-            account_id: meta.account_id,
-            log_group: meta.log_group,
-            log_stream: meta.log_stream,
-            instance_id: meta.origin.instance_id,
-            source: meta.origin.source,
-            event_id: meta.event_id,
-            event_timestamp_ms: meta.timestamp_ms,
-            event_time: IsoMillis::new(meta.timestamp_ms),
-            ingest_time: meta.ingest_time,
-            part_index: 0,
-            part_count: 1,
-            message,
             parsed: parse::parse_message(message),
+            ..part_row(meta, message, 0, 1)
         };
         let mut out = Vec::new();
         write_line(&row, &mut out);
