@@ -11,6 +11,11 @@
 //! - they are stored as Firehose stores them: gzip NDJSON objects of about 5 MB of rows each,
 //!   under `logs/yyyy/MM/dd/HH/`, spread over 24 hours.
 //!
+//! The same rows are also stored as Firehose's format conversion stores them (one Parquet
+//! object per gzip object, converted by the harness's Firehose model, SNAPPY columns), and the
+//! stand-in's times and bytes scanned (what Athena bills) on NDJSON and on Parquet are printed
+//! side by side with their ratio.
+//!
 //! Each query runs 3 times per engine and the median is reported. Every engine's answer is
 //! checked against the others' (row counts), so a fast wrong answer shows.
 
@@ -65,16 +70,37 @@ const QUERIES: [(&str, &str); 4] = [
     ),
 ];
 
-/// Builds (or reuses) the data set of `megabytes` of rows; returns its table root.
-fn data_set(megabytes: usize) -> PathBuf {
+/// A data set's two tables: gzip NDJSON and Parquet, the same rows.
+struct DataSet {
+    json: PathBuf,
+    parquet: PathBuf,
+}
+
+/// Builds (or reuses) the data set of `megabytes` of rows.
+fn data_set(megabytes: usize) -> DataSet {
     let root = repo_root()
         .join("target/bench-data/query")
         .join(format!("{megabytes}MB"));
-    let done = root.join("complete");
+    let done = root.join("complete-with-parquet");
     let table = root.join("logs");
+    let set = DataSet {
+        json: table.clone(),
+        parquet: root.join("parquet-logs"),
+    };
     if done.exists() {
-        return table;
+        return set;
     }
+    let conversion = sim::firehose_model::convert::Conversion::new(
+        &pipeline::etl::row::ROW_COLUMNS,
+        "SNAPPY",
+        sim::firehose_model::convert::CatalogTable {
+            catalog_id: "123456789012".into(),
+            database: "ccp_logs".into(),
+            table: "logs".into(),
+            region: "eu-west-1".into(),
+        },
+    )
+    .unwrap();
     let _ = std::fs::remove_dir_all(&root);
     let sources = [
         ("/var/log/secure", corpus_lines("OpenSSH_2k.log")),
@@ -119,6 +145,7 @@ fn data_set(megabytes: usize) -> PathBuf {
             if pending.len() >= OBJECT_ROW_BYTES {
                 written += pending.len();
                 write_object(&table, object, &pending);
+                write_parquet_object(&set.parquet, object, &pending, &conversion);
                 object += 1;
                 pending.clear();
             }
@@ -133,7 +160,27 @@ fn data_set(megabytes: usize) -> PathBuf {
         format!("{written} bytes of rows in {object} objects\n"),
     )
     .unwrap();
-    table
+    set
+}
+
+/// The object's rows as the harness's Firehose model converts them (one record per object:
+/// the rows are whole lines, so the conversion reads the same rows either way).
+fn write_parquet_object(
+    table: &Path,
+    index: usize,
+    rows: &[u8],
+    conversion: &sim::firehose_model::convert::Conversion,
+) {
+    let hour = index % HOURS;
+    let dir = table.join(format!("2025/11/24/{hour:02}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let converted = conversion.convert(rows, &[rows.len()]).unwrap();
+    assert!(converted.failed.is_empty(), "{:?}", converted.failed);
+    std::fs::write(
+        dir.join(format!("ccp-logs-to-s3-{index:05}.parquet")),
+        converted.parquet.unwrap(),
+    )
+    .unwrap();
 }
 
 fn write_object(table: &Path, index: usize, rows: &[u8]) {
@@ -151,10 +198,12 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times[times.len() / 2]
 }
 
-/// Figures of one engine on one data set: catalog, then each query (median, rows).
+/// Figures of one engine on one data set: catalog, then each query (median, rows), and the
+/// bytes each query read (the stand-in only).
 struct Figures {
     catalog: Duration,
     queries: Vec<(Duration, usize)>,
+    scanned: Vec<u64>,
 }
 
 async fn datafusion(table: &Path) -> Figures {
@@ -183,9 +232,10 @@ async fn datafusion(table: &Path) -> Figures {
     }
     let session = opened.unwrap();
     let mut queries = Vec::new();
+    let mut scanned = Vec::new();
     for (_, sql) in QUERIES {
         let mut times = Vec::new();
-        let mut rows = 0;
+        let (mut rows, mut bytes) = (0, 0);
         for _ in 0..RUNS {
             let started = Instant::now();
             let result = session
@@ -194,12 +244,15 @@ async fn datafusion(table: &Path) -> Figures {
                 .unwrap_or_else(|e| panic!("{sql}: {e}"));
             times.push(started.elapsed());
             rows = result.row_count();
+            bytes = result.bytes_scanned;
         }
         queries.push((median(times), rows));
+        scanned.push(bytes);
     }
     Figures {
         catalog: median(catalog),
         queries,
+        scanned,
     }
 }
 
@@ -246,6 +299,7 @@ print(json.dumps(out))
     let figures: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let seconds = |v: &serde_json::Value| Duration::from_secs_f64(v.as_f64().unwrap());
     Figures {
+        scanned: Vec::new(),
         catalog: seconds(&figures["catalog"]),
         queries: figures["queries"]
             .as_array()
@@ -295,20 +349,28 @@ fn main() {
         "{:<8} {:<38} {:>11} {:>11} {:>10} {:>7}",
         "rows", "step", "datafusion", "duckdb", "df/duckdb", "rows"
     );
+    let mut formats = Vec::new();
     for megabytes in sizes {
         let started = Instant::now();
-        let table = data_set(megabytes);
-        let stored: u64 = walk(&table)
-            .iter()
-            .map(|p| p.metadata().unwrap().len())
-            .sum();
+        let set = data_set(megabytes);
+        let table = set.json.clone();
+        let stored =
+            |dir: &Path| -> u64 { walk(dir).iter().map(|p| p.metadata().unwrap().len()).sum() };
         eprintln!(
-            "{megabytes} MB of rows: {} MB gzip in {} objects (ready in {:.1} s)",
-            stored / 1_000_000,
+            "{megabytes} MB of rows: {} MB gzip, {} MB Parquet, in {} objects each (ready in {:.1} s)",
+            stored(&table) / 1_000_000,
+            stored(&set.parquet) / 1_000_000,
             walk(&table).len(),
             started.elapsed().as_secs_f64()
         );
         let ours = runtime.block_on(datafusion(&table));
+        let parquet = runtime.block_on(datafusion(&set.parquet));
+        formats.push((
+            megabytes,
+            ours.queries.clone(),
+            ours.scanned.clone(),
+            parquet,
+        ));
         let theirs = duckdb(&python, &table);
         let line = |step: &str, a: Duration, b: Duration, rows: String| {
             println!(
@@ -329,6 +391,40 @@ fn main() {
                 format!("{rows_a}≠{rows_b}")
             };
             line(name, a, b, rows);
+        }
+    }
+    print_formats(&formats);
+}
+
+/// The stand-in on NDJSON and on Parquet, side by side: median times, their ratio, and the
+/// bytes each query read (Athena's data scanned).
+fn print_formats(formats: &[(usize, Vec<(Duration, usize)>, Vec<u64>, Figures)]) {
+    println!(
+        "\n{:<8} {:<38} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8}",
+        "rows",
+        "query (datafusion)",
+        "ndjson",
+        "parquet",
+        "nd/pq",
+        "ndjson read",
+        "parquet read",
+        "ratio"
+    );
+    for (megabytes, json, json_scanned, parquet) in formats {
+        for (i, (name, _)) in QUERIES.iter().enumerate() {
+            let ((a, rows_a), (b, rows_b)) = (json[i], parquet.queries[i]);
+            assert_eq!(rows_a, rows_b, "{name}: NDJSON and Parquet disagree");
+            let (read_a, read_b) = (json_scanned[i], parquet.scanned[i]);
+            println!(
+                "{:<8} {name:<38} {:>8.3} s {:>8.3} s {:>10.2} {:>9.1} MB {:>9.1} MB {:>8.1}",
+                format!("{megabytes} MB"),
+                a.as_secs_f64(),
+                b.as_secs_f64(),
+                a.as_secs_f64() / b.as_secs_f64(),
+                read_a as f64 / 1e6,
+                read_b as f64 / 1e6,
+                read_a as f64 / (read_b.max(1)) as f64
+            );
         }
     }
 }

@@ -66,6 +66,31 @@ pub struct CrawlOptions {
     pub exclude_prefixes: Vec<String>,
 }
 
+/// How an object's rows are stored, as its key's extension says (Firehose names them so:
+/// `.gz` for GZIP, `.parquet` for Parquet conversion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectFormat {
+    /// NDJSON text.
+    Json,
+    /// Gzip NDJSON (`.gz`): Athena gunzips it.
+    JsonGzip,
+    /// Parquet (`.parquet`).
+    Parquet,
+}
+
+impl ObjectFormat {
+    /// The format `key` names.
+    pub fn of_key(key: &str) -> Self {
+        if key.ends_with(".parquet") {
+            Self::Parquet
+        } else if key.ends_with(".gz") {
+            Self::JsonGzip
+        } else {
+            Self::Json
+        }
+    }
+}
+
 /// One object of a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataObject {
@@ -73,8 +98,8 @@ pub struct DataObject {
     pub key: String,
     /// Its size in bytes.
     pub size: u64,
-    /// Whether Athena would gunzip it (`.gz`).
-    pub gzip: bool,
+    /// How its rows are stored.
+    pub format: ObjectFormat,
 }
 
 /// A catalogued table: what `SHOW PARTITIONS` and `DESCRIBE` would say.
@@ -142,6 +167,16 @@ pub enum CrawlError {
         /// The store's error.
         source: object_store::Error,
     },
+    /// A Parquet object's footer could not be read.
+    #[error("cannot read the Parquet footer of {location}{key}: {message}")]
+    Parquet {
+        /// The store URL.
+        location: String,
+        /// The key.
+        key: String,
+        /// What the Parquet reader said.
+        message: String,
+    },
     /// The objects do not make one table.
     #[error(transparent)]
     Partitions(#[from] PartitionError),
@@ -160,7 +195,7 @@ pub async fn crawl(location: &Location, options: &CrawlOptions) -> Result<TableE
             .map(|meta| DataObject {
                 key: meta.location.to_string(),
                 size: meta.size,
-                gzip: meta.location.as_ref().ends_with(".gz"),
+                format: ObjectFormat::of_key(meta.location.as_ref()),
             })
             .collect();
         partitions.insert(values, objects);
@@ -257,6 +292,13 @@ fn sample(entry: &TableEntry, count: usize) -> Vec<DataObject> {
 async fn infer_schema(entry: &mut TableEntry, sample_objects: usize) -> Result<(), CrawlError> {
     let mut schema = Schema::default();
     for object in sample(entry, sample_objects) {
+        if object.format == ObjectFormat::Parquet {
+            let (columns, rows) = parquet_columns(&entry.location, &object).await?;
+            entry.sampled_objects += 1;
+            entry.sampled_rows += rows;
+            schema.add_columns(columns);
+            continue;
+        }
         let truncated = object.size > SAMPLE_BYTES_PER_OBJECT;
         let options = GetOptions {
             range: truncated.then_some(GetRange::Bounded(0..SAMPLE_BYTES_PER_OBJECT)),
@@ -277,14 +319,15 @@ async fn infer_schema(entry: &mut TableEntry, sample_objects: usize) -> Result<(
             .bytes()
             .await
             .map_err(read_error)?;
-        let text = if object.gzip {
+        let gzip = object.format == ObjectFormat::JsonGzip;
+        let text = if gzip {
             // A sample ends anywhere: keep what decoded.
             crate::gzip::gunzip_prefix(&bytes, MAX_SAMPLE_TEXT)
         } else {
             bytes.to_vec()
         };
         let mut lines: Vec<&[u8]> = text.split(|b| *b == b'\n').collect();
-        if truncated || object.gzip {
+        if truncated || gzip {
             // The last line may be cut off by the sample's end.
             lines.pop();
         }
@@ -314,6 +357,64 @@ async fn infer_schema(entry: &mut TableEntry, sample_objects: usize) -> Result<(
     }
     entry.columns = schema.columns;
     Ok(())
+}
+
+/// A Parquet object's columns, from its footer (the crawler's Parquet classifier reads the
+/// file's schema rather than rows), and its row count. Two ranged reads: the 8-byte tail
+/// (footer length and `PAR1`), then the footer.
+async fn parquet_columns(
+    location: &Location,
+    object: &DataObject,
+) -> Result<(Vec<(String, ColumnType)>, usize), CrawlError> {
+    use datafusion::parquet::arrow::parquet_to_arrow_schema;
+    use datafusion::parquet::file::metadata::ParquetMetaDataReader;
+    let path = Path::from(object.key.as_str());
+    let fail = |message: String| CrawlError::Parquet {
+        location: format!("{}/", location.url.trim_end_matches('/')),
+        key: object.key.clone(),
+        message,
+    };
+    let read = |range: std::ops::Range<u64>| {
+        let store = Arc::clone(&location.store);
+        let path = path.clone();
+        async move { store.get_range(&path, range).await }
+    };
+    if object.size < 12 {
+        return Err(fail(format!(
+            "{} bytes is too short for Parquet",
+            object.size
+        )));
+    }
+    let tail = read(object.size - 8..object.size)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if &tail[4..] != b"PAR1" {
+        return Err(fail("no PAR1 magic at the end".to_owned()));
+    }
+    let footer_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    let footer_start = (object.size - 8)
+        .checked_sub(footer_len)
+        .ok_or_else(|| fail(format!("a footer of {footer_len} bytes does not fit")))?;
+    let footer = read(footer_start..object.size - 8)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let metadata =
+        ParquetMetaDataReader::decode_metadata(&footer).map_err(|e| fail(e.to_string()))?;
+    let file = metadata.file_metadata();
+    let schema = parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata())
+        .map_err(|e| fail(e.to_string()))?;
+    let rows = usize::try_from(file.num_rows()).unwrap_or(0);
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|field| {
+            (
+                field.name().clone(),
+                ColumnType::of_arrow(field.data_type()),
+            )
+        })
+        .collect();
+    Ok((columns, rows))
 }
 
 #[cfg(test)]
@@ -375,7 +476,10 @@ mod tests {
             ["partition_0", "partition_1", "partition_2", "partition_3"]
         );
         assert_eq!(entry.partitions.len(), 2);
-        let objects: Vec<_> = entry.objects().map(|o| (o.key.as_str(), o.gzip)).collect();
+        let objects: Vec<_> = entry
+            .objects()
+            .map(|o| (o.key.as_str(), o.format == ObjectFormat::JsonGzip))
+            .collect();
         assert_eq!(
             objects,
             [
@@ -426,7 +530,7 @@ mod tests {
         let object = |key: &str| DataObject {
             key: key.into(),
             size: 1,
-            gzip: false,
+            format: ObjectFormat::Json,
         };
         let mut entry = TableEntry {
             database: "d".into(),

@@ -36,6 +36,19 @@ impl ColumnType {
         }
     }
 
+    /// The Hive type of a Parquet column read as Arrow (Athena's mapping for the types rows
+    /// carry; anything else is read as `string`).
+    pub fn of_arrow(data_type: &datafusion::arrow::datatypes::DataType) -> Self {
+        use datafusion::arrow::datatypes::DataType;
+        match data_type {
+            DataType::Boolean => Self::Boolean,
+            DataType::Int8 | DataType::Int16 | DataType::Int32 => Self::Int,
+            DataType::Int64 => Self::BigInt,
+            DataType::Float32 | DataType::Float64 => Self::Double,
+            _ => Self::String,
+        }
+    }
+
     /// The narrowest type holding both.
     pub fn merge(self, other: Self) -> Self {
         match (self, other) {
@@ -91,6 +104,16 @@ impl Schema {
             match self.columns.iter_mut().find(|(n, _)| n == name) {
                 Some((_, existing)) => *existing = existing.merge(kind),
                 None => self.columns.push((name.to_owned(), kind)),
+            }
+        }
+    }
+
+    /// Widens the schema with typed columns (a Parquet file's), as rows widen it.
+    pub fn add_columns(&mut self, columns: impl IntoIterator<Item = (String, ColumnType)>) {
+        for (name, kind) in columns {
+            match self.columns.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, existing)) => *existing = existing.merge(kind),
+                None => self.columns.push((name, kind)),
             }
         }
     }

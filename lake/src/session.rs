@@ -16,6 +16,7 @@ use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::crawl::TableEntry;
+use crate::store::ScanCountingStore;
 use crate::table::DeliveredTable;
 
 /// A query's answer.
@@ -28,6 +29,9 @@ pub struct QueryResult {
     /// The result columns a top-level `ORDER BY` sorts on (every column when its terms are
     /// not plain output columns); `None` when the rows come in no defined order.
     pub order_keys: Option<Vec<usize>>,
+    /// Bytes the query read from the tables' stores (what Athena bills as data scanned,
+    /// before its per-query minimum).
+    pub bytes_scanned: u64,
 }
 
 impl QueryResult {
@@ -61,6 +65,8 @@ pub enum QueryError {
 /// The session the tables are queried in.
 pub struct Lake {
     context: SessionContext,
+    /// The registered tables' stores, each counting what is read from it.
+    counters: std::sync::Mutex<Vec<Arc<ScanCountingStore>>>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -77,7 +83,10 @@ impl Lake {
             .with_information_schema(true);
         let context = SessionContext::new_with_config(config);
         crate::dialect::register(&context);
-        Self { context }
+        Self {
+            context,
+            counters: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     /// The DataFusion context (for registering more).
@@ -93,8 +102,12 @@ impl Lake {
             message,
         };
         let url = ObjectStoreUrl::parse(&entry.location.url).map_err(|e| fail(e.to_string()))?;
+        let counter = Arc::new(ScanCountingStore::new(Arc::clone(&entry.location.store)));
         self.context
-            .register_object_store(url.as_ref(), Arc::clone(&entry.location.store));
+            .register_object_store(url.as_ref(), Arc::clone(&counter) as _);
+        if let Ok(mut counters) = self.counters.lock() {
+            counters.push(counter);
+        }
         self.ensure_schema(&entry.database)
             .map_err(|e| fail(e.to_string()))?;
         self.context
@@ -139,9 +152,19 @@ impl Lake {
         Ok(())
     }
 
-    /// Runs one SQL statement.
+    /// Bytes read from the tables' stores since the last call.
+    fn take_bytes_scanned(&self) -> u64 {
+        self.counters
+            .lock()
+            .map(|counters| counters.iter().map(|c| c.take_bytes_read()).sum())
+            .unwrap_or(0)
+    }
+
+    /// Runs one SQL statement (one at a time per session: the bytes scanned are counted per
+    /// session).
     pub async fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
         let fail = |e: datafusion::error::DataFusionError| sql_error(sql, &e.to_string());
+        self.take_bytes_scanned();
         let frame = self.context.sql(sql).await.map_err(fail)?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await.map_err(fail)?;
@@ -151,6 +174,7 @@ impl Lake {
             schema,
             batches,
             order_keys,
+            bytes_scanned: self.take_bytes_scanned(),
         })
     }
 }

@@ -58,3 +58,161 @@ pub fn s3(
 pub fn local() -> Arc<dyn ObjectStore> {
     Arc::new(object_store::local::LocalFileSystem::new())
 }
+
+/// A store that counts the bytes read from it: what a scan fetches from S3, the measure Athena
+/// bills a query by (bytes scanned; compressed objects count as stored). Every other call
+/// passes through.
+#[derive(Debug)]
+pub struct ScanCountingStore {
+    inner: Arc<dyn ObjectStore>,
+    bytes_read: std::sync::atomic::AtomicU64,
+}
+
+impl ScanCountingStore {
+    /// Counts what is read from `inner`.
+    pub fn new(inner: Arc<dyn ObjectStore>) -> Self {
+        Self {
+            inner,
+            bytes_read: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Bytes read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Bytes read since the last call (and starts counting again).
+    pub fn take_bytes_read(&self) -> u64 {
+        self.bytes_read
+            .swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self, bytes: u64) {
+        self.bytes_read
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Display for ScanCountingStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ScanCounting({})", self.inner)
+    }
+}
+
+#[async_trait::async_trait]
+impl ObjectStore for ScanCountingStore {
+    async fn put_opts(
+        &self,
+        location: &object_store::path::Path,
+        payload: object_store::PutPayload,
+        opts: object_store::PutOptions,
+    ) -> object_store::Result<object_store::PutResult> {
+        self.inner.put_opts(location, payload, opts).await
+    }
+
+    async fn put_multipart_opts(
+        &self,
+        location: &object_store::path::Path,
+        opts: object_store::PutMultipartOptions,
+    ) -> object_store::Result<Box<dyn object_store::MultipartUpload>> {
+        self.inner.put_multipart_opts(location, opts).await
+    }
+
+    async fn get_opts(
+        &self,
+        location: &object_store::path::Path,
+        options: object_store::GetOptions,
+    ) -> object_store::Result<object_store::GetResult> {
+        let head = options.head;
+        let result = self.inner.get_opts(location, options).await?;
+        if !head {
+            self.count(result.range.end.saturating_sub(result.range.start));
+        }
+        Ok(result)
+    }
+
+    async fn get_ranges(
+        &self,
+        location: &object_store::path::Path,
+        ranges: &[std::ops::Range<u64>],
+    ) -> object_store::Result<Vec<bytes::Bytes>> {
+        let parts = self.inner.get_ranges(location, ranges).await?;
+        self.count(parts.iter().map(|p| p.len() as u64).sum());
+        Ok(parts)
+    }
+
+    fn delete_stream(
+        &self,
+        locations: futures::stream::BoxStream<
+            'static,
+            object_store::Result<object_store::path::Path>,
+        >,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::path::Path>> {
+        self.inner.delete_stream(locations)
+    }
+
+    fn list(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
+        self.inner.list(prefix)
+    }
+
+    fn list_with_offset(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+        offset: &object_store::path::Path,
+    ) -> futures::stream::BoxStream<'static, object_store::Result<object_store::ObjectMeta>> {
+        self.inner.list_with_offset(prefix, offset)
+    }
+
+    async fn list_with_delimiter(
+        &self,
+        prefix: Option<&object_store::path::Path>,
+    ) -> object_store::Result<object_store::ListResult> {
+        self.inner.list_with_delimiter(prefix).await
+    }
+
+    async fn copy_opts(
+        &self,
+        from: &object_store::path::Path,
+        to: &object_store::path::Path,
+        options: object_store::CopyOptions,
+    ) -> object_store::Result<()> {
+        self.inner.copy_opts(from, to, options).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use object_store::memory::InMemory;
+    use object_store::path::Path;
+    use object_store::{GetOptions, GetRange, ObjectStoreExt as _};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_are_counted_by_the_bytes_returned_and_heads_are_not() {
+        let inner: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("a/b.parquet");
+        inner.put(&path, vec![7u8; 1000].into()).await.unwrap();
+        let store = ScanCountingStore::new(inner);
+        store.get(&path).await.unwrap().bytes().await.unwrap();
+        assert_eq!(store.bytes_read(), 1000);
+        store
+            .get_opts(
+                &path,
+                GetOptions {
+                    range: Some(GetRange::Suffix(8)),
+                    ..GetOptions::default()
+                },
+            )
+            .await
+            .unwrap();
+        store.get_ranges(&path, &[0..10, 100..150]).await.unwrap();
+        store.head(&path).await.unwrap();
+        assert_eq!(store.take_bytes_read(), 1000 + 8 + 60);
+        assert_eq!(store.bytes_read(), 0);
+    }
+}

@@ -1,5 +1,6 @@
 //! A catalogued table as a DataFusion [`TableProvider`]: NDJSON objects read straight from
-//! their store by DataFusion's JSON source, partition columns filled from the catalog (the
+//! their store by DataFusion's JSON source and Parquet objects by its Parquet source (only the
+//! columns a query names are read, as Athena reads Parquet), partition columns filled from the catalog (the
 //! crawler's unnamed `partition_0..3`, `name=value` folders, or projection's `datehour`), and
 //! filters on partition columns pruning whole partitions before any object is opened.
 //!
@@ -17,7 +18,9 @@ use datafusion::datasource::TableProvider;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
-use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, JsonSource};
+use datafusion::datasource::physical_plan::{
+    FileGroup, FileScanConfigBuilder, FileSource, JsonSource, ParquetSource,
+};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::object_store::ObjectStoreUrl;
@@ -26,7 +29,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 
-use crate::crawl::{DataObject, TableEntry};
+use crate::crawl::{DataObject, ObjectFormat, TableEntry};
 use crate::schema::ColumnType;
 
 /// The Arrow type DataFusion reads a Hive column as.
@@ -126,11 +129,11 @@ impl DeliveredTable {
             .collect()
     }
 
-    /// One scan of `files`, spread over `groups` file groups.
+    /// One scan of `files` (all of `format`), spread over `groups` file groups.
     fn scan_files(
         &self,
         files: Vec<PartitionedFile>,
-        compression: FileCompressionType,
+        format: ObjectFormat,
         groups: usize,
         projection: Option<&Vec<usize>>,
         limit: Option<usize>,
@@ -148,7 +151,20 @@ impl DeliveredTable {
         let table_schema = TableSchema::builder(Arc::clone(&self.file_schema))
             .with_table_partition_cols(self.partition_fields.clone())
             .build();
-        let source = Arc::new(JsonSource::new(table_schema));
+        let (source, compression): (Arc<dyn FileSource>, _) = match format {
+            ObjectFormat::Parquet => (
+                Arc::new(ParquetSource::new(table_schema)),
+                FileCompressionType::UNCOMPRESSED,
+            ),
+            ObjectFormat::JsonGzip => (
+                Arc::new(JsonSource::new(table_schema)),
+                FileCompressionType::GZIP,
+            ),
+            ObjectFormat::Json => (
+                Arc::new(JsonSource::new(table_schema)),
+                FileCompressionType::UNCOMPRESSED,
+            ),
+        };
         let url = ObjectStoreUrl::parse(&self.entry.location.url)?;
         let config = FileScanConfigBuilder::new(url, source)
             .with_file_groups(
@@ -183,8 +199,11 @@ impl TableProvider for DeliveredTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let mut gzip = Vec::new();
-        let mut plain = Vec::new();
+        let mut by_format: [(ObjectFormat, Vec<PartitionedFile>); 3] = [
+            (ObjectFormat::JsonGzip, Vec::new()),
+            (ObjectFormat::Json, Vec::new()),
+            (ObjectFormat::Parquet, Vec::new()),
+        ];
         for (values, objects) in self.prune(state, filters)? {
             for object in objects {
                 let file = PartitionedFile::new(object.key.clone(), object.size)
@@ -194,17 +213,16 @@ impl TableProvider for DeliveredTable {
                             .map(|v| ScalarValue::Utf8(Some(v.clone())))
                             .collect(),
                     );
-                if object.gzip { &mut gzip } else { &mut plain }.push(file);
+                if let Some((_, files)) = by_format.iter_mut().find(|(f, _)| *f == object.format) {
+                    files.push(file);
+                }
             }
         }
         let groups = state.config_options().execution.target_partitions;
         let mut plans = Vec::new();
-        for (files, compression) in [
-            (gzip, FileCompressionType::GZIP),
-            (plain, FileCompressionType::UNCOMPRESSED),
-        ] {
+        for (format, files) in by_format {
             if !files.is_empty() {
-                plans.push(self.scan_files(files, compression, groups, projection, limit)?);
+                plans.push(self.scan_files(files, format, groups, projection, limit)?);
             }
         }
         match plans.len() {

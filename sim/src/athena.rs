@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use lake::crawl::{self, CrawlOptions, Location, TableEntry};
+use lake::crawl::{self, CrawlOptions, Location, ObjectFormat, TableEntry};
 use lake::partitions::Layout;
 use lake::schema::ColumnType;
 use lake::{Lake, QueryError};
@@ -207,7 +207,8 @@ pub async fn open(
 pub fn describe(entry: &TableEntry, layout: Layout) -> String {
     let mut out = String::new();
     let objects = entry.objects().count();
-    let gzip = entry.objects().filter(|o| o.gzip).count();
+    let count = |format| entry.objects().filter(|o| o.format == format).count();
+    let (gzip, parquet) = (count(ObjectFormat::JsonGzip), count(ObjectFormat::Parquet));
     let _ = writeln!(
         out,
         "table {} ({}), at {}",
@@ -220,7 +221,7 @@ pub fn describe(entry: &TableEntry, layout: Layout) -> String {
     );
     let _ = writeln!(
         out,
-        "  {objects} objects ({gzip} gzip), {} bytes, {} partitions",
+        "  {objects} objects ({gzip} gzip, {parquet} parquet), {} bytes, {} partitions",
         entry.bytes(),
         entry.partitions.len()
     );

@@ -1,14 +1,15 @@
 //! What landed in the bucket, read through the crawler's object-store reader: every object under
 //! the delivery stream's prefix, gunzipped when Firehose compressed it (LocalStack does not),
 //! read as NDJSON rows, and rows of split events joined back by `part_index` into the events the
-//! ledger is reconciled against. Events are handed on as they are read (an event in one row at
+//! ledger is reconciled against. Parquet objects (Firehose's format conversion) are read by
+//! their identity columns. Events are handed on as they are read (an event in one row at
 //! once, a split one when its parts are in), so that a run's landed events are never all held.
 //! Objects under the error prefix are counted: Firehose writes there what it could not deliver.
 
 use std::collections::BTreeMap;
 
 use lake::Location;
-use lake::crawl::{self, CrawlError};
+use lake::crawl::{self, CrawlError, ObjectFormat};
 use lake::gzip::{self, GunzipError};
 use serde::Deserialize;
 
@@ -47,6 +48,28 @@ pub struct Landed {
 }
 
 impl Landed {
+    /// A row read: its event handed on when whole, held when it is one part of a split event.
+    fn take(
+        &mut self,
+        row: RowIdentity,
+        split: &mut SplitEvents,
+        sink: &mut impl FnMut(&LandedEvent),
+    ) {
+        if row.part_count <= 1 {
+            self.hand_on(
+                &LandedEvent {
+                    log_stream: row.log_stream,
+                    event_id: row.event_id,
+                    timestamp_ms: row.event_timestamp_ms,
+                    message: row.message,
+                },
+                sink,
+            );
+        } else {
+            split.add(row);
+        }
+    }
+
     /// Counts a landed event and hands it on.
     fn hand_on(&mut self, event: &LandedEvent, sink: &mut impl FnMut(&LandedEvent)) {
         self.event_copies += 1;
@@ -93,6 +116,18 @@ pub async fn read(
         landed.objects += 1;
         landed.bytes += bytes.len();
         let where_ = format!("{}/{key}", data.url.trim_end_matches('/'));
+        if ObjectFormat::of_key(&key) == ObjectFormat::Parquet {
+            match parquet_rows(bytes) {
+                Ok(rows) => {
+                    for row in rows {
+                        landed.rows += 1;
+                        landed.take(row, &mut split, sink);
+                    }
+                }
+                Err(why) => landed.unreadable.push(format!("{where_}: {why}")),
+            }
+            continue;
+        }
         let text = match decode_object(&bytes) {
             Ok(text) => text,
             Err(why) => {
@@ -103,16 +138,7 @@ pub async fn read(
         for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
             landed.rows += 1;
             match serde_json::from_str::<RowIdentity>(line) {
-                Ok(row) if row.part_count <= 1 => landed.hand_on(
-                    &LandedEvent {
-                        log_stream: row.log_stream,
-                        event_id: row.event_id,
-                        timestamp_ms: row.event_timestamp_ms,
-                        message: row.message,
-                    },
-                    sink,
-                ),
-                Ok(row) => split.add(row),
+                Ok(row) => landed.take(row, &mut split, sink),
                 Err(e) => landed
                     .unreadable
                     .push(format!("{where_} line {}: {e}", number + 1)),
@@ -158,6 +184,73 @@ fn decode_object(bytes: &[u8]) -> Result<String, ObjectError> {
         bytes.to_vec()
     };
     Ok(String::from_utf8(text)?)
+}
+
+/// The identity columns of every row of a Parquet object (Firehose's format conversion), read
+/// with only those columns decoded.
+fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity>, String> {
+    use datafusion::arrow::array::{Array as _, AsArray as _, RecordBatch};
+    use datafusion::arrow::datatypes::{Int32Type, Int64Type};
+    use datafusion::parquet::arrow::ProjectionMask;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    const COLUMNS: [&str; 6] = [
+        "log_stream",
+        "event_id",
+        "event_timestamp_ms",
+        "part_index",
+        "part_count",
+        "message",
+    ];
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| format!("not Parquet: {e}"))?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), COLUMNS);
+    let reader = builder
+        .with_projection(mask)
+        .build()
+        .map_err(|e| format!("Parquet: {e}"))?;
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch: RecordBatch = batch.map_err(|e| format!("Parquet: {e}"))?;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .ok_or_else(|| format!("Parquet: no column {name}"))
+        };
+        let (stream, id, time, index, count, message) = (
+            column("log_stream")?,
+            column("event_id")?,
+            column("event_timestamp_ms")?,
+            column("part_index")?,
+            column("part_count")?,
+            column("message")?,
+        );
+        let typed = || -> Option<_> {
+            Some((
+                stream.as_string_opt::<i32>()?,
+                id.as_string_opt::<i32>()?,
+                time.as_primitive_opt::<Int64Type>()?,
+                index.as_primitive_opt::<Int32Type>()?,
+                count.as_primitive_opt::<Int32Type>()?,
+                message.as_string_opt::<i32>()?,
+            ))
+        };
+        let (stream, id, time, index, count, message) =
+            typed().ok_or("Parquet: the identity columns have other types than the table's")?;
+        for i in 0..batch.num_rows() {
+            if stream.is_null(i) || id.is_null(i) || time.is_null(i) || message.is_null(i) {
+                return Err(format!("Parquet: row {i} lacks an identity column"));
+            }
+            rows.push(RowIdentity {
+                log_stream: stream.value(i).to_owned(),
+                event_id: id.value(i).to_owned(),
+                event_timestamp_ms: time.value(i),
+                part_index: u32::try_from(index.value(i)).unwrap_or(0),
+                part_count: u32::try_from(count.value(i)).unwrap_or(0),
+                message: message.value(i).to_owned(),
+            });
+        }
+    }
+    Ok(rows)
 }
 
 /// Rows of events split into parts, held until every row is read: per (stream, event id),

@@ -28,6 +28,7 @@ fn config() -> StreamConfig {
             interval_seconds: 300,
         },
         compression: ObjectCompression::Gzip,
+        conversion: None,
     }
 }
 
@@ -164,4 +165,68 @@ async fn failed_object_writes_are_retried_and_what_is_given_up_is_named() {
             );
         }
     }
+}
+
+/// Format conversion (Developer Guide, "Convert input data format" and "Configure Amazon S3
+/// object name format"): rows from the SDK land as one Parquet object named `.parquet`, and a
+/// record that is not JSON objects goes to the error prefix as `format-conversion-failed`
+/// ("Handling errors for data format conversion").
+#[tokio::test]
+async fn converted_records_land_as_parquet_and_failures_under_the_error_prefix() {
+    use sim::firehose_model::convert::{CatalogTable, Conversion};
+    let writer = Arc::new(MemoryObjects::default());
+    let mut config = config();
+    config.compression = ObjectCompression::Uncompressed;
+    config.conversion = Some(
+        Conversion::new(
+            &pipeline::etl::row::ROW_COLUMNS,
+            "SNAPPY",
+            CatalogTable {
+                catalog_id: "000000000000".into(),
+                database: "ccp_logs".into(),
+                table: "logs".into(),
+                region: "us-east-1".into(),
+            },
+        )
+        .unwrap(),
+    );
+    let model = FirehoseModel::start(config, writer.clone(), Arc::new(|| START_MS), 3)
+        .await
+        .unwrap();
+    let sink = sink_for(&model, "ccp-logs-to-s3").await;
+    sink.put_record_batch(&[
+        b"{\"log_stream\":\"i-1\",\"part_index\":1}\n{\"log_stream\":\"i-2\"}\n",
+        b"not json\n",
+    ])
+    .await
+    .unwrap();
+    let stats = model.finish().await;
+    let objects = writer.objects();
+    let keys: Vec<&str> = objects.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let error = keys
+        .iter()
+        .position(|k| k.starts_with("errors/format-conversion-failed/"))
+        .unwrap_or_else(|| panic!("no error object: {keys:?}"));
+    let data = 1 - error;
+    assert!(
+        keys[data].starts_with("logs/2018/08/27/10/ccp-logs-to-s3-1-")
+            && keys[data].ends_with(".parquet"),
+        "{keys:?}"
+    );
+    assert!(!keys[error].ends_with(".parquet"));
+    assert_eq!(&objects[data].1[..4], b"PAR1");
+    let document: serde_json::Value =
+        serde_json::from_slice(objects[error].1.trim_ascii_end()).unwrap();
+    assert_eq!(document["lastErrorCode"], "DataFormatConversion.ParseError");
+    assert_eq!(
+        (
+            stats.records,
+            stats.rows_converted,
+            stats.records_failed_conversion,
+            stats.objects,
+            stats.error_objects
+        ),
+        (2, 2, 1, 1, 1)
+    );
 }

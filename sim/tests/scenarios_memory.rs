@@ -90,3 +90,38 @@ fn a_broken_configuration_fails_its_instance_in_memory_too() {
         failed.reason
     );
 }
+
+/// `scenarios/quickstart-parquet.toml`: the quickstart with Firehose converting to Parquet.
+/// Every row lands in `.parquet` objects, the catalog reads them, and every saved query and
+/// ledger check gives the quickstart's answers; the Parquet scans read fewer bytes.
+#[test]
+fn quickstart_on_parquet_gives_the_json_runs_answers_in_memory() {
+    let json = run(&load("quickstart.toml"), Some(3)).report;
+    let parquet = run(&load("quickstart-parquet.toml"), Some(3)).report;
+    assert!(parquet.passed, "{}", report::summary(&parquet));
+    let delivery = &parquet.delivery;
+    assert_eq!(delivery.records_failed_conversion, 0, "{delivery:?}");
+    assert_eq!(delivery.rows_converted, parquet.landed.rows);
+    assert_eq!(parquet.landed.rows, json.landed.rows);
+    assert_eq!(parquet.reconciliation.totals, json.reconciliation.totals);
+    let (a, b) = (&json.query_stage.checks, &parquet.query_stage.checks);
+    assert_eq!(a.len(), b.len());
+    for (json_check, parquet_check) in a.iter().zip(b) {
+        assert_eq!(json_check.name, parquet_check.name);
+        assert!(parquet_check.passed, "{parquet_check:?}");
+        assert_eq!(
+            json_check.actual_rows, parquet_check.actual_rows,
+            "{}",
+            json_check.name
+        );
+    }
+    let scanned = |checks: &[sim::run::queries::QueryCheck]| -> u64 {
+        checks.iter().map(|c| c.bytes_scanned).sum()
+    };
+    assert!(
+        scanned(b) > 0 && scanned(b) < scanned(a),
+        "{} vs {}",
+        scanned(b),
+        scanned(a)
+    );
+}

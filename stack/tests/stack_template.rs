@@ -44,6 +44,37 @@ fn deploy_projection_template_is_current() {
     check_current(&stack, "deploy/template-projection.json");
 }
 
+#[test]
+fn deploy_parquet_template_is_current() {
+    let stack =
+        Stack::load(&support::root().join("deploy/parquet.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let template = template::render(&stack).0;
+    let destination = &resource(&template, ids::DELIVERY_STREAM)["Properties"]["ExtendedS3DestinationConfiguration"];
+    let conversion = &destination["DataFormatConversionConfiguration"];
+    assert_eq!(conversion["Enabled"], json!(true));
+    assert_eq!(
+        conversion["OutputFormatConfiguration"]["Serializer"]["ParquetSerDe"]["Compression"],
+        json!("SNAPPY")
+    );
+    assert_eq!(
+        conversion["SchemaConfiguration"]["TableName"],
+        json!({ "Ref": ids::TABLE })
+    );
+    assert_eq!(destination["CompressionFormat"], json!("UNCOMPRESSED"));
+    let table = &resource(&template, ids::TABLE)["Properties"]["TableInput"];
+    assert_eq!(
+        table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"],
+        json!("org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe")
+    );
+    let role =
+        serde_json::to_string(&resource(&template, ids::FIREHOSE_ROLE)["Properties"]).unwrap();
+    assert!(
+        role.contains("glue:GetTableVersions"),
+        "Firehose may read the table's schema"
+    );
+    check_current(&stack, "deploy/template-parquet.json");
+}
+
 /// The file at `relative` is exactly what `stack` renders to (UPDATE_EXPECTED=1 rewrites it).
 fn check_current(stack: &Stack, relative: &str) {
     let rendered = template::render(stack).to_json_pretty();
@@ -360,4 +391,23 @@ fn the_localstack_subset_drops_what_refers_to_removed_resources() {
                 && kind != "AWS::Lambda::Function"
         );
     }
+}
+
+/// The Parquet variant on the emulator: the Glue table goes, the stream stays without its
+/// format conversion (the harness's Firehose model converts instead).
+#[test]
+fn the_localstack_subset_keeps_a_converting_stream_without_its_conversion() {
+    let stack =
+        Stack::load(&support::root().join("deploy/parquet.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let (subset, removed) =
+        template::render(&stack).without(&stack::resources::absent_from_emulator());
+    assert!(removed.contains(&ids::TABLE.to_owned()));
+    assert!(!removed.contains(&ids::DELIVERY_STREAM.to_owned()));
+    let destination = &resource(&subset.0, ids::DELIVERY_STREAM)["Properties"]["ExtendedS3DestinationConfiguration"];
+    assert!(
+        destination
+            .get("DataFormatConversionConfiguration")
+            .is_none()
+    );
+    assert!(destination.get("BufferingHints").is_some());
 }

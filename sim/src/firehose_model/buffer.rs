@@ -71,6 +71,8 @@ pub struct Flushed {
     pub data: Vec<u8>,
     /// How many records.
     pub records: usize,
+    /// Where each record ends in `data` (format conversion reads record by record).
+    pub record_ends: Vec<usize>,
     /// Why the buffer was delivered.
     pub trigger: Trigger,
 }
@@ -92,6 +94,7 @@ pub struct DeliveryBuffer {
     hints: BufferingHints,
     data: Vec<u8>,
     records: usize,
+    record_ends: Vec<usize>,
     oldest_arrival_ms: Option<i64>,
 }
 
@@ -102,6 +105,7 @@ impl DeliveryBuffer {
             hints,
             data: Vec::new(),
             records: 0,
+            record_ends: Vec::new(),
             oldest_arrival_ms: None,
         }
     }
@@ -113,6 +117,7 @@ impl DeliveryBuffer {
         self.oldest_arrival_ms.get_or_insert(now_ms);
         self.data.extend_from_slice(record);
         self.records += 1;
+        self.record_ends.push(self.data.len());
         if self.data.len() >= self.hints.size_mib * BYTES_PER_MIB {
             out.extend(self.take(Trigger::Size));
         }
@@ -144,6 +149,7 @@ impl DeliveryBuffer {
             oldest_arrival_ms,
             data: std::mem::take(&mut self.data),
             records,
+            record_ends: std::mem::take(&mut self.record_ends),
             trigger,
         })
     }
@@ -174,6 +180,7 @@ mod tests {
         let flushed = buffer.push(300_000, b"c\n");
         assert_eq!(flushed.len(), 1);
         assert_eq!(flushed[0].data, b"a\nb\n");
+        assert_eq!(flushed[0].record_ends, [2, 4]);
         assert_eq!(flushed[0].oldest_arrival_ms, 0);
         assert_eq!(flushed[0].trigger, Trigger::Interval);
         let rest = buffer.finish().unwrap();

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
 use super::buffer::{BufferingHints, DeliveryBuffer, Flushed, ObjectCompression};
+use super::convert::{self, CatalogTable, Conversion};
 use super::keys::{self, PrefixUse};
 use crate::faults::{Attempt, FaultPlan, Injection, Service, responses};
 use crate::json_standin::{self, JsonRequest, StandIn, error, ok};
@@ -86,15 +87,39 @@ pub struct StreamConfig {
     pub hints: BufferingHints,
     /// `CompressionFormat`.
     pub compression: ObjectCompression,
+    /// `DataFormatConversionConfiguration`, when enabled: objects are Parquet.
+    pub conversion: Option<Conversion>,
 }
+
+/// The account and region the model's descriptions and error documents name (it serves one
+/// stream and knows no placement).
+pub const MODEL_ACCOUNT: &str = "000000000000";
+/// See [`MODEL_ACCOUNT`].
+pub const MODEL_REGION: &str = "us-east-1";
 
 impl StreamConfig {
     /// The stream the stack definition declares, delivering to `bucket`.
     pub fn from_definition(
-        firehose: &stack::definition::FirehoseSection,
+        definition: &stack::definition::StackDefinition,
         stream: &str,
         bucket: &str,
     ) -> Result<Self, String> {
+        let firehose = &definition.firehose;
+        let conversion = firehose
+            .converts()
+            .map(|conversion| {
+                Conversion::new(
+                    &pipeline::etl::row::ROW_COLUMNS,
+                    &conversion.parquet_compression,
+                    CatalogTable {
+                        catalog_id: MODEL_ACCOUNT.to_owned(),
+                        database: definition.catalog.database.clone(),
+                        table: definition.catalog.table.clone(),
+                        region: MODEL_REGION.to_owned(),
+                    },
+                )
+            })
+            .transpose()?;
         Ok(Self {
             name: stream.to_owned(),
             bucket: bucket.to_owned(),
@@ -105,6 +130,7 @@ impl StreamConfig {
                 interval_seconds: u64::try_from(firehose.buffer_interval_seconds).unwrap_or(0),
             },
             compression: ObjectCompression::from_format(&firehose.compression)?,
+            conversion,
         })
     }
 }
@@ -126,6 +152,12 @@ pub struct DeliveryStats {
     pub write_attempts: usize,
     /// Objects that could not be written, with the reason.
     pub write_errors: Vec<String>,
+    /// Rows written as Parquet (format conversion).
+    pub rows_converted: usize,
+    /// Records that failed format conversion (written under the error prefix).
+    pub records_failed_conversion: usize,
+    /// Objects written under the error prefix.
+    pub error_objects: usize,
 }
 
 struct Stream {
@@ -456,34 +488,99 @@ async fn deliver(stream: &mut Stream, writer: &dyn ObjectWriter, flushed: Flushe
     )
     .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let config = stream.config.clone();
-    let prefix =
-        match keys::evaluate_prefix(&config.prefix, arrival, PrefixUse::Data, &mut stream.rng) {
-            Ok(prefix) => prefix,
-            Err(e) => {
-                stream.stats.write_errors.push(e.to_string());
-                return;
+    let (body, extension) = match &config.conversion {
+        None => (
+            config.compression.encode(&flushed.data),
+            config.compression.extension(),
+        ),
+        Some(conversion) => {
+            let converted = match conversion.convert(&flushed.data, &flushed.record_ends) {
+                Ok(converted) => converted,
+                Err(e) => {
+                    stream.stats.write_errors.push(format!(
+                        "{} records could not be converted: {e}",
+                        flushed.records
+                    ));
+                    return;
+                }
+            };
+            stream.stats.rows_converted += converted.rows;
+            if !converted.failed.is_empty() {
+                stream.stats.records_failed_conversion += converted.failed.len();
+                let documents: Vec<String> = converted
+                    .failed
+                    .iter()
+                    .map(|f| conversion.error_document(f, flushed.oldest_arrival_ms))
+                    .collect();
+                let body = (documents.join("\n") + "\n").into_bytes();
+                let prefix = PrefixUse::Error(convert::CONVERSION_FAILED);
+                let records = converted.failed.len();
+                if let Some(key) = object_key_for(stream, &config.error_prefix, prefix, arrival, "")
+                    && put_with_retries(stream, writer, &key, body, records).await
+                {
+                    stream.stats.error_objects += 1;
+                }
             }
-        };
+            match converted.parquet {
+                Some(parquet) => (parquet, convert::PARQUET_EXTENSION),
+                None => return,
+            }
+        }
+    };
+    let Some(key) = object_key_for(stream, &config.prefix, PrefixUse::Data, arrival, extension)
+    else {
+        return;
+    };
+    if put_with_retries(stream, writer, &key, body, flushed.records).await {
+        stream.stats.objects += 1;
+    }
+}
+
+/// The key of a new object under `prefix` (a failed evaluation is recorded and gives `None`).
+fn object_key_for(
+    stream: &mut Stream,
+    prefix: &str,
+    use_: PrefixUse<'_>,
+    arrival: time::OffsetDateTime,
+    extension: &str,
+) -> Option<String> {
+    let prefix = match keys::evaluate_prefix(prefix, arrival, use_, &mut stream.rng) {
+        Ok(prefix) => prefix,
+        Err(e) => {
+            stream.stats.write_errors.push(e.to_string());
+            return None;
+        }
+    };
     let uuid = keys::uuid_v4(&mut stream.rng);
-    let key = keys::object_key(
+    Some(keys::object_key(
         &prefix,
-        &config.name,
+        &stream.config.name,
         1,
         arrival,
         &uuid,
-        config.compression.extension(),
-    );
-    let body = config.compression.encode(&flushed.data);
+        extension,
+    ))
+}
+
+/// PutObject with the model's retries; whether the object was written (what was given up is
+/// recorded with its record count).
+async fn put_with_retries(
+    stream: &mut Stream,
+    writer: &dyn ObjectWriter,
+    key: &str,
+    body: Vec<u8>,
+    records: usize,
+) -> bool {
     let size = body.len();
+    let bucket = stream.config.bucket.clone();
     let mut attempt = 0;
     loop {
         attempt += 1;
         stream.stats.write_attempts += 1;
-        match writer.put(&config.bucket, &key, body.clone()).await {
+        match writer.put(&bucket, key, body.clone()).await {
             Ok(()) => {
-                stream.stats.objects += 1;
                 stream.stats.bytes_out += size;
-                return;
+                return true;
             }
             Err(e) if attempt < WRITE_ATTEMPTS => {
                 tracing::warn!(%key, error = %e, attempt, "the Firehose model's PutObject failed; retrying");
@@ -491,11 +588,10 @@ async fn deliver(stream: &mut Stream, writer: &dyn ObjectWriter, flushed: Flushe
             }
             Err(e) => {
                 stream.stats.write_errors.push(format!(
-                    "{key} ({} records): {e}; given up after {attempt} attempts (Firehose retries \
-                     for up to 24 hours, then the data is lost)",
-                    flushed.records
+                    "{key} ({records} records): {e}; given up after {attempt} attempts (Firehose \
+                     retries for up to 24 hours, then the data is lost)"
                 ));
-                return;
+                return false;
             }
         }
     }
@@ -512,7 +608,7 @@ fn describe(config: &StreamConfig) -> Value {
     };
     json!({ "DeliveryStreamDescription": {
         "DeliveryStreamName": config.name,
-        "DeliveryStreamARN": format!("arn:aws:firehose:us-east-1:000000000000:deliverystream/{}", config.name),
+        "DeliveryStreamARN": format!("arn:aws:firehose:{MODEL_REGION}:{MODEL_ACCOUNT}:deliverystream/{}", config.name),
         "DeliveryStreamStatus": "ACTIVE",
         "DeliveryStreamType": "DirectPut",
         "VersionId": "1",

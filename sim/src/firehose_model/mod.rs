@@ -7,6 +7,7 @@
 //! the stack definition.
 
 pub mod buffer;
+pub mod convert;
 pub mod direct;
 pub mod endpoint;
 pub mod keys;

@@ -101,15 +101,14 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
     put_parameters(&account, loaded, &names)?;
 
     let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
-    let stream =
-        StreamConfig::from_definition(&definition.firehose, &names.delivery_stream, &names.bucket)
-            .map_err(|e| {
-                failed(
-                    "configuring the Firehose model for",
-                    &names.delivery_stream,
-                    e,
-                )
-            })?;
+    let stream = StreamConfig::from_definition(definition, &names.delivery_stream, &names.bucket)
+        .map_err(|e| {
+        failed(
+            "configuring the Firehose model for",
+            &names.delivery_stream,
+            e,
+        )
+    })?;
     let model = Arc::new(
         FirehoseModel::start_with_faults(
             stream,

@@ -50,6 +50,9 @@ pub struct QueryCheck {
     pub expected_rows: usize,
     /// Rows the delivered table gives.
     pub actual_rows: usize,
+    /// Bytes the query over the delivered table read from the bucket (Athena's data
+    /// scanned, before its per-query minimum).
+    pub bytes_scanned: u64,
     /// Whether they are the same rows (in order when the query orders them).
     pub passed: bool,
     /// The mismatch or the error: query, expected rows, actual rows, difference.
@@ -252,6 +255,7 @@ pub async fn check(
             expected_sql: query.expected.clone(),
             expected_rows: 0,
             actual_rows: 0,
+            bytes_scanned: 0,
             passed: false,
             detail: None,
         };
@@ -264,6 +268,7 @@ pub async fn check(
             (_, Err(e)) => result.detail = Some(format!("the query failed: {e}")),
             (Ok(expected), Ok(actual)) => match (output::rows(&expected), output::rows(&actual)) {
                 (Ok(want), Ok(have)) => {
+                    result.bytes_scanned = actual.bytes_scanned;
                     result.expected_rows = want.len();
                     result.actual_rows = have.len();
                     let comparison = compare::compare(&want, &have, actual.order_keys.as_deref());

@@ -184,7 +184,7 @@ impl<'a> RunSession<'a> {
             message,
         };
         let config = StreamConfig::from_definition(
-            &self.loaded.stack.definition.firehose,
+            &self.loaded.stack.definition,
             &self.names.delivery_stream,
             &self.names.bucket,
         )

@@ -389,12 +389,45 @@ impl LoadedScenario {
 }
 
 impl Scenario {
-    /// Parses a scenario from TOML text; `path` names it in errors.
+    /// Parses a scenario from TOML text; `path` names it in errors. A scenario with
+    /// `extends = "<file>"` is that file (in the same directory) with each top-level key the
+    /// extending text sets replaced (a whole `[expect]` or `[[fleet]]` list, not merged).
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ScenarioError> {
-        toml::from_str(text).map_err(|e| ScenarioError::Syntax {
+        let syntax = |path: &Path, e: &dyn std::fmt::Display| ScenarioError::Syntax {
             path: path.to_owned(),
             message: e.to_string().trim_end().to_owned(),
-        })
+        };
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(path, &e))?;
+        if let Some(extends) = table.remove("extends") {
+            let Some(name) = extends.as_str().filter(|n| !n.contains(['/', '\\'])) else {
+                return Err(syntax(
+                    path,
+                    &format!(
+                        "extends = {extends}: this harness's rule: the name of a scenario file in \
+                         the same directory (its relative paths then mean the same)"
+                    ),
+                ));
+            };
+            let base_path = path.parent().unwrap_or(Path::new(".")).join(name);
+            let base_text =
+                std::fs::read_to_string(&base_path).map_err(|source| ScenarioError::Read {
+                    path: base_path.clone(),
+                    source,
+                })?;
+            let mut base: toml::Table =
+                toml::from_str(&base_text).map_err(|e| syntax(&base_path, &e))?;
+            if base.contains_key("extends") {
+                return Err(syntax(
+                    path,
+                    &format!("extends {name:?}, which extends another: one level only"),
+                ));
+            }
+            base.extend(table);
+            table = base;
+        }
+        toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| syntax(path, &e))
     }
 
     /// Every rule the scenario breaks on its own (before its stack is known), each with its key,

@@ -143,6 +143,44 @@ pub struct FirehoseSection {
     pub prefix: String,
     /// S3 key prefix for records Firehose could not deliver.
     pub error_prefix: String,
+    /// `[firehose.format_conversion]`: Firehose converts the rows to Parquet before it writes
+    /// them (absent: the rows land as the ETL writes them, NDJSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub format_conversion: Option<FormatConversion>,
+}
+
+impl FirehoseSection {
+    /// The format conversion when it is enabled.
+    pub fn converts(&self) -> Option<&FormatConversion> {
+        self.format_conversion.as_ref().filter(|c| c.enabled)
+    }
+}
+
+/// `[firehose.format_conversion]`: Firehose's record format conversion
+/// (`DataFormatConversionConfiguration`), reading each row with a JSON SerDe against the Glue
+/// table's columns and writing Parquet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FormatConversion {
+    /// `Enabled`: false keeps the configuration and delivers the rows unconverted.
+    pub enabled: bool,
+    /// The serializer: `parquet` (`ParquetSerDe`).
+    pub output_format: String,
+    /// `ParquetSerDe.Compression`: SNAPPY (Firehose's default), GZIP or UNCOMPRESSED.
+    pub parquet_compression: String,
+    /// The deserializer: `hive` (Apache Hive JSON SerDe) or `openx` (OpenX JSON SerDe).
+    pub deserializer: String,
+}
+
+impl Default for FormatConversion {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            output_format: "parquet".to_owned(),
+            parquet_compression: "SNAPPY".to_owned(),
+            deserializer: "hive".to_owned(),
+        }
+    }
 }
 
 impl Default for FirehoseSection {
@@ -154,6 +192,7 @@ impl Default for FirehoseSection {
             compression: "GZIP".to_owned(),
             prefix: "logs/".to_owned(),
             error_prefix: "errors/".to_owned(),
+            format_conversion: None,
         }
     }
 }

@@ -9,6 +9,22 @@ pub const BUFFER_INTERVAL_SECONDS: (i64, i64) = (0, 900);
 /// Firehose's compression formats.
 pub const COMPRESSION_FORMATS: [&str; 5] =
     ["UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"];
+/// Smallest buffer size hint Firehose accepts for a stream that converts record formats, MiB.
+pub const CONVERSION_MIN_BUFFER_SIZE_MB: i64 = 64;
+/// Firehose's words (InvalidArgumentException at CreateDeliveryStream) for a smaller buffer
+/// with format conversion enabled, as AWS answers them (quoted in the Terraform AWS provider's
+/// acceptance tests, which run against AWS).
+pub const CONVERSION_BUFFER_ERROR: &str =
+    "BufferingHints.SizeInMBs must be at least 64 when data format conversion is enabled.";
+/// Firehose's words (InvalidArgumentException) for an S3 compression other than UNCOMPRESSED
+/// with format conversion enabled; the Developer Guide ("Enable record format conversion"):
+/// "Amazon S3 compression gets disabled when you enable format conversion".
+pub const CONVERSION_COMPRESSION_ERROR: &str = "The S3 destination's compression format must be set to UNCOMPRESSED when data format conversion is enabled. To enable compression within the converted output format, set the appropriate serialization option in the output format configuration.";
+/// `ParquetSerDe.Compression` values (Firehose API Reference, ParquetSerDe; SNAPPY by default).
+pub const PARQUET_COMPRESSIONS: [&str; 3] = ["UNCOMPRESSED", "GZIP", "SNAPPY"];
+/// The deserializers Firehose offers (Developer Guide, "Convert input data format"): the
+/// Apache Hive JSON SerDe and the OpenX JSON SerDe, by the names the definition uses.
+pub const DESERIALIZERS: [&str; 2] = ["hive", "openx"];
 /// Longest Firehose prefix or error prefix as written.
 pub const MAX_PREFIX_LEN: usize = 1024;
 /// Shortest interval between two crawler runs, minutes.

@@ -394,3 +394,91 @@ fn a_written_definition_round_trips_through_toml() {
         definition
     );
 }
+
+/// A definition that converts to Parquet and passes every rule: projection mode (its prefix and
+/// error prefix), S3 compression off, the smallest buffer Firehose allows for conversion.
+fn converting(d: &mut StackDefinition) {
+    d.catalog.mode = CatalogMode::Projection;
+    d.firehose.prefix = "logs/!{timestamp:yyyy/MM/dd/HH}/".into();
+    d.firehose.error_prefix =
+        "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/".into();
+    d.firehose.compression = "UNCOMPRESSED".into();
+    d.firehose.buffer_size_mb = 64;
+    d.firehose.format_conversion = Some(super::FormatConversion::default());
+}
+
+/// Firehose's rules for record format conversion, in its own words (see `rules.rs` for where
+/// each text comes from), and this pipeline's, labelled as ours.
+#[test]
+fn format_conversion_rules() {
+    assert_eq!(issues_of(converting), Vec::new());
+    rejects(
+        |d| {
+            converting(d);
+            d.firehose.compression = "GZIP".into();
+        },
+        "firehose.compression",
+        &[
+            "Firehose: The S3 destination's compression format must be set to UNCOMPRESSED when data format conversion is enabled.",
+        ],
+    );
+    rejects(
+        |d| {
+            converting(d);
+            d.firehose.buffer_size_mb = 63;
+        },
+        "firehose.buffer_size_mb",
+        &[
+            "= 63",
+            "Firehose: BufferingHints.SizeInMBs must be at least 64 when data format conversion is enabled.",
+            "64 to 128",
+        ],
+    );
+    rejects(
+        |d| {
+            converting(d);
+            d.firehose
+                .format_conversion
+                .as_mut()
+                .unwrap()
+                .parquet_compression = "snappy".into();
+        },
+        "firehose.format_conversion.parquet_compression",
+        &["\"snappy\"", "UNCOMPRESSED, GZIP, SNAPPY"],
+    );
+    rejects(
+        |d| {
+            converting(d);
+            d.firehose.format_conversion.as_mut().unwrap().deserializer = "csv".into();
+        },
+        "firehose.format_conversion.deserializer",
+        &["hive", "openx"],
+    );
+    rejects(
+        |d| {
+            converting(d);
+            d.firehose.format_conversion.as_mut().unwrap().output_format = "orc".into();
+        },
+        "firehose.format_conversion.output_format",
+        &["this pipeline's rule"],
+    );
+    rejects(
+        |d| {
+            converting(d);
+            d.catalog.mode = CatalogMode::Crawler;
+            d.firehose.prefix = "logs/".into();
+        },
+        "catalog.mode",
+        &["this pipeline's rule", "projection"],
+    );
+    // Disabled, the configuration is kept and Firehose's conversion rules do not apply.
+    assert_eq!(
+        issues_of(|d| {
+            converting(d);
+            d.firehose.compression = "GZIP".into();
+            d.firehose.buffer_size_mb = 5;
+            d.firehose.format_conversion.as_mut().unwrap().enabled = false;
+        }),
+        Vec::new()
+    );
+}

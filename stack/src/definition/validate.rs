@@ -5,7 +5,9 @@ use std::fmt;
 
 use super::names::{Placement, resolve, unknown_placeholders};
 use super::rules::{
-    self, BUFFER_INTERVAL_SECONDS, BUFFER_SIZE_MB, COMPRESSION_FORMATS, TRANSITION_CLASSES,
+    self, BUFFER_INTERVAL_SECONDS, BUFFER_SIZE_MB, COMPRESSION_FORMATS, CONVERSION_BUFFER_ERROR,
+    CONVERSION_COMPRESSION_ERROR, CONVERSION_MIN_BUFFER_SIZE_MB, DESERIALIZERS,
+    PARQUET_COMPRESSIONS, TRANSITION_CLASSES,
 };
 use super::{CatalogMode, Recrawl, StackDefinition};
 use pipeline::agent_config::AgentConfig;
@@ -128,6 +130,7 @@ pub(super) fn validate(definition: &StackDefinition) -> Vec<Issue> {
     account_and_onboarding(&mut c);
     logs(&mut c);
     firehose(&mut c);
+    format_conversion(&mut c);
     bucket(&mut c);
     catalog_and_athena(&mut c);
     c.issues
@@ -337,6 +340,70 @@ fn firehose(c: &mut Checker<'_>) {
             Checker::quoted(&f.error_prefix),
             "failed records would land among the rows and break the table",
             "a prefix different from firehose.prefix",
+        );
+    }
+}
+
+/// Firehose's rules for record format conversion, in the order AWS checks them (compression,
+/// then the buffer size), then the serializer's and deserializer's values, then ours.
+fn format_conversion(c: &mut Checker<'_>) {
+    let d = c.definition;
+    let f = &d.firehose;
+    let Some(conversion) = &f.format_conversion else {
+        return;
+    };
+    let key = "firehose.format_conversion";
+    if conversion.enabled {
+        if f.compression != "UNCOMPRESSED" {
+            c.issue(
+                "firehose.compression",
+                Checker::quoted(&f.compression),
+                format!("Firehose: {CONVERSION_COMPRESSION_ERROR}"),
+                "\"UNCOMPRESSED\" (parquet_compression compresses the Parquet columns)",
+            );
+        }
+        if f.buffer_size_mb < CONVERSION_MIN_BUFFER_SIZE_MB {
+            c.issue(
+                "firehose.buffer_size_mb",
+                f.buffer_size_mb,
+                format!("Firehose: {CONVERSION_BUFFER_ERROR}"),
+                format!("{CONVERSION_MIN_BUFFER_SIZE_MB} to {}", BUFFER_SIZE_MB.1),
+            );
+        }
+    }
+    if !PARQUET_COMPRESSIONS.contains(&conversion.parquet_compression.as_str()) {
+        c.issue(
+            &format!("{key}.parquet_compression"),
+            Checker::quoted(&conversion.parquet_compression),
+            "not a ParquetSerDe compression (names are case-sensitive)",
+            PARQUET_COMPRESSIONS.join(", "),
+        );
+    }
+    if !DESERIALIZERS.contains(&conversion.deserializer.as_str()) {
+        c.issue(
+            &format!("{key}.deserializer"),
+            Checker::quoted(&conversion.deserializer),
+            "not a JSON deserializer Firehose offers",
+            "\"hive\" (Apache Hive JSON SerDe) or \"openx\" (OpenX JSON SerDe)",
+        );
+    }
+    if conversion.output_format != "parquet" {
+        c.issue(
+            &format!("{key}.output_format"),
+            Checker::quoted(&conversion.output_format),
+            "this pipeline's rule: only Parquet is modelled and queried locally (Firehose also \
+             writes ORC, which the Athena stand-in does not read)",
+            "\"parquet\"",
+        );
+    }
+    if conversion.enabled && d.catalog.mode != CatalogMode::Projection {
+        c.issue(
+            "catalog.mode",
+            "\"crawler\"",
+            "this pipeline's rule: Firehose reads the conversion schema from a Glue table that \
+             must exist when the stream is created, and a crawler's table exists only after its \
+             first crawl",
+            "\"projection\" (the stack declares the table Firehose and Athena share)",
         );
     }
 }

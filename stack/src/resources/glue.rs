@@ -137,6 +137,25 @@ fn projected_table(stack: &Stack, data_location: &str) -> Value {
         .iter()
         .map(|(name, kind)| json!({ "Name": name, "Type": kind }))
         .collect();
+    // Parquet when Firehose converts the rows (Athena's Parquet SerDe and Hive's Parquet
+    // formats, as the Firehose Developer Guide's conversion example declares them), else the
+    // Hive JSON SerDe over text.
+    let parquet = stack.definition.firehose.converts().is_some();
+    let (classification, input, output, serde) = if parquet {
+        (
+            "parquet",
+            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+        )
+    } else {
+        (
+            "json",
+            "org.apache.hadoop.mapred.TextInputFormat",
+            "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "org.apache.hive.hcatalog.data.JsonSerDe",
+        )
+    };
     json!({
         "CatalogId": reference("AWS::AccountId"),
         "DatabaseName": reference(ids::DATABASE),
@@ -145,7 +164,7 @@ fn projected_table(stack: &Stack, data_location: &str) -> Value {
             "TableType": "EXTERNAL_TABLE",
             "PartitionKeys": [{ "Name": "datehour", "Type": "string" }],
             "Parameters": {
-                "classification": "json",
+                "classification": classification,
                 "projection.enabled": "true",
                 "projection.datehour.type": "date",
                 "projection.datehour.format": "yyyy/MM/dd/HH",
@@ -157,9 +176,9 @@ fn projected_table(stack: &Stack, data_location: &str) -> Value {
             "StorageDescriptor": {
                 "Columns": columns,
                 "Location": { "Fn::Sub": data_location },
-                "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
-                "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                "SerdeInfo": { "SerializationLibrary": "org.apache.hive.hcatalog.data.JsonSerDe" },
+                "InputFormat": input,
+                "OutputFormat": output,
+                "SerdeInfo": { "SerializationLibrary": serde },
             },
         },
     })

@@ -109,7 +109,40 @@ pub(crate) fn onboarding_role(stack: &Stack) -> Value {
 }
 
 pub(crate) fn firehose_role(stack: &Stack) -> Value {
-    let _ = stack;
+    let mut statements = json!([
+        {
+            "Effect": "Allow",
+            "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            "Resource": get_att(ids::BUCKET, "Arn"),
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+            "Resource": { "Fn::Sub": format!("${{{}.Arn}}/*", ids::BUCKET) },
+        },
+        {
+            "Effect": "Allow",
+            "Action": "logs:PutLogEvents",
+            "Resource": { "Fn::Sub": format!("${{{}.Arn}}", ids::FIREHOSE_LOG_GROUP) },
+        },
+    ]);
+    if stack.definition.firehose.format_conversion.is_some() {
+        // Format conversion reads the table's schema (Firehose Developer Guide, "Controlling
+        // access": glue:GetTable, GetTableVersion, GetTableVersions).
+        let database = &stack.definition.catalog.database;
+        let table = &stack.definition.catalog.table;
+        if let Some(list) = statements.as_array_mut() {
+            list.push(json!({
+                "Effect": "Allow",
+                "Action": ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"],
+                "Resource": [
+                    { "Fn::Sub": "arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog" },
+                    { "Fn::Sub": format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:database/{database}") },
+                    { "Fn::Sub": format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:table/{database}/{table}") },
+                ],
+            }));
+        }
+    }
     json!({
         "AssumeRolePolicyDocument": {
             "Version": "2012-10-17",
@@ -120,23 +153,7 @@ pub(crate) fn firehose_role(stack: &Stack) -> Value {
                 "Condition": { "StringEquals": { "sts:ExternalId": { "Ref": "AWS::AccountId" } } },
             }],
         },
-        "Policies": [policy("deliver-to-s3", json!([
-            {
-                "Effect": "Allow",
-                "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
-                "Resource": get_att(ids::BUCKET, "Arn"),
-            },
-            {
-                "Effect": "Allow",
-                "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-                "Resource": { "Fn::Sub": format!("${{{}.Arn}}/*", ids::BUCKET) },
-            },
-            {
-                "Effect": "Allow",
-                "Action": "logs:PutLogEvents",
-                "Resource": { "Fn::Sub": format!("${{{}.Arn}}", ids::FIREHOSE_LOG_GROUP) },
-            },
-        ]))],
+        "Policies": [policy("deliver-to-s3", statements)],
     })
 }
 

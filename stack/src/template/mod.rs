@@ -47,6 +47,9 @@ impl Template {
                 }
                 keep
             });
+            if !removed.is_empty() {
+                omit_emulator_stand_ins(resources);
+            }
             loop {
                 let dependent: Vec<String> = resources
                     .iter()
@@ -66,6 +69,24 @@ impl Template {
             outputs.retain(|_, output| !removed.iter().any(|id| refers_to(output, id)));
         }
         (Self(copy), removed)
+    }
+}
+
+/// Leaves out the properties the emulator path does not apply because the harness stands in
+/// for them (as each type's `on_emulator_properties` does for the provisioner): Firehose's
+/// format conversion, whose schema is a Glue table, converted by the harness's Firehose model.
+fn omit_emulator_stand_ins(resources: &mut Map<String, Value>) {
+    for resource in resources.values_mut() {
+        if resource.get("Type").and_then(Value::as_str)
+            == Some("AWS::KinesisFirehose::DeliveryStream")
+        {
+            if let Some(destination) = resource
+                .pointer_mut("/Properties/ExtendedS3DestinationConfiguration")
+                .and_then(Value::as_object_mut)
+            {
+                destination.remove("DataFormatConversionConfiguration");
+            }
+        }
     }
 }
 
