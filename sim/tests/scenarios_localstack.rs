@@ -233,6 +233,34 @@ async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_wo
     assert_eq!(shape(&first), shape(&second));
 }
 
+/// `scenarios/quickstart-parquet.toml` on LocalStack: the stream is provisioned without its
+/// format conversion (no Glue there), the harness's Firehose model converts, the objects in
+/// LocalStack's S3 are Parquet, and every saved query and ledger check passes on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quickstart_on_parquet_lands_parquet_objects_that_answer_every_query() {
+    let Some(url) = endpoint() else { return };
+    let loaded = load("quickstart-parquet.toml", "ca-central-1");
+    let report = run(&loaded, &url, Some(11)).await;
+    assert!(report.passed, "{}", report::summary(&report));
+    let delivery = &report.delivery;
+    assert!(delivery.objects >= 1, "{delivery:?}");
+    assert_eq!(delivery.records_failed_conversion, 0, "{delivery:?}");
+    assert_eq!(delivery.rows_converted, report.landed.rows);
+    assert_eq!(
+        report.reconciliation.events_landed,
+        report.reconciliation.totals.events_expected
+    );
+    let stage = &report.query_stage;
+    assert_eq!(
+        stage.catalog.as_ref().unwrap().partition_columns,
+        ["datehour"]
+    );
+    assert!(
+        stage.checks.iter().all(|c| c.passed && c.bytes_scanned > 0),
+        "{stage:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn mixed_fleet_onboards_only_the_exactly_tagged_and_accounts_for_every_line() {
     let Some(url) = endpoint() else { return };
