@@ -7,6 +7,7 @@ pub mod athena;
 pub mod backend;
 pub mod clock;
 pub mod cloudwatch_agent;
+pub mod cost;
 pub mod faults;
 pub mod fidelity;
 pub mod firehose_model;

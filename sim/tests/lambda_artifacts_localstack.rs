@@ -34,6 +34,7 @@ async fn run(loaded: &LoadedScenario, url: &str, seed: u64, lambda: LambdaSetup)
         progress: false,
         lambda,
         restart: None,
+        prices: None,
     };
     let run = sim::run::run(loaded, &config, &options).await.unwrap();
     eprintln!("{}", report::summary(&run.report));

@@ -31,6 +31,16 @@ pub const MAX_RECORDS_PER_CALL: usize = 500;
 pub const MAX_BYTES_PER_CALL: usize = 4 * 1024 * 1024;
 /// Most bytes in one record.
 pub const MAX_RECORD_BYTES: usize = 1000 * 1024;
+/// Firehose bills each record's size rounded up to a multiple of this (Amazon Data Firehose
+/// pricing page: ingestion "calculated as the number of data records you send to the service,
+/// times the size of each record rounded up to the nearest 5KB").
+pub const BILLING_UNIT_BYTES: u64 = 5 * 1024;
+
+/// The bytes Firehose bills for one record of `len` bytes.
+pub fn billed_bytes(len: u64) -> u64 {
+    len.div_ceil(BILLING_UNIT_BYTES).max(1) * BILLING_UNIT_BYTES
+}
+
 /// Attempts of one object's PutObject before the model gives it up. Firehose retries for up
 /// to 24 hours ("Data Delivery Failure Handling"); a run cannot wait that long, so the model
 /// retries a few times in real time and names what it gave up.
@@ -146,6 +156,8 @@ pub struct DeliveryStats {
     pub objects: usize,
     /// Bytes received.
     pub bytes_in: usize,
+    /// Bytes received with each record rounded up as Firehose bills it ([`billed_bytes`]).
+    pub billed_bytes: u64,
     /// Bytes written (after compression).
     pub bytes_out: usize,
     /// PutObject calls, retries included.
@@ -277,6 +289,7 @@ impl FirehoseModel {
             }
             stream.stats.records += 1;
             stream.stats.bytes_in += record.len();
+            stream.stats.billed_bytes += billed_bytes(record.len() as u64);
             for flushed in stream.buffer.push(now, record) {
                 deliver(&mut stream, self.state.writer.as_ref(), flushed).await;
             }
@@ -433,6 +446,7 @@ impl Handler {
             }
             stream.stats.records += 1;
             stream.stats.bytes_in += record.len();
+            stream.stats.billed_bytes += billed_bytes(record.len() as u64);
             ids.push(json!({ "RecordId": record_id(&mut stream.rng) }));
             for flushed in stream.buffer.push(now, record) {
                 deliver(stream, self.writer.as_ref(), flushed).await;

@@ -53,6 +53,9 @@ pub struct SubscriptionReport {
     pub redelivered_events: usize,
     /// Why invocations failed.
     pub errors: Vec<String>,
+    /// The handler's measured time, each invocation rounded up to a millisecond as Lambda
+    /// bills it.
+    pub handler_billed_ms: u64,
 }
 
 /// Tails one log group into the ETL function.
@@ -238,7 +241,11 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
         let mut last_error = String::new();
         for _ in 0..INVOKE_ATTEMPTS {
             self.report.invocations += 1;
-            match self.function.invoke(event).await {
+            let started = std::time::Instant::now();
+            let outcome = self.function.invoke(event).await;
+            let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            self.report.handler_billed_ms += micros.div_ceil(1000).max(1);
+            match outcome {
                 Ok(result) => {
                     self.report.rows += result.rows;
                     self.report.records += result.records;

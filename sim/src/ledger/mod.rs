@@ -463,6 +463,16 @@ impl Ledger {
         })
     }
 
+    /// Bytes of every event PutLogEvents accepted (its message, UTF-8), each copy once.
+    pub fn sent_bytes(&self) -> u64 {
+        self.records()
+            .map(|record| match record.fate() {
+                FateView::Sent(events) => events.iter().map(|e| e.message.len() as u64).sum(),
+                _ => 0,
+            })
+            .sum()
+    }
+
     /// Every record, in the order written.
     pub fn records(&self) -> impl ExactSizeIterator<Item = RecordView<'_>> {
         self.records.iter().map(|record| RecordView {

@@ -204,6 +204,11 @@ pub async fn run(loaded: &LoadedScenario, options: &RunOptions) -> Result<Run, R
         query_stage,
         real_seconds: real_start.elapsed().as_secs_f64(),
         memory_backend: true,
+        ingested_bytes: ledger.sent_bytes(),
+        prices: &options
+            .prices
+            .clone()
+            .unwrap_or_else(crate::cost::Prices::shipped),
     });
     Ok(Run {
         report,

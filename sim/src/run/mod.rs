@@ -72,6 +72,8 @@ pub struct RunOptions {
     /// What restarts the emulator for `[[faults.restart]]` ([`crate::backend::Emulator::restarter`]);
     /// a scenario that restarts is refused without one.
     pub restart: Option<std::sync::Arc<dyn crate::faults::EmulatorRestart>>,
+    /// The price table of the cost estimate (`None`: the shipped one).
+    pub prices: Option<crate::cost::Prices>,
 }
 
 /// A run that could not complete.

@@ -186,6 +186,8 @@ pub struct RunReport {
     /// Where this run's harness differs from AWS, from the fidelity table: the emulator gaps
     /// it stood in for and the differences that remain.
     pub aws_differences: Vec<AwsDifference>,
+    /// What the same workload would cost on AWS, per service, for the run and per month.
+    pub cost: crate::cost::CostEstimate,
 }
 
 /// What [`build`] needs.
@@ -211,6 +213,69 @@ pub(super) struct Inputs<'a> {
     pub real_seconds: f64,
     /// The run used the memory backend.
     pub memory_backend: bool,
+    /// Bytes of the messages PutLogEvents accepted (the ledger's count).
+    pub ingested_bytes: u64,
+    /// The cost estimate's price table.
+    pub prices: &'a crate::cost::Prices,
+}
+
+/// The run's workload as the cost estimate prices it.
+fn workload(inputs: &Inputs<'_>) -> crate::cost::Workload {
+    use crate::cost::{FunctionUse, Workload};
+    let definition = &inputs.loaded.stack.definition;
+    let names = [
+        &definition.logs.etl_function_name,
+        &definition.onboarding.function_name,
+    ];
+    let measured = |name: &str| {
+        inputs
+            .lambda
+            .functions
+            .iter()
+            .find(|(n, _)| n.as_str() == name || n.contains(name))
+            .map(|(_, stats)| stats.duration_ms)
+    };
+    let onboarding_invocations: usize = inputs.outcomes.values().map(Vec::len).sum();
+    let functions = vec![
+        FunctionUse {
+            name: names[0].clone(),
+            invocations: inputs.subscription.invocations as u64,
+            billed_ms: measured(names[0]).or(Some(inputs.subscription.handler_billed_ms)),
+            memory_mb: u64::from(stack::resources::ETL_MEMORY_MB),
+            arm64: false,
+        },
+        FunctionUse {
+            name: names[1].clone(),
+            invocations: onboarding_invocations as u64,
+            billed_ms: measured(names[1]),
+            memory_mb: u64::from(stack::resources::ONBOARDING_MEMORY_MB),
+            arm64: false,
+        },
+    ];
+    let bucket = &definition.bucket;
+    Workload {
+        seconds: inputs.loaded.scenario.duration.as_millis() as f64 / 1000.0,
+        ingested_bytes: inputs.ingested_bytes,
+        retention_days: definition.logs.retention_days as f64,
+        functions,
+        firehose_bytes: inputs.delivery.bytes_in as u64,
+        firehose_billed_bytes: inputs.delivery.billed_bytes,
+        converted: definition.firehose.converts().is_some(),
+        puts: inputs.delivery.write_attempts as u64,
+        stored_bytes: inputs.landed.bytes as u64,
+        transitions: bucket
+            .transitions
+            .iter()
+            .map(|t| (t.days as f64, t.storage_class.clone()))
+            .collect(),
+        expiration_days: bucket.expiration_days as f64,
+        query_bytes: inputs
+            .query_stage
+            .checks
+            .iter()
+            .map(|c| c.bytes_scanned)
+            .collect(),
+    }
 }
 
 pub(super) fn decision_name(decision: Decision) -> &'static str {
@@ -270,6 +335,7 @@ fn aws_differences(inputs: &Inputs<'_>) -> Vec<AwsDifference> {
 
 pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
     let aws_differences = aws_differences(&inputs);
+    let cost = crate::cost::estimate(&workload(&inputs), inputs.prices);
     let scenario = &inputs.loaded.scenario;
     let mut provisioned = BTreeMap::new();
     for applied in inputs.applied {
@@ -524,6 +590,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         checks,
         passed,
         aws_differences,
+        cost,
     }
 }
 

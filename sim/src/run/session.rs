@@ -577,6 +577,12 @@ impl<'a> Replay<'a> {
             query_stage,
             real_seconds: s.real_start.elapsed().as_secs_f64(),
             memory_backend: false,
+            ingested_bytes: ledger.sent_bytes(),
+            prices: &s
+                .options
+                .prices
+                .clone()
+                .unwrap_or_else(crate::cost::Prices::shipped),
         });
         super::Run {
             report,

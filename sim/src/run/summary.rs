@@ -129,6 +129,31 @@ emulator restarts:"
     );
 }
 
+/// What the workload would cost on AWS: each service's lines, the run and a month.
+fn cost_section(out: &mut String, cost: &crate::cost::CostEstimate) {
+    let _ = writeln!(out, "\ncost on AWS ({}):", cost.prices);
+    let _ = writeln!(
+        out,
+        "  {:<16} {:<52} {:>12} {:>12}",
+        "service", "item", "run USD", "month USD"
+    );
+    for line in &cost.lines {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<52} {:>12.6} {:>12.2}",
+            line.service, line.item, line.run_usd, line.month_usd
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<16} {:<52} {:>12.6} {:>12.2}",
+        "total", "", cost.run_usd, cost.month_usd
+    );
+    for gap in &cost.not_priced {
+        let _ = writeln!(out, "  not priced: {gap}");
+    }
+}
+
 /// The summary table: stages, instances, failed checks.
 pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
@@ -275,9 +300,10 @@ pub fn summary(report: &RunReport) -> String {
                 catalog.rows
             );
             let passed = stage.checks.iter().filter(|q| q.passed).count();
+            let scanned: u64 = stage.checks.iter().map(|q| q.bytes_scanned).sum();
             let _ = writeln!(
                 out,
-                "queries checked against the ledger: {passed} of {} match",
+                "queries checked against the ledger: {passed} of {} match; {scanned} bytes scanned",
                 stage.checks.len()
             );
         }
@@ -289,6 +315,7 @@ pub fn summary(report: &RunReport) -> String {
             );
         }
     }
+    cost_section(&mut out, &report.cost);
     if !report.aws_differences.is_empty() {
         let _ = writeln!(
             out,

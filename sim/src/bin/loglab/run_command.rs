@@ -42,6 +42,10 @@ pub struct RunArgs {
     /// neither is).
     #[arg(long, value_enum)]
     pub lambda_profile: Option<ProfileChoice>,
+    /// A price table for the report's cost estimate, in the shipped one's form
+    /// (sim/src/cost/prices.toml: us-east-1 list prices) [default: the shipped one].
+    #[arg(long)]
+    pub prices: Option<PathBuf>,
 }
 
 /// `--lambda`.
@@ -98,6 +102,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         lambda: lambda_setup(&args)?,
         // The emulator's, once there is one (with_emulator below).
         restart: None,
+        prices: args
+            .prices
+            .as_deref()
+            .map(sim::cost::Prices::load)
+            .transpose()?,
     };
     if args.backend == BackendChoice::Memory {
         return run_in_memory(&args, loaded, options).await;
