@@ -365,12 +365,6 @@ fn main() {
         );
         let ours = runtime.block_on(datafusion(&table));
         let parquet = runtime.block_on(datafusion(&set.parquet));
-        formats.push((
-            megabytes,
-            ours.queries.clone(),
-            ours.scanned.clone(),
-            parquet,
-        ));
         let theirs = duckdb(&python, &table);
         let line = |step: &str, a: Duration, b: Duration, rows: String| {
             println!(
@@ -392,13 +386,25 @@ fn main() {
             };
             line(name, a, b, rows);
         }
+        formats.push(FormatRun {
+            megabytes,
+            json: ours,
+            parquet,
+        });
     }
     print_formats(&formats);
 }
 
 /// The stand-in on NDJSON and on Parquet, side by side: median times, their ratio, and the
 /// bytes each query read (Athena's data scanned).
-fn print_formats(formats: &[(usize, Vec<(Duration, usize)>, Vec<u64>, Figures)]) {
+/// One data set's figures on both formats.
+struct FormatRun {
+    megabytes: usize,
+    json: Figures,
+    parquet: Figures,
+}
+
+fn print_formats(formats: &[FormatRun]) {
     println!(
         "\n{:<8} {:<38} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8}",
         "rows",
@@ -410,11 +416,12 @@ fn print_formats(formats: &[(usize, Vec<(Duration, usize)>, Vec<u64>, Figures)])
         "parquet read",
         "ratio"
     );
-    for (megabytes, json, json_scanned, parquet) in formats {
+    for run in formats {
+        let megabytes = run.megabytes;
         for (i, (name, _)) in QUERIES.iter().enumerate() {
-            let ((a, rows_a), (b, rows_b)) = (json[i], parquet.queries[i]);
+            let ((a, rows_a), (b, rows_b)) = (run.json.queries[i], run.parquet.queries[i]);
             assert_eq!(rows_a, rows_b, "{name}: NDJSON and Parquet disagree");
-            let (read_a, read_b) = (json_scanned[i], parquet.scanned[i]);
+            let (read_a, read_b) = (run.json.scanned[i], run.parquet.scanned[i]);
             println!(
                 "{:<8} {name:<38} {:>8.3} s {:>8.3} s {:>10.2} {:>9.1} MB {:>9.1} MB {:>8.1}",
                 format!("{megabytes} MB"),

@@ -150,11 +150,8 @@ impl Conversion {
 
     /// One record's documents as a batch (`None` when it holds only whitespace).
     fn read_record(&self, record: &[u8]) -> Result<Option<RecordBatch>, (&'static str, String)> {
-        if !record
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_none_or(|b| *b == b'{')
-        {
+        let first = record.iter().find(|b| !b.is_ascii_whitespace());
+        if first.is_some_and(|b| *b != b'{') {
             return Err((
                 PARSE_ERROR,
                 "the record is not JSON objects (an array or a scalar is not valid input)"

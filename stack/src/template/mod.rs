@@ -79,13 +79,11 @@ fn omit_emulator_stand_ins(resources: &mut Map<String, Value>) {
     for resource in resources.values_mut() {
         if resource.get("Type").and_then(Value::as_str)
             == Some("AWS::KinesisFirehose::DeliveryStream")
-        {
-            if let Some(destination) = resource
+            && let Some(destination) = resource
                 .pointer_mut("/Properties/ExtendedS3DestinationConfiguration")
                 .and_then(Value::as_object_mut)
-            {
-                destination.remove("DataFormatConversionConfiguration");
-            }
+        {
+            destination.remove("DataFormatConversionConfiguration");
         }
     }
 }
