@@ -69,6 +69,9 @@ pub enum DecodeError {
         /// The cap in bytes.
         limit: usize,
     },
+    /// The decompressed bytes are not UTF-8 (JSON text is).
+    #[error("the decompressed payload is not UTF-8 text: {0}")]
+    PayloadNotUtf8(#[source] std::str::Utf8Error),
     /// The decompressed bytes are not a subscription message.
     #[error("the decompressed payload is not a CloudWatch Logs subscription message: {0}")]
     PayloadJson(#[source] serde_json::Error),
@@ -231,8 +234,9 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
 
 /// Parses decompressed bytes as a subscription message and checks its type.
 pub fn parse_payload(json: &[u8]) -> Result<LogsPayload<'_>, DecodeError> {
-    let payload: LogsPayload<'_> =
-        serde_json::from_slice(json).map_err(DecodeError::PayloadJson)?;
+    // One UTF-8 check of the whole text, then a parse that does not check each string again.
+    let text = std::str::from_utf8(json).map_err(DecodeError::PayloadNotUtf8)?;
+    let payload: LogsPayload<'_> = serde_json::from_str(text).map_err(DecodeError::PayloadJson)?;
     payload.kind()?;
     Ok(payload)
 }
@@ -275,6 +279,18 @@ fn describe_json(value: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_payload_that_is_not_utf8_is_refused_with_where() {
+        let mut json = LogsPayload::data_message("1", "g", "s", 0, ["ok"]).to_json();
+        let at = json.windows(2).position(|w| w == b"ok").unwrap();
+        json[at] = 0xff;
+        let error = parse_payload(&json).unwrap_err().to_string();
+        assert!(
+            error.contains("not UTF-8") && error.contains(&format!("index {at}")),
+            "{error}"
+        );
+    }
 
     #[test]
     fn gunzip_round_trips_and_enforces_the_cap() {

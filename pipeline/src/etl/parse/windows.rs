@@ -67,6 +67,15 @@ enum Field {
     Data,
 }
 
+/// Which child of `Event` the reader is inside.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Section {
+    System,
+    EventData,
+    RenderingInfo,
+    Other,
+}
+
 /// The `Data` elements of `EventData`, in order: (its `Name`, or none; its text).
 #[derive(Default)]
 struct EventData<'a> {
@@ -84,22 +93,34 @@ impl EventData<'_> {
         }
         let mut out = Vec::with_capacity(64);
         out.push(b'{');
-        let mut names: std::collections::HashSet<Cow<'_, str>> =
-            std::collections::HashSet::with_capacity(self.items.len());
+        // Events carry a few dozen items at most: a scan of the earlier ones finds a repeated
+        // key without a set.
+        let mut digits = itoa::Buffer::new();
+        let mut earlier_digits = itoa::Buffer::new();
+        let mut written = 0;
         for (position, (name, value)) in self.items.iter().enumerate() {
-            let key = name
-                .clone()
-                .unwrap_or_else(|| Cow::Owned(position.to_string()));
-            if names.contains(&key) {
+            let key: &str = match name {
+                Some(name) => name,
+                None => digits.format(position),
+            };
+            let repeated =
+                self.items[..position]
+                    .iter()
+                    .enumerate()
+                    .any(|(earlier, (earlier_name, _))| match earlier_name {
+                        Some(earlier_name) => earlier_name == key,
+                        None => earlier_digits.format(earlier) == key,
+                    });
+            if repeated {
                 continue;
             }
-            if !names.is_empty() {
+            if written > 0 {
                 out.push(b',');
             }
-            crate::etl::json_out::string(&mut out, &key);
+            crate::etl::json_out::string(&mut out, key);
             out.push(b':');
             crate::etl::json_out::string(&mut out, value);
-            names.insert(key);
+            written += 1;
         }
         out.push(b'}');
         String::from_utf8(out).ok()
@@ -110,7 +131,8 @@ impl EventData<'_> {
 /// an `Event/System` element.
 pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
     let mut reader = quick_xml::Reader::from_str(xml);
-    let mut path: Vec<String> = Vec::with_capacity(4);
+    // How deep the reader is (1: inside `Event`) and under which of `Event`'s children.
+    let (mut depth, mut section) = (0_usize, Section::Other);
     let mut parsed = Parsed {
         format: Some(Format::WindowsXml),
         ..Parsed::default()
@@ -120,30 +142,36 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
     loop {
         match reader.read_event().ok()? {
             Event::Start(e) => {
-                let name = e.local_name().as_ref().to_owned();
-                field = field_for(&path, &name);
+                let local = e.local_name();
+                let name = local.as_ref();
+                field = field_for(depth, section, name);
                 text = Text::default();
-                if path.len() == 1 && name == "System" {
-                    saw_system = true;
-                }
-                if path.len() == 1 && name == "EventData" {
-                    data.seen = true;
+                if depth == 1 {
+                    section = match name {
+                        "System" => Section::System,
+                        "EventData" => Section::EventData,
+                        "RenderingInfo" => Section::RenderingInfo,
+                        _ => Section::Other,
+                    };
+                    saw_system |= section == Section::System;
+                    data.seen |= section == Section::EventData;
                 }
                 if field == Some(Field::Data) {
                     data_name = attribute(&e, "Name");
                 }
-                path.push(name);
+                depth += 1;
             }
             Event::Empty(e) => {
-                let name = e.local_name();
-                let in_system = path.len() == 2 && path[1] == "System";
-                if in_system && name.as_ref() == "Provider" {
+                let local = e.local_name();
+                let name = local.as_ref();
+                let in_system = depth == 2 && section == Section::System;
+                if in_system && name == "Provider" {
                     parsed.win_provider = attribute(&e, "Name");
-                } else if in_system && name.as_ref() == "TimeCreated" {
+                } else if in_system && name == "TimeCreated" {
                     parsed.win_time_created = attribute(&e, "SystemTime");
-                } else if path.len() == 1 && name.as_ref() == "EventData" {
+                } else if depth == 1 && name == "EventData" {
                     data.seen = true;
-                } else if field_for(&path, name.as_ref()) == Some(Field::Data) {
+                } else if field_for(depth, section, name) == Some(Field::Data) {
                     data.items.push((attribute(&e, "Name"), Cow::Borrowed("")));
                 }
             }
@@ -166,13 +194,16 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
                     Some(done) => store(&mut parsed, done, text.0.take()),
                     None => {}
                 }
-                path.pop();
+                depth = depth.saturating_sub(1);
+                if depth == 1 {
+                    section = Section::Other;
+                }
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if !saw_system || !path.is_empty() {
+    if !saw_system || depth != 0 {
         return None;
     }
     parsed.win_level_name = parsed.win_level.map(|l| Cow::Borrowed(level_name(l)));
@@ -180,15 +211,19 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
     Some(parsed)
 }
 
-fn field_for(path: &[String], name: &str) -> Option<Field> {
-    match (path.len(), path.get(1).map(String::as_str), name) {
-        (2, Some("System"), "EventID") => Some(Field::EventId),
-        (2, Some("System"), "Level") => Some(Field::Level),
-        (2, Some("System"), "EventRecordID") => Some(Field::RecordId),
-        (2, Some("System"), "Channel") => Some(Field::Channel),
-        (2, Some("System"), "Computer") => Some(Field::Computer),
-        (2, Some("RenderingInfo"), "Message") => Some(Field::Message),
-        (2, Some("EventData"), "Data") => Some(Field::Data),
+/// The field an element at `depth` under `section` holds, by its local name.
+fn field_for(depth: usize, section: Section, name: &str) -> Option<Field> {
+    if depth != 2 {
+        return None;
+    }
+    match (section, name) {
+        (Section::System, "EventID") => Some(Field::EventId),
+        (Section::System, "Level") => Some(Field::Level),
+        (Section::System, "EventRecordID") => Some(Field::RecordId),
+        (Section::System, "Channel") => Some(Field::Channel),
+        (Section::System, "Computer") => Some(Field::Computer),
+        (Section::RenderingInfo, "Message") => Some(Field::Message),
+        (Section::EventData, "Data") => Some(Field::Data),
         _ => None,
     }
 }
