@@ -208,7 +208,10 @@ pub fn describe(entry: &TableEntry, layout: Layout) -> String {
     let mut out = String::new();
     let objects = entry.objects().count();
     let count = |format| entry.objects().filter(|o| o.format == format).count();
-    let (gzip, parquet) = (count(ObjectFormat::JsonGzip), count(ObjectFormat::Parquet));
+    let formats = match (count(ObjectFormat::JsonGzip), count(ObjectFormat::Parquet)) {
+        (gzip, 0) => format!("{gzip} gzip"),
+        (gzip, parquet) => format!("{gzip} gzip, {parquet} parquet"),
+    };
     let _ = writeln!(
         out,
         "table {} ({}), at {}",
@@ -221,7 +224,7 @@ pub fn describe(entry: &TableEntry, layout: Layout) -> String {
     );
     let _ = writeln!(
         out,
-        "  {objects} objects ({gzip} gzip, {parquet} parquet), {} bytes, {} partitions",
+        "  {objects} objects ({formats}), {} bytes, {} partitions",
         entry.bytes(),
         entry.partitions.len()
     );

@@ -8,12 +8,31 @@
 //! and `\u00XX` with lower-case hex for the other control characters; DEL and non-ASCII pass
 //! through.
 
-/// Writes `text` as a JSON string, quotes included.
-pub fn string(out: &mut Vec<u8>, text: &str) {
+/// Writes `text` as a JSON string, quotes included; whether it needed no escape.
+pub fn string(out: &mut Vec<u8>, text: &str) -> bool {
     out.reserve(text.len() + 2);
+    let before = out.len();
     out.push(b'"');
     escaped(out, text.as_bytes());
     out.push(b'"');
+    out.len() - before == text.len() + 2
+}
+
+/// Writes `text` as a JSON string; when it lies inside `clean`, a text that needed no escape,
+/// it is copied without a look at its bytes (a part of a clean text is clean).
+pub fn string_within(out: &mut Vec<u8>, text: &str, clean: Option<&str>) {
+    let inside = clean.is_some_and(|parent| {
+        let (start, part) = (parent.as_ptr() as usize, text.as_ptr() as usize);
+        part >= start && part + text.len() <= start + parent.len()
+    });
+    if inside {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else {
+        string(out, text);
+    }
 }
 
 /// Writes `text` escaped for the inside of a JSON string.
@@ -28,7 +47,14 @@ pub fn escaped(out: &mut Vec<u8>, text: &[u8]) {
         }
         at += 8;
     }
-    escape_bytes(out, text, at, chunks.remainder(), &mut run_start);
+    let rest = chunks.remainder();
+    // The last bytes, padded with spaces (which need no escape) to one word: a short clean
+    // string is copied without a look at each byte.
+    let mut padded = [b' '; 8];
+    padded[..rest.len()].copy_from_slice(rest);
+    if needs_escape_in(u64::from_le_bytes(padded)) {
+        escape_bytes(out, text, at, rest, &mut run_start);
+    }
     out.extend_from_slice(&text[run_start..]);
 }
 
@@ -104,8 +130,13 @@ pub fn integer(out: &mut Vec<u8>, value: impl itoa::Integer) {
 
 /// Writes `value` as a string, or `null`.
 pub fn string_or_null(out: &mut Vec<u8>, value: Option<&str>) {
+    string_or_null_within(out, value, None);
+}
+
+/// Writes `value` as a string ([`string_within`] `clean`), or `null`.
+pub fn string_or_null_within(out: &mut Vec<u8>, value: Option<&str>, clean: Option<&str>) {
     match value {
-        Some(text) => string(out, text),
+        Some(text) => string_within(out, text, clean),
         None => out.extend_from_slice(b"null"),
     }
 }
@@ -140,6 +171,21 @@ mod tests {
                 "byte {byte:#04x}"
             );
         }
+    }
+
+    #[test]
+    fn a_part_of_a_clean_text_is_copied_and_anything_else_escaped() {
+        let message = "host sshd[1]: Accepted";
+        let mut out = Vec::new();
+        assert!(string(&mut out, message));
+        assert!(!string(&mut out, "a\"b"));
+        out.clear();
+        string_within(&mut out, &message[5..9], Some(message));
+        assert_eq!(out, b"\"sshd\"");
+        out.clear();
+        // Outside the clean text (an owned copy): escaped as usual.
+        string_within(&mut out, "x\ny", Some(message));
+        assert_eq!(out, b"\"x\\ny\"");
     }
 
     #[test]

@@ -240,8 +240,8 @@ fn write_whole_row(
     }
     out.extend_from_slice(&head.ingest);
     out.extend_from_slice(b",\"part_index\":0,\"part_count\":1,\"message\":");
-    json_out::string(out, message);
-    parsed.write_json_members(out);
+    let clean = json_out::string(out, message);
+    parsed.write_json_members(out, clean.then_some(message));
     out.extend_from_slice(b"}\n");
 }
 

@@ -27,8 +27,16 @@ pub async fn everything(
         .queue_url
         .unwrap_or_default();
     log_streams(clients, &names.log_group).await?;
-    objects(clients, &names.bucket, &definition.firehose.prefix).await?;
-    objects(clients, &names.bucket, &definition.firehose.error_prefix).await?;
+    // The static folder of each prefix: a prefix with `!{…}` expressions names no key as
+    // written (projection's `logs/!{timestamp:…}/`).
+    let root = crate::athena::table_root;
+    objects(clients, &names.bucket, &root(&definition.firehose.prefix)).await?;
+    objects(
+        clients,
+        &names.bucket,
+        &root(&definition.firehose.error_prefix),
+    )
+    .await?;
     self::queue(clients, &queue_url).await?;
     Ok(queue_url)
 }

@@ -398,36 +398,38 @@ impl Scenario {
             message: e.to_string().trim_end().to_owned(),
         };
         let mut table: toml::Table = toml::from_str(text).map_err(|e| syntax(path, &e))?;
-        if let Some(extends) = table.remove("extends") {
-            let Some(name) = extends.as_str().filter(|n| !n.contains(['/', '\\'])) else {
-                return Err(syntax(
-                    path,
-                    &format!(
-                        "extends = {extends}: this harness's rule: the name of a scenario file in \
-                         the same directory (its relative paths then mean the same)"
-                    ),
-                ));
-            };
-            let base_path = path.parent().unwrap_or(Path::new(".")).join(name);
-            let base_text =
-                std::fs::read_to_string(&base_path).map_err(|source| ScenarioError::Read {
-                    path: base_path.clone(),
-                    source,
-                })?;
-            let mut base: toml::Table =
-                toml::from_str(&base_text).map_err(|e| syntax(&base_path, &e))?;
-            if base.contains_key("extends") {
-                return Err(syntax(
-                    path,
-                    &format!("extends {name:?}, which extends another: one level only"),
-                ));
-            }
-            base.extend(table);
-            table = base;
+        let Some(extends) = table.remove("extends") else {
+            // Parsed from the text, so that errors carry its lines.
+            return toml::from_str(text).map_err(|e| syntax(path, &e));
+        };
+        let Some(name) = extends.as_str().filter(|n| !n.contains(['/', '\\'])) else {
+            return Err(syntax(
+                path,
+                &format!(
+                    "extends = {extends}: this harness's rule: the name of a scenario file in \
+                     the same directory (its relative paths then mean the same)"
+                ),
+            ));
+        };
+        let base_path = path.parent().unwrap_or(Path::new(".")).join(name);
+        let base_text =
+            std::fs::read_to_string(&base_path).map_err(|source| ScenarioError::Read {
+                path: base_path.clone(),
+                source,
+            })?;
+        let mut base: toml::Table =
+            toml::from_str(&base_text).map_err(|e| syntax(&base_path, &e))?;
+        if base.contains_key("extends") {
+            return Err(syntax(
+                path,
+                &format!("extends {name}, which extends another: one level only"),
+            ));
         }
+        base.extend(table);
+        table = base;
         toml::Value::Table(table)
             .try_into()
-            .map_err(|e| syntax(path, &e))
+            .map_err(|e| syntax(path, &format!("{e} (in the scenario as it extends {name})")))
     }
 
     /// Every rule the scenario breaks on its own (before its stack is known), each with its key,

@@ -228,3 +228,31 @@ fn the_scenario_filter_pattern_replaces_the_stacks_and_is_validated() {
     assert!(text.contains("filter_pattern"), "{text}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn extends_takes_the_base_and_replaces_the_keys_set_here() {
+    let dir = std::env::temp_dir().join(format!("loglab-extends-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("base.toml"),
+        include_str!("../../../scenarios/quickstart.toml"),
+    )
+    .unwrap();
+    let child = dir.join("child.toml");
+    let scenario =
+        Scenario::from_toml("extends = \"base.toml\"\nname = \"child\"\n", &child).unwrap();
+    assert_eq!((scenario.name.as_str(), scenario.seed), ("child", 1));
+    assert_eq!(scenario.fleet.len(), 2, "the base's fleet");
+    let error = Scenario::from_toml("extends = \"../base.toml\"\nname = \"x\"\n", &child)
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("same directory"), "{error}");
+    let error = Scenario::from_toml("extends = \"base.toml\"\nspeed = \"fast\"\n", &child)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("speed") && error.contains("extends base.toml"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

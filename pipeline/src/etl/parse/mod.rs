@@ -87,17 +87,19 @@ impl Parsed<'_> {
     /// Writes the parsed columns as members of the row's JSON object (each preceded by a
     /// comma), in the order and with the bytes serde writes them for the flattened struct.
     /// A row has either syslog or Windows columns: the other group, all null, is one constant.
-    pub fn write_json_members(&self, out: &mut Vec<u8>) {
+    /// `clean` is the event's message when it needed no escape: parsed columns that are parts
+    /// of it are then copied without a second look.
+    pub fn write_json_members(&self, out: &mut Vec<u8>, clean: Option<&str>) {
         use crate::etl::json_out::string_or_null;
         out.extend_from_slice(b",\"format\":");
         string_or_null(out, self.format.map(Format::name));
         if self.has_syslog_columns() {
-            self.write_syslog_members(out);
+            self.write_syslog_members(out, clean);
         } else {
             out.extend_from_slice(NULL_SYSLOG_MEMBERS);
         }
         if self.has_windows_columns() {
-            self.write_windows_members(out);
+            self.write_windows_members(out, clean);
         } else {
             out.extend_from_slice(NULL_WINDOWS_MEMBERS);
         }
@@ -128,8 +130,11 @@ impl Parsed<'_> {
             || self.win_event_data.is_some()
     }
 
-    fn write_syslog_members(&self, out: &mut Vec<u8>) {
-        use crate::etl::json_out::{integer_or_null, string_or_null};
+    fn write_syslog_members(&self, out: &mut Vec<u8>, clean: Option<&str>) {
+        use crate::etl::json_out::integer_or_null;
+        let string_or_null = |out: &mut Vec<u8>, value| {
+            crate::etl::json_out::string_or_null_within(out, value, clean)
+        };
         out.extend_from_slice(b",\"host\":");
         string_or_null(out, self.host.as_deref());
         out.extend_from_slice(b",\"program\":");
@@ -150,8 +155,11 @@ impl Parsed<'_> {
         string_or_null(out, self.body.as_deref());
     }
 
-    fn write_windows_members(&self, out: &mut Vec<u8>) {
-        use crate::etl::json_out::{integer_or_null, string_or_null};
+    fn write_windows_members(&self, out: &mut Vec<u8>, clean: Option<&str>) {
+        use crate::etl::json_out::integer_or_null;
+        let string_or_null = |out: &mut Vec<u8>, value| {
+            crate::etl::json_out::string_or_null_within(out, value, clean)
+        };
         out.extend_from_slice(b",\"win_event_id\":");
         integer_or_null(out, self.win_event_id);
         out.extend_from_slice(b",\"win_provider\":");
