@@ -10,7 +10,8 @@
 //! the queries run `query_runs_per_month` times. GB and TB are 2^30 and 2^40 bytes. What AWS
 //! does not publish, said here: CloudWatch Logs bills stored data compressed and states no ratio,
 //! so storage is priced on the ingested (uncompressed) size, an upper bound; how ingestion bytes
-//! are counted beyond the messages is not stated, so messages' UTF-8 bytes are counted.
+//! are counted beyond the messages is not stated, so messages' UTF-8 bytes are counted. The
+//! functions are priced on x86_64, the template's default `FunctionArchitecture`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
