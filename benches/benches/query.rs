@@ -91,7 +91,7 @@ fn data_set(megabytes: usize) -> DataSet {
         return set;
     }
     let conversion = sim::firehose_model::convert::Conversion::new(
-        &pipeline::etl::row::ROW_COLUMNS,
+        &sim::athena::declared_columns(),
         "SNAPPY",
         sim::firehose_model::convert::CatalogTable {
             catalog_id: "123456789012".into(),

@@ -179,7 +179,7 @@ async fn converted_records_land_as_parquet_and_failures_under_the_error_prefix()
     config.compression = ObjectCompression::Uncompressed;
     config.conversion = Some(
         Conversion::new(
-            &pipeline::etl::row::ROW_COLUMNS,
+            &sim::athena::declared_columns(),
             "SNAPPY",
             CatalogTable {
                 catalog_id: "000000000000".into(),

@@ -90,11 +90,11 @@ impl Deployment {
     /// type puts a stand-in there).
     pub fn on_emulator_properties(&self, resource: &Resolved) -> Value {
         match resource.resource_type() {
-            Some(kind) => kind.on_emulator_properties(
-                &self.names,
-                &self.placement,
-                resource.properties.clone(),
-            ),
+            Some(kind) => {
+                let mut properties = resource.properties.clone();
+                resources::omit_on_emulator(kind, &mut properties);
+                kind.on_emulator_properties(&self.names, &self.placement, properties)
+            }
             None => resource.properties.clone(),
         }
     }

@@ -20,11 +20,12 @@ use std::sync::Arc;
 use base64::Engine as _;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::concat_batches;
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::arrow::json::ReaderBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, GzipLevel};
 use datafusion::parquet::file::properties::WriterProperties;
+use lake::schema::ColumnType;
 use serde_json::json;
 
 /// The key extension of a converted object.
@@ -80,17 +81,18 @@ pub struct Converted {
 }
 
 impl Conversion {
-    /// The conversion for a table of `columns` (name, Hive type) with `ParquetSerDe`
-    /// compression `compression` (SNAPPY, GZIP or UNCOMPRESSED).
+    /// The conversion for a table of `columns` (the table's declared columns,
+    /// [`crate::athena::declared_columns`], each written as the stand-in reads it) with
+    /// `ParquetSerDe` compression `compression` (SNAPPY, GZIP or UNCOMPRESSED).
     pub fn new(
-        columns: &[(&str, &str)],
+        columns: &[(String, ColumnType)],
         compression: &str,
         table: CatalogTable,
     ) -> Result<Self, String> {
-        let fields = columns
+        let fields: Vec<Field> = columns
             .iter()
-            .map(|(name, hive)| Ok(Field::new(*name, arrow_type(hive)?, true)))
-            .collect::<Result<Vec<_>, String>>()?;
+            .map(|(name, column)| Field::new(name, lake::table::arrow_type(*column), true))
+            .collect();
         let compression = match compression {
             "SNAPPY" => Compression::SNAPPY,
             "GZIP" => Compression::GZIP(GzipLevel::default()),
@@ -215,18 +217,6 @@ impl Conversion {
         })
         .to_string()
     }
-}
-
-/// The Arrow type a Hive column is written as (Athena's Parquet types for Hive's).
-fn arrow_type(hive: &str) -> Result<DataType, String> {
-    Ok(match hive {
-        "string" => DataType::Utf8,
-        "int" => DataType::Int32,
-        "bigint" => DataType::Int64,
-        "double" => DataType::Float64,
-        "boolean" => DataType::Boolean,
-        other => return Err(format!("the model does not convert Hive type {other:?}")),
-    })
 }
 
 #[cfg(test)]

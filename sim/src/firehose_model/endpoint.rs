@@ -119,7 +119,7 @@ impl StreamConfig {
             .converts()
             .map(|conversion| {
                 Conversion::new(
-                    &pipeline::etl::row::ROW_COLUMNS,
+                    &crate::athena::declared_columns(),
                     &conversion.parquet_compression,
                     CatalogTable {
                         catalog_id: MODEL_ACCOUNT.to_owned(),
@@ -170,6 +170,15 @@ pub struct DeliveryStats {
     pub records_failed_conversion: usize,
     /// Objects written under the error prefix.
     pub error_objects: usize,
+}
+
+impl DeliveryStats {
+    /// Counts a record of `len` bytes taken into the buffer.
+    fn accepted(&mut self, len: usize) {
+        self.records += 1;
+        self.bytes_in += len;
+        self.billed_bytes += billed_bytes(len as u64);
+    }
 }
 
 struct Stream {
@@ -287,9 +296,7 @@ impl FirehoseModel {
                 }));
                 continue;
             }
-            stream.stats.records += 1;
-            stream.stats.bytes_in += record.len();
-            stream.stats.billed_bytes += billed_bytes(record.len() as u64);
+            stream.stats.accepted(record.len());
             for flushed in stream.buffer.push(now, record) {
                 deliver(&mut stream, self.state.writer.as_ref(), flushed).await;
             }
@@ -444,9 +451,7 @@ impl Handler {
                 }));
                 continue;
             }
-            stream.stats.records += 1;
-            stream.stats.bytes_in += record.len();
-            stream.stats.billed_bytes += billed_bytes(record.len() as u64);
+            stream.stats.accepted(record.len());
             ids.push(json!({ "RecordId": record_id(&mut stream.rng) }));
             for flushed in stream.buffer.push(now, record) {
                 deliver(stream, self.writer.as_ref(), flushed).await;

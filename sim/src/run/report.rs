@@ -227,27 +227,28 @@ fn workload(inputs: &Inputs<'_>) -> crate::cost::Workload {
         &definition.logs.etl_function_name,
         &definition.onboarding.function_name,
     ];
-    let measured = |name: &str| {
+    // The artifacts' figures are kept by the binary each function is built from.
+    let [etl_binary, onboarding_binary] = stack::artifacts::FUNCTIONS.map(|f| f.binary);
+    let measured = |binary: &str| {
         inputs
             .lambda
             .functions
-            .iter()
-            .find(|(n, _)| n.as_str() == name || n.contains(name))
-            .map(|(_, stats)| stats.duration_ms)
+            .get(binary)
+            .map(|stats| stats.duration_ms)
     };
     let onboarding_invocations: usize = inputs.outcomes.values().map(Vec::len).sum();
     let functions = vec![
         FunctionUse {
             name: names[0].clone(),
             invocations: inputs.subscription.invocations as u64,
-            billed_ms: measured(names[0]).or(Some(inputs.subscription.handler_billed_ms)),
+            billed_ms: measured(etl_binary).or(Some(inputs.subscription.handler_billed_ms)),
             memory_mb: u64::from(stack::resources::ETL_MEMORY_MB),
             arm64: false,
         },
         FunctionUse {
             name: names[1].clone(),
             invocations: onboarding_invocations as u64,
-            billed_ms: measured(names[1]),
+            billed_ms: measured(onboarding_binary),
             memory_mb: u64::from(stack::resources::ONBOARDING_MEMORY_MB),
             arm64: false,
         },

@@ -58,16 +58,10 @@ impl ResourceType for DeliveryStream {
         OnEmulator::Provisioned
     }
 
-    /// Without the format conversion: its schema is a Glue table, which LocalStack community
-    /// does not have; the harness's Firehose model converts instead (`sim::firehose_model`).
-    fn on_emulator_properties(&self, _: &Names, _: &Placement, mut properties: Value) -> Value {
-        if let Some(destination) = properties
-            .get_mut("ExtendedS3DestinationConfiguration")
-            .and_then(Value::as_object_mut)
-        {
-            destination.remove("DataFormatConversionConfiguration");
-        }
-        properties
+    /// The format conversion: its schema is a Glue table, which LocalStack community does not
+    /// have; the harness's Firehose model converts instead (`sim::firehose_model`).
+    fn emulator_omitted_properties(&self) -> &'static [&'static str] {
+        &["/ExtendedS3DestinationConfiguration/DataFormatConversionConfiguration"]
     }
 
     fn references(&self, _: &Stack, names: &Names, placement: &Placement) -> Vec<Reference> {

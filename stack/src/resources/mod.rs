@@ -127,6 +127,13 @@ pub trait ResourceType: Sync {
         Vec::new()
     }
 
+    /// Properties the emulator path leaves out because the harness stands in for them, as
+    /// JSON pointers under `Properties` (applied before [`Self::on_emulator_properties`], and
+    /// by [`crate::template::Template::without`]).
+    fn emulator_omitted_properties(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// The resolved properties the emulator path applies for resource `id` (the template's,
     /// unless the emulator needs a stand-in).
     fn on_emulator_properties(
@@ -201,6 +208,21 @@ pub fn absent_from_emulator() -> Vec<&'static str> {
         .filter(|t| matches!(t.on_emulator(), OnEmulator::Absent(_)))
         .map(|t| t.type_name())
         .collect()
+}
+
+/// `properties` without what `kind` leaves out on the emulator.
+pub fn omit_on_emulator(kind: &dyn ResourceType, properties: &mut Value) {
+    for pointer in kind.emulator_omitted_properties() {
+        let Some((parent, key)) = pointer.rsplit_once('/') else {
+            continue;
+        };
+        if let Some(parent) = properties
+            .pointer_mut(parent)
+            .and_then(Value::as_object_mut)
+        {
+            parent.remove(key);
+        }
+    }
 }
 
 /// A template entry of `type_name` with `properties`.

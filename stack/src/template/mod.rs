@@ -73,17 +73,15 @@ impl Template {
 }
 
 /// Leaves out the properties the emulator path does not apply because the harness stands in
-/// for them (as each type's `on_emulator_properties` does for the provisioner): Firehose's
-/// format conversion, whose schema is a Glue table, converted by the harness's Firehose model.
+/// for them (each type's [`crate::ResourceType::emulator_omitted_properties`]).
 fn omit_emulator_stand_ins(resources: &mut Map<String, Value>) {
     for resource in resources.values_mut() {
-        if resource.get("Type").and_then(Value::as_str)
-            == Some("AWS::KinesisFirehose::DeliveryStream")
-            && let Some(destination) = resource
-                .pointer_mut("/Properties/ExtendedS3DestinationConfiguration")
-                .and_then(Value::as_object_mut)
-        {
-            destination.remove("DataFormatConversionConfiguration");
+        let kind = resource
+            .get("Type")
+            .and_then(Value::as_str)
+            .and_then(crate::resources::by_type);
+        if let (Some(kind), Some(properties)) = (kind, resource.get_mut("Properties")) {
+            crate::resources::omit_on_emulator(kind, properties);
         }
     }
 }

@@ -9,11 +9,13 @@ use datafusion::parquet::basic::Compression;
 
 use super::*;
 
-const COLUMNS: [(&str, &str); 3] = [
-    ("message", "string"),
-    ("part_index", "int"),
-    ("ms", "bigint"),
-];
+fn columns() -> Vec<(String, ColumnType)> {
+    vec![
+        ("message".into(), ColumnType::String),
+        ("part_index".into(), ColumnType::Int),
+        ("ms".into(), ColumnType::BigInt),
+    ]
+}
 
 fn table() -> CatalogTable {
     CatalogTable {
@@ -25,7 +27,7 @@ fn table() -> CatalogTable {
 }
 
 fn conversion(compression: &str) -> Conversion {
-    Conversion::new(&COLUMNS, compression, table()).unwrap()
+    Conversion::new(&columns(), compression, table()).unwrap()
 }
 
 /// The records concatenated and where each ends.
@@ -95,7 +97,7 @@ fn the_parquet_serde_compression_is_the_column_codec() {
         let column = reader.metadata().row_group(0).column(0).compression();
         assert_eq!(column, codec, "{name}");
     }
-    assert!(Conversion::new(&COLUMNS, "ZSTD", table()).is_err());
+    assert!(Conversion::new(&columns(), "ZSTD", table()).is_err());
 }
 
 /// "When Amazon Data Firehose can't parse or deserialize a record (for example, when the data
