@@ -471,7 +471,18 @@ fn format_conversion_rules() {
         "catalog.mode",
         &["this pipeline's rule", "projection"],
     );
-    // Disabled, the configuration is kept and Firehose's conversion rules do not apply.
+    // Disabled, the configuration is kept (naming the declared table, so projection is still
+    // needed), and Firehose's conversion rules do not apply.
+    rejects(
+        |d| {
+            converting(d);
+            d.firehose.format_conversion.as_mut().unwrap().enabled = false;
+            d.catalog.mode = CatalogMode::Crawler;
+            d.firehose.prefix = "logs/".into();
+        },
+        "catalog.mode",
+        &["this pipeline's rule", "even when disabled"],
+    );
     assert_eq!(
         issues_of(|d| {
             converting(d);

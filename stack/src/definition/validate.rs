@@ -396,13 +396,14 @@ fn format_conversion(c: &mut Checker<'_>) {
             "\"parquet\"",
         );
     }
-    if conversion.enabled && d.catalog.mode != CatalogMode::Projection {
+    // Enabled or not, the stream's SchemaConfiguration names the declared table.
+    if d.catalog.mode != CatalogMode::Projection {
         c.issue(
             "catalog.mode",
             "\"crawler\"",
             "this pipeline's rule: Firehose reads the conversion schema from a Glue table that \
-             must exist when the stream is created, and a crawler's table exists only after its \
-             first crawl",
+             must exist when the stream is created (the configuration names it even when \
+             disabled), and a crawler's table exists only after its first crawl",
             "\"projection\" (the stack declares the table Firehose and Athena share)",
         );
     }
