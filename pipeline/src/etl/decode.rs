@@ -125,6 +125,27 @@ pub struct LogEvent<'a> {
     /// The log line, verbatim.
     #[serde(borrow)]
     pub message: Cow<'a, str>,
+    /// The message as the payload's JSON wrote it, quotes included, when that is byte for byte
+    /// how serde_json writes the message (so a row can copy it instead of escaping it again).
+    /// Set by the payload's reader; `None` when not known.
+    #[serde(skip)]
+    pub message_json: Option<&'a str>,
+}
+
+impl<'a> LogEvent<'a> {
+    /// An event with these fields (its message's JSON not known).
+    pub fn new(
+        id: impl Into<Cow<'a, str>>,
+        timestamp: i64,
+        message: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            timestamp,
+            message: message.into(),
+            message_json: None,
+        }
+    }
 }
 
 impl LogsPayload<'_> {
@@ -154,11 +175,7 @@ impl<'a> LogsPayload<'a> {
             .map(|(message, seq)| {
                 let timestamp =
                     first_timestamp_ms.saturating_add(i64::try_from(seq).unwrap_or(i64::MAX));
-                LogEvent {
-                    id: synthetic_event_id(timestamp, seq).into(),
-                    timestamp,
-                    message: message.into(),
-                }
+                LogEvent::new(synthetic_event_id(timestamp, seq), timestamp, message)
             })
             .collect();
         Self {
@@ -236,7 +253,12 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
 pub fn parse_payload(json: &[u8]) -> Result<LogsPayload<'_>, DecodeError> {
     // One UTF-8 check of the whole text, then a parse that does not check each string again.
     let text = std::str::from_utf8(json).map_err(DecodeError::PayloadNotUtf8)?;
-    let payload: LogsPayload<'_> = serde_json::from_str(text).map_err(DecodeError::PayloadJson)?;
+    // The payload's usual shape is read by a reader made for it; anything else by serde_json,
+    // which also names what is wrong with a payload that is not valid.
+    let payload = match super::payload_reader::read_payload(text) {
+        Some(payload) => payload,
+        None => serde_json::from_str(text).map_err(DecodeError::PayloadJson)?,
+    };
     payload.kind()?;
     Ok(payload)
 }

@@ -26,13 +26,18 @@ pub fn string_within(out: &mut Vec<u8>, text: &str, clean: Option<&str>) {
         part >= start && part + text.len() <= start + parent.len()
     });
     if inside {
-        out.reserve(text.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
+        clean_string(out, text);
     } else {
         string(out, text);
     }
+}
+
+/// Writes `text`, known to need no escape, as a JSON string: quotes around its bytes.
+fn clean_string(out: &mut Vec<u8>, text: &str) {
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
 }
 
 /// Writes `text` escaped for the inside of a JSON string.
@@ -107,6 +112,50 @@ impl Escape {
             }
         }
     }
+}
+
+/// Whether the body of a valid JSON string (the bytes between its quotes) is byte for byte
+/// what [`escaped`] writes for the text it stands for: every escape sequence in it is the one
+/// serde_json writes for its character (`\/`, `\u0041` or `\u001F` are not).
+pub fn is_as_escaped(body: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(found) = memchr::memchr(b'\\', &body[from..]) {
+        let at = from + found;
+        let (written, len) = match body.get(at + 1) {
+            Some(b'u') => {
+                let value = body
+                    .get(at + 2..at + 6)
+                    .and_then(|hex| std::str::from_utf8(hex).ok())
+                    .and_then(|hex| u8::from_str_radix(hex.strip_prefix("00")?, 16).ok());
+                (value.and_then(escape_of), 6)
+            }
+            Some(&short) => (unescaped(short).and_then(escape_of), 2),
+            None => return false,
+        };
+        let mut expected = Vec::with_capacity(6);
+        match written {
+            Some(escape) => escape.write(&mut expected),
+            None => return false,
+        }
+        if body.get(at..at + len) != Some(&expected[..]) {
+            return false;
+        }
+        from = at + len;
+    }
+    true
+}
+
+/// The byte a two-character JSON escape `\<short>` stands for.
+fn unescaped(short: u8) -> Option<u8> {
+    Some(match short {
+        b'"' | b'\\' | b'/' => short,
+        b'b' => 0x08,
+        b'f' => 0x0c,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        _ => return None,
+    })
 }
 
 fn escape_of(byte: u8) -> Option<Escape> {
@@ -206,6 +255,30 @@ mod tests {
             prop_assert_eq!(written(&text), serde_json::to_string(&text).unwrap_or_default());
             let ascii = String::from_utf8(bytes).unwrap_or_default();
             prop_assert_eq!(written(&ascii), serde_json::to_string(&ascii).unwrap_or_default());
+        }
+
+        /// A string body is taken as written exactly when serde_json writes the text it stands
+        /// for with the same bytes: every body serde_json writes is, and of bodies mixing
+        /// every escape form, only those.
+        #[test]
+        fn bodies_are_as_escaped_only_when_serde_writes_them(
+            text in "(?s).{0,40}",
+            pieces in proptest::collection::vec(prop_oneof![
+                "[a-z/é]{1,3}",
+                Just("\\/".to_owned()), Just("\\\\".to_owned()), Just("\\\"".to_owned()),
+                "\\\\[bfnrt]",
+                "\\\\u00[0-9a-fA-F]{2}",
+                "\\\\u[0-9a-fA-F]{4}",
+            ], 0..8),
+        ) {
+            let serde_body = serde_json::to_string(&text).unwrap_or_default();
+            prop_assert!(is_as_escaped(&serde_body.as_bytes()[1..serde_body.len() - 1]));
+            let body: String = pieces.concat();
+            let Ok(decoded) = serde_json::from_str::<String>(&format!("\"{body}\"")) else {
+                return Ok(());
+            };
+            let rewritten = serde_json::to_string(&decoded).unwrap_or_default();
+            prop_assert_eq!(is_as_escaped(body.as_bytes()), rewritten == format!("\"{body}\""), "{}", body);
         }
     }
 }

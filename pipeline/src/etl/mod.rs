@@ -13,6 +13,7 @@ pub mod config;
 pub mod decode;
 pub mod json_out;
 pub mod parse;
+mod payload_reader;
 pub mod row;
 pub mod stream_name;
 
@@ -145,7 +146,14 @@ pub fn transform_gzip(
             ingest_time,
         };
         let head = head.get_or_insert_with(|| RowHead::new(&meta));
-        let written = row::write_event_rows(head, &meta, &event.message, max_row_bytes, rows);
+        let written = row::write_event_rows(
+            head,
+            &meta,
+            &event.message,
+            event.message_json,
+            max_row_bytes,
+            rows,
+        );
         report.events += 1;
         report.rows += written.rows as usize;
         report.split_events += usize::from(written.split);

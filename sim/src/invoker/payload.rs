@@ -17,11 +17,7 @@ pub fn control_message(timestamp_ms: i64) -> LogsPayload<'static> {
         log_group: "".into(),
         log_stream: "".into(),
         subscription_filters: Vec::new(),
-        log_events: vec![LogEvent {
-            id: "".into(),
-            timestamp: timestamp_ms,
-            message: CONTROL_TEXT.into(),
-        }],
+        log_events: vec![LogEvent::new("", timestamp_ms, CONTROL_TEXT)],
     }
 }
 
@@ -64,11 +60,7 @@ pub fn data_message<'a>(
         subscription_filters: vec![filter_name.into()],
         log_events: events
             .iter()
-            .map(|e| LogEvent {
-                id: e.id.as_str().into(),
-                timestamp: e.timestamp_ms,
-                message: e.message.as_str().into(),
-            })
+            .map(|e| LogEvent::new(e.id.as_str(), e.timestamp_ms, e.message.as_str()))
             .collect(),
     }
 }
