@@ -14,8 +14,9 @@
 //! this reader changes how fast a payload is read, never what is read or refused
 //! (`reads_what_serde_reads` checks it).
 //!
-//! A string without an escape sequence is borrowed from the text; one with escapes is found
-//! here and decoded by `serde_json`, so escapes mean exactly what they mean there. Each event
+//! A string without an escape sequence is borrowed from the text; JSON's one-character
+//! escapes (`\"`, `\\`, `\/`, `\b`, `\f`, `\n`, `\r`, `\t`) are decoded here, and a string with
+//! a `\u` escape by `serde_json`. Each event
 //! keeps its message's JSON when that is how serde_json writes it, for the row to copy.
 
 use std::borrow::Cow;
@@ -142,32 +143,83 @@ impl<'a> Reader<'a> {
         self.expect(b'"')?;
         let start = self.at;
         let bytes = self.text.as_bytes();
-        let mut escaped = false;
-        let end = loop {
-            let found = self.at + memchr::memchr2(b'"', b'\\', &bytes[self.at..])?;
-            if bytes[found] == b'"' {
-                break found;
-            }
-            // A backslash and the byte it escapes; serde_json checks the escape below.
-            escaped = true;
-            self.at = found + 2;
-            if self.at > bytes.len() {
-                return None;
-            }
-        };
-        self.at = end + 1;
+        let stop = start + memchr::memchr2(b'"', b'\\', &bytes[start..])?;
+        if bytes[stop] == b'\\' {
+            return self.escaped_string(start, stop);
+        }
         // JSON allows no raw control character in a string.
+        if has_control_byte(&bytes[start..stop]) {
+            return None;
+        }
+        self.at = stop + 1;
+        let body = self.text.get(start..stop)?;
+        Some((Cow::Borrowed(body), self.text.get(start - 1..=stop)))
+    }
+
+    /// The rest of a string that has an escape sequence at `escape` (its body starts at
+    /// `start`): the escapes of one character decoded here, a string with `\u` by serde_json.
+    fn escaped_string(
+        &mut self,
+        start: usize,
+        mut escape: usize,
+    ) -> Option<(Cow<'a, str>, Option<&'a str>)> {
+        let bytes = self.text.as_bytes();
+        let mut decoded = String::with_capacity(2 * (escape - start) + 16);
+        let mut run = start;
+        // serde_json writes every short escape but `\/` as it is read.
+        let mut as_written = true;
+        let end = loop {
+            decoded.push_str(self.text.get(run..escape)?);
+            if bytes[escape] == b'"' {
+                break escape;
+            }
+            let unescaped = match bytes.get(escape + 1)? {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => {
+                    as_written = false;
+                    '/'
+                }
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                b'u' => return self.string_by_serde(start),
+                _ => return None,
+            };
+            decoded.push(unescaped);
+            run = escape + 2;
+            escape = run + memchr::memchr2(b'"', b'\\', bytes.get(run..)?)?;
+        };
         if has_control_byte(&bytes[start..end]) {
             return None;
         }
+        self.at = end + 1;
         let quoted = self.text.get(start - 1..=end)?;
-        if escaped {
-            let decoded = serde_json::from_str::<String>(quoted).ok()?;
-            let as_written = json_out::is_as_escaped(&bytes[start..end]);
-            return Some((Cow::Owned(decoded), as_written.then_some(quoted)));
+        Some((Cow::Owned(decoded), as_written.then_some(quoted)))
+    }
+
+    /// A string whose body starts at `start`, decoded by serde_json (`\u` escapes).
+    fn string_by_serde(&mut self, start: usize) -> Option<(Cow<'a, str>, Option<&'a str>)> {
+        let bytes = self.text.as_bytes();
+        let mut at = start;
+        let end = loop {
+            let found = at + memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+            if bytes[found] == b'"' {
+                break found;
+            }
+            // A backslash and the byte it escapes; serde_json checks the escape.
+            at = found + 2;
+        };
+        if has_control_byte(&bytes[start..end]) {
+            return None;
         }
-        let body = self.text.get(start..end)?;
-        Some((Cow::Borrowed(body), Some(quoted)))
+        self.at = end + 1;
+        let quoted = self.text.get(start - 1..=end)?;
+        let decoded = serde_json::from_str::<String>(quoted).ok()?;
+        let as_written = json_out::is_as_escaped(&bytes[start..end]);
+        Some((Cow::Owned(decoded), as_written.then_some(quoted)))
     }
 
     /// An integer that fits an `i64`, as JSON writes it: an optional `-`, then digits with no
@@ -231,11 +283,17 @@ fn set_once<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     Some(())
 }
 
-/// Whether any byte is below 0x20, looked at without stopping early (so it vectorizes).
+/// Whether any byte is below 0x20: eight bytes at a time, without stopping early (so the
+/// loop vectorizes).
 fn has_control_byte(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .fold(false, |found, &byte| found | (byte < 0x20))
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut words = bytes.chunks_exact(8);
+    // A byte below 0x20 sets its high bit in (b - 0x20) & !b (the zero-byte trick).
+    let below_space = words.by_ref().fold(0, |found, word| {
+        let word = u64::from_le_bytes(word.try_into().unwrap_or([b' '; 8]));
+        found | (word.wrapping_sub(ONES * 0x20) & !word)
+    });
+    below_space & (ONES * 0x80) != 0 || words.remainder().iter().any(|&byte| byte < 0x20)
 }
 
 #[cfg(test)]
@@ -319,6 +377,19 @@ mod tests {
         for case in cases {
             assert!(read_payload(case).is_none(), "{case}");
         }
+    }
+
+    #[test]
+    fn decodes_every_escape_and_keeps_only_json_serde_writes() {
+        let text = r#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"g","logStream":"s","logEvents":[
+            {"id":"1","timestamp":1,"message":"tab\there \"q\" back\\slash\r\n\b\f \u0001"},
+            {"id":"2","timestamp":2,"message":"a\/b"},
+            {"id":"3","timestamp":3,"message":"caf\u00e9 \ud83d\ude80 \n"}]}"#;
+        let fast = read_payload(text).expect("valid, in the shape");
+        let kept: Vec<bool> = fast.log_events.iter().map(|e| e.message_json.is_some()).collect();
+        assert_eq!(kept, [true, false, false], "serde_json writes / and é raw");
+        assert_eq!(fast.log_events[2].message, "café 🚀 \n");
+        assert_eq!(without_json(Some(fast)), serde_reads(text));
     }
 
     #[test]
