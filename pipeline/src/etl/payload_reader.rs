@@ -386,7 +386,11 @@ mod tests {
             {"id":"2","timestamp":2,"message":"a\/b"},
             {"id":"3","timestamp":3,"message":"caf\u00e9 \ud83d\ude80 \n"}]}"#;
         let fast = read_payload(text).expect("valid, in the shape");
-        let kept: Vec<bool> = fast.log_events.iter().map(|e| e.message_json.is_some()).collect();
+        let kept: Vec<bool> = fast
+            .log_events
+            .iter()
+            .map(|e| e.message_json.is_some())
+            .collect();
         assert_eq!(kept, [true, false, false], "serde_json writes / and é raw");
         assert_eq!(fast.log_events[2].message, "café 🚀 \n");
         assert_eq!(without_json(Some(fast)), serde_reads(text));

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use serde::Serialize;
 
+mod event_xml;
 pub mod syslog;
 pub mod windows;
 

@@ -10,9 +10,12 @@
 
 use std::borrow::Cow;
 
-use quick_xml::events::Event;
+use super::event_xml::{self, Token};
 
 use super::{Format, Parsed};
+
+#[cfg(test)]
+mod quick_xml_oracle;
 
 /// The CloudWatch agent's name for a Windows event level number.
 pub fn level_name(level: u8) -> &'static str {
@@ -128,9 +131,9 @@ impl EventData<'_> {
 }
 
 /// Parses a rendered Event XML record, or returns `None` when it is not well-formed XML with
-/// an `Event/System` element.
+/// an `Event/System` element (or not XML that [`event_xml`] reads).
 pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
-    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut tokens = event_xml::Tokens::new(xml);
     // How deep the reader is (1: inside `Event`) and under which of `Event`'s children.
     let (mut depth, mut section) = (0_usize, Section::Other);
     let mut parsed = Parsed {
@@ -140,14 +143,12 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
     let (mut saw_system, mut field, mut text) = (false, None::<Field>, Text::default());
     let (mut data, mut data_name) = (EventData::default(), None);
     loop {
-        match reader.read_event().ok()? {
-            Event::Start(e) => {
-                let local = e.local_name();
-                let name = local.as_ref();
-                field = field_for(depth, section, name);
+        match tokens.next_token()? {
+            Token::Start(tag) => {
+                field = field_for(depth, section, tag.name);
                 text = Text::default();
                 if depth == 1 {
-                    section = match name {
+                    section = match tag.name {
                         "System" => Section::System,
                         "EventData" => Section::EventData,
                         "RenderingInfo" => Section::RenderingInfo,
@@ -157,36 +158,29 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
                     data.seen |= section == Section::EventData;
                 }
                 if field == Some(Field::Data) {
-                    data_name = attribute(&e, "Name");
+                    data_name = tag.attribute("Name");
                 }
                 depth += 1;
             }
-            Event::Empty(e) => {
-                let local = e.local_name();
-                let name = local.as_ref();
+            Token::Empty(tag) => {
                 let in_system = depth == 2 && section == Section::System;
-                if in_system && name == "Provider" {
-                    parsed.win_provider = attribute(&e, "Name");
-                } else if in_system && name == "TimeCreated" {
-                    parsed.win_time_created = attribute(&e, "SystemTime");
-                } else if depth == 1 && name == "EventData" {
+                if in_system && tag.name == "Provider" {
+                    parsed.win_provider = tag.attribute("Name");
+                } else if in_system && tag.name == "TimeCreated" {
+                    parsed.win_time_created = tag.attribute("SystemTime");
+                } else if depth == 1 && tag.name == "EventData" {
                     data.seen = true;
-                } else if field_for(depth, section, name) == Some(Field::Data) {
-                    data.items.push((attribute(&e, "Name"), Cow::Borrowed("")));
+                } else if field_for(depth, section, tag.name) == Some(Field::Data) {
+                    data.items.push((tag.attribute("Name"), Cow::Borrowed("")));
                 }
             }
-            Event::Text(e) if field.is_some() => text.push(e.into_inner()),
-            Event::CData(e) if field.is_some() => {
-                text.push(e.into_inner());
+            Token::Text(piece) | Token::CData(piece) if field.is_some() => {
+                text.push(Cow::Borrowed(piece));
             }
-            Event::GeneralRef(e) if field.is_some() => {
-                let name = e.into_inner();
-                let resolved = quick_xml::escape::unescape(&format!("&{name};"))
-                    .map(Cow::into_owned)
-                    .unwrap_or_else(|_| format!("&{name};"));
-                text.push(Cow::Owned(resolved));
+            Token::Reference(name) if field.is_some() => {
+                text.push(event_xml::resolve_reference(name));
             }
-            Event::End(_) => {
+            Token::End => {
                 match field.take() {
                     Some(Field::Data) => data
                         .items
@@ -199,7 +193,7 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
                     section = Section::Other;
                 }
             }
-            Event::Eof => break,
+            Token::Eof => break,
             _ => {}
         }
     }
@@ -239,13 +233,6 @@ fn store<'a>(parsed: &mut Parsed<'a>, field: Field, text: Option<Cow<'a, str>>) 
         Field::Message => parsed.win_message = Some(text),
         Field::Data => {}
     }
-}
-
-fn attribute<'a>(e: &quick_xml::events::BytesStart<'a>, name: &str) -> Option<Cow<'a, str>> {
-    let attr = e.try_get_attribute(name).ok()??;
-    attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-        .ok()
-        .map(|v| Cow::Owned(v.into_owned()))
 }
 
 /// Parses the agent's text format `[Channel] [LEVEL] [EventID] [Provider] [Computer] [Message]`.
@@ -378,5 +365,161 @@ mod tests {
             None
         );
         assert_eq!(parse_text("[just brackets]"), None);
+    }
+
+    /// The fixtures' events (rendered as the agent ships them) parse as quick-xml parsed them.
+    #[test]
+    fn fixture_events_parse_as_with_quick_xml() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/cloudwatch-logs/payloads");
+        let mut checked = 0;
+        for name in [
+            "windows-system-xml.json",
+            "windows-application-xml.json",
+            "windows-security-xml.json",
+        ] {
+            let payload: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(dir.join(name)).unwrap()).unwrap();
+            for event in payload["logEvents"].as_array().unwrap() {
+                let xml = event["message"].as_str().unwrap();
+                let parsed = parse_xml(xml);
+                assert!(parsed.is_some(), "{name}: not parsed");
+                assert_eq!(
+                    parsed,
+                    quick_xml_oracle::parse_xml_with_quick_xml(xml),
+                    "{name}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked >= 3);
+        assert_eq!(
+            parse_xml(SERVICE_STARTED),
+            quick_xml_oracle::parse_xml_with_quick_xml(SERVICE_STARTED)
+        );
+    }
+
+    mod against_quick_xml {
+        use proptest::prelude::*;
+
+        use super::super::quick_xml_oracle::parse_xml_with_quick_xml;
+        use super::super::*;
+
+        /// Character data: plain text, whitespace, references (known, numeric, unknown),
+        /// CDATA, a comment, a processing instruction.
+        fn text() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                prop_oneof![
+                    4 => "[a-zA-Z0-9 .:/{}\t\r\n'\"-]{0,12}",
+                    1 => prop::sample::select(vec!["&lt;", "&amp;", "&gt;", "&quot;", "&apos;", "&#65;", "&#x1F680;", "&bogus;", "&#xD800;"]).prop_map(str::to_owned),
+                    1 => "<!\\[CDATA\\[[a-z<>&]{0,8}\\]\\]>",
+                    1 => prop::sample::select(vec!["<!-- note -->", "<?pi data?>", "<b>x</b>", "<i/>"]).prop_map(str::to_owned),
+                ],
+                0..4,
+            )
+            .prop_map(|pieces| pieces.concat())
+        }
+
+        /// An attribute value in either quote, with what normalization changes.
+        fn attribute(name: &'static str) -> impl Strategy<Value = String> {
+            (
+                prop_oneof![Just('\''), Just('"')],
+                prop::collection::vec(prop_oneof![
+                    4 => "[a-zA-Z0-9 ./{}>-]{0,8}",
+                    1 => prop::sample::select(vec!["&amp;", "&#10;", "\t", "\r\n", "&bad;"]).prop_map(str::to_owned),
+                ], 0..3),
+                prop_oneof![Just(" "), Just("  "), Just("\n")],
+            )
+                .prop_map(move |(quote, value, space)| format!("{space}{name}={quote}{}{quote}", value.concat().replace(quote, "")))
+        }
+
+        /// An element `name` with text, maybe prefixed, maybe with spaces in its tags.
+        fn element(
+            name: &'static str,
+            attributes: BoxedStrategy<String>,
+        ) -> impl Strategy<Value = String> {
+            (
+                attributes,
+                text(),
+                any::<bool>(),
+                prop_oneof![Just(""), Just(" "), Just("\t")],
+                prop_oneof![Just(""), Just("e:")],
+            )
+                .prop_map(move |(attributes, text, empty, space, prefix)| {
+                    if empty && text.is_empty() {
+                        format!("<{prefix}{name}{attributes}{space}/>")
+                    } else {
+                        format!("<{prefix}{name}{attributes}{space}>{text}</{prefix}{name}{space}>")
+                    }
+                })
+        }
+
+        fn none() -> BoxedStrategy<String> {
+            Just(String::new()).boxed()
+        }
+
+        /// Events shaped as Windows renders them: System, EventData, RenderingInfo, in any
+        /// order, some elements missing or repeated.
+        fn event() -> impl Strategy<Value = String> {
+            let number = || prop_oneof![3 => "[0-9]{1,6}", 1 => text()].boxed();
+            let system = prop::collection::vec(
+                prop_oneof![
+                    (attribute("Name"), attribute("Guid"))
+                        .prop_map(|(n, g)| format!("<Provider{n}{g}/>")),
+                    number().prop_map(|n| format!("<EventID Qualifiers='0'>{n}</EventID>")),
+                    number().prop_map(|n| format!("<Level>{n}</Level>")),
+                    number().prop_map(|n| format!("<EventRecordID>{n}</EventRecordID>")),
+                    attribute("SystemTime").prop_map(|t| format!("<TimeCreated{t}/>")),
+                    element("Channel", none()),
+                    element("Computer", none()),
+                    Just("<Security/>".to_owned()),
+                ],
+                0..9,
+            );
+            let data = prop::collection::vec(
+                prop_oneof![
+                    element("Data", attribute("Name").boxed()),
+                    element("Data", none()),
+                    element("Binary", none())
+                ],
+                0..5,
+            );
+            let rendering = prop::collection::vec(
+                prop_oneof![element("Message", none()), element("Level", none())],
+                0..3,
+            );
+            (system, data, rendering, any::<bool>(), prop::sample::select(vec!["'", "\""]))
+                .prop_map(|(system, data, rendering, empty_data, quote)| {
+                    let data = if empty_data && data.is_empty() { "<EventData/>".to_owned() } else { format!("<EventData>{}</EventData>", data.concat()) };
+                    format!(
+                        "<Event xmlns={quote}http://schemas.microsoft.com/win/2004/08/events/event{quote}><System>{}</System>{data}<RenderingInfo Culture='en-US'>{}</RenderingInfo></Event>",
+                        system.concat(),
+                        rendering.concat()
+                    )
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// On well-formed events, the token reader's parser gives quick-xml's result; on
+            /// damaged ones it gives quick-xml's result or none.
+            #[test]
+            fn parses_as_quick_xml_does(xml in event(), cut in any::<prop::sample::Index>(), byte in prop::sample::select(b"<>/&;'\"= x!?-[]".to_vec())) {
+                let ours = parse_xml(&xml);
+                prop_assert_eq!(&ours, &parse_xml_with_quick_xml(&xml), "{}", xml);
+                let mut damaged = xml.clone().into_bytes();
+                damaged[cut.index(xml.len())] = byte;
+                if let Ok(damaged) = String::from_utf8(damaged) {
+                    if let Some(ours) = parse_xml(&damaged) {
+                        prop_assert_eq!(Some(ours), parse_xml_with_quick_xml(&damaged), "{}", damaged);
+                    }
+                }
+                let cut_short = &xml[..xml.floor_char_boundary(cut.index(xml.len()))];
+                if let Some(ours) = parse_xml(cut_short) {
+                    prop_assert_eq!(Some(ours), parse_xml_with_quick_xml(cut_short), "{}", cut_short);
+                }
+            }
+        }
     }
 }
