@@ -114,8 +114,9 @@ pub struct LogsPayload<'a> {
     pub log_events: Vec<LogEvent<'a>>,
 }
 
-/// One log event of a subscription message.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// One log event of a subscription message. Two events are equal when their id, timestamp
+/// and message are: `message_json` is the message's own JSON, kept when known.
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct LogEvent<'a> {
     /// CloudWatch Logs' unique event id (a 56-digit decimal string).
     #[serde(borrow)]
@@ -131,6 +132,14 @@ pub struct LogEvent<'a> {
     #[serde(skip)]
     pub message_json: Option<&'a str>,
 }
+
+impl PartialEq for LogEvent<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.id, self.timestamp, &self.message) == (&other.id, other.timestamp, &other.message)
+    }
+}
+
+impl Eq for LogEvent<'_> {}
 
 impl<'a> LogEvent<'a> {
     /// An event with these fields (its message's JSON not known).
