@@ -74,6 +74,41 @@ impl<'a> Reader<'a> {
     }
 
     fn event(&mut self) -> Option<LogEvent<'a>> {
+        let start = self.at;
+        if let Some(event) = self.compact_event() {
+            return Some(event);
+        }
+        self.at = start;
+        self.event_in_any_form()
+    }
+
+    /// An event written `{"id":…,"timestamp":…,"message":…}`, in that order without spaces
+    /// (the keys compared as bytes instead of read as strings).
+    fn compact_event(&mut self) -> Option<LogEvent<'a>> {
+        self.skip_whitespace();
+        self.literal(b"{\"id\":")?;
+        let id = self.string()?;
+        self.literal(b",\"timestamp\":")?;
+        let timestamp = self.integer()?;
+        self.literal(b",\"message\":")?;
+        let (message, message_json) = self.string_and_json()?;
+        self.literal(b"}")?;
+        Some(LogEvent {
+            id,
+            timestamp,
+            message,
+            message_json,
+        })
+    }
+
+    /// Consumes `expected` if the text continues with it.
+    fn literal(&mut self, expected: &[u8]) -> Option<()> {
+        let found = self.text.as_bytes()[self.at..].starts_with(expected);
+        self.at += if found { expected.len() } else { 0 };
+        found.then_some(())
+    }
+
+    fn event_in_any_form(&mut self) -> Option<LogEvent<'a>> {
         let (mut id, mut timestamp, mut message) = (None, None, None);
         self.object(|reader, key| match key {
             "id" => set_once(&mut id, reader.string()?),
@@ -415,8 +450,19 @@ mod tests {
         (
             prop::collection::vec((message, any::<i64>()), 0..6),
             "[a-zA-Z0-9/_\"-]{0,12}",
+            any::<bool>(),
         )
-            .prop_map(|(events, stream)| {
+            .prop_map(|(events, stream, in_struct_order)| {
+                if in_struct_order {
+                    // Keys in the order the payload's fields are declared (the events'
+                    // `id`, `timestamp`, `message`: the reader's compact form).
+                    let mut payload = LogsPayload::data_message("123456789012", "g", &stream, 0, events.iter().map(|(m, _)| m.as_str()));
+                    for (event, (_, timestamp)) in payload.log_events.iter_mut().zip(&events) {
+                        event.timestamp = *timestamp;
+                    }
+                    return String::from_utf8(payload.to_json()).unwrap();
+                }
+                // Keys sorted (serde_json's map): the reader's general form.
                 let events: Vec<serde_json::Value> = events
                     .into_iter()
                     .enumerate()

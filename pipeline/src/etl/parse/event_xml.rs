@@ -60,13 +60,16 @@ impl<'a> Tag<'a> {
             if trimmed.len() == rest.len() || trimmed.is_empty() {
                 return None;
             }
-            let (name, after_name) = trimmed.split_at(trimmed.find(['=', ' ', '\t', '\r', '\n'])?);
+            let name_len = trimmed
+                .bytes()
+                .position(|b| b == b'=' || is_xml_space_byte(b))?;
+            let (name, after_name) = trimmed.split_at(name_len);
             let after_equals = after_name
                 .trim_start_matches(is_xml_space)
                 .strip_prefix('=')?;
             let quoted = after_equals.trim_start_matches(is_xml_space);
-            let quote = quoted.chars().next().filter(|c| matches!(c, '"' | '\''))?;
-            let value_len = quoted[1..].find(quote)?;
+            let quote = quoted.bytes().next().filter(|&b| b == b'"' || b == b'\'')?;
+            let value_len = memchr::memchr(quote, &quoted.as_bytes()[1..])?;
             let value = &quoted[1..=value_len];
             if name.is_empty() || seen.contains(&name) {
                 return None;
@@ -97,6 +100,10 @@ fn normalized<'a>(key: &'a str, value: &'a str) -> Option<Cow<'a, str>> {
 
 fn is_xml_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+fn is_xml_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
 /// Reads the tokens of one XML text in order.
@@ -160,7 +167,7 @@ impl<'a> Tokens<'a> {
         } else if let Some(instruction) = rest.strip_prefix("<?") {
             (None, 2 + instruction.find("?>")? + 2)
         } else if let Some(end_tag) = rest.strip_prefix("</") {
-            let close = end_tag.find('>')?;
+            let close = memchr::memchr(b'>', end_tag.as_bytes())?;
             let name = end_tag[..close].trim_end_matches(is_xml_space);
             if self.open.pop()? != name {
                 return None;
@@ -173,12 +180,16 @@ impl<'a> Tokens<'a> {
                 Some(inside) => (inside, true),
                 None => (inside, false),
             };
-            let name_len = inside.find(is_xml_space).unwrap_or(inside.len());
+            let name_len = inside
+                .bytes()
+                .position(is_xml_space_byte)
+                .unwrap_or(inside.len());
             let (name, attributes) = inside.split_at(name_len);
             if name.is_empty() {
                 return None;
             }
-            let local = name.split_once(':').map_or(name, |(_, local)| local);
+            let local =
+                memchr::memchr(b':', name.as_bytes()).map_or(name, |colon| &name[colon + 1..]);
             let tag = Tag {
                 name: local,
                 attributes,
