@@ -242,21 +242,39 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
             prefix: gzip.iter().take(4).copied().collect(),
         });
     }
-    out.clear();
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let mut decoder = flate2::read::MultiGzDecoder::new(gzip).take(cap);
-    decoder
-        .read_to_end(out)
-        .map_err(|source| DecodeError::Gzip {
-            decoded: out.len(),
-            source,
-        })?;
+    // Decompressed over the bytes `out` already holds, so that a buffer passed again is not
+    // zeroed again (`read_to_end` zeroes its spare capacity on every call); grown as needed.
+    let mut filled = 0;
+    loop {
+        if filled == out.len() {
+            let grow = out.len().max(MIN_GROWTH_BYTES).min(limit.saturating_add(1));
+            out.resize(out.len().saturating_add(grow), 0);
+        }
+        match decoder.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => {
+                out.clear();
+                return Err(DecodeError::Gzip {
+                    decoded: filled,
+                    source,
+                });
+            }
+        }
+    }
+    out.truncate(filled);
     if out.len() > limit {
         out.clear();
         return Err(DecodeError::TooLarge { limit });
     }
     Ok(())
 }
+
+/// The least `gunzip_capped` grows its output by when it is full.
+const MIN_GROWTH_BYTES: usize = 64 * 1024;
 
 /// Parses decompressed bytes as a subscription message and checks its type.
 pub fn parse_payload(json: &[u8]) -> Result<LogsPayload<'_>, DecodeError> {
@@ -331,6 +349,20 @@ mod tests {
         assert_eq!(out, text);
         let err = gunzip_capped(&gzip(&text), text.len() - 1, &mut out).unwrap_err();
         assert!(matches!(err, DecodeError::TooLarge { limit } if limit == text.len() - 1));
+        assert!(out.is_empty(), "nothing partial is left behind");
+    }
+
+    #[test]
+    fn a_buffer_passed_again_holds_exactly_the_new_payload() {
+        let big = b"0123456789abcdef".repeat(20_000);
+        let small = b"small payload".to_vec();
+        let mut out = Vec::new();
+        for text in [&big, &small, &big, &small] {
+            gunzip_capped(&gzip(text), 1 << 20, &mut out).unwrap();
+            assert_eq!(&out, text);
+        }
+        let zipped = gzip(&big);
+        assert!(gunzip_capped(&zipped[..zipped.len() / 2], 1 << 20, &mut out).is_err());
         assert!(out.is_empty(), "nothing partial is left behind");
     }
 

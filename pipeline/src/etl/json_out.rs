@@ -33,7 +33,7 @@ pub fn string_within(out: &mut Vec<u8>, text: &str, clean: Option<&str>) {
 }
 
 /// Writes `text`, known to need no escape, as a JSON string: quotes around its bytes.
-fn clean_string(out: &mut Vec<u8>, text: &str) {
+pub fn clean_string(out: &mut Vec<u8>, text: &str) {
     out.reserve(text.len() + 2);
     out.push(b'"');
     out.extend_from_slice(text.as_bytes());

@@ -20,6 +20,8 @@ pub mod stream_name;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 pub use config::{ConfigError, EtlConfig, TransformOptions};
@@ -142,6 +144,8 @@ pub fn transform_gzip(
             log_stream: &payload.log_stream,
             origin,
             event_id: &event.id,
+            // Borrowed: the payload's JSON carried it without an escape, so it needs none.
+            event_id_is_clean: matches!(event.id, Cow::Borrowed(_)),
             timestamp_ms: event.timestamp,
             ingest_time,
         };

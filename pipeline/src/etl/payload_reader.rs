@@ -264,28 +264,26 @@ impl<'a> Reader<'a> {
         let bytes = self.text.as_bytes();
         let negative = bytes.get(self.at) == Some(&b'-');
         let digits_start = self.at + usize::from(negative);
-        let digits = bytes[digits_start..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        let digits_end = digits_start + digits;
+        // Accumulated as a negative number: i64::MIN has no positive counterpart.
+        let (mut value, mut at) = (0_i64, digits_start);
+        while let Some(&digit @ b'0'..=b'9') = bytes.get(at) {
+            value = value
+                .checked_mul(10)?
+                .checked_sub(i64::from(digit - b'0'))?;
+            at += 1;
+        }
+        let digits = at - digits_start;
         let leading_zero = digits > 1 && bytes[digits_start] == b'0';
-        let fraction_follows = matches!(bytes.get(digits_end), Some(b'.' | b'e' | b'E'));
+        let fraction_follows = matches!(bytes.get(at), Some(b'.' | b'e' | b'E'));
         if digits == 0 || leading_zero || fraction_follows {
             return None;
         }
-        let mut value: i64 = 0;
-        for &digit in &bytes[digits_start..digits_end] {
-            let digit = i64::from(digit - b'0');
-            value = value.checked_mul(10)?;
-            value = if negative {
-                value.checked_sub(digit)?
-            } else {
-                value.checked_add(digit)?
-            };
+        self.at = at;
+        if negative {
+            Some(value)
+        } else {
+            value.checked_neg()
         }
-        self.at = digits_end;
-        Some(value)
     }
 
     /// Skips whitespace, then consumes `byte` or gives up.

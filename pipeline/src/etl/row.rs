@@ -63,6 +63,9 @@ pub struct EventMeta<'a> {
     pub origin: StreamOrigin<'a>,
     /// The event id.
     pub event_id: &'a str,
+    /// Whether the event id is known to need no JSON escape (the payload carried it without
+    /// one), so that it is copied without a look at its bytes.
+    pub event_id_is_clean: bool,
     /// The event timestamp in epoch milliseconds.
     pub timestamp_ms: i64,
     /// The invocation's ingest time.
@@ -232,7 +235,11 @@ fn write_whole_row(
 ) {
     out.reserve(head.identity.len() + message.len() + 512);
     out.extend_from_slice(&head.identity);
-    json_out::string(out, meta.event_id);
+    if meta.event_id_is_clean {
+        json_out::clean_string(out, meta.event_id);
+    } else {
+        json_out::string(out, meta.event_id);
+    }
     out.extend_from_slice(b",\"event_timestamp_ms\":");
     json_out::integer(out, meta.timestamp_ms);
     out.extend_from_slice(b",\"event_time\":");
@@ -401,13 +408,15 @@ mod tests {
                 log_stream: &stream,
                 origin: crate::etl::stream_name::parse_stream_name(&stream),
                 event_id: &event_id,
+                event_id_is_clean: false,
                 timestamp_ms,
                 ingest_time: IsoMillis::new(ingest_ms).unwrap_or_else(IsoMillis::now),
             };
             let head = RowHead::new(&meta);
             // Events of one payload through one head: the same second, the next, a jump back.
             for step in [0, 1, 999, 1_000, -5_000, 7] {
-                let meta = EventMeta { timestamp_ms: timestamp_ms.saturating_add(step), ..meta };
+                // Digits need no escape: known clean or not, the same row.
+                let meta = EventMeta { timestamp_ms: timestamp_ms.saturating_add(step), event_id_is_clean: step % 2 == 0, ..meta };
                 let mut direct = Vec::new();
                 let parsed = parse::parse_message(&message);
                 write_whole_row(&head, &meta, &message, None, &parsed, &mut direct);

@@ -426,7 +426,15 @@ pub static ROWS: &[Row] = &[
         applies: Applies::Restarts,
     },
     // ---- AWS silent ----
-    // ---- AWS silent ----
+    Row {
+        kind: Kind::AwsSilent,
+        area: "subscription",
+        aws: "the guide shows the decoded payload's fields (pretty-printed, owner first) and Powertools' model adds policyLevel for account-level policies, but not the key order or spacing CloudWatch Logs writes",
+        harness: "the ETL's payload reader takes the fields in any order, with or without whitespace; anything else (an unknown field, a \\u escape, a float timestamp) goes to serde_json, so the order changes speed, never the result",
+        source: "Lambda Developer Guide, \"Using Lambda with CloudWatch Logs\" (example event); Powertools for AWS Lambda, CloudWatchLogsDecode",
+        test: "pipeline/src/etl/payload_reader.rs::reads_aws_example_as_serde_does",
+        applies: Applies::Never,
+    },
     Row {
         kind: Kind::AwsSilent,
         area: "faults",
