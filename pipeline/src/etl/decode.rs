@@ -245,17 +245,21 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
     let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
     let mut decoder = flate2::read::MultiGzDecoder::new(gzip).take(cap);
     // Decompressed over the bytes `out` already holds, so that a buffer passed again is not
-    // zeroed again (`read_to_end` zeroes its spare capacity on every call); grown as needed.
+    // zeroed again (`read_to_end` zeroes its spare capacity on every call). When it is full,
+    // a small read comes first, so that a payload that ends there grows nothing.
     let mut filled = 0;
+    let mut probe = [0_u8; PROBE_BYTES];
     loop {
-        if filled == out.len() {
-            let grow = out.len().max(MIN_GROWTH_BYTES).min(limit.saturating_add(1));
-            out.resize(out.len().saturating_add(grow), 0);
-        }
-        match decoder.read(&mut out[filled..]) {
+        let full = filled == out.len();
+        let into = if full {
+            &mut probe[..]
+        } else {
+            &mut out[filled..]
+        };
+        let read = match decoder.read(into) {
             Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Ok(read) => read,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(source) => {
                 out.clear();
                 return Err(DecodeError::Gzip {
@@ -263,7 +267,13 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
                     source,
                 });
             }
+        };
+        if full {
+            out.extend_from_slice(&probe[..read]);
+            let grow = out.len().max(MIN_GROWTH_BYTES).min(cap_bytes(limit));
+            out.resize(out.len() + grow, 0);
         }
+        filled += read;
     }
     out.truncate(filled);
     if out.len() > limit {
@@ -273,8 +283,16 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
     Ok(())
 }
 
+/// One byte over the cap: reading that many shows the payload is too large.
+fn cap_bytes(limit: usize) -> usize {
+    limit.saturating_add(1)
+}
+
 /// The least `gunzip_capped` grows its output by when it is full.
 const MIN_GROWTH_BYTES: usize = 64 * 1024;
+
+/// The size of `gunzip_capped`'s read when its output is full.
+const PROBE_BYTES: usize = 1024;
 
 /// Parses decompressed bytes as a subscription message and checks its type.
 pub fn parse_payload(json: &[u8]) -> Result<LogsPayload<'_>, DecodeError> {
