@@ -488,10 +488,10 @@ mod tests {
             prop_assert_eq!(&without_json(fast), &serde_reads(&text));
             let mut damaged = text.clone().into_bytes();
             damaged[cut.index(text.len())] = byte;
-            if let Ok(damaged) = std::str::from_utf8(&damaged) {
-                if let Some(fast) = read_payload(damaged) {
-                    prop_assert_eq!(without_json(Some(fast)), serde_reads(damaged), "{}", damaged);
-                }
+            if let Ok(damaged) = std::str::from_utf8(&damaged)
+                && let Some(fast) = read_payload(damaged)
+            {
+                prop_assert_eq!(without_json(Some(fast)), serde_reads(damaged), "{}", damaged);
             }
         }
     }

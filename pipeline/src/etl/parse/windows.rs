@@ -510,10 +510,10 @@ mod tests {
                 prop_assert_eq!(&ours, &parse_xml_with_quick_xml(&xml), "{}", xml);
                 let mut damaged = xml.clone().into_bytes();
                 damaged[cut.index(xml.len())] = byte;
-                if let Ok(damaged) = String::from_utf8(damaged) {
-                    if let Some(ours) = parse_xml(&damaged) {
-                        prop_assert_eq!(Some(ours), parse_xml_with_quick_xml(&damaged), "{}", damaged);
-                    }
+                if let Ok(damaged) = String::from_utf8(damaged)
+                    && let Some(ours) = parse_xml(&damaged)
+                {
+                    prop_assert_eq!(Some(ours), parse_xml_with_quick_xml(&damaged), "{}", damaged);
                 }
                 let cut_short = &xml[..xml.floor_char_boundary(cut.index(xml.len()))];
                 if let Some(ours) = parse_xml(cut_short) {
