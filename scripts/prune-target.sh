@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Removes stale test and binary executables from the cargo target dir (for each name, only
+# Removes stale test and binary executables from the cargo target dir (debug and release) (for each name, only
 # the newest build is kept) and stale library builds (the newest three per crate). Builds with other feature sets or dependency versions leave
 # ~800 MB debug executables behind, and a CI target dir that lives across runs fills the disk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-target}
-DEPS="$TARGET/debug/deps"
-[ -d "$DEPS" ] || exit 0
+for DEPS in "$TARGET/debug/deps" "$TARGET/release/deps"; do
+[ -d "$DEPS" ] || continue
 python3 - "$DEPS" <<'PY'
 import collections, os, sys
 deps = sys.argv[1]
@@ -33,5 +33,6 @@ for builds in libs.values():
         path = os.path.join(deps, name)
         freed += os.path.getsize(path)
         os.remove(path)
-print(f"prune-target: freed {freed / 1e9:.1f} GB of stale executables and libraries", file=sys.stderr)
+print(f"prune-target: freed {freed / 1e9:.1f} GB of stale executables and libraries in {deps}", file=sys.stderr)
 PY
+done
