@@ -242,8 +242,10 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
             prefix: gzip.iter().take(4).copied().collect(),
         });
     }
-    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    let mut decoder = flate2::read::MultiGzDecoder::new(gzip).take(cap);
+    // One byte over the limit: reading that many shows the payload is too large.
+    let cap = limit.saturating_add(1);
+    let mut decoder =
+        flate2::read::MultiGzDecoder::new(gzip).take(u64::try_from(cap).unwrap_or(u64::MAX));
     // Decompressed over the bytes `out` already holds, so that a buffer passed again is not
     // zeroed again (`read_to_end` zeroes its spare capacity on every call). When it is full,
     // a small read comes first, so that a payload that ends there grows nothing.
@@ -270,7 +272,7 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
         };
         if full {
             out.extend_from_slice(&probe[..read]);
-            let grow = out.len().max(MIN_GROWTH_BYTES).min(cap_bytes(limit));
+            let grow = out.len().max(MIN_GROWTH_BYTES).min(cap);
             out.resize(out.len() + grow, 0);
         }
         filled += read;
@@ -281,11 +283,6 @@ pub fn gunzip_capped(gzip: &[u8], limit: usize, out: &mut Vec<u8>) -> Result<(),
         return Err(DecodeError::TooLarge { limit });
     }
     Ok(())
-}
-
-/// One byte over the cap: reading that many shows the payload is too large.
-fn cap_bytes(limit: usize) -> usize {
-    limit.saturating_add(1)
 }
 
 /// The least `gunzip_capped` grows its output by when it is full.

@@ -18,23 +18,32 @@
 
 use std::borrow::Cow;
 
-/// One token of the XML.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Token<'a> {
-    /// `<name attributes>`: the element's local name and its raw attributes.
-    Start(Tag<'a>),
+/// One token of the XML; `T` is what a start or empty tag is read as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token<'a, T = Tag<'a>> {
+    /// `<name attributes>`.
+    Start(T),
     /// `<name attributes/>`.
-    Empty(Tag<'a>),
+    Empty(T),
     /// Character data up to the next markup or reference, as written.
-    Text(&'a str),
+    Text(Cow<'a, str>),
     /// The contents of `<![CDATA[...]]>`.
-    CData(&'a str),
+    CData(Cow<'a, str>),
     /// `&name;`: the name between `&` and `;`.
-    Reference(&'a str),
+    Reference(Cow<'a, str>),
     /// An end tag (checked against its start tag).
     End,
     /// The end of the text.
     Eof,
+}
+
+/// What the Windows parser asks of a start or empty tag.
+pub trait XmlTag<'a> {
+    /// The local name (after the first `:` of a prefixed name).
+    fn local_name(&self) -> &str;
+    /// The value of the attribute named `key`, normalized as XML 1.0 says; `None` when absent
+    /// or unreadable.
+    fn attribute(&self, key: &str) -> Option<Cow<'a, str>>;
 }
 
 /// A start or empty tag.
@@ -44,6 +53,16 @@ pub struct Tag<'a> {
     pub name: &'a str,
     /// The raw text between the name and the tag's end.
     pub attributes: &'a str,
+}
+
+impl<'a> XmlTag<'a> for Tag<'a> {
+    fn local_name(&self) -> &str {
+        self.name
+    }
+
+    fn attribute(&self, key: &str) -> Option<Cow<'a, str>> {
+        Tag::attribute(self, key)
+    }
 }
 
 impl<'a> Tag<'a> {
@@ -133,12 +152,12 @@ impl<'a> Tokens<'a> {
             return Some(if rest.is_empty() {
                 Token::Eof
             } else {
-                Token::Text(rest)
+                Token::Text(Cow::Borrowed(rest))
             });
         };
         if stop > 0 {
             self.at += stop;
-            return Some(Token::Text(&rest[..stop]));
+            return Some(Token::Text(Cow::Borrowed(&rest[..stop])));
         }
         if rest.starts_with('&') {
             return self.reference(rest);
@@ -153,7 +172,7 @@ impl<'a> Tokens<'a> {
             return None;
         }
         self.at += end + 1;
-        Some(Token::Reference(&rest[1..end]))
+        Some(Token::Reference(Cow::Borrowed(&rest[1..end])))
     }
 
     fn markup(&mut self, rest: &'a str) -> Option<Token<'a>> {
@@ -161,7 +180,7 @@ impl<'a> Tokens<'a> {
             (None, 4 + comment.find("-->")? + 3)
         } else if let Some(data) = rest.strip_prefix("<![CDATA[") {
             let end = data.find("]]>")?;
-            (Some(Token::CData(&data[..end])), 9 + end + 3)
+            (Some(Token::CData(Cow::Borrowed(&data[..end]))), 9 + end + 3)
         } else if rest.starts_with("<!") {
             return None;
         } else if let Some(instruction) = rest.strip_prefix("<?") {

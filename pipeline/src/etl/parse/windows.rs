@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use super::event_xml::{self, Token};
+use super::event_xml::{self, Token, XmlTag};
 
 use super::{Format, Parsed};
 
@@ -134,6 +134,14 @@ impl EventData<'_> {
 /// an `Event/System` element (or not XML that [`event_xml`] reads).
 pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
     let mut tokens = event_xml::Tokens::new(xml);
+    parse_tokens(|| tokens.next_token())
+}
+
+/// The Windows columns of an event's XML, read from its tokens (`next` gives `None` when the
+/// XML cannot be read).
+fn parse_tokens<'a, T: XmlTag<'a>>(
+    mut next: impl FnMut() -> Option<Token<'a, T>>,
+) -> Option<Parsed<'a>> {
     // How deep the reader is (1: inside `Event`) and under which of `Event`'s children.
     let (mut depth, mut section) = (0_usize, Section::Other);
     let mut parsed = Parsed {
@@ -143,12 +151,13 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
     let (mut saw_system, mut field, mut text) = (false, None::<Field>, Text::default());
     let (mut data, mut data_name) = (EventData::default(), None);
     loop {
-        match tokens.next_token()? {
+        match next()? {
             Token::Start(tag) => {
-                field = field_for(depth, section, tag.name);
+                let name = tag.local_name();
+                field = field_for(depth, section, name);
                 text = Text::default();
                 if depth == 1 {
-                    section = match tag.name {
+                    section = match name {
                         "System" => Section::System,
                         "EventData" => Section::EventData,
                         "RenderingInfo" => Section::RenderingInfo,
@@ -163,22 +172,23 @@ pub fn parse_xml(xml: &str) -> Option<Parsed<'_>> {
                 depth += 1;
             }
             Token::Empty(tag) => {
+                let name = tag.local_name();
                 let in_system = depth == 2 && section == Section::System;
-                if in_system && tag.name == "Provider" {
+                if in_system && name == "Provider" {
                     parsed.win_provider = tag.attribute("Name");
-                } else if in_system && tag.name == "TimeCreated" {
+                } else if in_system && name == "TimeCreated" {
                     parsed.win_time_created = tag.attribute("SystemTime");
-                } else if depth == 1 && tag.name == "EventData" {
+                } else if depth == 1 && name == "EventData" {
                     data.seen = true;
-                } else if field_for(depth, section, tag.name) == Some(Field::Data) {
+                } else if field_for(depth, section, name) == Some(Field::Data) {
                     data.items.push((tag.attribute("Name"), Cow::Borrowed("")));
                 }
             }
             Token::Text(piece) | Token::CData(piece) if field.is_some() => {
-                text.push(Cow::Borrowed(piece));
+                text.push(piece);
             }
             Token::Reference(name) if field.is_some() => {
-                text.push(event_xml::resolve_reference(name));
+                text.push(event_xml::resolve_reference(&name));
             }
             Token::End => {
                 match field.take() {
