@@ -11,7 +11,7 @@ pub const SECRET_ACCESS_KEY: &str = "test";
 /// S3 clients built from it still need path-style addressing (an emulator has no per-bucket
 /// host names).
 pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
+    crate::aws_sdk::defaults()
         .endpoint_url(endpoint)
         .region(aws_config::Region::new(region.to_owned()))
         .credentials_provider(aws_sdk_firehose::config::Credentials::new(

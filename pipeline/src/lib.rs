@@ -2,6 +2,7 @@
 //!
 //! - [`agent_config`]: the CloudWatch agent's configuration (the JSON in Parameter Store),
 //!   validated against the agent's schema, with the pipeline's defaults and placeholders.
+//! - [`aws_sdk`]: the SDK configuration every client is built from (one HTTPS client).
 //! - [`cloudwatch_logs`]: CloudWatch Logs naming rules and retention values.
 //! - [`emulator`]: the SDK configuration for an emulator endpoint and its test credentials.
 //! - [`etl`]: CloudWatch Logs subscription payloads to query-ready JSON rows (the ETL handler).
@@ -16,6 +17,7 @@
 //! built once, to the handlers here.
 
 pub mod agent_config;
+pub mod aws_sdk;
 pub mod cloudwatch_logs;
 pub mod emulator;
 pub mod env_config;

@@ -14,7 +14,7 @@ use pipeline::firehose::sdk::FirehoseSink;
 async fn main() -> Result<(), lambda_runtime::Error> {
     pipeline::env_config::init_lambda_tracing();
     let config = EtlConfig::from_lookup(|name| std::env::var(name).ok())?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = pipeline::aws_sdk::load().await;
     let sink = FirehoseSink::new(
         aws_sdk_firehose::Client::new(&aws),
         config.delivery_stream.clone(),

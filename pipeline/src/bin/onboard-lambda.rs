@@ -20,7 +20,7 @@ type Handler = OnboardingHandler<Ec2Directory, SsmPorts, SsmPorts, SsmPorts>;
 async fn main() -> Result<(), lambda_runtime::Error> {
     pipeline::env_config::init_lambda_tracing();
     let config = OnboardConfig::from_lookup(|name| std::env::var(name).ok())?;
-    let aws = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let aws = pipeline::aws_sdk::load().await;
     let ssm = SsmPorts::new(aws_sdk_ssm::Client::new(&aws));
     let handler: Arc<Handler> = Arc::new(OnboardingHandler::new(
         Ec2Directory::new(aws_sdk_ec2::Client::new(&aws)),

@@ -113,7 +113,7 @@ pub async fn deploy(definition: &Path, args: &DeployArgs) -> anyhow::Result<Exit
     let stack = load(definition)?;
     let full = template::render(&stack);
     let Some(choice) = &args.emulator else {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = pipeline::aws_sdk::load().await;
         return run_deploy(&config, args, &full).await;
     };
     with_emulator(choice, async |running| {
