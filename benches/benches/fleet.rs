@@ -25,10 +25,10 @@
 use std::time::Instant;
 
 use benches::{peak_memory_kib, repo_root};
+use harness::ledger::{LandedEvent, Ledger, NewRecord, ShippedEvent};
+use harness::run::RunOptions;
+use harness::scenario::Scenario;
 use pipeline::filter_pattern::FilterPattern;
-use sim::ledger::{LandedEvent, Ledger, NewRecord, ShippedEvent};
-use sim::run::RunOptions;
-use sim::scenario::Scenario;
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -46,7 +46,7 @@ fn main() {
     let scenario = flag(&args, "--scenario").unwrap_or_else(|| "scenarios/fleet-scale.toml".into());
     let loaded = Scenario::load(&repo_root().join(&scenario)).unwrap();
     let started = Instant::now();
-    let run = sim::run::memory::run_blocking(&loaded, &RunOptions::default()).unwrap();
+    let run = harness::run::memory::run_blocking(&loaded, &RunOptions::default()).unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let report = &run.report;
     let lines: usize = report
@@ -74,7 +74,7 @@ fn main() {
         peak_memory_kib().unwrap_or(0) / 1024,
         peak_memory_kib().unwrap_or(0) * 1024 / lines.max(1) as u64
     );
-    assert!(report.passed, "{}", sim::run::report::summary(report));
+    assert!(report.passed, "{}", harness::run::report::summary(report));
 }
 
 /// A ledger of `lines` one-line records on 1,000 streams, every one sent, reconciled against

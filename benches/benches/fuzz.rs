@@ -123,7 +123,9 @@ fn stack_definitions(input: &[u8]) {
 }
 
 fn scenarios(input: &[u8]) {
-    if let Ok(scenario) = sim::scenario::Scenario::from_toml(&text(input), Path::new("fuzz.toml")) {
+    if let Ok(scenario) =
+        harness::scenario::Scenario::from_toml(&text(input), Path::new("fuzz.toml"))
+    {
         let _ = scenario.issues(Path::new("."));
     }
 }

@@ -90,10 +90,10 @@ fn data_set(megabytes: usize) -> DataSet {
     if done.exists() {
         return set;
     }
-    let conversion = sim::firehose_model::convert::Conversion::new(
-        &sim::athena::declared_columns(),
+    let conversion = standins::firehose::convert::Conversion::new(
+        &harness::catalog::declared_columns(),
         "SNAPPY",
-        sim::firehose_model::convert::CatalogTable {
+        standins::firehose::convert::CatalogTable {
             catalog_id: "123456789012".into(),
             database: "ccp_logs".into(),
             table: "logs".into(),
@@ -169,7 +169,7 @@ fn write_parquet_object(
     table: &Path,
     index: usize,
     rows: &[u8],
-    conversion: &sim::firehose_model::convert::Conversion,
+    conversion: &standins::firehose::convert::Conversion,
 ) {
     let hour = index % HOURS;
     let dir = table.join(format!("2025/11/24/{hour:02}"));

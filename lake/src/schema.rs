@@ -62,6 +62,18 @@ impl ColumnType {
         }
     }
 
+    /// The type a declared Hive type name stands for (`int`, `bigint`, `double`, `boolean`);
+    /// any other name is read as `string`, as rows carry no other kinds.
+    pub fn from_hive(name: &str) -> Self {
+        match name {
+            "boolean" => Self::Boolean,
+            "int" => Self::Int,
+            "bigint" => Self::BigInt,
+            "double" => Self::Double,
+            _ => Self::String,
+        }
+    }
+
     /// Hive's name; `string` for a column that was only ever null.
     pub fn hive_name(self) -> &'static str {
         match self {
@@ -72,6 +84,15 @@ impl ColumnType {
             Self::Unknown | Self::String => "string",
         }
     }
+}
+
+/// Declared columns (name and Hive type name, as a Glue table declares them) typed as the
+/// stand-in types them.
+pub fn declared_columns(columns: &[(&str, &str)]) -> Vec<(String, ColumnType)> {
+    columns
+        .iter()
+        .map(|(name, hive)| ((*name).to_owned(), ColumnType::from_hive(hive)))
+        .collect()
 }
 
 /// The columns of rows, in first-seen order.

@@ -13,6 +13,7 @@ pub mod config;
 pub mod decode;
 pub mod json_out;
 pub mod parse;
+pub mod payload;
 mod payload_reader;
 pub mod row;
 pub mod stream_name;
@@ -115,7 +116,7 @@ pub fn transform_gzip(
         decompressed_bytes: scratch.len(),
         ..TransformReport::default()
     };
-    if payload.kind()? == MessageType::Control {
+    if payload.kind().map_err(decode::DecodeError::from)? == MessageType::Control {
         report.control_messages_dropped = 1;
         tracing::info!(log_group = %payload.log_group, "dropped CONTROL_MESSAGE");
         return Ok(report);

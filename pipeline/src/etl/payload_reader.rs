@@ -21,8 +21,8 @@
 
 use std::borrow::Cow;
 
-use super::decode::{LogEvent, LogsPayload};
 use super::json_out;
+use super::payload::{LogEvent, LogsPayload};
 
 /// Reads `text` as a subscription payload, or `None` when it is not in the shape this reader
 /// takes (see the module docs); `None` says nothing about whether the text is valid.

@@ -109,6 +109,16 @@ impl MemoryAccount {
         self.with(|s| s.commands.clone())
     }
 
+    /// The command sent with `command_id`, as ListCommands would describe it.
+    pub fn sent_command(&self, command_id: &str) -> Option<CommandRequest> {
+        self.with(|s| {
+            s.commands
+                .iter()
+                .find(|(id, _)| id == command_id)
+                .map(|(_, request)| request.clone())
+        })
+    }
+
     /// Every parameter name read, in order.
     pub fn parameter_reads(&self) -> Vec<String> {
         self.with(|s| s.parameter_reads.clone())

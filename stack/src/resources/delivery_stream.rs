@@ -59,7 +59,7 @@ impl ResourceType for DeliveryStream {
     }
 
     /// The format conversion: its schema is a Glue table, which LocalStack community does not
-    /// have; the harness's Firehose model converts instead (`sim::firehose_model`).
+    /// have; the harness's Firehose model converts instead (`standins::firehose`).
     fn emulator_omitted_properties(&self) -> &'static [&'static str] {
         &["/ExtendedS3DestinationConfiguration/DataFormatConversionConfiguration"]
     }

@@ -1,0 +1,414 @@
+//! What the run's workload would cost on AWS, per service, from the run's own measurements and
+//! a price table ([`Prices`], `prices.toml` beside this file unless `loglab run --prices`
+//! names another): CloudWatch Logs ingestion and storage over the retention, Lambda requests
+//! and GB-seconds (measured handler time at the template's memory), Firehose ingestion with
+//! each record rounded up as Firehose bills it and format conversion, S3 PUTs and storage
+//! through the lifecycle's classes, and Athena's bytes scanned by the scenario's queries.
+//!
+//! Each line has the run's figure and a month's: the workload scaled from the scenario's
+//! simulated duration to 30 days (storage as one month of data kept for its whole life), and
+//! the queries run `query_runs_per_month` times. GB and TB are 2^30 and 2^40 bytes. What AWS
+//! does not publish, said here: CloudWatch Logs bills stored data compressed and states no ratio,
+//! so storage is priced on the ingested (uncompressed) size, an upper bound; how ingestion bytes
+//! are counted beyond the messages is not stated, so messages' UTF-8 bytes are counted. The
+//! functions are priced on x86_64, the template's default `FunctionArchitecture`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// The price table shipped with the harness.
+pub const DEFAULT_PRICES: &str = include_str!("prices.toml");
+/// Bytes in a GB as billed here.
+pub const GB: f64 = 1_073_741_824.0;
+/// Bytes in a TB as billed here.
+pub const TB: f64 = 1_099_511_627_776.0;
+/// Days in the month the monthly figures are for.
+pub const DAYS_PER_MONTH: f64 = 30.0;
+
+/// A price table (`prices.toml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prices {
+    /// The region the prices are for.
+    pub region: String,
+    /// When they were read.
+    pub as_of: String,
+    /// Where they come from.
+    pub source: String,
+    /// `[cloudwatch_logs]`.
+    pub cloudwatch_logs: CloudWatchLogsPrices,
+    /// `[lambda]`.
+    pub lambda: LambdaPrices,
+    /// `[firehose]`.
+    pub firehose: FirehosePrices,
+    /// `[s3]`.
+    pub s3: S3Prices,
+    /// `[athena]`.
+    pub athena: AthenaPrices,
+    /// `[assumptions]`.
+    pub assumptions: Assumptions,
+}
+
+/// CloudWatch Logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudWatchLogsPrices {
+    /// Standard ingestion, per GB.
+    pub ingestion_usd_per_gb: f64,
+    /// Archival storage, per GB-month.
+    pub storage_usd_per_gb_month: f64,
+}
+
+/// Lambda.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LambdaPrices {
+    /// Per million requests.
+    pub requests_usd_per_million: f64,
+    /// Per GB-second on x86_64.
+    pub x86_64_usd_per_gb_second: f64,
+    /// Per GB-second on arm64.
+    pub arm64_usd_per_gb_second: f64,
+}
+
+/// Firehose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirehosePrices {
+    /// Direct PUT ingestion, per GB (records rounded up).
+    pub ingestion_usd_per_gb: f64,
+    /// Format conversion, per GB.
+    pub format_conversion_usd_per_gb: f64,
+}
+
+/// S3.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Prices {
+    /// PUT requests, per thousand.
+    pub put_usd_per_thousand: f64,
+    /// Storage per GB-month, by storage class.
+    pub storage_usd_per_gb_month: BTreeMap<String, f64>,
+}
+
+/// Athena.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AthenaPrices {
+    /// Per TB scanned.
+    pub usd_per_tb_scanned: f64,
+    /// Scans are rounded up to a multiple of this.
+    pub rounding_bytes: u64,
+    /// The least a query is billed for.
+    pub minimum_bytes_per_query: u64,
+}
+
+/// What the monthly figures assume beyond the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Assumptions {
+    /// How many times a month the scenario's queries run.
+    pub query_runs_per_month: f64,
+}
+
+/// Why a price table could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum PricesError {
+    /// The file could not be read.
+    #[error("cannot read the price table {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not a price table.
+    #[error("price table {path}: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// The parser's message, with the key.
+        message: String,
+    },
+}
+
+impl Prices {
+    /// The shipped table.
+    pub fn shipped() -> Self {
+        Self::from_toml(DEFAULT_PRICES, "harness/src/cost/prices.toml")
+            .unwrap_or_else(|e| unreachable!("the shipped price table parses (a test checks): {e}"))
+    }
+
+    /// A table from TOML text; `path` names it in errors.
+    pub fn from_toml(text: &str, path: &str) -> Result<Self, PricesError> {
+        toml::from_str(text).map_err(|e| PricesError::Syntax {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })
+    }
+
+    /// A table from a file.
+    pub fn load(path: &Path) -> Result<Self, PricesError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PricesError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text, &path.display().to_string())
+    }
+}
+
+/// One Lambda function's part of the workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionUse {
+    /// The function's name.
+    pub name: String,
+    /// Invocations.
+    pub invocations: u64,
+    /// Billed milliseconds (each invocation rounded up to a millisecond); `None` when not
+    /// measured.
+    pub billed_ms: Option<u64>,
+    /// `MemorySize`, MB.
+    pub memory_mb: u64,
+    /// Whether it runs on arm64.
+    pub arm64: bool,
+}
+
+/// What the run did, as the estimate needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Simulated seconds the workload spans.
+    pub seconds: f64,
+    /// Bytes of the messages PutLogEvents accepted.
+    pub ingested_bytes: u64,
+    /// The log group's retention, days.
+    pub retention_days: f64,
+    /// The functions.
+    pub functions: Vec<FunctionUse>,
+    /// Bytes Firehose received.
+    pub firehose_bytes: u64,
+    /// Those bytes with each record rounded up to Firehose's billing unit.
+    pub firehose_billed_bytes: u64,
+    /// Whether Firehose converted the records' format.
+    pub converted: bool,
+    /// S3 PUT requests.
+    pub puts: u64,
+    /// Bytes stored in the bucket.
+    pub stored_bytes: u64,
+    /// The bucket's lifecycle: (days after creation, storage class) transitions, in order.
+    pub transitions: Vec<(f64, String)>,
+    /// Days after which objects are deleted.
+    pub expiration_days: f64,
+    /// Bytes each of the scenario's queries scanned.
+    pub query_bytes: Vec<u64>,
+}
+
+/// One priced line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostLine {
+    /// The service.
+    pub service: &'static str,
+    /// What is priced.
+    pub item: String,
+    /// The quantity in the run, in `unit`.
+    pub quantity: f64,
+    /// Its unit.
+    pub unit: &'static str,
+    /// USD per unit.
+    pub price: f64,
+    /// USD for the run.
+    pub run_usd: f64,
+    /// USD for a month at the run's rates.
+    pub month_usd: f64,
+}
+
+/// The estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostEstimate {
+    /// The price table's region, date and source.
+    pub prices: String,
+    /// Every line.
+    pub lines: Vec<CostLine>,
+    /// USD for the run.
+    pub run_usd: f64,
+    /// USD for a month at the run's rates.
+    pub month_usd: f64,
+    /// What is not priced, and why.
+    pub not_priced: Vec<String>,
+}
+
+/// Prices `workload` at `prices`.
+pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
+    let months = if workload.seconds > 0.0 {
+        DAYS_PER_MONTH * 86_400.0 / workload.seconds
+    } else {
+        0.0
+    };
+    let mut lines = Vec::new();
+    let mut not_priced = Vec::new();
+    let mut add = |service, item: String, quantity: f64, unit, price: f64, per_month: f64| {
+        let run_usd = quantity * price;
+        lines.push(CostLine {
+            service,
+            item,
+            quantity,
+            unit,
+            price,
+            run_usd,
+            month_usd: run_usd * per_month,
+        });
+    };
+    let cw = &prices.cloudwatch_logs;
+    let ingested_gb = workload.ingested_bytes as f64 / GB;
+    add(
+        "CloudWatch Logs",
+        "ingestion".into(),
+        ingested_gb,
+        "GB",
+        cw.ingestion_usd_per_gb,
+        months,
+    );
+    // One run's data kept for the retention (uncompressed: an upper bound, see the module).
+    add(
+        "CloudWatch Logs",
+        format!(
+            "storage, {} days (uncompressed size)",
+            workload.retention_days
+        ),
+        ingested_gb * workload.retention_days / DAYS_PER_MONTH,
+        "GB-month",
+        cw.storage_usd_per_gb_month,
+        months,
+    );
+    for function in &workload.functions {
+        add(
+            "Lambda",
+            format!("{} requests", function.name),
+            function.invocations as f64 / 1e6,
+            "million requests",
+            prices.lambda.requests_usd_per_million,
+            months,
+        );
+        match function.billed_ms {
+            Some(ms) => add(
+                "Lambda",
+                format!("{} compute, {} MB", function.name, function.memory_mb),
+                ms as f64 / 1000.0 * function.memory_mb as f64 / 1024.0,
+                "GB-second",
+                if function.arm64 {
+                    prices.lambda.arm64_usd_per_gb_second
+                } else {
+                    prices.lambda.x86_64_usd_per_gb_second
+                },
+                months,
+            ),
+            None => not_priced.push(format!(
+                "Lambda compute of {}: its duration was not measured in this run",
+                function.name
+            )),
+        }
+    }
+    let fh = &prices.firehose;
+    add(
+        "Firehose",
+        "ingestion (each record rounded up to 5 KB)".into(),
+        workload.firehose_billed_bytes as f64 / GB,
+        "GB",
+        fh.ingestion_usd_per_gb,
+        months,
+    );
+    if workload.converted {
+        add(
+            "Firehose",
+            "format conversion to Parquet".into(),
+            workload.firehose_bytes as f64 / GB,
+            "GB",
+            fh.format_conversion_usd_per_gb,
+            months,
+        );
+    }
+    add(
+        "S3",
+        "PUT requests".into(),
+        workload.puts as f64 / 1000.0,
+        "thousand requests",
+        prices.s3.put_usd_per_thousand,
+        months,
+    );
+    let stored_gb = workload.stored_bytes as f64 / GB;
+    for (class, days) in lifecycle_days(workload) {
+        match prices.s3.storage_usd_per_gb_month.get(&class) {
+            Some(price) => add(
+                "S3",
+                format!("storage, {days} days in {class}"),
+                stored_gb * days / DAYS_PER_MONTH,
+                "GB-month",
+                *price,
+                months,
+            ),
+            None => not_priced.push(format!("S3 storage in {class}: no price in the table")),
+        }
+    }
+    let athena = &prices.athena;
+    let billed: u64 = workload
+        .query_bytes
+        .iter()
+        .map(|&bytes| athena_billed_bytes(bytes, athena))
+        .sum();
+    add(
+        "Athena",
+        format!(
+            "{} queries' bytes scanned (billed per query)",
+            workload.query_bytes.len()
+        ),
+        billed as f64 / TB,
+        "TB",
+        athena.usd_per_tb_scanned,
+        prices.assumptions.query_runs_per_month,
+    );
+    let run_usd = lines.iter().map(|l| l.run_usd).sum();
+    let month_usd = lines.iter().map(|l| l.month_usd).sum();
+    CostEstimate {
+        prices: format!(
+            "{} prices as of {} ({})",
+            prices.region, prices.as_of, prices.source
+        ),
+        lines,
+        run_usd,
+        month_usd,
+        not_priced,
+    }
+}
+
+/// The bytes Athena bills for a scan of `bytes`.
+pub fn athena_billed_bytes(bytes: u64, athena: &AthenaPrices) -> u64 {
+    let unit = athena.rounding_bytes.max(1);
+    bytes
+        .div_ceil(unit)
+        .saturating_mul(unit)
+        .max(athena.minimum_bytes_per_query)
+}
+
+/// Days an object spends in each storage class before it expires: STANDARD until the first
+/// transition, then each class until the next.
+fn lifecycle_days(workload: &Workload) -> Vec<(String, f64)> {
+    let mut spans = Vec::new();
+    let mut class = "STANDARD".to_owned();
+    let mut since = 0.0;
+    for (day, next) in &workload.transitions {
+        let until = day.min(workload.expiration_days);
+        if until > since {
+            spans.push((class.clone(), until - since));
+        }
+        since = until.max(since);
+        class.clone_from(next);
+    }
+    if workload.expiration_days > since {
+        spans.push((class, workload.expiration_days - since));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests;

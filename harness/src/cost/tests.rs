@@ -1,0 +1,145 @@
+//! The estimate's arithmetic on a small fixed workload, each line worked out by hand.
+
+use super::*;
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1.0)
+}
+
+fn workload() -> Workload {
+    let gb = GB as u64;
+    Workload {
+        seconds: 86_400.0,
+        ingested_bytes: gb,
+        retention_days: 3.0,
+        functions: vec![
+            FunctionUse {
+                name: "etl".into(),
+                invocations: 2_000_000,
+                billed_ms: Some(1_000_000),
+                memory_mb: 512,
+                arm64: false,
+            },
+            FunctionUse {
+                name: "onboarding".into(),
+                invocations: 10,
+                billed_ms: None,
+                memory_mb: 256,
+                arm64: false,
+            },
+        ],
+        firehose_bytes: gb,
+        firehose_billed_bytes: 2 * gb,
+        converted: false,
+        puts: 2000,
+        stored_bytes: gb,
+        transitions: vec![(30.0, "STANDARD_IA".into()), (60.0, "GLACIER_IR".into())],
+        expiration_days: 90.0,
+        query_bytes: vec![1, 20 * 1_048_576 + 1],
+    }
+}
+
+fn line<'e>(estimate: &'e CostEstimate, service: &str, item: &str) -> &'e CostLine {
+    estimate
+        .lines
+        .iter()
+        .find(|l| l.service == service && l.item.contains(item))
+        .unwrap_or_else(|| panic!("no {service} {item}: {:#?}", estimate.lines))
+}
+
+#[test]
+fn a_small_workload_is_priced_line_by_line() {
+    let prices = Prices::shipped();
+    let estimate = estimate(&workload(), &prices);
+    // One simulated day: a month is 30 of them.
+    let expect = |service, item, run: f64| {
+        let l = line(&estimate, service, item);
+        assert!(
+            close(l.run_usd, run),
+            "{service} {item}: {} != {run}",
+            l.run_usd
+        );
+        l.month_usd
+    };
+    assert!(close(expect("CloudWatch Logs", "ingestion", 0.5), 15.0));
+    expect(
+        "CloudWatch Logs",
+        "storage, 3 days",
+        1.0 * 3.0 / 30.0 * 0.03,
+    );
+    expect("Lambda", "etl requests", 2.0 * 0.20);
+    expect(
+        "Lambda",
+        "etl compute, 512 MB",
+        1000.0 * 0.5 * 0.000_016_666_7,
+    );
+    expect("Lambda", "onboarding requests", 10.0 / 1e6 * 0.20);
+    assert_eq!(
+        estimate.not_priced,
+        ["Lambda compute of onboarding: its duration was not measured in this run"]
+    );
+    expect("Firehose", "ingestion", 2.0 * 0.029);
+    assert!(
+        !estimate.lines.iter().any(|l| l.item.contains("conversion")),
+        "no conversion, no conversion charge"
+    );
+    expect("S3", "PUT", 2.0 * 0.005);
+    expect("S3", "30 days in STANDARD", 0.023);
+    expect("S3", "30 days in STANDARD_IA", 0.0125);
+    expect("S3", "30 days in GLACIER_IR", 0.004);
+    // 1 byte is billed as the 10 MiB minimum; 20 MiB + 1 byte as 21 MiB.
+    let athena = expect("Athena", "2 queries", 31.0 / 1_048_576.0 * 5.0);
+    assert!(close(athena, 31.0 / 1_048_576.0 * 5.0 * 720.0));
+    let total = 0.5
+        + 0.003
+        + 0.4
+        + 0.008_333_35
+        + 0.000_002
+        + 0.058
+        + 0.01
+        + 0.0395
+        + 31.0 / 1_048_576.0 * 5.0;
+    assert!(
+        close(estimate.run_usd, total),
+        "{} != {total}",
+        estimate.run_usd
+    );
+    assert!(estimate.prices.starts_with("us-east-1 prices as of "));
+}
+
+#[test]
+fn conversion_arm64_and_billing_units() {
+    let mut w = workload();
+    w.converted = true;
+    w.functions[0].arm64 = true;
+    let estimate = estimate(&w, &Prices::shipped());
+    let conversion = line(&estimate, "Firehose", "format conversion");
+    assert!(close(conversion.run_usd, 0.018));
+    assert!(close(
+        line(&estimate, "Lambda", "etl compute").run_usd,
+        500.0 * 0.000_013_333_4
+    ));
+    // Firehose: 5 KB units per record, an empty record still one unit.
+    use standins::firehose::billed_bytes;
+    assert_eq!(billed_bytes(1), 5120);
+    assert_eq!(billed_bytes(5120), 5120);
+    assert_eq!(billed_bytes(5121), 10_240);
+    assert_eq!(billed_bytes(0), 5120);
+}
+
+#[test]
+fn a_price_table_names_its_bad_key_and_the_shipped_one_parses() {
+    let shipped = Prices::from_toml(DEFAULT_PRICES, "prices.toml").unwrap();
+    assert_eq!(shipped.region, "us-east-1");
+    let broken = DEFAULT_PRICES.replace(
+        "ingestion_usd_per_gb = 0.50",
+        "ingestion_usd_per_gb = \"x\"",
+    );
+    let error = Prices::from_toml(&broken, "mine.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("mine.toml") && error.contains("ingestion_usd_per_gb"),
+        "{error}"
+    );
+}

@@ -1,0 +1,303 @@
+//! The emulator world: LocalStack through the real SDK. The stack is applied to it; instances
+//! are launched with RunInstances and announced with PutEvents (LocalStack emits no state
+//! changes), so that its rule takes `running` events to the rule's queue; the handlers reach
+//! EC2, SSM and Parameter Store on it; the agents write CloudWatch Logs on it; the harness's
+//! Firehose writes objects into its bucket and serves the ETL's SDK client on an endpoint of
+//! its own. Every client but the provisioner's goes through the fault layer
+//! ([`standins::faults::layer`]); a restart ([`crate::backend::Restarter`]) stops and starts
+//! it.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use lake::Location;
+use pipeline::firehose::sdk::FirehoseSink;
+use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};
+use stack::provision::{self, Applied, Clients};
+use stack::{Deployment, Names, Placement, harness_queue_name};
+use standins::cloudwatch_logs::SdkLogs;
+use standins::eventbridge::queue::SdkQueue;
+use standins::faults::{FaultPlan, RestartGate, Service};
+use standins::firehose::{DeliveryStream, FirehoseEndpoint, S3Objects};
+use standins::ssm::SdkAgentSsm;
+
+use super::RunError;
+use super::world::{FirehoseIntake, World};
+use crate::backend::Restarter;
+use crate::catalog;
+use crate::fleet::{Fleet, LaunchedInstance, PlannedInstance};
+use crate::scenario::LoadedScenario;
+
+/// LocalStack at one endpoint, with the stack of one scenario.
+#[derive(Debug)]
+pub struct EmulatorWorld {
+    endpoint: String,
+    placement: Placement,
+    names: Names,
+    deployment: Deployment,
+    definition: stack::StackDefinition,
+    /// The run's clients, through the fault layer.
+    clients: Clients,
+    /// Clients outside the fault layer: the stack is applied (again, after a restart) with no
+    /// fault rule hitting it.
+    unfaulted: Clients,
+    ec2: aws_sdk_ec2::Client,
+    fleet: Fleet,
+    restarter: Option<Restarter>,
+}
+
+impl EmulatorWorld {
+    /// The emulator `config` points at, for `loaded`'s stack in its region; the run's clients
+    /// meet `faults`. Finds the emulator's Linux and Windows images.
+    pub async fn connect(
+        config: &SdkConfig,
+        loaded: &LoadedScenario,
+        faults: &Arc<FaultPlan>,
+        restarter: Option<Restarter>,
+    ) -> Result<Self, RunError> {
+        let placement = Placement::localstack(&loaded.scenario.region);
+        let deployment = Deployment::new(&loaded.stack, &placement);
+        let faulted = standins::faults::layer::wrap(config, faults);
+        let ec2 = aws_sdk_ec2::Client::new(&faulted);
+        let clients = Clients::new(&faulted, &deployment);
+        let fleet = Fleet::connect(
+            ec2.clone(),
+            clients.events.clone(),
+            &placement.account_id,
+            &placement.region,
+        )
+        .await?;
+        Ok(Self {
+            endpoint: config.endpoint_url().unwrap_or_default().to_owned(),
+            names: deployment.names.clone(),
+            definition: loaded.stack.definition.clone(),
+            unfaulted: Clients::new(config, &deployment),
+            clients,
+            deployment,
+            placement,
+            ec2,
+            fleet,
+            restarter,
+        })
+    }
+
+    /// Deletes every stream of the log group.
+    async fn delete_log_streams(&self) -> Result<(), RunError> {
+        let (logs, group) = (&self.clients.logs, &self.names.log_group);
+        loop {
+            let page = logs
+                .describe_log_streams()
+                .log_group_name(group)
+                .send()
+                .await
+                .map_err(|e| RunError::call("DescribeLogStreams", group, &e))?;
+            let names: Vec<String> = page
+                .log_streams()
+                .iter()
+                .filter_map(|s| s.log_stream_name().map(str::to_owned))
+                .collect();
+            if names.is_empty() {
+                return Ok(());
+            }
+            for name in names {
+                logs.delete_log_stream()
+                    .log_group_name(group)
+                    .log_stream_name(&name)
+                    .send()
+                    .await
+                    .map_err(|e| RunError::call("DeleteLogStream", &name, &e))?;
+            }
+        }
+    }
+
+    /// Deletes every object of the bucket under `prefix`.
+    async fn delete_objects(&self, prefix: &str) -> Result<(), RunError> {
+        let (s3, bucket) = (&self.clients.s3, &self.names.bucket);
+        loop {
+            let page = s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .send()
+                .await
+                .map_err(|e| RunError::call("ListObjectsV2", bucket, &e))?;
+            let keys: Vec<String> = page
+                .contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned))
+                .collect();
+            if keys.is_empty() {
+                return Ok(());
+            }
+            for key in keys {
+                s3.delete_object()
+                    .bucket(bucket)
+                    .key(&key)
+                    .send()
+                    .await
+                    .map_err(|e| RunError::call("DeleteObject", &key, &e))?;
+            }
+        }
+    }
+
+    async fn queue_url(&self) -> Result<String, RunError> {
+        let queue = harness_queue_name(&self.names);
+        Ok(self
+            .clients
+            .sqs
+            .get_queue_url()
+            .queue_name(&queue)
+            .send()
+            .await
+            .map_err(|e| RunError::call("GetQueueUrl", &queue, &e))?
+            .queue_url
+            .unwrap_or_default())
+    }
+}
+
+impl World for EmulatorWorld {
+    type Instances = Ec2Directory;
+    type Commands = SsmPorts;
+    type Parameters = SsmPorts;
+    type AgentSsm = SdkAgentSsm;
+    type Logs = SdkLogs;
+    type Queue = SdkQueue;
+    type Writer = S3Objects;
+    type Sink = FirehoseSink;
+    type Restarter = Restarter;
+
+    fn describe(&self) -> String {
+        format!("LocalStack at {}", self.endpoint)
+    }
+
+    fn injects(&self, _service: Service) -> bool {
+        true
+    }
+
+    async fn provision(&self) -> Result<Vec<Applied>, RunError> {
+        Ok(provision::apply(&self.unfaulted, &self.deployment).await?)
+    }
+
+    /// The log group's streams, the objects under the delivery and error prefixes (each
+    /// prefix's static folder: a prefix with `!{…}` names no key as written), and the queue's
+    /// messages; the resources themselves stay.
+    async fn reset(&self) -> Result<(), RunError> {
+        self.delete_log_streams().await?;
+        let firehose = &self.definition.firehose;
+        self.delete_objects(&catalog::table_root(&firehose.prefix))
+            .await?;
+        self.delete_objects(&catalog::table_root(&firehose.error_prefix))
+            .await?;
+        let url = self.queue_url().await?;
+        self.clients
+            .sqs
+            .purge_queue()
+            .queue_url(&url)
+            .send()
+            .await
+            .map_err(|e| RunError::call("PurgeQueue", &url, &e))?;
+        Ok(())
+    }
+
+    async fn put_parameter(&self, name: &str, value: &str) -> Result<(), RunError> {
+        self.unfaulted
+            .ssm
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| RunError::call("PutParameter", name, &e))?;
+        Ok(())
+    }
+
+    async fn launch(
+        &self,
+        plan: &PlannedInstance,
+        _index: usize,
+        launched_at_ms: i64,
+    ) -> Result<LaunchedInstance, RunError> {
+        Ok(self.fleet.launch(plan, launched_at_ms).await?)
+    }
+
+    async fn announce(
+        &self,
+        instance: &LaunchedInstance,
+        state: &str,
+        _at_ms: i64,
+    ) -> Result<(), RunError> {
+        Ok(self.fleet.announce(&instance.instance_id, state).await?)
+    }
+
+    fn instances(&self) -> Ec2Directory {
+        Ec2Directory::new(self.ec2.clone())
+    }
+
+    fn commands(&self) -> SsmPorts {
+        SsmPorts::new(self.clients.ssm.clone())
+    }
+
+    fn parameters(&self) -> SsmPorts {
+        SsmPorts::new(self.clients.ssm.clone())
+    }
+
+    fn agent_ssm(&self) -> SdkAgentSsm {
+        SdkAgentSsm::new(self.clients.ssm.clone())
+    }
+
+    fn logs(&self) -> Arc<SdkLogs> {
+        Arc::new(SdkLogs::new(self.clients.logs.clone()))
+    }
+
+    async fn queue(&self) -> Result<SdkQueue, RunError> {
+        Ok(SdkQueue::new(
+            self.clients.sqs.clone(),
+            self.queue_url().await?,
+        ))
+    }
+
+    fn object_writer(&self, restarts: Arc<RestartGate>) -> S3Objects {
+        S3Objects {
+            client: self.clients.s3.clone(),
+            restarts: Some(restarts),
+        }
+    }
+
+    async fn firehose_intake(
+        &self,
+        stream: Arc<DeliveryStream<S3Objects>>,
+        name: &str,
+    ) -> Result<FirehoseIntake<FirehoseSink>, RunError> {
+        let endpoint = FirehoseEndpoint::serve(stream)
+            .await
+            .map_err(|e| RunError::Call {
+                operation: "starting the harness's Firehose endpoint for",
+                target: name.to_owned(),
+                message: e.to_string(),
+            })?;
+        let sdk = pipeline::emulator::sdk_config(endpoint.url(), &self.placement.region).await;
+        Ok(FirehoseIntake {
+            sink: FirehoseSink::new(aws_sdk_firehose::Client::new(&sdk), name),
+            endpoint: Some(endpoint),
+        })
+    }
+
+    fn bucket(&self) -> Result<Location, RunError> {
+        Ok(catalog::bucket_location(
+            &self.names.bucket,
+            &self.definition,
+            &self.placement.region,
+            Some(&self.endpoint),
+        )?)
+    }
+
+    fn endpoint(&self) -> Option<String> {
+        Some(self.endpoint.clone())
+    }
+
+    fn restarter(&self) -> Option<Restarter> {
+        self.restarter.clone()
+    }
+}

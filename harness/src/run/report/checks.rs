@@ -1,0 +1,403 @@
+//! The run's checks, one list in one style: each is a small value (what is checked, what was
+//! expected, what was found, whether they agree, and why not), made by [`Check::count`],
+//! [`Check::equal`], [`Check::at_least`] or [`Check::within`]. Every check of a run comes from
+//! [`run_checks`]; the report, the summary and JUnit read the same list.
+
+use std::fmt::Display;
+
+use serde::Serialize;
+
+use super::InstanceCounts;
+use crate::landed::Landed;
+use crate::ledger::Reconciliation;
+use crate::run::queries::QueryStage;
+use crate::scenario::Expectations;
+
+/// One check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What is checked.
+    pub name: String,
+    /// What was expected.
+    pub expected: String,
+    /// What was found.
+    pub found: String,
+    /// Whether they agree.
+    pub passed: bool,
+    /// Why it failed, when there is more to say (a query's rows and their difference, the
+    /// sources off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+impl Check {
+    /// Passes when `found` reads as `expected`.
+    pub fn equal(name: &str, expected: impl Display, found: impl Display) -> Self {
+        let (expected, found) = (expected.to_string(), found.to_string());
+        Self {
+            name: name.to_owned(),
+            passed: expected == found,
+            expected,
+            found,
+            why: None,
+        }
+    }
+
+    /// A count of `unit`: passes when `found` is `expected` (`0 missing`).
+    pub fn count(name: &str, expected: usize, found: usize, unit: &str) -> Self {
+        Self::equal(
+            name,
+            format!("{expected} {unit}"),
+            format!("{found} {unit}"),
+        )
+    }
+
+    /// Passes when `found` is at least `minimum`.
+    pub fn at_least(name: &str, minimum: usize, found: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            expected: format!(">= {minimum}"),
+            found: found.to_string(),
+            passed: found >= minimum,
+            why: None,
+        }
+    }
+
+    /// Passes when `found` is `low` (exactly, when `high` is the same) or within `low..=high`.
+    pub fn within(name: &str, found: usize, low: usize, high: usize) -> Self {
+        Self {
+            name: name.to_owned(),
+            expected: if low == high {
+                low.to_string()
+            } else {
+                format!("{low}..={high}")
+            },
+            found: found.to_string(),
+            passed: (low..=high).contains(&found),
+            why: None,
+        }
+    }
+
+    /// The same check, saying why when it fails.
+    #[must_use]
+    pub fn why(mut self, why: Option<String>) -> Self {
+        self.why = why;
+        self
+    }
+}
+
+/// What the checks look at.
+#[derive(Debug)]
+pub(super) struct Observed<'a> {
+    pub(super) reconciliation: &'a Reconciliation,
+    pub(super) counts: &'a InstanceCounts,
+    pub(super) expect: &'a Expectations,
+    pub(super) subscription: &'a standins::subscription::SubscriptionReport,
+    pub(super) landed: &'a Landed,
+    /// Landed copies from instances that are not onboarded.
+    pub(super) from_not_onboarded: usize,
+    pub(super) rejected_events: usize,
+    pub(super) restarts: &'a [standins::faults::RestartRecord],
+    pub(super) faults: &'a standins::faults::FaultRecord,
+    pub(super) query_stage: &'a QueryStage,
+}
+
+/// Every check of a run, in the order the report lists them.
+pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
+    let r = o.reconciliation;
+    let mut checks = vec![
+        Check::count(
+            "every record has a fate",
+            0,
+            r.totals.unaccounted,
+            "unaccounted",
+        ),
+        Check::count(
+            "every invocation of the ETL handler succeeded",
+            0,
+            o.subscription.failed_events,
+            "failed events",
+        ),
+        Check::count("every expected event landed", 0, r.missing, "missing"),
+        Check::count("nothing unexpected landed", 0, r.unexpected, "unexpected"),
+        Check::equal(
+            "no row from an instance that is not onboarded",
+            0,
+            o.from_not_onboarded,
+        ),
+        Check::count(
+            "every landed row reads back",
+            0,
+            o.landed.unreadable.len(),
+            "unreadable",
+        ),
+        Check::count(
+            "nothing under the error prefix",
+            0,
+            o.landed.error_objects,
+            "objects",
+        ),
+        Check::count(
+            "the onboarding handler accepted every delivered event",
+            0,
+            o.rejected_events,
+            "refused",
+        ),
+        Check::count(
+            "every instance has an onboarding outcome",
+            0,
+            o.counts.no_outcome,
+            "without",
+        ),
+    ];
+    checks.extend(expectations(o));
+    checks.extend(delivery_bounds(o));
+    checks.extend(restart_check(o.restarts));
+    checks.extend(fault_rule_check(o.faults));
+    checks.push(line_accounting(r));
+    checks.extend(query_checks(o.query_stage, o.landed));
+    checks
+}
+
+/// `[expect]`: counts of instances, and floors of events.
+fn expectations(o: &Observed<'_>) -> Vec<Check> {
+    let (expect, counts, r) = (o.expect, o.counts, o.reconciliation);
+    let exact = [
+        ("expect.launched", expect.launched, counts.launched),
+        ("expect.onboarded", expect.onboarded, counts.onboarded),
+        ("expect.skipped", expect.skipped, counts.skipped),
+        ("expect.failed", expect.failed, counts.failed),
+    ]
+    .into_iter()
+    .filter_map(|(name, expected, found)| Some(Check::equal(name, expected?, found)));
+    let floors = [
+        (
+            "expect.min_events_landed",
+            expect.min_events_landed,
+            r.events_landed,
+        ),
+        (
+            "expect.min_events_filtered",
+            expect.min_events_filtered,
+            r.totals.events_filtered,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(name, minimum, found)| Some(Check::at_least(name, minimum?, found)));
+    exact.chain(floors).collect()
+}
+
+/// What the subscription read and passed, and the duplicates: exact, or within what an emulator
+/// restart may have taken with its state (events sent before one may have gone unread, and a
+/// redelivered copy with them).
+fn delivery_bounds(o: &Observed<'_>) -> [Check; 3] {
+    let r = o.reconciliation;
+    let delivered: usize = o.subscription.read.values().sum();
+    let at_risk = (
+        r.events_sent_before_restart,
+        r.events_expected_before_restart,
+    );
+    let redelivered = o.subscription.redelivered_events;
+    let lost_copies = if o.restarts.is_empty() {
+        0
+    } else {
+        redelivered
+    };
+    [
+        Check::within(
+            "the subscription read every accepted event",
+            delivered,
+            r.totals.events_sent - at_risk.0,
+            r.totals.events_sent,
+        ),
+        Check::within(
+            "the filter pattern passed what the ledger expects",
+            o.subscription.matched,
+            r.totals.events_expected - at_risk.1,
+            r.totals.events_expected,
+        ),
+        Check::within(
+            "every duplicate is a redelivered event, counted once",
+            r.duplicates,
+            redelivered - lost_copies,
+            redelivered,
+        ),
+    ]
+}
+
+/// Every emulator restart recovered (the stack applied again), when there were any.
+fn restart_check(restarts: &[standins::faults::RestartRecord]) -> Option<Check> {
+    if restarts.is_empty() {
+        return None;
+    }
+    let failed: Vec<String> = restarts
+        .iter()
+        .filter_map(|r| Some(format!("{}: {}", r.at, r.error.as_deref()?)))
+        .collect();
+    Some(
+        Check::count(
+            "every emulator restart recovered (the stack applied again)",
+            restarts.len(),
+            restarts.len() - failed.len(),
+            "recovered",
+        )
+        .why((!failed.is_empty()).then(|| failed.join("\n"))),
+    )
+}
+
+/// A rule that no call matched is a typo or a window outside the run; a rule that matched
+/// calls but drew no hit is chance, and its counts are in the report.
+fn fault_rule_check(faults: &standins::faults::FaultRecord) -> Option<Check> {
+    if faults.rules.is_empty() {
+        return None;
+    }
+    let unmatched: Vec<&str> = faults
+        .rules
+        .iter()
+        .filter(|rule| rule.covered == 0)
+        .map(|rule| rule.rule.as_str())
+        .collect();
+    Some(
+        Check::count(
+            "every fault rule matched calls",
+            0,
+            unmatched.len(),
+            "rules without a call",
+        )
+        .why((!unmatched.is_empty()).then(|| {
+            format!(
+                "no call matched (check service, operation and window): {}",
+                unmatched.join("; ")
+            )
+        })),
+    )
+}
+
+/// For every instance and source: lines generated = delivered + filtered + dropped by a
+/// stated rule (+ lost with an emulator's state, named).
+fn line_accounting(r: &Reconciliation) -> Check {
+    let mut off = Vec::new();
+    for (instance, sources) in &r.by_source {
+        for (source, counts) in sources {
+            let lost = counts.lines_unaccounted();
+            if lost > 0 {
+                off.push(format!("{instance} {source}: {lost} of {}", counts.lines));
+            }
+        }
+    }
+    Check::count(
+        "every line generated is delivered, filtered or dropped by a stated rule (per instance and source)",
+        0,
+        off.len(),
+        "sources with lines unaccounted",
+    )
+    .why((!off.is_empty()).then(|| off.join("\n")))
+}
+
+/// The catalog's and the expected queries' checks.
+fn query_checks(stage: &QueryStage, landed: &Landed) -> Vec<Check> {
+    let Some(catalog) = &stage.catalog else {
+        return vec![
+            Check::equal(
+                "the bucket is catalogued and queried",
+                "a table",
+                "no table",
+            )
+            .why(stage.error.clone()),
+        ];
+    };
+    let mut checks = vec![
+        Check::count(
+            "the catalog holds every landed object",
+            landed.objects,
+            catalog.objects,
+            "objects",
+        ),
+        Check::count(
+            "SQL reads every landed row",
+            landed.rows,
+            catalog.rows,
+            "rows",
+        )
+        .why(stage.error.clone()),
+        Check::count(
+            "every sampled row is a JSON object",
+            0,
+            catalog.bad_rows,
+            "bad rows",
+        ),
+    ];
+    if landed.rows > 0 {
+        let mut names: Vec<&str> = catalog.columns.iter().map(|(n, _)| n.as_str()).collect();
+        let mut declared: Vec<&str> = pipeline::etl::row::ROW_COLUMNS
+            .iter()
+            .map(|(n, _)| *n)
+            .collect();
+        names.sort_unstable();
+        declared.sort_unstable();
+        checks.push(Check::equal(
+            "the catalog's columns are the row's columns (docs/rows.md)",
+            declared.join(","),
+            names.join(","),
+        ));
+    }
+    checks.extend(stage.checks.iter().map(|query| Check {
+        name: format!("query: {}", query.name),
+        expected: format!("{} rows from the ledger", query.expected_rows),
+        found: if query.passed {
+            format!("{} rows from the ledger", query.actual_rows)
+        } else {
+            format!("{} rows that differ", query.actual_rows)
+        },
+        passed: query.passed,
+        why: query.detail.clone(),
+    }));
+    checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_check_passes_and_fails_as_it_says() {
+        assert!(Check::count("c", 0, 0, "missing").passed);
+        let missing = Check::count("c", 0, 3, "missing");
+        assert!(!missing.passed);
+        assert_eq!(
+            (missing.expected.as_str(), missing.found.as_str()),
+            ("0 missing", "3 missing")
+        );
+        assert!(Check::at_least("m", 5, 5).passed);
+        assert!(!Check::at_least("m", 5, 4).passed);
+        let exact = Check::within("w", 7, 7, 7);
+        assert_eq!(exact.expected, "7");
+        assert!(exact.passed);
+        let ranged = Check::within("w", 4, 5, 9);
+        assert_eq!(ranged.expected, "5..=9");
+        assert!(!ranged.passed);
+        assert!(Check::equal("e", "a", "a").passed);
+        assert!(!Check::equal("e", 1, 2).passed);
+    }
+
+    /// The line accounting check fails, naming the source, when lines go missing.
+    #[test]
+    fn lines_unaccounted_fail_the_accounting_with_their_source() {
+        let mut r = Reconciliation::default();
+        let counts = crate::ledger::Counts {
+            lines: 10,
+            lines_delivered: 7,
+            ..Default::default()
+        };
+        r.by_source
+            .entry("web-1".to_owned())
+            .or_default()
+            .insert("/var/log/messages".to_owned(), counts);
+        let check = line_accounting(&r);
+        assert!(!check.passed);
+        assert_eq!(
+            check.why.as_deref(),
+            Some("web-1 /var/log/messages: 3 of 10")
+        );
+    }
+}

@@ -1,0 +1,366 @@
+//! The summary a person reads after a run: stages, instances, lines per instance and source,
+//! the catalog, and every failed check with its detail.
+
+use std::fmt::Write as _;
+
+use super::RunReport;
+
+/// Which functions ran: the in-process handlers, or the artifacts by SHA-256 prefix.
+fn functions_line(lambda: &super::LambdaReport) -> String {
+    if lambda.artifacts.is_empty() {
+        return "functions: the handlers in-process (--lambda in-process)".to_owned();
+    }
+    let artifacts: Vec<String> = lambda
+        .artifacts
+        .iter()
+        .map(|a| {
+            let stats = lambda.functions.get(&a.function);
+            format!(
+                "{} {} ({} invocations, {} errors, {} timeouts, {} crashes)",
+                a.function,
+                &a.sha256[..12.min(a.sha256.len())],
+                stats.map_or(0, |s| s.invocations),
+                stats.map_or(0, |s| s.errors),
+                stats.map_or(0, |s| s.timeouts),
+                stats.map_or(0, |s| s.crashes),
+            )
+        })
+        .collect();
+    let profile = lambda.artifacts.first().map_or("", |a| a.profile.as_str());
+    format!(
+        "functions: the {profile} artifacts as Lambda runs them (--lambda artifacts): {}",
+        artifacts.join("; ")
+    )
+}
+
+/// Bytes in and out of the harness's Firehose, and the compression ratio.
+fn delivery_note(delivery: &standins::firehose::DeliveryStats) -> String {
+    let ratio = if delivery.bytes_out == 0 {
+        0.0
+    } else {
+        delivery.bytes_in as f64 / delivery.bytes_out as f64
+    };
+    let mut note = format!(
+        "{} records, {} bytes in, {} bytes written ({ratio:.1}x compression)",
+        delivery.records, delivery.bytes_in, delivery.bytes_out
+    );
+    if !delivery.write_errors.is_empty() {
+        note.push_str(&format!(
+            "; {} objects NOT WRITTEN: {}",
+            delivery.write_errors.len(),
+            delivery.write_errors.join("; ")
+        ));
+    }
+    note
+}
+
+/// `[[faults.inject]]`: each rule's hits, then each operation's attempts, retries and backoff
+/// (the SDK's, the agents' and the ETL's), so that a run shows how it recovered.
+fn faults_section(out: &mut String, report: &RunReport) {
+    restarts_section(out, report);
+    if !report.faults_not_applied.is_empty() {
+        let _ = writeln!(out, "\nfaults not applied in this world:");
+        for fault in &report.faults_not_applied {
+            let _ = writeln!(out, "  {fault}");
+        }
+    }
+    let faults = &report.faults;
+    if faults.rules.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nfaults injected ({} in all):", faults.injected());
+    for rule in &faults.rules {
+        let _ = writeln!(
+            out,
+            "  {:>6} of {:>6} calls  {}",
+            rule.injected, rule.covered, rule.rule
+        );
+    }
+    let _ = writeln!(
+        out,
+        "retries (SDK attempts; backoff measured between attempts):"
+    );
+    for (operation, o) in &faults.operations {
+        let _ = writeln!(
+            out,
+            "  {operation:<32} {:>6} attempts, {:>5} retries (at most {} per call), backoff {} ms in all, {} ms at most",
+            o.attempts, o.retries, o.max_attempts, o.retry_delay_ms_total, o.retry_delay_ms_max
+        );
+    }
+    let agent_retries: usize = report.agents.iter().map(|a| a.put_retries).sum();
+    let agent_wait: u64 = report.agents.iter().map(|a| a.put_retry_wait_ms).sum();
+    let _ = writeln!(
+        out,
+        "  agents: {agent_retries} PutLogEvents retries after the SDK's, {agent_wait} simulated ms waited (pusher/retry.go)"
+    );
+    let _ = writeln!(
+        out,
+        "  Firehose model: {} PutRecordBatch entries failed on purpose; ETL: {} invocations failed every attempt; onboarding: {} asynchronous retries",
+        report.delivery.entries_failed,
+        report.subscription.errors.len(),
+        report.onboarding_retries
+    );
+}
+
+/// `[[faults.restart]]`: each restart, how long the emulator was down and the stack took to
+/// apply again, and what went with its state.
+fn restarts_section(out: &mut String, report: &RunReport) {
+    if report.restarts.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "
+emulator restarts:"
+    );
+    for restart in &report.restarts {
+        let _ = writeln!(
+            out,
+            "  at {:>6}: {} down {:.1} s, stack applied again in {:.1} s{}",
+            restart.at,
+            restart.emulator,
+            restart.down_seconds,
+            restart.reprovision_seconds,
+            restart
+                .error
+                .as_deref()
+                .map_or_else(String::new, |e| format!("; FAILED: {e}"))
+        );
+    }
+    let r = &report.reconciliation;
+    let _ = writeln!(
+        out,
+        "  {} expected events ({} lines) sent before a restart went with the emulator's state; \
+         {} events had been sent before the last one",
+        r.lost_to_restart, r.totals.lines_lost_to_restart, r.events_sent_before_restart
+    );
+}
+
+/// What the workload would cost on AWS: each service's lines, the run and a month.
+fn cost_section(out: &mut String, cost: &crate::cost::CostEstimate) {
+    let _ = writeln!(out, "\ncost on AWS ({}):", cost.prices);
+    let _ = writeln!(
+        out,
+        "  {:<16} {:<52} {:>12} {:>12}",
+        "service", "item", "run USD", "month USD"
+    );
+    for line in &cost.lines {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<52} {:>12.6} {:>12.2}",
+            line.service, line.item, line.run_usd, line.month_usd
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<16} {:<52} {:>12.6} {:>12.2}",
+        "total", "", cost.run_usd, cost.month_usd
+    );
+    for gap in &cost.not_priced {
+        let _ = writeln!(out, "  not priced: {gap}");
+    }
+}
+
+/// The summary table: stages, instances, failed checks.
+pub fn summary(report: &RunReport) -> String {
+    let mut out = String::new();
+    let r = &report.reconciliation;
+    let t = &r.totals;
+    let i = &report.instances;
+    let _ = writeln!(
+        out,
+        "{} (seed {}) on {}: {} simulated at {}x in {:.1} s; filter pattern {:?}",
+        report.scenario,
+        report.seed,
+        report.world,
+        report.duration,
+        report.speed,
+        report.real_seconds,
+        report.filter_pattern
+    );
+    let _ = writeln!(out, "{}", functions_line(&report.lambda));
+    let mut rows: Vec<(&str, String, String)> = vec![
+        ("instances launched", i.launched.to_string(), String::new()),
+        ("  onboarded", i.onboarded.to_string(), String::new()),
+        ("  skipped", i.skipped.to_string(), String::new()),
+        ("  failed", i.failed.to_string(), String::new()),
+        (
+            "records written",
+            t.records.to_string(),
+            format!("{} lines", t.lines),
+        ),
+        (
+            "  not collected",
+            t.not_collected.to_string(),
+            String::new(),
+        ),
+        (
+            "  rejected by PutLogEvents",
+            t.rejected.to_string(),
+            String::new(),
+        ),
+        (
+            "events sent (PutLogEvents)",
+            t.events_sent.to_string(),
+            String::new(),
+        ),
+        (
+            "  dropped by the filter",
+            t.events_filtered.to_string(),
+            String::new(),
+        ),
+        (
+            "  delivered to the ETL",
+            report.subscription.matched.to_string(),
+            format!("{} invocations", report.subscription.invocations),
+        ),
+        (
+            "events landed in S3",
+            r.events_landed.to_string(),
+            format!(
+                "{} rows in {} objects",
+                report.landed.rows, report.landed.objects
+            ),
+        ),
+        (
+            "  objects Firehose wrote",
+            report.delivery.objects.to_string(),
+            delivery_note(&report.delivery),
+        ),
+        ("  missing", r.missing.to_string(), String::new()),
+    ];
+    if !report.restarts.is_empty() {
+        rows.push((
+            "  lost to a restart",
+            r.lost_to_restart.to_string(),
+            "sent before an emulator restart, gone with its state".to_owned(),
+        ));
+    }
+    rows.extend([
+        ("  unexpected", r.unexpected.to_string(), String::new()),
+        (
+            "  duplicates",
+            r.duplicates.to_string(),
+            format!(
+                "{} payloads delivered twice",
+                report.subscription.redelivered_payloads
+            ),
+        ),
+    ]);
+    let _ = writeln!(out, "{:<30} {:>8}", "stage", "count");
+    for (stage, count, note) in rows {
+        let _ = writeln!(out, "{stage:<30} {count:>8}  {note}");
+    }
+    faults_section(&mut out, report);
+    if !r.reasons.is_empty() {
+        let _ = writeln!(out, "\nnot shipped, by reason:");
+        for (reason, count) in &r.reasons {
+            let _ = writeln!(out, "  {count:>6}  {reason}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<14} {:<21} {:<8} {:<10} reason",
+        "instance", "id", "os", "decision"
+    );
+    for d in &report.instance_details {
+        let _ = writeln!(
+            out,
+            "{:<14} {:<21} {:<8} {:<10} {}",
+            d.name, d.instance_id, d.os, d.decision, d.reason
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<36} {:>9} {:>9} {:>8} {:>7} {:>5}",
+        "lines, per instance and source", "generated", "delivered", "filtered", "dropped", "dups"
+    );
+    for (instance, sources) in &r.by_source {
+        for (source, c) in sources {
+            let _ = writeln!(
+                out,
+                "{:<36} {:>9} {:>9} {:>8} {:>7} {:>5}{}",
+                format!("{instance} {source}"),
+                c.lines,
+                c.lines_delivered,
+                c.lines_filtered,
+                c.lines_dropped,
+                c.duplicates,
+                match c.lines_unaccounted() {
+                    0 => String::new(),
+                    n => format!("  {n} UNACCOUNTED"),
+                }
+            );
+        }
+    }
+    let stage = &report.query_stage;
+    match &stage.catalog {
+        Some(catalog) => {
+            let _ = writeln!(
+                out,
+                "\ncatalog: {} at {}: {} columns, partitioned by ({}), {} partitions, {} objects; SQL reads {} rows",
+                catalog.table,
+                catalog.location,
+                catalog.columns.len(),
+                catalog.partition_columns.join(", "),
+                catalog.partitions,
+                catalog.objects,
+                catalog.rows
+            );
+            let passed = stage.checks.iter().filter(|q| q.passed).count();
+            let scanned: u64 = stage.checks.iter().map(|q| q.bytes_scanned).sum();
+            let _ = writeln!(
+                out,
+                "queries checked against the ledger: {passed} of {} match; {scanned} bytes scanned",
+                stage.checks.len()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\ncatalog: none ({})",
+                stage.error.as_deref().unwrap_or("not run")
+            );
+        }
+    }
+    cost_section(&mut out, &report.cost);
+    if !report.aws_differences.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nwhere this run differs from AWS (docs/fidelity.md has every row and its test):"
+        );
+        for d in &report.aws_differences {
+            let _ = writeln!(out, "  [{}] {}: on AWS, {}", d.kind, d.area, d.aws);
+            let _ = writeln!(out, "      here: {}", d.harness);
+        }
+    }
+    let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
+    let _ = writeln!(
+        out,
+        "\nchecks: {} passed, {} failed",
+        report.checks.len() - failed.len(),
+        failed.len()
+    );
+    for check in failed {
+        let _ = writeln!(
+            out,
+            "  FAILED {}: expected {}, found {}",
+            check.name, check.expected, check.found
+        );
+        if let Some(detail) = &check.why {
+            for line in detail.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+    }
+    for event in report.rejected_events.iter().take(5) {
+        let _ = writeln!(out, "  refused event: {event}");
+    }
+    for example in r.missing_examples.iter().take(5) {
+        let _ = writeln!(out, "  missing: {example}");
+    }
+    for example in r.unexpected_examples.iter().take(5) {
+        let _ = writeln!(out, "  unexpected: {example}");
+    }
+    out
+}

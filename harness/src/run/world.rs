@@ -1,0 +1,137 @@
+//! What differs between running a scenario on an emulator and in memory: a [`World`] supplies
+//! the parts of AWS the run talks to and how an instance comes to be, and nothing else. The
+//! phases, the handlers' configuration, the parameter writes, the simulated SSM, the agents,
+//! the ledger, the read-back, the queries and the checks are the session's
+//! ([`super::session`]), the same in every world.
+//!
+//! Two worlds: [`super::emulator::EmulatorWorld`] (LocalStack, through the real SDK) and
+//! [`super::memory::MemoryWorld`] (the in-memory adapters on a paused clock, for scale).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use lake::Location;
+use pipeline::firehose::RecordSink;
+use pipeline::onboard::{CommandRunner, InstanceDirectory, ParameterStore};
+use stack::provision::Applied;
+use standins::cloudwatch_logs::{LogsApi, LogsReader};
+use standins::eventbridge::queue::EventQueue;
+use standins::faults::{EmulatorRestart, RestartGate, Service};
+use standins::firehose::{DeliveryStream, FirehoseEndpoint, ObjectWriter};
+use standins::ssm::AgentSsm;
+
+use super::RunError;
+use crate::fleet::{LaunchedInstance, PlannedInstance};
+
+/// The ETL's way into the run's Firehose: its record sink, and the endpoint a deployed
+/// function reaches it at (none where there is no HTTP).
+pub struct FirehoseIntake<S> {
+    /// The in-process ETL handler's sink.
+    pub sink: S,
+    /// The endpoint, kept running for as long as the intake lives.
+    pub endpoint: Option<FirehoseEndpoint>,
+}
+
+/// The parts of AWS one run talks to, and how its instances come to be.
+pub trait World: Send + Sync + 'static {
+    /// EC2 as the onboarding handler describes instances.
+    type Instances: InstanceDirectory + Clone + 'static;
+    /// SendCommand (the harness hands each command's id to its instance's simulated agent).
+    type Commands: CommandRunner + Clone + 'static;
+    /// Parameter Store as the onboarding handler reads it.
+    type Parameters: ParameterStore + Clone + 'static;
+    /// What the simulated SSM agents read commands and parameters through.
+    type AgentSsm: AgentSsm + Clone + 'static;
+    /// CloudWatch Logs: the agents write, the subscription reads.
+    type Logs: LogsApi + LogsReader + 'static;
+    /// The rule's target queue.
+    type Queue: EventQueue + 'static;
+    /// Where the Firehose model writes objects.
+    type Writer: ObjectWriter;
+    /// The in-process ETL handler's record sink.
+    type Sink: RecordSink + Send + Sync + 'static;
+    /// What restarts the emulator (`[[faults.restart]]`).
+    type Restarter: EmulatorRestart;
+
+    /// How the report names this world (`LocalStack at http://…`, `memory`).
+    fn describe(&self) -> String;
+
+    /// Whether fault rules for `service` reach this world's calls.
+    fn injects(&self, service: Service) -> bool;
+
+    /// Applies the stack; what was created, updated or left (nothing without an emulator).
+    fn provision(&self) -> impl Future<Output = Result<Vec<Applied>, RunError>> + Send;
+
+    /// Clears what an earlier run left: streams, delivery prefixes, the queue.
+    fn reset(&self) -> impl Future<Output = Result<(), RunError>> + Send;
+
+    /// Puts a parameter (an agent configuration), overwriting it.
+    fn put_parameter(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<(), RunError>> + Send;
+
+    /// Launches the planned instance (the `index`th of the run) at `launched_at_ms`.
+    fn launch(
+        &self,
+        plan: &PlannedInstance,
+        index: usize,
+        launched_at_ms: i64,
+    ) -> impl Future<Output = Result<LaunchedInstance, RunError>> + Send;
+
+    /// The instance enters `state`: EC2's state-change event, which the rule takes to its
+    /// queue when its pattern matches.
+    fn announce(
+        &self,
+        instance: &LaunchedInstance,
+        state: &str,
+        at_ms: i64,
+    ) -> impl Future<Output = Result<(), RunError>> + Send;
+
+    /// EC2 for the onboarding handler.
+    fn instances(&self) -> Self::Instances;
+    /// SendCommand for the onboarding handler.
+    fn commands(&self) -> Self::Commands;
+    /// Parameter Store for the onboarding handler.
+    fn parameters(&self) -> Self::Parameters;
+    /// What the SSM agents read through.
+    fn agent_ssm(&self) -> Self::AgentSsm;
+    /// CloudWatch Logs.
+    fn logs(&self) -> Arc<Self::Logs>;
+    /// The rule's target queue.
+    fn queue(&self) -> impl Future<Output = Result<Self::Queue, RunError>> + Send;
+
+    /// Where the Firehose model writes; writes wait out an emulator restart (`restarts`).
+    fn object_writer(&self, restarts: Arc<RestartGate>) -> Self::Writer;
+
+    /// The ETL's way into `stream`.
+    fn firehose_intake(
+        &self,
+        stream: Arc<DeliveryStream<Self::Writer>>,
+        name: &str,
+    ) -> impl Future<Output = Result<FirehoseIntake<Self::Sink>, RunError>> + Send;
+
+    /// The bucket as the read-back and the catalog read it.
+    fn bucket(&self) -> Result<Location, RunError>;
+
+    /// The emulator's endpoint, where deployed functions can run (`--lambda artifacts`).
+    fn endpoint(&self) -> Option<String>;
+
+    /// What restarts the emulator, when the harness may.
+    fn restarter(&self) -> Option<Self::Restarter>;
+}
+
+/// The restarter of a world without an emulator: there is nothing to restart.
+#[derive(Debug, Clone, Copy)]
+pub enum NoEmulator {}
+
+impl EmulatorRestart for NoEmulator {
+    async fn restart(&self) -> Result<(), standins::faults::RestartError> {
+        match *self {}
+    }
+
+    fn describe(&self) -> String {
+        match *self {}
+    }
+}

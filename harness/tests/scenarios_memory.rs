@@ -1,0 +1,127 @@
+//! The shipped scenarios on the memory backend (`loglab run --backend memory`): the same
+//! workload, handlers, agents, Firehose model, read-back, catalog, queries and checks with the
+//! in-memory adapters behind every port, on a paused clock. They need no emulator and take
+//! well under a second each (mixed-fleet a few), so they also guard the LocalStack path's logic.
+#![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
+
+#[path = "../../stack/tests/support/mod.rs"]
+mod support;
+
+use harness::run::{RunOptions, report};
+use harness::scenario::{LoadedScenario, Scenario};
+use support::root;
+
+fn load(name: &str) -> LoadedScenario {
+    Scenario::load(&root().join("scenarios").join(name)).unwrap()
+}
+
+fn run(loaded: &LoadedScenario, seed: Option<u64>) -> harness::run::Run {
+    let options = RunOptions {
+        seed,
+        ..RunOptions::default()
+    };
+    harness::run::memory::run_blocking(loaded, &options).unwrap()
+}
+
+#[test]
+fn quickstart_passes_in_memory_and_the_seed_reproduces_the_run() {
+    let loaded = load("quickstart.toml");
+    let first = run(&loaded, Some(3)).report;
+    assert!(first.passed, "{}", report::summary(&first));
+    assert_eq!(first.instances.onboarded, 3);
+    assert_eq!(first.reconciliation.missing, 0);
+    assert!(first.reconciliation.events_landed >= 300);
+    assert_eq!(first.delivery.objects, first.landed.objects);
+    // A paused clock and one thread: the same seed gives the same ledger and the same landing.
+    let second = run(&loaded, Some(3)).report;
+    assert_eq!(first.reconciliation, second.reconciliation);
+    assert_eq!(first.delivery.records, second.delivery.records);
+    assert_ne!(
+        first.reconciliation.totals,
+        run(&loaded, Some(4)).report.reconciliation.totals
+    );
+}
+
+#[test]
+fn mixed_fleet_passes_in_memory_with_its_refusals_and_filters() {
+    let report = run(&load("mixed-fleet.toml"), None).report;
+    assert!(report.passed, "{}", report::summary(&report));
+    assert!(report.instances.skipped >= 6, "{:?}", report.instances);
+    assert_eq!(
+        report.instances.failed, 1,
+        "the instance that never registers"
+    );
+    assert!(report.reconciliation.totals.events_filtered > 0);
+    assert_eq!(
+        report.reconciliation.duplicates,
+        report.subscription.redelivered_events
+    );
+}
+
+#[test]
+fn the_firehose_faults_of_faults_toml_are_recovered_from_in_memory() {
+    let loaded = load("faults.toml");
+    let report = run(&loaded, None).report;
+    assert!(report.passed, "{}", report::summary(&report));
+    // Only Firehose's rules apply without the HTTP layer.
+    assert!(
+        report
+            .faults
+            .rules
+            .iter()
+            .all(|r| r.rule.starts_with("firehose:"))
+    );
+    assert!(report.delivery.entries_failed > 0);
+    assert_eq!(report.reconciliation.missing, 0);
+}
+
+#[test]
+fn a_broken_configuration_fails_its_instance_in_memory_too() {
+    let report = run(&load("broken-config.toml"), None).report;
+    assert!(report.passed, "{}", report::summary(&report));
+    let failed = report
+        .instance_details
+        .iter()
+        .find(|i| i.decision == "failed")
+        .unwrap();
+    assert!(
+        failed.reason.contains("retention_in_days"),
+        "{}",
+        failed.reason
+    );
+}
+
+/// `scenarios/quickstart-parquet.toml`: the quickstart with Firehose converting to Parquet.
+/// Every row lands in `.parquet` objects, the catalog reads them, and every saved query and
+/// ledger check gives the quickstart's answers; the Parquet scans read fewer bytes.
+#[test]
+fn quickstart_on_parquet_gives_the_json_runs_answers_in_memory() {
+    let json = run(&load("quickstart.toml"), Some(3)).report;
+    let parquet = run(&load("quickstart-parquet.toml"), Some(3)).report;
+    assert!(parquet.passed, "{}", report::summary(&parquet));
+    let delivery = &parquet.delivery;
+    assert_eq!(delivery.records_failed_conversion, 0, "{delivery:?}");
+    assert_eq!(delivery.rows_converted, parquet.landed.rows);
+    assert_eq!(parquet.landed.rows, json.landed.rows);
+    assert_eq!(parquet.reconciliation.totals, json.reconciliation.totals);
+    let (a, b) = (&json.query_stage.checks, &parquet.query_stage.checks);
+    assert_eq!(a.len(), b.len());
+    for (json_check, parquet_check) in a.iter().zip(b) {
+        assert_eq!(json_check.name, parquet_check.name);
+        assert!(parquet_check.passed, "{parquet_check:?}");
+        assert_eq!(
+            json_check.actual_rows, parquet_check.actual_rows,
+            "{}",
+            json_check.name
+        );
+    }
+    let scanned = |checks: &[harness::run::queries::QueryCheck]| -> u64 {
+        checks.iter().map(|c| c.bytes_scanned).sum()
+    };
+    assert!(
+        scanned(b) > 0 && scanned(b) < scanned(a),
+        "{} vs {}",
+        scanned(b),
+        scanned(a)
+    );
+}

@@ -1,0 +1,164 @@
+//! The subscription payload CloudWatch Logs delivers (the JSON inside the gzip), as typed and
+//! borrowed values, and how CloudWatch Logs encodes it for a Lambda subscriber. Reading it is
+//! [`super::decode`]'s (with [`super::payload_reader`] for its usual shape).
+
+use std::borrow::Cow;
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+/// A `messageType` that is neither `DATA_MESSAGE` nor `CONTROL_MESSAGE`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown messageType {0:?} (expected DATA_MESSAGE or CONTROL_MESSAGE)")]
+pub struct UnknownMessageType(pub String);
+
+/// The kind of a subscription message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageType {
+    /// Log events for the subscriber.
+    Data,
+    /// A reachability check from CloudWatch Logs, to be dropped.
+    Control,
+}
+
+/// A subscription message, borrowing from the decompressed bytes where it can. It
+/// serializes back to the exact field names CloudWatch Logs uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogsPayload<'a> {
+    /// `DATA_MESSAGE` or `CONTROL_MESSAGE` (see [`LogsPayload::kind`]).
+    #[serde(borrow)]
+    pub message_type: Cow<'a, str>,
+    /// The AWS account id that owns the log group.
+    #[serde(borrow)]
+    pub owner: Cow<'a, str>,
+    /// The log group name.
+    #[serde(borrow)]
+    pub log_group: Cow<'a, str>,
+    /// The log stream name.
+    #[serde(borrow)]
+    pub log_stream: Cow<'a, str>,
+    /// The subscription filters that matched.
+    #[serde(borrow, default)]
+    pub subscription_filters: Vec<Cow<'a, str>>,
+    /// The log events, oldest first.
+    #[serde(borrow)]
+    pub log_events: Vec<LogEvent<'a>>,
+}
+
+/// One log event of a subscription message. Two events are equal when their id, timestamp
+/// and message are: `message_json` is the message's own JSON, kept when known.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LogEvent<'a> {
+    /// CloudWatch Logs' unique event id (a 56-digit decimal string).
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    /// Event time in epoch milliseconds.
+    pub timestamp: i64,
+    /// The log line, verbatim.
+    #[serde(borrow)]
+    pub message: Cow<'a, str>,
+    /// The message as the payload's JSON wrote it, quotes included, when that is byte for byte
+    /// how serde_json writes the message (so a row can copy it instead of escaping it again).
+    /// Set by the payload's reader; `None` when not known.
+    #[serde(skip)]
+    pub message_json: Option<&'a str>,
+}
+
+impl PartialEq for LogEvent<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.id, self.timestamp, &self.message) == (&other.id, other.timestamp, &other.message)
+    }
+}
+
+impl Eq for LogEvent<'_> {}
+
+impl<'a> LogEvent<'a> {
+    /// An event with these fields (its message's JSON not known).
+    pub fn new(
+        id: impl Into<Cow<'a, str>>,
+        timestamp: i64,
+        message: impl Into<Cow<'a, str>>,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            timestamp,
+            message: message.into(),
+            message_json: None,
+        }
+    }
+}
+
+impl LogsPayload<'_> {
+    /// The message type, or an error naming an unknown one.
+    pub fn kind(&self) -> Result<MessageType, UnknownMessageType> {
+        match self.message_type.as_ref() {
+            "DATA_MESSAGE" => Ok(MessageType::Data),
+            "CONTROL_MESSAGE" => Ok(MessageType::Control),
+            other => Err(UnknownMessageType(other.to_owned())),
+        }
+    }
+}
+
+impl<'a> LogsPayload<'a> {
+    /// A DATA_MESSAGE holding `messages` in order, with synthetic 56-digit event ids and
+    /// timestamps one millisecond apart from `first_timestamp_ms`.
+    pub fn data_message(
+        owner: &'a str,
+        log_group: &'a str,
+        log_stream: &'a str,
+        first_timestamp_ms: i64,
+        messages: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let log_events = messages
+            .into_iter()
+            .zip(0u64..)
+            .map(|(message, seq)| {
+                let timestamp =
+                    first_timestamp_ms.saturating_add(i64::try_from(seq).unwrap_or(i64::MAX));
+                LogEvent::new(synthetic_event_id(timestamp, seq), timestamp, message)
+            })
+            .collect();
+        Self {
+            message_type: "DATA_MESSAGE".into(),
+            owner: owner.into(),
+            log_group: log_group.into(),
+            log_stream: log_stream.into(),
+            subscription_filters: vec!["loglab".into()],
+            log_events,
+        }
+    }
+
+    /// This payload as CloudWatch Logs would deliver it to a Lambda function.
+    pub fn to_lambda_event(&self) -> Vec<u8> {
+        encode_lambda_event(&self.to_json())
+    }
+
+    /// This payload as the JSON inside the gzip.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Strings and integers always serialize.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// A 56-digit event id in CloudWatch Logs' form, unique per (timestamp, sequence number).
+pub fn synthetic_event_id(timestamp_ms: i64, sequence: u64) -> String {
+    format!("{:020}{:036}", timestamp_ms.unsigned_abs(), sequence)
+}
+
+/// Encodes a payload the way CloudWatch Logs does for Lambda: gzip, then padded base64,
+/// wrapped in `{"awslogs":{"data":...}}`. The harness and tests use this.
+pub fn encode_lambda_event(payload_json: &[u8]) -> Vec<u8> {
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip(payload_json));
+    let event = serde_json::json!({ "awslogs": { "data": data } });
+    event.to_string().into_bytes()
+}
+
+/// Gzips bytes (the form Firehose and Kinesis subscription destinations carry).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}

@@ -1,0 +1,368 @@
+//! One delivery stream, the model's core: records are buffered ([`super::buffer`]) on the
+//! arrival clock the harness gives it, and each delivered object is compressed or converted,
+//! named as Firehose names it ([`super::keys`]) and written through an [`ObjectWriter`], with
+//! the model's retries. The JSON endpoint ([`super::endpoint`]) and the memory world's sink
+//! ([`super::sink`]) both put records here.
+
+use std::sync::Arc;
+
+use rand::SeedableRng as _;
+use rand::rngs::StdRng;
+use tokio::sync::Mutex;
+
+use super::buffer::{DeliveryBuffer, Flushed};
+use super::config::StreamConfig;
+use super::convert;
+use super::keys::{self, PrefixUse};
+use super::writers::ObjectWriter;
+use crate::faults::{FaultPlan, Injection, Service, responses};
+
+/// Firehose bills each record's size rounded up to a multiple of this (Amazon Data Firehose
+/// pricing page: ingestion "calculated as the number of data records you send to the service,
+/// times the size of each record rounded up to the nearest 5KB").
+pub const BILLING_UNIT_BYTES: u64 = 5 * 1024;
+
+/// The bytes Firehose bills for one record of `len` bytes.
+pub fn billed_bytes(len: u64) -> u64 {
+    len.div_ceil(BILLING_UNIT_BYTES).max(1) * BILLING_UNIT_BYTES
+}
+
+/// Attempts of one object's PutObject before the model gives it up. Firehose retries for up
+/// to 24 hours ("Data Delivery Failure Handling"); a run cannot wait that long, so the model
+/// retries a few times in real time and names what it gave up.
+pub const WRITE_ATTEMPTS: u32 = 4;
+/// The first wait between attempts; it doubles.
+pub const WRITE_RETRY_BASE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The arrival clock: the harness's simulated now, epoch milliseconds.
+pub type ArrivalClock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// What the model delivered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryStats {
+    /// Records accepted.
+    pub records: usize,
+    /// PutRecordBatch entries failed on purpose (`[[faults.inject]]` partial failures).
+    pub entries_failed: usize,
+    /// Objects written.
+    pub objects: usize,
+    /// Bytes received.
+    pub bytes_in: usize,
+    /// Bytes received with each record rounded up as Firehose bills it ([`billed_bytes`]).
+    pub billed_bytes: u64,
+    /// Bytes written (after compression).
+    pub bytes_out: usize,
+    /// PutObject calls, retries included.
+    pub write_attempts: usize,
+    /// Objects that could not be written, with the reason.
+    pub write_errors: Vec<String>,
+    /// Rows written as Parquet (format conversion).
+    pub rows_converted: usize,
+    /// Records that failed format conversion (written under the error prefix).
+    pub records_failed_conversion: usize,
+    /// Objects written under the error prefix.
+    pub error_objects: usize,
+}
+
+impl DeliveryStats {
+    /// Counts a record of `len` bytes taken into the buffer.
+    fn accepted(&mut self, len: usize) {
+        self.records += 1;
+        self.bytes_in += len;
+        self.billed_bytes += billed_bytes(len as u64);
+    }
+}
+
+/// A whole call refused by the fault plan, in Firehose's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct CallRefused {
+    /// Firehose's error code (`ServiceUnavailableException`), or `dispatch` for a dropped
+    /// connection.
+    pub code: &'static str,
+    /// Its message.
+    pub message: &'static str,
+}
+
+/// What happened to one entry of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EntryOutcome {
+    /// Buffered, with the record id Firehose gives it.
+    Accepted(String),
+    /// Failed on purpose (`ServiceUnavailableException`, "Slow down.", as PutRecordBatch's
+    /// API Reference lists its per-entry errors).
+    Failed,
+}
+
+struct StreamState {
+    config: StreamConfig,
+    buffer: DeliveryBuffer,
+    rng: StdRng,
+    stats: DeliveryStats,
+}
+
+/// One delivery stream, writing through `W`.
+pub struct DeliveryStream<W> {
+    state: Mutex<StreamState>,
+    writer: W,
+    clock: ArrivalClock,
+    faults: Arc<FaultPlan>,
+}
+
+impl<W> std::fmt::Debug for DeliveryStream<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeliveryStream").finish_non_exhaustive()
+    }
+}
+
+impl<W: ObjectWriter> DeliveryStream<W> {
+    /// A stream delivering to `writer`, meeting the `firehose` rules of `faults` (throttling,
+    /// 5xx, latency, dropped connections, per-entry failures).
+    pub fn new(
+        config: StreamConfig,
+        writer: W,
+        clock: ArrivalClock,
+        seed: u64,
+        faults: Arc<FaultPlan>,
+    ) -> Self {
+        Self {
+            state: Mutex::new(StreamState {
+                buffer: DeliveryBuffer::new(config.hints),
+                config,
+                rng: StdRng::seed_from_u64(seed),
+                stats: DeliveryStats::default(),
+            }),
+            writer,
+            clock,
+            faults,
+        }
+    }
+
+    /// A stream without fault rules.
+    pub fn without_faults(config: StreamConfig, writer: W, clock: ArrivalClock, seed: u64) -> Self {
+        let faults = Arc::new(FaultPlan::new(Vec::new(), seed));
+        Self::new(config, writer, clock, seed, faults)
+    }
+
+    /// The stream's configuration.
+    pub async fn config(&self) -> StreamConfig {
+        self.state.lock().await.config.clone()
+    }
+
+    /// The fault plan it meets.
+    pub fn faults(&self) -> &FaultPlan {
+        &self.faults
+    }
+
+    /// PutRecordBatch without HTTP (the memory world's ETL): the plan's faults first (a whole
+    /// call refused is `Err` in Firehose's words), then each record buffered or failed.
+    pub async fn put_records(
+        &self,
+        records: &[&[u8]],
+    ) -> Result<pipeline::firehose::EntryResults, CallRefused> {
+        let decision = self
+            .faults
+            .decide(Service::Firehose, "PutRecordBatch", None);
+        if let Some(delay) = decision.delay {
+            tokio::time::sleep(delay).await;
+        }
+        let failing = match decision.injection {
+            None => None,
+            Some(Injection::PartialFailure(share)) => Some(share),
+            Some(Injection::Throttle) => {
+                let a = responses::throttle(Service::Firehose);
+                return Err(CallRefused {
+                    code: a.code,
+                    message: a.message,
+                });
+            }
+            Some(Injection::ServerError) => {
+                let a = responses::server_error(Service::Firehose);
+                return Err(CallRefused {
+                    code: a.code,
+                    message: a.message,
+                });
+            }
+            Some(Injection::DropConnection) => {
+                return Err(CallRefused {
+                    code: "dispatch",
+                    message: crate::json_protocol::DROPPED,
+                });
+            }
+        };
+        let outcomes = self.put(records, failing).await;
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                EntryOutcome::Accepted(_) => Ok(()),
+                EntryOutcome::Failed => Err(pipeline::firehose::EntryFailure {
+                    code: "ServiceUnavailableException".to_owned(),
+                    message: "Slow down.".to_owned(),
+                }),
+            })
+            .collect())
+    }
+
+    /// Buffers `records` (a `failing` share of them failed on purpose), delivering what the
+    /// buffer releases; one outcome per record.
+    pub async fn put(&self, records: &[&[u8]], failing: Option<f64>) -> Vec<EntryOutcome> {
+        let failed = failing.map_or_else(
+            || vec![false; records.len()],
+            |share| self.faults.failed_entries(records.len(), share),
+        );
+        let mut state = self.state.lock().await;
+        let now = (self.clock)();
+        let mut outcomes = Vec::with_capacity(records.len());
+        for (record, failed) in records.iter().zip(failed) {
+            if failed {
+                state.stats.entries_failed += 1;
+                outcomes.push(EntryOutcome::Failed);
+                continue;
+            }
+            state.stats.accepted(record.len());
+            outcomes.push(EntryOutcome::Accepted(record_id(&mut state.rng)));
+            for flushed in state.buffer.push(now, record) {
+                self.deliver(&mut state, flushed).await;
+            }
+        }
+        outcomes
+    }
+
+    /// Delivers the buffer if its interval has passed (call as the simulated clock moves).
+    pub async fn tick(&self) {
+        let mut state = self.state.lock().await;
+        let now = (self.clock)();
+        if let Some(flushed) = state.buffer.tick(now) {
+            self.deliver(&mut state, flushed).await;
+        }
+    }
+
+    /// Delivers what is left and reports.
+    pub async fn finish(&self) -> DeliveryStats {
+        let mut state = self.state.lock().await;
+        if let Some(flushed) = state.buffer.finish() {
+            self.deliver(&mut state, flushed).await;
+        }
+        state.stats.clone()
+    }
+
+    async fn deliver(&self, state: &mut StreamState, flushed: Flushed) {
+        let arrival = time::OffsetDateTime::from_unix_timestamp_nanos(
+            i128::from(flushed.oldest_arrival_ms) * 1_000_000,
+        )
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        let config = state.config.clone();
+        let (body, extension) = match &config.conversion {
+            None => (
+                config.compression.encode(&flushed.data),
+                config.compression.extension(),
+            ),
+            Some(conversion) => {
+                let converted = match conversion.convert(&flushed.data, &flushed.record_ends) {
+                    Ok(converted) => converted,
+                    Err(e) => {
+                        state.stats.write_errors.push(format!(
+                            "{} records could not be converted: {e}",
+                            flushed.records
+                        ));
+                        return;
+                    }
+                };
+                state.stats.rows_converted += converted.rows;
+                if !converted.failed.is_empty() {
+                    state.stats.records_failed_conversion += converted.failed.len();
+                    let documents: Vec<String> = converted
+                        .failed
+                        .iter()
+                        .map(|f| conversion.error_document(f, flushed.oldest_arrival_ms))
+                        .collect();
+                    let body = (documents.join("\n") + "\n").into_bytes();
+                    let prefix = PrefixUse::Error(convert::CONVERSION_FAILED);
+                    let records = converted.failed.len();
+                    if let Some(key) =
+                        object_key_for(state, &config.error_prefix, prefix, arrival, "")
+                        && self.write(state, &key, body, records).await
+                    {
+                        state.stats.error_objects += 1;
+                    }
+                }
+                match converted.parquet {
+                    Some(parquet) => (parquet, convert::PARQUET_EXTENSION),
+                    None => return,
+                }
+            }
+        };
+        let Some(key) = object_key_for(state, &config.prefix, PrefixUse::Data, arrival, extension)
+        else {
+            return;
+        };
+        if self.write(state, &key, body, flushed.records).await {
+            state.stats.objects += 1;
+        }
+    }
+
+    /// PutObject with the model's retries; whether the object was written (what was given up
+    /// is recorded with its record count).
+    async fn write(
+        &self,
+        state: &mut StreamState,
+        key: &str,
+        body: Vec<u8>,
+        records: usize,
+    ) -> bool {
+        let size = body.len();
+        let bucket = state.config.bucket.clone();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            state.stats.write_attempts += 1;
+            match self.writer.put(&bucket, key, body.clone()).await {
+                Ok(()) => {
+                    state.stats.bytes_out += size;
+                    return true;
+                }
+                Err(e) if attempt < WRITE_ATTEMPTS => {
+                    tracing::warn!(%key, error = %e, attempt, "the Firehose model's PutObject failed; retrying");
+                    tokio::time::sleep(WRITE_RETRY_BASE * 2u32.pow(attempt - 1)).await;
+                }
+                Err(e) => {
+                    state.stats.write_errors.push(format!(
+                        "{key} ({records} records): {e}; given up after {attempt} attempts (Firehose \
+                         retries for up to 24 hours, then the data is lost)"
+                    ));
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// The key of a new object under `prefix` (a failed evaluation is recorded and gives `None`).
+fn object_key_for(
+    state: &mut StreamState,
+    prefix: &str,
+    use_: PrefixUse<'_>,
+    arrival: time::OffsetDateTime,
+    extension: &str,
+) -> Option<String> {
+    let prefix = match keys::evaluate_prefix(prefix, arrival, use_, &mut state.rng) {
+        Ok(prefix) => prefix,
+        Err(e) => {
+            state.stats.write_errors.push(e.to_string());
+            return None;
+        }
+    };
+    let uuid = keys::uuid_v4(&mut state.rng);
+    Some(keys::object_key(
+        &prefix,
+        &state.config.name,
+        1,
+        arrival,
+        &uuid,
+        extension,
+    ))
+}
+
+fn record_id(rng: &mut StdRng) -> String {
+    keys::uuid_v4(rng).replace('-', "")
+}
