@@ -356,3 +356,33 @@ proptest::proptest! {
         proptest::prop_assert_eq!(marked, result.lost_to_restart);
     }
 }
+
+/// The agent says which events it cut (`SentEvent::truncated`); the reconciliation names the
+/// cut by that flag, never by guessing from the message's length or suffix.
+#[test]
+fn a_cut_event_is_named_by_the_agents_flag_not_by_its_text() {
+    let mut ledger = Ledger::default();
+    let cut = ShippedEvent {
+        truncated: true,
+        ..ShippedEvent::new("/var/log/secure/i-1", 1_000, "short".into(), 0)
+    };
+    let looks_cut = ShippedEvent::new("/var/log/secure/i-1", 1_000, "x[Truncated...]".into(), 0);
+    ledger.add([
+        record("a", "short and long", Fate::Sent(vec![cut])),
+        record("a", "x[Truncated...]", Fate::Sent(vec![looks_cut])),
+    ]);
+    let pattern = FilterPattern::parse("").unwrap();
+    let result = ledger.reconcile(
+        &pattern,
+        &[landed("1", "short"), landed("2", "x[Truncated...]")],
+    );
+    let truncated: Vec<_> = result
+        .reasons
+        .iter()
+        .filter(|(reason, _)| reason.starts_with("sent truncated"))
+        .map(|(_, n)| *n)
+        .collect();
+    assert_eq!(truncated, [1], "{:?}", result.reasons);
+    assert!(ledger.get(0).unwrap().events()[0].truncated);
+    assert!(!ledger.get(1).unwrap().events()[0].truncated);
+}

@@ -23,16 +23,21 @@ pub enum ObjectCompression {
     Gzip,
 }
 
+/// A `CompressionFormat` the model does not write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "CompressionFormat {0:?} is not modelled by the harness's Firehose (GZIP and UNCOMPRESSED \
+     are; the stack definition allows only those)"
+)]
+pub struct UnmodelledCompression(pub String);
+
 impl ObjectCompression {
     /// The stream's `CompressionFormat`; the formats not modelled are refused by name.
-    pub fn from_format(format: &str) -> Result<Self, String> {
+    pub fn from_format(format: &str) -> Result<Self, UnmodelledCompression> {
         match format {
             "UNCOMPRESSED" => Ok(Self::Uncompressed),
             "GZIP" => Ok(Self::Gzip),
-            other => Err(format!(
-                "CompressionFormat {other:?} is not modelled by the harness's Firehose \
-                 (GZIP and UNCOMPRESSED are; the stack definition allows only those)"
-            )),
+            other => Err(UnmodelledCompression(other.to_owned())),
         }
     }
 
@@ -222,6 +227,6 @@ mod tests {
         assert_eq!(ObjectCompression::Gzip.extension(), ".gz");
         assert_eq!(ObjectCompression::Uncompressed.extension(), "");
         let error = ObjectCompression::from_format("Snappy").unwrap_err();
-        assert!(error.contains("not modelled"), "{error}");
+        assert!(error.to_string().contains("not modelled"), "{error}");
     }
 }

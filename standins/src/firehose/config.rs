@@ -67,7 +67,7 @@ impl StreamConfig {
                 )
             })
             .transpose()
-            .map_err(refused)?;
+            .map_err(|e| refused(e.to_string()))?;
         Ok(Self {
             name: stream.to_owned(),
             bucket: bucket.to_owned(),
@@ -77,7 +77,8 @@ impl StreamConfig {
                 size_mib: usize::try_from(firehose.buffer_size_mb).unwrap_or(1),
                 interval_seconds: u64::try_from(firehose.buffer_interval_seconds).unwrap_or(0),
             },
-            compression: ObjectCompression::from_format(&firehose.compression).map_err(refused)?,
+            compression: ObjectCompression::from_format(&firehose.compression)
+                .map_err(|e| refused(e.to_string()))?,
             conversion,
         })
     }

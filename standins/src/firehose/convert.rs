@@ -80,6 +80,19 @@ pub struct Converted {
     pub failed: Vec<FailedRecord>,
 }
 
+/// Why a conversion cannot be set up, or a buffer not written as Parquet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConversionError {
+    /// A `ParquetSerDe` compression Firehose does not offer.
+    #[error(
+        "ParquetSerDe compression {0:?} is not one Firehose offers (SNAPPY, GZIP, UNCOMPRESSED)"
+    )]
+    Compression(String),
+    /// The Parquet writer failed.
+    #[error("writing Parquet: {0}")]
+    Write(String),
+}
+
 impl Conversion {
     /// The conversion for a table of `columns` (the table's declared columns,
     /// [`lake::schema::declared_columns`] of the ETL's rows, each written as the stand-in reads it) with
@@ -88,7 +101,7 @@ impl Conversion {
         columns: &[(String, ColumnType)],
         compression: &str,
         table: CatalogTable,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConversionError> {
         let fields: Vec<Field> = columns
             .iter()
             .map(|(name, column)| Field::new(name, lake::table::arrow_type(*column), true))
@@ -97,11 +110,7 @@ impl Conversion {
             "SNAPPY" => Compression::SNAPPY,
             "GZIP" => Compression::GZIP(GzipLevel::default()),
             "UNCOMPRESSED" => Compression::UNCOMPRESSED,
-            other => {
-                return Err(format!(
-                    "ParquetSerDe compression {other:?} is not one Firehose offers (SNAPPY, GZIP, UNCOMPRESSED)"
-                ));
-            }
+            other => return Err(ConversionError::Compression(other.to_owned())),
         };
         Ok(Self {
             schema: Arc::new(Schema::new(fields)),
@@ -117,7 +126,11 @@ impl Conversion {
 
     /// Converts the records of one buffer (`data`, the records concatenated, each ending at the
     /// matching offset of `record_ends`).
-    pub fn convert(&self, data: &[u8], record_ends: &[usize]) -> Result<Converted, String> {
+    pub fn convert(
+        &self,
+        data: &[u8],
+        record_ends: &[usize],
+    ) -> Result<Converted, ConversionError> {
         let mut batches = Vec::new();
         let mut failed = Vec::new();
         let mut start = 0;
@@ -140,7 +153,7 @@ impl Conversion {
         } else {
             Some(
                 self.write(&batches)
-                    .map_err(|e| format!("writing Parquet: {e}"))?,
+                    .map_err(|e| ConversionError::Write(e.to_string()))?,
             )
         };
         Ok(Converted {
