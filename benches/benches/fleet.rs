@@ -69,6 +69,23 @@ fn main() {
             "FAILED"
         }
     );
+    let phases: Vec<String> = report
+        .phases
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {:.2} s ({:.0} %)",
+                p.phase,
+                p.seconds,
+                100.0 * p.seconds / seconds
+            )
+        })
+        .collect();
+    println!("fleet: phases: {}", phases.join(", "));
+    println!(
+        "fleet: Firehose took {} bytes of rows and wrote {} bytes",
+        report.delivery.bytes_in, report.delivery.bytes_out
+    );
     println!(
         "fleet: peak memory {} MiB ({} bytes per line)",
         peak_memory_kib().unwrap_or(0) / 1024,
@@ -111,10 +128,10 @@ fn ledger_only(lines: usize) {
     let mut reconciler = ledger.reconciler(&pattern);
     for i in 0..lines {
         reconciler.landed(&LandedEvent {
-            log_stream: stream(i),
-            event_id: format!("{i:056}"),
+            log_stream: stream(i).into(),
+            event_id: format!("{i:056}").into(),
             timestamp_ms: timestamp(i),
-            message: message(i),
+            message: message(i).into(),
         });
     }
     let (reconciliation, lost) = reconciler.finish();

@@ -6,6 +6,7 @@
 //! once, a split one when its parts are in), so that a run's landed events are never all held.
 //! Objects under the error prefix are counted: Firehose writes there what it could not deliver.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use lake::Location;
@@ -17,15 +18,19 @@ use pipeline::filter_pattern::FilterPattern;
 
 use crate::ledger::{LandedEvent, Ledger, Reconciliation};
 
-/// The columns of a row the reconciliation needs.
+/// The columns of a row the reconciliation needs, borrowed from the object's text where no
+/// escape has to be undone.
 #[derive(Debug, Deserialize)]
-struct RowIdentity {
-    log_stream: String,
-    event_id: String,
+struct RowIdentity<'a> {
+    #[serde(borrow)]
+    log_stream: Cow<'a, str>,
+    #[serde(borrow)]
+    event_id: Cow<'a, str>,
     event_timestamp_ms: i64,
     part_index: u32,
     part_count: u32,
-    message: String,
+    #[serde(borrow)]
+    message: Cow<'a, str>,
 }
 
 /// The bucket's content.
@@ -51,9 +56,9 @@ impl Landed {
     /// A row read: its event handed on when whole, held when it is one part of a split event.
     fn take(
         &mut self,
-        row: RowIdentity,
+        row: RowIdentity<'_>,
         split: &mut SplitEvents,
-        sink: &mut impl FnMut(&LandedEvent),
+        sink: &mut impl FnMut(&LandedEvent<'_>),
     ) {
         if row.part_count <= 1 {
             self.hand_on(
@@ -71,12 +76,13 @@ impl Landed {
     }
 
     /// Counts a landed event and hands it on.
-    fn hand_on(&mut self, event: &LandedEvent, sink: &mut impl FnMut(&LandedEvent)) {
+    fn hand_on(&mut self, event: &LandedEvent<'_>, sink: &mut impl FnMut(&LandedEvent<'_>)) {
         self.event_copies += 1;
-        match self.copies_by_stream.get_mut(&event.log_stream) {
+        match self.copies_by_stream.get_mut(event.log_stream.as_ref()) {
             Some(n) => *n += 1,
             None => {
-                self.copies_by_stream.insert(event.log_stream.clone(), 1);
+                self.copies_by_stream
+                    .insert(event.log_stream.clone().into_owned(), 1);
             }
         }
         sink(event);
@@ -98,7 +104,7 @@ pub const MAX_OBJECT_TEXT: u64 = 1 << 30;
 pub async fn read(
     data: &Location,
     errors: &Location,
-    sink: &mut (impl FnMut(&LandedEvent) + Send),
+    sink: &mut (impl FnMut(&LandedEvent<'_>) + Send),
 ) -> Result<Landed, LandedError> {
     let error_root = errors.root.clone();
     let excluded = if error_root.starts_with(&data.root) && error_root != data.root {
@@ -188,7 +194,7 @@ fn decode_object(bytes: &[u8]) -> Result<String, ObjectError> {
 
 /// The identity columns of every row of a Parquet object (Firehose's format conversion), read
 /// with only those columns decoded.
-fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity>, String> {
+fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity<'static>>, String> {
     use datafusion::arrow::array::{Array as _, AsArray as _, RecordBatch};
     use datafusion::arrow::datatypes::{Int32Type, Int64Type};
     use datafusion::parquet::arrow::ProjectionMask;
@@ -241,12 +247,12 @@ fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity>, String> {
                 return Err(format!("Parquet: row {i} lacks an identity column"));
             }
             rows.push(RowIdentity {
-                log_stream: stream.value(i).to_owned(),
-                event_id: id.value(i).to_owned(),
+                log_stream: stream.value(i).to_owned().into(),
+                event_id: id.value(i).to_owned().into(),
                 event_timestamp_ms: time.value(i),
                 part_index: u32::try_from(index.value(i)).unwrap_or(0),
                 part_count: u32::try_from(count.value(i)).unwrap_or(0),
-                message: message.value(i).to_owned(),
+                message: message.value(i).to_owned().into(),
             });
         }
     }
@@ -264,17 +270,21 @@ struct SplitEvents {
 type SplitEvent = (i64, u32, BTreeMap<u32, Vec<String>>);
 
 impl SplitEvents {
-    fn add(&mut self, row: RowIdentity) {
+    fn add(&mut self, row: RowIdentity<'_>) {
         let entry = self
             .grouped
-            .entry((row.log_stream, row.event_id))
+            .entry((row.log_stream.into_owned(), row.event_id.into_owned()))
             .or_insert_with(|| (row.event_timestamp_ms, row.part_count, BTreeMap::new()));
-        entry.2.entry(row.part_index).or_default().push(row.message);
+        entry
+            .2
+            .entry(row.part_index)
+            .or_default()
+            .push(row.message.into_owned());
     }
 
     /// The events, parts joined: an event delivered twice yields two copies; one with parts
     /// missing is named in `unreadable`.
-    fn join(self, unreadable: &mut Vec<String>) -> Vec<LandedEvent> {
+    fn join(self, unreadable: &mut Vec<String>) -> Vec<LandedEvent<'static>> {
         let mut events = Vec::new();
         for ((log_stream, event_id), (timestamp_ms, part_count, parts)) in self.grouped {
             let copies = parts.values().map(Vec::len).min().unwrap_or(0);
@@ -288,10 +298,10 @@ impl SplitEvents {
             for copy in 0..copies {
                 let message: String = parts.values().map(|p| p[copy].as_str()).collect();
                 events.push(LandedEvent {
-                    log_stream: log_stream.clone(),
-                    event_id: event_id.clone(),
+                    log_stream: log_stream.clone().into(),
+                    event_id: event_id.clone().into(),
                     timestamp_ms,
-                    message,
+                    message: message.into(),
                 });
             }
         }
@@ -303,14 +313,14 @@ impl SplitEvents {
 mod tests {
     use super::*;
 
-    fn row(id: &str, index: u32, count: u32, message: &str) -> RowIdentity {
+    fn row(id: &str, index: u32, count: u32, message: &str) -> RowIdentity<'static> {
         RowIdentity {
             log_stream: "s/i-1".into(),
-            event_id: id.into(),
+            event_id: id.to_owned().into(),
             event_timestamp_ms: 5,
             part_index: index,
             part_count: count,
-            message: message.into(),
+            message: message.to_owned().into(),
         }
     }
 
@@ -330,7 +340,7 @@ mod tests {
         let events = split.join(&mut unreadable);
         let messages: Vec<_> = events
             .iter()
-            .map(|e| (e.event_id.as_str(), e.message.as_str()))
+            .map(|e| (e.event_id.as_ref(), e.message.as_ref()))
             .collect();
         assert_eq!(messages, [("1", "a"), ("1", "a"), ("2", "hello world")]);
         assert_eq!(unreadable.len(), 1);

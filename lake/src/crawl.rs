@@ -15,7 +15,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt as _};
 
 use crate::partitions::{self, Layout, PartitionError};
-use crate::schema::{ColumnType, OrderedRow, Schema};
+use crate::schema::{ColumnType, RowKinds, Schema};
 
 /// How much of an object the schema inference reads, compressed (as the crawler, which
 /// classifies a file by its first megabyte).
@@ -337,9 +337,9 @@ async fn infer_schema(entry: &mut TableEntry, sample_objects: usize) -> Result<(
                 continue;
             }
             entry.sampled_rows += 1;
-            let problem = match serde_json::from_slice::<OrderedRow>(line) {
+            let problem = match serde_json::from_slice::<RowKinds<'_>>(line) {
                 Ok(row) => {
-                    schema.add_fields(row.0.iter().map(|(name, value)| (name.as_str(), value)));
+                    schema.add_kinds(row.0.iter().map(|(name, kind)| (name.as_ref(), *kind)));
                     None
                 }
                 Err(e) if e.is_data() => Some(format!("not a JSON object: {e}")),

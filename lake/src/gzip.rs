@@ -57,12 +57,25 @@ pub fn gunzip_prefix(bytes: &[u8], limit: u64) -> Vec<u8> {
 /// Decodes up to `limit + 1` bytes (one more than allowed shows the cap was passed); the text
 /// decoded and the error that stopped it, if any.
 fn decode(bytes: &[u8], limit: u64) -> (Vec<u8>, Option<std::io::Error>) {
-    let mut text = Vec::new();
+    let mut text = Vec::with_capacity(expected_size(bytes, limit));
     let error = flate2::read::MultiGzDecoder::new(bytes)
         .take(limit.saturating_add(1))
         .read_to_end(&mut text)
         .err();
     (text, error)
+}
+
+/// The size to reserve for a stream's text: its last member's `ISIZE` (the uncompressed size
+/// modulo 2^32, RFC 1952), which is the whole text's for a one-member stream, as Firehose
+/// writes them; never more than the cap allows, nor than a thousand times the bytes (a
+/// damaged or hostile trailer reserves nothing it could not fill).
+fn expected_size(bytes: &[u8], limit: u64) -> usize {
+    let Some(trailer) = bytes.len().checked_sub(4).and_then(|at| bytes.get(at..)) else {
+        return 0;
+    };
+    let isize = u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]);
+    let most = limit.saturating_add(1).min(bytes.len() as u64 * 1000);
+    usize::try_from(u64::from(isize).min(most)).unwrap_or(0)
 }
 
 #[cfg(test)]

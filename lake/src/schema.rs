@@ -120,10 +120,24 @@ impl Schema {
 
     /// Widens the schema with one row's fields, in the row's order.
     pub fn add_fields<'a>(&mut self, fields: impl IntoIterator<Item = (&'a str, &'a Value)>) {
-        for (name, value) in fields {
-            let kind = ColumnType::of(value);
-            match self.columns.iter_mut().find(|(n, _)| n == name) {
-                Some((_, existing)) => *existing = existing.merge(kind),
+        self.add_kinds(
+            fields
+                .into_iter()
+                .map(|(name, value)| (name, ColumnType::of(value))),
+        );
+    }
+
+    /// Widens the schema with one row's fields, each with the type of its value, in the row's
+    /// order. Rows of one table write their keys in the same order, so the column at the
+    /// field's position is looked at first.
+    pub fn add_kinds<'a>(&mut self, fields: impl IntoIterator<Item = (&'a str, ColumnType)>) {
+        for (position, (name, kind)) in fields.into_iter().enumerate() {
+            let found = match self.columns.get(position) {
+                Some((n, _)) if n == name => Some(position),
+                _ => self.columns.iter().position(|(n, _)| n == name),
+            };
+            match found {
+                Some(i) => self.columns[i].1 = self.columns[i].1.merge(kind),
                 None => self.columns.push((name.to_owned(), kind)),
             }
         }
@@ -145,6 +159,88 @@ impl Schema {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, t)| *t)
+    }
+}
+
+/// One NDJSON row's keys, in the order they are written, each with the type of its value: what
+/// a crawler's sample needs of a row, read without building its values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowKinds<'a>(pub Vec<(std::borrow::Cow<'a, str>, ColumnType)>);
+
+impl<'de> serde::Deserialize<'de> for RowKinds<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = RowKinds<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RowKinds<'de>, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(32));
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let Kind(kind) = map.next_value()?;
+                    fields.push((key, kind));
+                }
+                Ok(RowKinds(fields))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// A value's [`ColumnType`], as [`ColumnType::of`] gives it, without building the value.
+struct Kind(ColumnType);
+
+impl<'de> serde::Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Kind;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Kind, E> {
+                Ok(Kind(ColumnType::Unknown))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Kind, E> {
+                Ok(Kind(ColumnType::Boolean))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Kind, E> {
+                Ok(Kind(if i32::try_from(n).is_ok() {
+                    ColumnType::Int
+                } else {
+                    ColumnType::BigInt
+                }))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Kind, E> {
+                Ok(Kind(if i32::try_from(n).is_ok() {
+                    ColumnType::Int
+                } else {
+                    ColumnType::BigInt
+                }))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Kind, E> {
+                Ok(Kind(ColumnType::Double))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Kind, E> {
+                Ok(Kind(ColumnType::String))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Kind(ColumnType::String))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Kind(ColumnType::String))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 
@@ -261,6 +357,9 @@ mod tests {
             Just(Value::Null),
             any::<bool>().prop_map(Value::from),
             any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            Just(json!([1, {"a": [2]}])),
+            Just(json!({"nested": {"b": null}})),
             (-1e9f64..1e9)
                 .prop_filter("fractional", |f| f.fract() != 0.0)
                 .prop_map(Value::from),
@@ -287,6 +386,32 @@ mod tests {
                     prop_assert_eq!(column.merge(ColumnType::of(value)), column);
                 }
             }
+        }
+
+        /// A row's kinds read without building its values are [`ColumnType::of`] each value,
+        /// key for key in the order written (`OrderedRow` and `Value` the reference).
+        #[test]
+        fn kinds_are_the_types_of_the_values(
+            fields in proptest::collection::vec(("[a-z]{1,3}", value()), 0..8),
+        ) {
+            let text = format!(
+                "{{{}}}",
+                fields
+                    .iter()
+                    .map(|(k, v)| format!("{}:{v}", serde_json::to_string(k).unwrap()))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let reference: OrderedRow = serde_json::from_str(&text).unwrap();
+            let kinds: RowKinds<'_> = serde_json::from_str(&text).unwrap();
+            let expected: Vec<(String, ColumnType)> = reference
+                .0
+                .iter()
+                .map(|(k, v)| (k.clone(), ColumnType::of(v)))
+                .collect();
+            let found: Vec<(String, ColumnType)> =
+                kinds.0.iter().map(|(k, t)| (k.to_string(), *t)).collect();
+            prop_assert_eq!(found, expected);
         }
     }
 }

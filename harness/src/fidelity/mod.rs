@@ -1,7 +1,7 @@
 //! The fidelity table: every AWS behaviour the harness models, with the AWS source it is
 //! checked against and the test that checks it; every emulator gap the harness works around,
 //! and how; every place AWS is silent and the choice made there. `docs/fidelity.md` is
-//! rendered from [`ROWS`] (`harness/tests/fidelity_doc.rs` fails when the file is stale or a row
+//! rendered from [`ROWS`] (`harness/tests/integration/fidelity_doc.rs` fails when the file is stale or a row
 //! names a test that does not exist), and `loglab run` prints the rows that matter for the
 //! scenario it ran ([`relevant`]).
 
@@ -129,8 +129,8 @@ pub fn relevant(facts: &RunFacts) -> Vec<&'static Row> {
 pub fn render(counts: &[(&str, usize)]) -> String {
     let mut out = String::from(
         "# Fidelity: what the harness models of AWS, and against what\n\n\
-         Generated from `harness/src/fidelity/rows.rs` by `harness/tests/fidelity_doc.rs` \
-         (`UPDATE_EXPECTED=1 cargo test -p harness --test fidelity_doc` rewrites it; the test fails \
+         Generated from `harness/src/fidelity/rows.rs` by `harness/tests/integration/fidelity_doc.rs` \
+         (`UPDATE_EXPECTED=1 cargo test -p harness --test integration fidelity_doc` rewrites it; the test fails \
          when this file is stale or a row names a test that does not exist). `loglab run` prints \
          the gaps and differences that matter for the scenario it runs.\n\n\
          ## Conformance tables kept as data\n\n| table | rows |\n|---|---|\n",

@@ -1,5 +1,5 @@
 //! The rows of the fidelity table (see [`super`]). Each names the AWS source it follows and
-//! the test that checks it; `harness/tests/fidelity_doc.rs` checks that the test exists.
+//! the test that checks it; `harness/tests/integration/fidelity_doc.rs` checks that the test exists.
 
 use super::{Applies, Kind, Row};
 
@@ -42,7 +42,7 @@ pub static ROWS: &[Row] = &[
         aws: "the configurations the scenarios store are what the agent would load",
         harness: "every fixture and scenario configuration is checked by the schema; the broken one fails at the schema's path",
         source: SCHEMA,
-        test: "pipeline/tests/agent_config_fixtures.rs::every_scenario_agent_configuration_is_checked_by_the_agents_schema",
+        test: "pipeline/tests/integration/agent_config_fixtures.rs::every_scenario_agent_configuration_is_checked_by_the_agents_schema",
         applies: Applies::Never,
     },
     Row {
@@ -51,7 +51,7 @@ pub static ROWS: &[Row] = &[
         aws: "each example on the page matches the events the page says (terms, ?-terms ignored beside other terms, \" \" matches all, regex operators with ASCII classes, JSON selectors with $.*, [*] and ['a.b'], space-delimited fields with the last taking the rest)",
         harness: "`pipeline::filter_pattern` evaluates every row of fixtures/aws-conformance/filter-patterns.toml as the page states",
         source: FILTER_PAGE,
-        test: "pipeline/tests/filter_pattern_conformance.rs::every_example_of_the_aws_page_matches_as_the_page_says",
+        test: "pipeline/tests/integration/filter_pattern_conformance.rs::every_example_of_the_aws_page_matches_as_the_page_says",
         applies: Applies::Never,
     },
     Row {
@@ -60,7 +60,7 @@ pub static ROWS: &[Row] = &[
         aws: "PutSubscriptionFilter refuses regexes with characters outside the documented set, parentheses or multi-byte characters, more than two regexes in a JSON or space-delimited pattern, more than one wildcard per selector or three per pattern",
         harness: "the parser refuses the same, naming the character position and the rule; the stack definition and `loglab test-filter` use it",
         source: FILTER_PAGE,
-        test: "pipeline/tests/filter_pattern_conformance.rs::patterns_aws_refuses_are_refused_with_the_rule",
+        test: "pipeline/tests/integration/filter_pattern_conformance.rs::patterns_aws_refuses_are_refused_with_the_rule",
         applies: Applies::Never,
     },
     Row {
@@ -69,7 +69,7 @@ pub static ROWS: &[Row] = &[
         aws: "TestMetricFilter answers matches as eventNumber, eventMessage and extractedValues ($field keys)",
         harness: "`loglab test-filter` prints the same shape offline; exit 2 for a refused pattern",
         source: "CloudWatch Logs API Reference, TestMetricFilter / MetricFilterMatchRecord",
-        test: "loglab/tests/cli_test_filter.rs::space_delimited_patterns_report_extracted_values_by_field_name",
+        test: "loglab/tests/integration/cli_test_filter.rs::space_delimited_patterns_report_extracted_values_by_field_name",
         applies: Applies::Never,
     },
     Row {
@@ -159,7 +159,7 @@ pub static ROWS: &[Row] = &[
         aws: "a subscription delivers base64 gzip JSON with messageType, owner, logGroup, logStream, subscriptionFilters and logEvents",
         harness: "the invoker builds payloads byte-compatible with AWS's documented examples",
         source: "CloudWatch Logs User Guide, \"Subscription filters\" examples; aws_lambda_events",
-        test: "standins/tests/subscription_payloads.rs::data_messages_match_the_documented_fixtures",
+        test: "standins/tests/integration/subscription_payloads.rs::data_messages_match_the_documented_fixtures",
         applies: Applies::Never,
     },
     Row {
@@ -168,7 +168,7 @@ pub static ROWS: &[Row] = &[
         aws: "a function past its Timeout is stopped with \"Task timed out after N seconds\"; a function error is reported with errorType and errorMessage",
         harness: "the artifact pool stops the bootstrap at the template's Timeout and reports Lambda's words",
         source: "Lambda Developer Guide, \"Lambda function timeout\", Invoke API errors",
-        test: "standins/tests/lambda_runtime.rs::the_deployed_etl_answers_its_errors_and_times_out_in_lambdas_words",
+        test: "standins/tests/integration/lambda_runtime.rs::the_deployed_etl_answers_its_errors_and_times_out_in_lambdas_words",
         applies: Applies::Never,
     },
     Row {
@@ -177,7 +177,7 @@ pub static ROWS: &[Row] = &[
         aws: "provided.al2023 offers glibc 2.34; a custom runtime is a zip with an executable bootstrap",
         harness: "`loglab build` checks every binary's glibc version needs and the zip layout",
         source: "Lambda Developer Guide, \"Building Lambda functions with Rust\" / OS-only runtimes",
-        test: "stack/tests/lambda_artifacts.rs::no_binary_needs_a_glibc_newer_than_provided_al2023s",
+        test: "stack/tests/integration/lambda_artifacts.rs::no_binary_needs_a_glibc_newer_than_provided_al2023s",
         applies: Applies::Never,
     },
     Row {
@@ -213,7 +213,7 @@ pub static ROWS: &[Row] = &[
         aws: "PutRecordBatch takes 1 to 500 records, at most 4 MiB per call and 1,000 KiB per record; an unknown stream is ResourceNotFoundException; buffered records are delivered as objects named after the oldest record's arrival",
         harness: "`standins::firehose::endpoint` answers the ETL's real SDK client (FirehoseSink) in Firehose's JSON protocol and writes buffered, compressed, named objects. Runs use it: in-process through the ETL's client, the artifacts through AWS_ENDPOINT_URL_FIREHOSE",
         source: "Amazon Data Firehose API Reference, PutRecordBatch; Developer Guide, \"Configure Amazon S3 object name format\"",
-        test: "standins/tests/firehose.rs::records_from_the_sdk_land_as_gzip_objects_named_as_firehose_names_them",
+        test: "standins/tests/integration/firehose.rs::records_from_the_sdk_land_as_gzip_objects_named_as_firehose_names_them",
         applies: Applies::Never,
     },
     Row {
@@ -232,7 +232,7 @@ pub static ROWS: &[Row] = &[
         aws: "DataFormatConversionConfiguration reads its schema from a Glue table",
         harness: "LocalStack community has no Glue: the stream is provisioned there without the conversion, and the harness's Firehose model converts (standins::firehose::convert); the template for AWS keeps it",
         source: "Amazon Data Firehose API Reference, DataFormatConversionConfiguration, SchemaConfiguration",
-        test: "stack/tests/stack_template.rs::the_localstack_subset_keeps_a_converting_stream_without_its_conversion",
+        test: "stack/tests/integration/stack_template.rs::the_localstack_subset_keeps_a_converting_stream_without_its_conversion",
         applies: Applies::Never,
     },
     Row {
@@ -241,7 +241,7 @@ pub static ROWS: &[Row] = &[
         aws: "buffers, compresses (GZIP) and evaluates !{...} prefixes",
         harness: "LocalStack writes one uncompressed object per call and keeps prefixes literally; runs deliver through the harness's Firehose model instead (standins::firehose), which writes to LocalStack's S3; the stream is still provisioned on LocalStack for the audit",
         source: "Amazon Data Firehose Developer Guide, buffering hints and S3 object names",
-        test: "pipeline/tests/firehose_localstack.rs::rows_put_to_firehose_land_in_s3_unchanged",
+        test: "pipeline/tests/integration/firehose_localstack.rs::rows_put_to_firehose_land_in_s3_unchanged",
         applies: Applies::Always,
     },
     Row {
@@ -250,7 +250,7 @@ pub static ROWS: &[Row] = &[
         aws: "DescribeInstanceInformation lists registered instances",
         harness: "LocalStack does not implement it; runs read registration from the simulated SSM agents",
         source: "SSM API Reference, DescribeInstanceInformation",
-        test: "pipeline/tests/ports_localstack.rs::managed_instances_is_a_named_gap_of_localstack",
+        test: "pipeline/tests/integration/ports_localstack.rs::managed_instances_is_a_named_gap_of_localstack",
         applies: Applies::Always,
     },
     Row {
@@ -259,7 +259,7 @@ pub static ROWS: &[Row] = &[
         aws: "SendCommand runs the document on the instance and GetCommandInvocation reports its real status",
         harness: "LocalStack runs nothing and says Success; the simulated SSM agent carries out each command and records the result the handler reads",
         source: "SSM API Reference, SendCommand / GetCommandInvocation",
-        test: "harness/tests/scenarios_localstack.rs::mixed_fleet_onboards_only_the_exactly_tagged_and_accounts_for_every_line",
+        test: "harness/tests/integration/scenarios_localstack.rs::mixed_fleet_onboards_only_the_exactly_tagged_and_accounts_for_every_line",
         applies: Applies::Always,
     },
     Row {
@@ -268,7 +268,7 @@ pub static ROWS: &[Row] = &[
         aws: "EC2 emits state-change events to EventBridge; the rule targets the onboarding function",
         harness: "the fleet puts pending and running events itself (source aws.ec2, which AWS would refuse from a client); the rule targets a queue the harness reads",
         source: "EventBridge User Guide, EC2 state-change events",
-        test: "harness/tests/scenarios_localstack.rs::quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_workload",
+        test: "harness/tests/integration/scenarios_localstack.rs::quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_workload",
         applies: Applies::Always,
     },
     Row {
@@ -277,7 +277,7 @@ pub static ROWS: &[Row] = &[
         aws: "subscription filters select events by pattern and deliver 56-digit event ids; a CONTROL_MESSAGE is sent",
         harness: "LocalStack ignores patterns and gives no ids; the harness delivers payloads itself with `pipeline::filter_pattern` and makes 56-digit ids",
         source: FILTER_PAGE,
-        test: "standins/tests/subscription_payloads.rs::the_control_message_matches_the_documented_fixture",
+        test: "standins/tests/integration/subscription_payloads.rs::the_control_message_matches_the_documented_fixture",
         applies: Applies::Always,
     },
     Row {
@@ -286,7 +286,7 @@ pub static ROWS: &[Row] = &[
         aws: "functions run in Lambda",
         harness: "LocalStack cannot run them offline; the harness runs the handlers in-process or the built bootstrap binaries behind cargo-lambda's Runtime API",
         source: "Lambda Developer Guide, custom runtimes",
-        test: "harness/tests/lambda_artifacts_localstack.rs::quickstart_gives_the_same_results_with_the_deployed_artifacts",
+        test: "harness/tests/integration/lambda_artifacts_localstack.rs::quickstart_gives_the_same_results_with_the_deployed_artifacts",
         applies: Applies::Always,
     },
     Row {
@@ -295,7 +295,7 @@ pub static ROWS: &[Row] = &[
         aws: "asynchronous invocations are retried twice (after 1 and 2 minutes), then go to the dead-letter queue; timeouts stop the function; errors come back as 200 with X-Amz-Function-Error",
         harness: "cargo-lambda runs events synchronously, retries nothing, stops nothing and answers errors with 500: the invokers retry, the pool enforces Timeout, both error forms are read",
         source: "Lambda Developer Guide, \"Asynchronous invocation\"",
-        test: "standins/tests/lambda_runtime.rs::a_crash_mid_invocation_is_reported_with_the_process_output",
+        test: "standins/tests/integration/lambda_runtime.rs::a_crash_mid_invocation_is_reported_with_the_process_output",
         applies: Applies::LambdaArtifacts,
     },
     Row {
@@ -313,7 +313,7 @@ pub static ROWS: &[Row] = &[
         aws: "applies bucket lifecycle rules, log group retention and BucketKeyEnabled",
         harness: "LocalStack drops or stores them false; the audit of a CloudFormation deploy reports them as not held by the emulator",
         source: "CloudFormation resource reference, AWS::S3::Bucket, AWS::Logs::LogGroup",
-        test: "stack/tests/stack_localstack.rs::deploy_through_change_sets_on_localstack_cloudformation",
+        test: "stack/tests/integration/stack_localstack.rs::deploy_through_change_sets_on_localstack_cloudformation",
         applies: Applies::Never,
     },
     Row {
@@ -322,7 +322,7 @@ pub static ROWS: &[Row] = &[
         aws: "DescribeDeliveryStream always returns CompressionFormat",
         harness: "LocalStack omits it unless set at creation (the SDK then fails to parse the response); the stream is created with it set",
         source: "Amazon Data Firehose API Reference, DescribeDeliveryStream",
-        test: "pipeline/tests/firehose_localstack.rs::rows_put_to_firehose_land_in_s3_unchanged",
+        test: "pipeline/tests/integration/firehose_localstack.rs::rows_put_to_firehose_land_in_s3_unchanged",
         applies: Applies::Never,
     },
     Row {
@@ -331,7 +331,7 @@ pub static ROWS: &[Row] = &[
         aws: "GetCommandInvocation for an instance the command was not sent to answers InvocationDoesNotExist in JSON; SendCommand targets only the listed instances",
         harness: "LocalStack answers the right code in an XML body (a bare HTTP 400 to the SDK) and lists every instance of the region as a target; runs read results in-process and tests read the instance id from each command's comment",
         source: "SSM API Reference, GetCommandInvocation / SendCommand",
-        test: "pipeline/tests/ports_localstack.rs::command_runner",
+        test: "pipeline/tests/integration/ports_localstack.rs::command_runner",
         applies: Applies::Always,
     },
     Row {
@@ -340,7 +340,7 @@ pub static ROWS: &[Row] = &[
         aws: "the deployed onboarding function reads registration and command results from SSM",
         harness: "`standins::ssm::endpoint` answers DescribeInstanceInformation and GetCommandInvocation (SSM's JSON, InvocationDoesNotExist included) from the simulated agents and forwards the rest to LocalStack",
         source: "SSM API Reference",
-        test: "harness/tests/lambda_artifacts_localstack.rs::mixed_fleet_passes_every_check_with_the_deployed_artifacts",
+        test: "harness/tests/integration/lambda_artifacts_localstack.rs::mixed_fleet_passes_every_check_with_the_deployed_artifacts",
         applies: Applies::LambdaArtifacts,
     },
     // ---- differences ----
@@ -404,7 +404,7 @@ pub static ROWS: &[Row] = &[
         aws: "a failed delivery to S3 is retried for up to 24 hours; after that the data is lost",
         harness: "the model retries an object's PutObject 4 times (0.2 s, doubling) and then names the object and its record count as given up, with AWS's 24-hour rule, in the summary and report.json",
         source: "Amazon Data Firehose Developer Guide, \"Data Delivery Failure Handling\" (awsdocs doc_source/basic-deliver.md)",
-        test: "standins/tests/firehose.rs::failed_object_writes_are_retried_and_what_is_given_up_is_named",
+        test: "standins/tests/integration/firehose.rs::failed_object_writes_are_retried_and_what_is_given_up_is_named",
         applies: Applies::Always,
     },
     Row {
@@ -413,7 +413,7 @@ pub static ROWS: &[Row] = &[
         aws: "EC2 emits state changes to EventBridge, whose rule sends matching events on to its target; SSM delivers the commands to the instance's agent; every call crosses the network and the services' own quotas and latencies apply",
         harness: "--backend memory runs the same session as the emulator (handlers, SSM and CloudWatch agents, subscription, Firehose model, checks) over in-memory ports: EC2, SSM's commands and Parameter Store are one account, the stack's rule pattern is applied to EC2's event before the rule's queue (exact values and nested objects; content filters refused by name), CloudWatch Logs and S3 are in memory; no provisioning beyond the template's parameters, only Firehose's fault rules (the others and [[faults.restart]] are listed as not applied), no quotas or latency; simulated waits take no real time",
         source: "the emulator world (harness::run::emulator) is the reference; the shipped scenarios pass the same checks in both worlds; EventBridge User Guide, \"Event pattern syntax\" for the rule",
-        test: "harness/tests/scenarios_memory.rs::quickstart_passes_in_memory_and_the_seed_reproduces_the_run",
+        test: "harness/tests/integration/scenarios_memory.rs::quickstart_passes_in_memory_and_the_seed_reproduces_the_run",
         applies: Applies::MemoryBackend,
     },
     Row {

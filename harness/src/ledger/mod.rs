@@ -17,6 +17,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
@@ -89,9 +90,10 @@ impl ShippedEvent {
 /// Why an event lost at a restart is accounted for (the harness's rule, named in the report).
 pub fn restart_loss_reason(restart: u32) -> String {
     format!(
-        "lost with the emulator's state at restart {restart}: accepted before it, then gone with \
-         the log group or the bucket (LocalStack's community edition keeps no state across a \
-         restart; the harness's rule, AWS does not restart)"
+        "lost with the emulator's state at restart {restart}: sent before it (accepted, or in \
+         flight when it went away), then gone with the log group or the bucket (LocalStack's \
+         community edition keeps no state across a restart; the harness's rule, AWS does not \
+         restart)"
     )
 }
 
@@ -148,17 +150,18 @@ pub struct Ledger {
     restarts: u32,
 }
 
-/// An event read back from S3: its rows joined by part.
+/// An event read back from S3: its rows joined by part, borrowed from the object's text where
+/// it can be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LandedEvent {
+pub struct LandedEvent<'a> {
     /// The log stream.
-    pub log_stream: String,
+    pub log_stream: Cow<'a, str>,
     /// CloudWatch Logs' event id.
-    pub event_id: String,
+    pub event_id: Cow<'a, str>,
     /// Event time, epoch milliseconds.
     pub timestamp_ms: i64,
     /// The message, parts joined.
-    pub message: String,
+    pub message: Cow<'a, str>,
 }
 
 /// Counts of one instance's source, or of the whole run.
@@ -484,6 +487,11 @@ impl Ledger {
         })
     }
 
+    /// Bytes of the text the ledger holds (records' lines and the messages kept apart).
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
     /// Bytes of every event PutLogEvents accepted (its message, UTF-8), each copy once.
     pub fn sent_bytes(&self) -> u64 {
         self.records()
@@ -635,7 +643,7 @@ impl Ledger {
     pub fn reconcile<'e>(
         &mut self,
         pattern: &pipeline::filter_pattern::FilterPattern,
-        landed: impl IntoIterator<Item = &'e LandedEvent>,
+        landed: impl IntoIterator<Item = &'e LandedEvent<'e>>,
     ) -> Reconciliation {
         let mut reconciler = self.reconciler(pattern);
         for event in landed {

@@ -57,6 +57,11 @@ pub struct Reconciler<'a> {
     orphan_duplicates: usize,
     dropped: HashMap<Dropped, usize>,
     expected: Vec<Expected>,
+    /// Where each range of key hashes starts in `expected`: entry `b` is the first index whose
+    /// hash's top `bucket_bits` bits are `b` or more, so a lookup searches one bucket (a
+    /// handful of entries) instead of the whole table.
+    buckets: Vec<u32>,
+    bucket_bits: u32,
     /// Per expected entry: the hash of the event id it was matched to, 0 while unmatched.
     matched: Vec<u64>,
     stream_writer: HashMap<u32, u32, FixedState>,
@@ -76,6 +81,8 @@ impl Ledger {
             orphan_duplicates: 0,
             dropped: HashMap::new(),
             expected: Vec::new(),
+            buckets: Vec::new(),
+            bucket_bits: 0,
             matched: Vec::new(),
             stream_writer: HashMap::default(),
             strangers: HashSet::default(),
@@ -88,11 +95,44 @@ impl Ledger {
             .expected
             .sort_unstable_by_key(|e| (e.hash, e.at_risk, e.event));
         reconciler.matched = vec![0; reconciler.expected.len()];
+        reconciler.index_buckets();
         reconciler
     }
 }
 
 impl Reconciler<'_> {
+    /// One bucket per expected entry or so (a power of two): the table's sorted hashes are
+    /// spread evenly, so a bucket holds about one entry.
+    fn index_buckets(&mut self) {
+        let len = self.expected.len();
+        self.bucket_bits = len.max(2).next_power_of_two().trailing_zeros();
+        let count = 1usize << self.bucket_bits;
+        let mut buckets = Vec::with_capacity(count + 1);
+        let mut entry = 0;
+        for bucket in 0..count {
+            while entry < len && self.bucket_of(self.expected[entry].hash) < bucket {
+                entry += 1;
+            }
+            buckets.push(super::store::to_u32(entry));
+        }
+        buckets.push(super::store::to_u32(len));
+        self.buckets = buckets;
+    }
+
+    fn bucket_of(&self, hash: u64) -> usize {
+        usize::try_from(hash >> (64 - self.bucket_bits)).unwrap_or(0)
+    }
+
+    /// The first expected entry whose hash is `hash` or more.
+    fn first_at_or_after(&self, hash: u64) -> usize {
+        let bucket = self.bucket_of(hash);
+        let (low, high) = match (self.buckets.get(bucket), self.buckets.get(bucket + 1)) {
+            (Some(&low), Some(&high)) => (low as usize, high as usize),
+            _ => (0, self.expected.len()),
+        };
+        low + self.expected[low..high].partition_point(|e| e.hash < hash)
+    }
+
     /// Adds one record's lines and events to its writer's counts, and its expected events to
     /// the table.
     fn count_record(&mut self, record: &super::store::Record, pattern: &FilterPattern) {
@@ -148,14 +188,14 @@ impl Reconciler<'_> {
     }
 
     /// Never 0 (0 marks an unmatched entry).
-    fn id_hash(&self, event: &LandedEvent) -> u64 {
+    fn id_hash(&self, event: &LandedEvent<'_>) -> u64 {
         self.hasher
-            .hash_one((event.log_stream.as_str(), event.event_id.as_str()))
+            .hash_one((event.log_stream.as_ref(), event.event_id.as_ref()))
             | 1
     }
 
     /// Reconciles one landed event (one delivered copy).
-    pub fn landed(&mut self, event: &LandedEvent) {
+    pub fn landed(&mut self, event: &LandedEvent<'_>) {
         let id = self.id_hash(event);
         let stream = self.ledger.names.find(&event.log_stream);
         if let Some(stream) = stream {
@@ -193,9 +233,9 @@ impl Reconciler<'_> {
 
     /// The expected entries with the landed event's key: one already matched to its id (a
     /// duplicate), else the first free one (delivered), else none.
-    fn match_expected(&mut self, stream: u32, event: &LandedEvent, id: u64) -> Match {
+    fn match_expected(&mut self, stream: u32, event: &LandedEvent<'_>, id: u64) -> Match {
         let hash = key_hash(&self.hasher, stream, event.timestamp_ms, &event.message);
-        let start = self.expected.partition_point(|e| e.hash < hash);
+        let start = self.first_at_or_after(hash);
         let mut free = None;
         for (i, entry) in self.expected[start..]
             .iter()

@@ -69,6 +69,11 @@ pub(super) struct Arena {
 }
 
 impl Arena {
+    /// Bytes held.
+    pub(super) fn len(&self) -> usize {
+        self.text.len()
+    }
+
     /// Appends `parts` joined by `separator`; returns where they are.
     pub(super) fn push_joined<'a>(
         &mut self,

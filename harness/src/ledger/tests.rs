@@ -33,12 +33,12 @@ fn sent_after(message: &str, restarts: u32) -> Fate {
     )])
 }
 
-fn landed(id: &str, message: &str) -> LandedEvent {
+fn landed(id: &str, message: &str) -> LandedEvent<'static> {
     LandedEvent {
         log_stream: "/var/log/secure/i-1".into(),
-        event_id: id.into(),
+        event_id: id.to_owned().into(),
         timestamp_ms: 1_000,
-        message: message.into(),
+        message: message.to_owned().into(),
     }
 }
 

@@ -47,9 +47,14 @@ pub(super) struct Starter<L> {
 }
 
 impl<L: LogsApi + 'static> Starter<L> {
-    pub(super) fn new(ledger: Arc<Mutex<Ledger>>, clock: SimClock, logs: Arc<L>) -> Self {
+    pub(super) fn new(
+        ledger: Arc<Mutex<Ledger>>,
+        restarts: Arc<standins::faults::RestartGate>,
+        clock: SimClock,
+        logs: Arc<L>,
+    ) -> Self {
         Self {
-            host: Arc::new(LedgerHost(ledger)),
+            host: Arc::new(LedgerHost::new(ledger, restarts)),
             clock,
             logs,
             agents: Mutex::default(),

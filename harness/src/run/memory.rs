@@ -34,6 +34,10 @@ use crate::catalog;
 use crate::fleet::{LaunchedInstance, PlannedInstance};
 use crate::scenario::LoadedScenario;
 
+/// The gzip level of the memory world's objects: the fastest that keeps XFL 0 in their headers,
+/// as Firehose's objects have it (zlib's convention).
+pub const MEMORY_GZIP_LEVEL: u32 = 2;
+
 /// Every AWS part of a run, in memory.
 #[derive(Debug)]
 pub struct MemoryWorld {
@@ -248,5 +252,11 @@ impl World for MemoryWorld {
 
     fn restarter(&self) -> Option<NoEmulator> {
         None
+    }
+
+    /// [`MEMORY_GZIP_LEVEL`]: a fleet's rows compress at 2.3 times the speed of level 6, into
+    /// objects about a fifth larger (S3 and Athena's lines of the cost estimate with them).
+    fn firehose_gzip_level(&self) -> u32 {
+        MEMORY_GZIP_LEVEL
     }
 }

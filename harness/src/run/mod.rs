@@ -193,16 +193,25 @@ async fn run_with_faults<W: World>(
     options: &RunOptions,
     faults: Arc<FaultPlan>,
 ) -> Result<Run, RunError> {
+    let mut laps = report::Laps::start();
     let session = session::RunSession::provision(loaded, world, options, faults).await?;
+    laps.lap("provision");
     let mut replay = session.reset().await?;
     let mut invokers = replay.start_invokers().await?;
+    laps.lap("reset");
     replay.launch().await?;
+    laps.lap("launch");
     replay.onboard(&mut invokers).await;
+    laps.lap("onboard");
     let shipped = replay.ship(&invokers).await;
+    laps.lap("ship");
     let delivered = replay.drain(invokers).await?;
+    laps.lap("drain");
     let read_back = replay.read_back().await?;
+    laps.lap("read back");
     let query_stage = replay.query(&read_back).await;
-    Ok(replay.report(shipped, delivered, read_back, query_stage))
+    laps.lap("query");
+    Ok(replay.report(shipped, delivered, read_back, query_stage, laps))
 }
 
 /// The scenario's fault rules for the services `injects` takes, seeded.

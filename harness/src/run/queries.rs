@@ -22,7 +22,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Int32Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Int32Builder, Int64Builder, RecordBatch, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use lake::Lake;
 use lake::compare;
@@ -152,91 +152,136 @@ pub async fn stage(
 }
 
 /// The ledger as one batch of the `ledger` table.
-pub fn ledger_batch<'a>(ledger: &'a Ledger, pattern: &FilterPattern) -> RecordBatch {
-    let mut instance = Vec::new();
-    let mut instance_id = Vec::new();
-    let mut source = Vec::new();
-    let mut log_stream: Vec<Option<&str>> = Vec::new();
-    let mut timestamp = Vec::new();
-    let mut message = Vec::new();
-    let mut lines = Vec::new();
-    let mut event_id: Vec<Option<i32>> = Vec::new();
-    let mut level: Vec<Option<i32>> = Vec::new();
-    let mut fate: Vec<&str> = Vec::new();
-    let mut reason: Vec<Option<String>> = Vec::new();
+pub fn ledger_batch(ledger: &Ledger, pattern: &FilterPattern) -> RecordBatch {
+    let mut columns = LedgerColumns::with_capacity(ledger.len(), ledger.text_bytes());
     for record in ledger.records() {
-        let mut push = |stream: Option<&'a str>, ts: i64, text: &str, n: usize, f, why| {
-            instance.push(record.instance());
-            instance_id.push(record.instance_id());
-            source.push(record.source());
-            log_stream.push(stream);
-            timestamp.push(ts);
-            message.push(text.to_owned());
-            lines.push(i64::try_from(n).unwrap_or(i64::MAX));
-            event_id.push(record.event_id().and_then(|id| i32::try_from(id).ok()));
-            level.push(record.level().map(i32::from));
-            fate.push(f);
-            reason.push(why);
-        };
         let (ts, text, n) = (record.timestamp_ms(), record.text(), record.line_count());
         match record.fate() {
-            FateView::Written => push(None, ts, text, n, "written", None),
+            FateView::Written => columns.push(&record, None, ts, text, n, "written", None),
             FateView::NotCollected(why) => {
-                push(None, ts, text, n, "not_collected", Some(why.to_owned()));
+                columns.push(&record, None, ts, text, n, "not_collected", Some(why));
             }
-            FateView::Rejected(why) => push(None, ts, text, n, "rejected", Some(why.to_owned())),
+            FateView::Rejected(why) => {
+                columns.push(&record, None, ts, text, n, "rejected", Some(why));
+            }
             FateView::Sent(events) => {
                 for event in events {
-                    let (verdict, why) = match event.lost_at_restart {
-                        Some(restart) => (
-                            "lost_to_restart",
-                            Some(crate::ledger::restart_loss_reason(restart)),
-                        ),
-                        None if pattern.matches(event.message) => ("delivered", None),
-                        None => ("filtered", None),
+                    let lost = event
+                        .lost_at_restart
+                        .map(crate::ledger::restart_loss_reason);
+                    let verdict = match &lost {
+                        Some(_) => "lost_to_restart",
+                        None if pattern.matches(event.message) => "delivered",
+                        None => "filtered",
                     };
-                    push(
+                    columns.push(
+                        &record,
                         Some(event.log_stream),
                         event.timestamp_ms,
                         event.message,
                         crate::ledger::line_count(event.message),
                         verdict,
-                        why,
+                        lost.as_deref(),
                     );
                 }
             }
         }
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("instance", DataType::Utf8, false),
-        Field::new("instance_id", DataType::Utf8, false),
-        Field::new("source", DataType::Utf8, false),
-        Field::new("log_stream", DataType::Utf8, true),
-        Field::new("event_timestamp_ms", DataType::Int64, false),
-        Field::new("message", DataType::Utf8, false),
-        Field::new("lines", DataType::Int64, false),
-        Field::new("win_event_id", DataType::Int32, true),
-        Field::new("win_level", DataType::Int32, true),
-        Field::new("fate", DataType::Utf8, false),
-        Field::new("reason", DataType::Utf8, true),
-    ]));
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(instance)),
-        Arc::new(StringArray::from(instance_id)),
-        Arc::new(StringArray::from(source)),
-        Arc::new(StringArray::from(log_stream)),
-        Arc::new(Int64Array::from(timestamp)),
-        Arc::new(StringArray::from(message)),
-        Arc::new(Int64Array::from(lines)),
-        Arc::new(Int32Array::from(event_id)),
-        Arc::new(Int32Array::from(level)),
-        Arc::new(StringArray::from(fate)),
-        Arc::new(StringArray::from(reason)),
-    ];
-    // The columns are built to the schema above, so this cannot fail; an empty batch
-    // (and then failing expectations) if it ever did.
-    RecordBatch::try_new(Arc::clone(&schema), columns)
-        .unwrap_or_else(|_| RecordBatch::new_empty(schema))
+    columns.finish()
+}
+
+/// The ledger table's columns as they are filled, one row at a time, straight into Arrow's
+/// buffers (no owned copy of each message on the way).
+struct LedgerColumns {
+    instance: StringBuilder,
+    instance_id: StringBuilder,
+    source: StringBuilder,
+    log_stream: StringBuilder,
+    timestamp: Int64Builder,
+    message: StringBuilder,
+    lines: Int64Builder,
+    event_id: Int32Builder,
+    level: Int32Builder,
+    fate: StringBuilder,
+    reason: StringBuilder,
+}
+
+impl LedgerColumns {
+    fn with_capacity(rows: usize, text_bytes: usize) -> Self {
+        let names = || StringBuilder::with_capacity(rows, rows * 16);
+        Self {
+            instance: names(),
+            instance_id: names(),
+            source: names(),
+            log_stream: StringBuilder::with_capacity(rows, rows * 32),
+            timestamp: Int64Builder::with_capacity(rows),
+            message: StringBuilder::with_capacity(rows, text_bytes),
+            lines: Int64Builder::with_capacity(rows),
+            event_id: Int32Builder::with_capacity(rows),
+            level: Int32Builder::with_capacity(rows),
+            fate: names(),
+            reason: StringBuilder::new(),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments, reason = "one ledger row's columns")]
+    fn push(
+        &mut self,
+        record: &crate::ledger::RecordView<'_>,
+        stream: Option<&str>,
+        timestamp_ms: i64,
+        text: &str,
+        lines: usize,
+        fate: &str,
+        reason: Option<&str>,
+    ) {
+        self.instance.append_value(record.instance());
+        self.instance_id.append_value(record.instance_id());
+        self.source.append_value(record.source());
+        self.log_stream.append_option(stream);
+        self.timestamp.append_value(timestamp_ms);
+        self.message.append_value(text);
+        self.lines
+            .append_value(i64::try_from(lines).unwrap_or(i64::MAX));
+        self.event_id
+            .append_option(record.event_id().and_then(|id| i32::try_from(id).ok()));
+        self.level.append_option(record.level().map(i32::from));
+        self.fate.append_value(fate);
+        self.reason.append_option(reason);
+    }
+
+    fn finish(mut self) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("instance", DataType::Utf8, false),
+            Field::new("instance_id", DataType::Utf8, false),
+            Field::new("source", DataType::Utf8, false),
+            Field::new("log_stream", DataType::Utf8, true),
+            Field::new("event_timestamp_ms", DataType::Int64, false),
+            Field::new("message", DataType::Utf8, false),
+            Field::new("lines", DataType::Int64, false),
+            Field::new("win_event_id", DataType::Int32, true),
+            Field::new("win_level", DataType::Int32, true),
+            Field::new("fate", DataType::Utf8, false),
+            Field::new("reason", DataType::Utf8, true),
+        ]));
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.instance.finish()),
+            Arc::new(self.instance_id.finish()),
+            Arc::new(self.source.finish()),
+            Arc::new(self.log_stream.finish()),
+            Arc::new(self.timestamp.finish()),
+            Arc::new(self.message.finish()),
+            Arc::new(self.lines.finish()),
+            Arc::new(self.event_id.finish()),
+            Arc::new(self.level.finish()),
+            Arc::new(self.fate.finish()),
+            Arc::new(self.reason.finish()),
+        ];
+        // The columns are built to the schema above, so this cannot fail; an empty batch
+        // (and then failing expectations) if it ever did.
+        RecordBatch::try_new(Arc::clone(&schema), columns)
+            .unwrap_or_else(|_| RecordBatch::new_empty(schema))
+    }
 }
 
 /// Runs every expected query: the delivered side in `lake`, the expected side over the

@@ -188,7 +188,12 @@ impl<'a, W: World> RunSession<'a, W> {
         let clock = SimClock::new(wall_now_ms(), scenario.duration.as_millis(), scenario.speed);
         self.faults.start(clock);
         let ledger = Arc::new(Mutex::new(Ledger::default()));
-        let starter = Starter::new(ledger.clone(), clock, self.world.logs());
+        let starter = Starter::new(
+            ledger.clone(),
+            self.restarts.clone(),
+            clock,
+            self.world.logs(),
+        );
         let progress = Progress::new(self.options.progress, &clock, fleet::plan(scenario).len());
         let ssm_stop = self.cancel.child_token();
         let firehose = self.start_firehose(clock)?;
@@ -229,7 +234,7 @@ impl<'a, W: World> RunSession<'a, W> {
 
     /// The harness's Firehose for the definition's stream, writing into the world's bucket.
     fn start_firehose(&self, clock: SimClock) -> Result<Arc<DeliveryStream<W::Writer>>, RunError> {
-        let config = StreamConfig::from_definition(
+        let mut config = StreamConfig::from_definition(
             &self.loaded.stack.definition,
             &self.names.delivery_stream,
             &self.names.bucket,
@@ -239,6 +244,7 @@ impl<'a, W: World> RunSession<'a, W> {
             target: self.names.delivery_stream.clone(),
             message: e.to_string(),
         })?;
+        config.gzip_level = self.world.firehose_gzip_level();
         Ok(Arc::new(DeliveryStream::new(
             config,
             self.world.object_writer(self.restarts.clone()),
@@ -593,6 +599,7 @@ impl<'a, W: World> Replay<'a, W> {
         delivered: Delivered,
         read_back: ReadBack,
         query_stage: queries::QueryStage,
+        laps: report::Laps,
     ) -> super::Run {
         self.progress.finish();
         let s = &self.session;
@@ -618,6 +625,7 @@ impl<'a, W: World> Replay<'a, W> {
             reconciliation,
             query_stage,
             real_seconds: s.real_start.elapsed().as_secs_f64(),
+            phases: laps.finish(),
             ingested_bytes: ledger.sent_bytes(),
             prices: &s
                 .options

@@ -120,6 +120,12 @@ pub trait World: Send + Sync + 'static {
 
     /// What restarts the emulator, when the harness may.
     fn restarter(&self) -> Option<Self::Restarter>;
+
+    /// The gzip level of the Firehose model's objects (Firehose's, unless a world trades the
+    /// objects' size for speed and says so).
+    fn firehose_gzip_level(&self) -> u32 {
+        standins::firehose::FIREHOSE_GZIP_LEVEL
+    }
 }
 
 /// The restarter of a world without an emulator: there is nothing to restart.

@@ -14,8 +14,8 @@ use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 pub use super::payload::{
-    LogEvent, LogsPayload, MessageType, UnknownMessageType, encode_lambda_event, gzip,
-    synthetic_event_id,
+    LogEvent, LogsPayload, MessageType, PAYLOAD_GZIP_LEVEL, UnknownMessageType,
+    encode_lambda_event, gzip, gzip_at, synthetic_event_id,
 };
 
 /// Default cap on the decompressed size of one payload. CloudWatch Logs sends at most

@@ -8,7 +8,7 @@ use super::{FilterPattern, MAX_FILTER_PATTERN_LEN};
 
 /// The Apache access-log line of AWS's page for space-delimited patterns. The page's examples
 /// themselves are rows of `fixtures/aws-conformance/filter-patterns.toml`
-/// (`pipeline/tests/filter_pattern_conformance.rs`).
+/// (`pipeline/tests/integration/filter_pattern_conformance.rs`).
 const ACCESS_LOG: &str =
     r#"127.0.0.1 - frank [10/Oct/2000:13:25:15 -0700] "GET /apache_pb.gif HTTP/1.0" 200 1534"#;
 

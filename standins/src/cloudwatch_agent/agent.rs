@@ -355,7 +355,7 @@ impl Collector {
                 Err(error) => {
                     report.errors.push(error.to_string());
                     for index in owners {
-                        outcomes.push((index, Err(error.to_string())));
+                        outcomes.push((index, EventOutcome::Refused(error.to_string())));
                     }
                     settle(host, generation, outcomes, report);
                     return;
@@ -364,23 +364,28 @@ impl Collector {
         }
         let plan = batch::plan(&plain, wall_now_ms());
         for (i, reason) in &plan.unsendable {
-            outcomes.push((owners[*i], Err(reason.to_string())));
+            outcomes.push((owners[*i], EventOutcome::Refused(reason.to_string())));
         }
         for batch in &plan.batches {
             let sending: Vec<LogEvent> = batch.iter().map(|&i| plain[i].clone()).collect();
             let result = self.put_with_retries(logs, &sending, clock, report).await;
             for (position, &i) in batch.iter().enumerate() {
+                let event = || SentEvent {
+                    log_stream: self.log_stream.clone(),
+                    timestamp_ms: plain[i].timestamp_ms,
+                    message: plain[i].message.clone(),
+                    truncated: cut[i],
+                };
                 let outcome = match &result {
                     Ok(rejected) => match rejected.reason(position) {
-                        Some(why) => Err(why.to_owned()),
-                        None => Ok(SentEvent {
-                            log_stream: self.log_stream.clone(),
-                            timestamp_ms: plain[i].timestamp_ms,
-                            message: plain[i].message.clone(),
-                            truncated: cut[i],
-                        }),
+                        Some(why) => EventOutcome::Refused(why.to_owned()),
+                        None => EventOutcome::Sent(event()),
                     },
-                    Err(why) => Err(why.clone()),
+                    Err(PutFailure::Refused(why)) => EventOutcome::Refused(why.clone()),
+                    Err(PutFailure::Unanswered(why)) => EventOutcome::Unanswered {
+                        event: event(),
+                        why: why.clone(),
+                    },
                 };
                 outcomes.push((owners[i], outcome));
             }
@@ -400,7 +405,7 @@ impl Collector {
         events: &[LogEvent],
         clock: &SimClock,
         report: &mut AgentReport,
-    ) -> Result<crate::cloudwatch_logs::Rejected, String> {
+    ) -> Result<crate::cloudwatch_logs::Rejected, PutFailure> {
         let mut retries = RetryCounts::default();
         let mut waited_ms = 0;
         loop {
@@ -428,29 +433,29 @@ impl Collector {
             let attempts = retries.short + retries.long + 1;
             let wait_ms = match retry_decision(&error.code) {
                 RetryDecision::NotRetried => {
-                    return Err(format!(
+                    return Err(PutFailure::Refused(format!(
                         "{error}: the agent does not retry {} (pusher/sender.go)",
                         error.code
-                    ));
+                    )));
                 }
                 RetryDecision::Lost => {
-                    return Err(format!(
+                    return Err(PutFailure::Unanswered(format!(
                         "{error}: not an AWS error, which the agent does not retry; lost on AWS too (pusher/sender.go)"
-                    ));
+                    )));
                 }
                 _ if attempts >= MAX_PUT_ATTEMPTS => {
-                    return Err(format!(
+                    return Err(PutFailure::Refused(format!(
                         "PutLogEvents failed {attempts} times ({}); the harness stops retrying here (its rule), the agent would go on for 14 days",
                         error.code
-                    ));
+                    )));
                 }
                 RetryDecision::Retry(strategy) => retries.next_wait_ms(strategy),
             };
             if waited_ms + wait_ms > AGENT_RETRY_DURATION_MS {
-                return Err(format!(
+                return Err(PutFailure::Refused(format!(
                     "PutLogEvents failed for the agent's whole retry duration ({})",
                     error.code
-                ));
+                )));
             }
             waited_ms += wait_ms;
             report.put_retries += 1;
@@ -459,6 +464,15 @@ impl Collector {
             tokio::time::sleep(clock.real(wait_ms)).await;
         }
     }
+}
+
+/// Why a batch was not accepted.
+#[derive(Debug, Clone)]
+enum PutFailure {
+    /// The service refused it, or the agent (or the harness) gave it up.
+    Refused(String),
+    /// No answer came (a connection error): the service may have taken it.
+    Unanswered(String),
 }
 
 /// Counts the outcomes and hands them to the host, ordered by record, so that a record's
@@ -472,8 +486,10 @@ fn settle<H: AgentHost>(
     outcomes.sort_by_key(|(index, _)| *index);
     for (_, outcome) in &outcomes {
         match outcome {
-            Ok(_) => report.events_sent += 1,
-            Err(_) => report.events_rejected += 1,
+            EventOutcome::Sent(_) => report.events_sent += 1,
+            EventOutcome::Refused(_) | EventOutcome::Unanswered { .. } => {
+                report.events_rejected += 1;
+            }
         }
     }
     host.settle(generation, outcomes);

@@ -42,7 +42,23 @@ pub struct SentEvent {
 }
 
 /// What PutLogEvents did with one event of a record.
-pub type EventOutcome = Result<SentEvent, String>;
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// Accepted.
+    Sent(SentEvent),
+    /// Refused by the service, or given up, for the reason given.
+    Refused(String),
+    /// The call got no answer (a connection error the agent does not retry, `pusher/sender.go`):
+    /// the service may have accepted the event before the connection went. The host decides
+    /// what that means (the harness's ledger: accepted, at risk, when the emulator was
+    /// restarting; refused otherwise, as on AWS the agent drops the batch).
+    Unanswered {
+        /// The event as it was sent.
+        event: SentEvent,
+        /// The error.
+        why: String,
+    },
+}
 
 /// Where the agent reads its host's records and reports their fates.
 pub trait AgentHost: Send + Sync + 'static {
@@ -158,10 +174,12 @@ impl AgentHost for MemoryHost {
                 continue;
             };
             match (outcome, &mut *fate) {
-                (Ok(event), HostFate::Sent(events)) => events.push(event),
-                (Ok(event), fate) => *fate = HostFate::Sent(vec![event]),
-                (Err(_), HostFate::Sent(_)) => {}
-                (Err(why), fate) => *fate = HostFate::Refused(why),
+                (EventOutcome::Sent(event), HostFate::Sent(events)) => events.push(event),
+                (EventOutcome::Sent(event), fate) => *fate = HostFate::Sent(vec![event]),
+                (_, HostFate::Sent(_)) => {}
+                (EventOutcome::Refused(why) | EventOutcome::Unanswered { why, .. }, fate) => {
+                    *fate = HostFate::Refused(why);
+                }
             }
         }
     }

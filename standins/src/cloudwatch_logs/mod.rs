@@ -2,7 +2,7 @@
 //! (CreateLogStream, PutLogEvents), and [`LogsReader`], the reads the subscription makes
 //! (DescribeLogStreams, GetLogEvents with forward tokens). Each has an SDK adapter
 //! ([`SdkLogs`]: LocalStack or AWS) and an in-memory one ([`MemoryLogs`], which can throttle,
-//! for tests of the agent's retries); one conformance suite (`standins/tests/conformance/`) runs
+//! for tests of the agent's retries); one conformance suite (`standins/tests/integration/conformance/`) runs
 //! against both.
 
 use std::collections::BTreeMap;

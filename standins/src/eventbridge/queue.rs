@@ -1,7 +1,7 @@
 //! The queue that stands in for the onboarding function as the EventBridge rule's target, as a
 //! port: [`EventQueue`] receives (long polling) and deletes. Adapters: [`SdkQueue`]
 //! (aws-sdk-sqs on LocalStack or AWS) and [`MemoryQueue`] (in-process, for tests of the
-//! onboarding invoker); one conformance suite (`standins/tests/conformance/`) runs against both.
+//! onboarding invoker); one conformance suite (`standins/tests/integration/conformance/`) runs against both.
 
 use std::collections::VecDeque;
 use std::future::Future;

@@ -93,6 +93,8 @@ pub struct RestartGate {
     up: AtomicU32,
     /// Whether the emulator is down or its stack not yet applied again.
     restarting: std::sync::atomic::AtomicBool,
+    /// Restarts begun so far.
+    begun: AtomicU32,
     /// Wakes the writers waiting in [`RestartGate::usable`] when a restart completes.
     usable_again: tokio::sync::Notify,
     records: Mutex<Vec<RestartRecord>>,
@@ -106,7 +108,13 @@ impl RestartGate {
 
     /// The emulator is going down.
     pub fn begin(&self) {
+        self.begun.fetch_add(1, Ordering::SeqCst);
         self.restarting.store(true, Ordering::SeqCst);
+    }
+
+    /// How many restarts have begun (the one in progress counted).
+    pub fn begun(&self) -> u32 {
+        self.begun.load(Ordering::SeqCst)
     }
 
     /// The emulator answers again (its state is empty).

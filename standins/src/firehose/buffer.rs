@@ -49,11 +49,11 @@ impl ObjectCompression {
         }
     }
 
-    /// The object body for `data`.
-    pub fn encode(self, data: &[u8]) -> Vec<u8> {
+    /// The object body for `data`, gzip at `level`.
+    pub fn encode(self, data: &[u8], level: u32) -> Vec<u8> {
         match self {
             Self::Uncompressed => data.to_vec(),
-            Self::Gzip => pipeline::etl::decode::gzip(data),
+            Self::Gzip => pipeline::etl::payload::gzip_at(data, level),
         }
     }
 }
@@ -147,6 +147,19 @@ impl DeliveryBuffer {
         self.take(Trigger::End)
     }
 
+    /// Gives a delivered buffer's storage back, so that the next object is written into memory
+    /// already in use rather than freshly mapped.
+    pub fn recycle(&mut self, mut data: Vec<u8>, mut record_ends: Vec<usize>) {
+        if self.data.is_empty() && self.data.capacity() < data.capacity() {
+            data.clear();
+            self.data = data;
+        }
+        if self.record_ends.is_empty() && self.record_ends.capacity() < record_ends.capacity() {
+            record_ends.clear();
+            self.record_ends = record_ends;
+        }
+    }
+
     fn take(&mut self, trigger: Trigger) -> Option<Flushed> {
         let oldest_arrival_ms = self.oldest_arrival_ms.take()?;
         let records = std::mem::take(&mut self.records);
@@ -218,7 +231,7 @@ mod tests {
 
     #[test]
     fn gzip_objects_decompress_to_the_records_and_other_formats_are_refused_by_name() {
-        let body = ObjectCompression::Gzip.encode(b"{\"a\":1}\n{\"a\":2}\n");
+        let body = ObjectCompression::Gzip.encode(b"{\"a\":1}\n{\"a\":2}\n", 6);
         let mut text = String::new();
         flate2::read::GzDecoder::new(body.as_slice())
             .read_to_string(&mut text)

@@ -4,6 +4,11 @@
 use super::buffer::{BufferingHints, ObjectCompression};
 use super::convert::{CatalogTable, Conversion};
 
+/// The gzip level of the model's objects: zlib's default. Firehose does not document its
+/// level; the XFL byte of its objects' gzip headers is 0, which zlib's convention gives levels
+/// 2 to 8, and 6 is the default of zlib and of Java's `GZIPOutputStream`.
+pub const FIREHOSE_GZIP_LEVEL: u32 = 6;
+
 /// The account and region the model's descriptions and error documents name (it serves one
 /// stream and knows no placement).
 pub const MODEL_ACCOUNT: &str = "000000000000";
@@ -35,6 +40,8 @@ pub struct StreamConfig {
     pub hints: BufferingHints,
     /// `CompressionFormat`.
     pub compression: ObjectCompression,
+    /// The gzip level of `GZIP` objects ([`FIREHOSE_GZIP_LEVEL`]).
+    pub gzip_level: u32,
     /// `DataFormatConversionConfiguration`, when enabled: objects are Parquet.
     pub conversion: Option<Conversion>,
 }
@@ -79,6 +86,7 @@ impl StreamConfig {
             },
             compression: ObjectCompression::from_format(&firehose.compression)
                 .map_err(|e| refused(e.to_string()))?,
+            gzip_level: FIREHOSE_GZIP_LEVEL,
             conversion,
         })
     }

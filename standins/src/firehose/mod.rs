@@ -15,7 +15,9 @@ pub mod sink;
 pub mod stream;
 pub mod writers;
 
-pub use config::{MODEL_ACCOUNT, MODEL_REGION, StreamConfig, StreamConfigError};
+pub use config::{
+    FIREHOSE_GZIP_LEVEL, MODEL_ACCOUNT, MODEL_REGION, StreamConfig, StreamConfigError,
+};
 pub use endpoint::FirehoseEndpoint;
 pub use sink::ModelSink;
 pub use stream::{

@@ -254,7 +254,7 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         let config = state.config.clone();
         let (body, extension) = match &config.conversion {
             None => (
-                config.compression.encode(&flushed.data),
+                config.compression.encode(&flushed.data, config.gzip_level),
                 config.compression.extension(),
             ),
             Some(conversion) => {
@@ -299,6 +299,7 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         if self.write(state, &key, body, flushed.records).await {
             state.stats.objects += 1;
         }
+        state.buffer.recycle(flushed.data, flushed.record_ends);
     }
 
     /// PutObject with the model's retries; whether the object was written (what was given up

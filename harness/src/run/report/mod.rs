@@ -143,6 +143,9 @@ pub struct RunReport {
     pub filter_pattern: String,
     /// Real seconds the run took.
     pub real_seconds: f64,
+    /// Real seconds of each phase, in order (the background parts, the subscription and the
+    /// agents, run through the phases beside them).
+    pub phases: Vec<PhaseTime>,
     /// Resources applied, by outcome.
     pub provisioned: BTreeMap<String, usize>,
     /// Instance counts.
@@ -188,6 +191,45 @@ pub struct RunReport {
     pub cost: crate::cost::CostEstimate,
 }
 
+/// One phase's real time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PhaseTime {
+    /// The phase (`launch`, `drain`, …).
+    pub phase: &'static str,
+    /// Real seconds it took.
+    pub seconds: f64,
+}
+
+/// The phases' real times as the run goes.
+#[derive(Debug)]
+pub(super) struct Laps {
+    last: std::time::Instant,
+    phases: Vec<PhaseTime>,
+}
+
+impl Laps {
+    pub(super) fn start() -> Self {
+        Self {
+            last: std::time::Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+
+    /// The phase that ends now.
+    pub(super) fn lap(&mut self, phase: &'static str) {
+        let now = std::time::Instant::now();
+        self.phases.push(PhaseTime {
+            phase,
+            seconds: now.duration_since(self.last).as_secs_f64(),
+        });
+        self.last = now;
+    }
+
+    pub(super) fn finish(self) -> Vec<PhaseTime> {
+        self.phases
+    }
+}
+
 /// What [`build`] needs.
 #[derive(Debug)]
 pub(super) struct Inputs<'a> {
@@ -208,6 +250,7 @@ pub(super) struct Inputs<'a> {
     pub reconciliation: Reconciliation,
     pub query_stage: QueryStage,
     pub real_seconds: f64,
+    pub phases: Vec<PhaseTime>,
     /// Bytes of the messages PutLogEvents accepted (the ledger's count).
     pub ingested_bytes: u64,
     /// The cost estimate's price table.
@@ -423,6 +466,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         speed: scenario.speed,
         filter_pattern: inputs.loaded.stack.definition.logs.filter_pattern.clone(),
         real_seconds: inputs.real_seconds,
+        phases: inputs.phases,
         provisioned: provisioned(inputs.applied),
         instances: counts,
         instance_details: details,

@@ -56,8 +56,8 @@ fn delivery_note(delivery: &standins::firehose::DeliveryStats) -> String {
 
 /// `[[faults.inject]]`: each rule's hits, then each operation's attempts, retries and backoff
 /// (the SDK's, the agents' and the ETL's), so that a run shows how it recovered.
-fn faults_section(out: &mut String, report: &RunReport) {
-    restarts_section(out, report);
+fn faults_section(report: &RunReport, out: &mut String) {
+    restarts_section(report, out);
     if !report.faults_not_applied.is_empty() {
         let _ = writeln!(out, "\nfaults not applied in this world:");
         for fault in &report.faults_not_applied {
@@ -104,7 +104,7 @@ fn faults_section(out: &mut String, report: &RunReport) {
 
 /// `[[faults.restart]]`: each restart, how long the emulator was down and the stack took to
 /// apply again, and what went with its state.
-fn restarts_section(out: &mut String, report: &RunReport) {
+fn restarts_section(report: &RunReport, out: &mut String) {
     if report.restarts.is_empty() {
         return;
     }
@@ -161,12 +161,36 @@ fn cost_section(out: &mut String, cost: &crate::cost::CostEstimate) {
     }
 }
 
-/// The summary table: stages, instances, failed checks.
+/// One part of the summary, written from the report.
+type Section = fn(&RunReport, &mut String);
+
+/// The summary's parts, in order: every part reads the report, none computes a figure of its
+/// own.
+const SECTIONS: [Section; 11] = [
+    heading,
+    stages,
+    faults_section,
+    reasons,
+    instances,
+    lines_per_source,
+    catalog,
+    cost,
+    aws_differences,
+    failed_checks,
+    examples,
+];
+
+/// The summary a person reads: every section of [`SECTIONS`].
 pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
-    let r = &report.reconciliation;
-    let t = &r.totals;
-    let i = &report.instances;
+    for section in SECTIONS {
+        section(report, &mut out);
+    }
+    out
+}
+
+/// The run in one line, and how its functions ran.
+fn heading(report: &RunReport, out: &mut String) {
     let _ = writeln!(
         out,
         "{} (seed {}) on {}: {} simulated at {}x in {:.1} s; filter pattern {:?}",
@@ -179,36 +203,34 @@ pub fn summary(report: &RunReport) -> String {
         report.filter_pattern
     );
     let _ = writeln!(out, "{}", functions_line(&report.lambda));
+    let phases: Vec<String> = report
+        .phases
+        .iter()
+        .map(|p| format!("{} {:.1} s", p.phase, p.seconds))
+        .collect();
+    let _ = writeln!(out, "phases (real time): {}", phases.join(", "));
+}
+
+/// The stage table: instances, records, events, what landed.
+fn stages(report: &RunReport, out: &mut String) {
+    let r = &report.reconciliation;
+    let t = &r.totals;
+    let i = &report.instances;
+    let plain = |stage, count: usize| (stage, count.to_string(), String::new());
     let mut rows: Vec<(&str, String, String)> = vec![
-        ("instances launched", i.launched.to_string(), String::new()),
-        ("  onboarded", i.onboarded.to_string(), String::new()),
-        ("  skipped", i.skipped.to_string(), String::new()),
-        ("  failed", i.failed.to_string(), String::new()),
+        plain("instances launched", i.launched),
+        plain("  onboarded", i.onboarded),
+        plain("  skipped", i.skipped),
+        plain("  failed", i.failed),
         (
             "records written",
             t.records.to_string(),
             format!("{} lines", t.lines),
         ),
-        (
-            "  not collected",
-            t.not_collected.to_string(),
-            String::new(),
-        ),
-        (
-            "  rejected by PutLogEvents",
-            t.rejected.to_string(),
-            String::new(),
-        ),
-        (
-            "events sent (PutLogEvents)",
-            t.events_sent.to_string(),
-            String::new(),
-        ),
-        (
-            "  dropped by the filter",
-            t.events_filtered.to_string(),
-            String::new(),
-        ),
+        plain("  not collected", t.not_collected),
+        plain("  rejected by PutLogEvents", t.rejected),
+        plain("events sent (PutLogEvents)", t.events_sent),
+        plain("  dropped by the filter", t.events_filtered),
         (
             "  delivered to the ETL",
             report.subscription.matched.to_string(),
@@ -227,7 +249,7 @@ pub fn summary(report: &RunReport) -> String {
             report.delivery.objects.to_string(),
             delivery_note(&report.delivery),
         ),
-        ("  missing", r.missing.to_string(), String::new()),
+        plain("  missing", r.missing),
     ];
     if !report.restarts.is_empty() {
         rows.push((
@@ -236,28 +258,35 @@ pub fn summary(report: &RunReport) -> String {
             "sent before an emulator restart, gone with its state".to_owned(),
         ));
     }
-    rows.extend([
-        ("  unexpected", r.unexpected.to_string(), String::new()),
-        (
-            "  duplicates",
-            r.duplicates.to_string(),
-            format!(
-                "{} payloads delivered twice",
-                report.subscription.redelivered_payloads
-            ),
+    rows.push(plain("  unexpected", r.unexpected));
+    rows.push((
+        "  duplicates",
+        r.duplicates.to_string(),
+        format!(
+            "{} payloads delivered twice",
+            report.subscription.redelivered_payloads
         ),
-    ]);
+    ));
     let _ = writeln!(out, "{:<30} {:>8}", "stage", "count");
     for (stage, count, note) in rows {
         let _ = writeln!(out, "{stage:<30} {count:>8}  {note}");
     }
-    faults_section(&mut out, report);
-    if !r.reasons.is_empty() {
-        let _ = writeln!(out, "\nnot shipped, by reason:");
-        for (reason, count) in &r.reasons {
-            let _ = writeln!(out, "  {count:>6}  {reason}");
-        }
+}
+
+/// Why records were not shipped, with counts.
+fn reasons(report: &RunReport, out: &mut String) {
+    let reasons = &report.reconciliation.reasons;
+    if reasons.is_empty() {
+        return;
     }
+    let _ = writeln!(out, "\nnot shipped, by reason:");
+    for (reason, count) in reasons {
+        let _ = writeln!(out, "  {count:>6}  {reason}");
+    }
+}
+
+/// Every instance with its decision and the handler's reason.
+fn instances(report: &RunReport, out: &mut String) {
     let _ = writeln!(
         out,
         "\n{:<14} {:<21} {:<8} {:<10} reason",
@@ -270,12 +299,16 @@ pub fn summary(report: &RunReport) -> String {
             d.name, d.instance_id, d.os, d.decision, d.reason
         );
     }
+}
+
+/// Lines per instance and source: generated, delivered, filtered, dropped, duplicated.
+fn lines_per_source(report: &RunReport, out: &mut String) {
     let _ = writeln!(
         out,
         "\n{:<36} {:>9} {:>9} {:>8} {:>7} {:>5}",
         "lines, per instance and source", "generated", "delivered", "filtered", "dropped", "dups"
     );
-    for (instance, sources) in &r.by_source {
+    for (instance, sources) in &report.reconciliation.by_source {
         for (source, c) in sources {
             let _ = writeln!(
                 out,
@@ -293,47 +326,61 @@ pub fn summary(report: &RunReport) -> String {
             );
         }
     }
+}
+
+/// The catalog and the expected queries.
+fn catalog(report: &RunReport, out: &mut String) {
     let stage = &report.query_stage;
-    match &stage.catalog {
-        Some(catalog) => {
-            let _ = writeln!(
-                out,
-                "\ncatalog: {} at {}: {} columns, partitioned by ({}), {} partitions, {} objects; SQL reads {} rows",
-                catalog.table,
-                catalog.location,
-                catalog.columns.len(),
-                catalog.partition_columns.join(", "),
-                catalog.partitions,
-                catalog.objects,
-                catalog.rows
-            );
-            let passed = stage.checks.iter().filter(|q| q.passed).count();
-            let scanned: u64 = stage.checks.iter().map(|q| q.bytes_scanned).sum();
-            let _ = writeln!(
-                out,
-                "queries checked against the ledger: {passed} of {} match; {scanned} bytes scanned",
-                stage.checks.len()
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "\ncatalog: none ({})",
-                stage.error.as_deref().unwrap_or("not run")
-            );
-        }
-    }
-    cost_section(&mut out, &report.cost);
-    if !report.aws_differences.is_empty() {
+    let Some(catalog) = &stage.catalog else {
         let _ = writeln!(
             out,
-            "\nwhere this run differs from AWS (docs/fidelity.md has every row and its test):"
+            "\ncatalog: none ({})",
+            stage.error.as_deref().unwrap_or("not run")
         );
-        for d in &report.aws_differences {
-            let _ = writeln!(out, "  [{}] {}: on AWS, {}", d.kind, d.area, d.aws);
-            let _ = writeln!(out, "      here: {}", d.harness);
-        }
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\ncatalog: {} at {}: {} columns, partitioned by ({}), {} partitions, {} objects; SQL reads {} rows",
+        catalog.table,
+        catalog.location,
+        catalog.columns.len(),
+        catalog.partition_columns.join(", "),
+        catalog.partitions,
+        catalog.objects,
+        catalog.rows
+    );
+    let passed = stage.checks.iter().filter(|q| q.passed).count();
+    let scanned: u64 = stage.checks.iter().map(|q| q.bytes_scanned).sum();
+    let _ = writeln!(
+        out,
+        "queries checked against the ledger: {passed} of {} match; {scanned} bytes scanned",
+        stage.checks.len()
+    );
+}
+
+/// What the workload would cost on AWS.
+fn cost(report: &RunReport, out: &mut String) {
+    cost_section(out, &report.cost);
+}
+
+/// The fidelity rows that matter for this run.
+fn aws_differences(report: &RunReport, out: &mut String) {
+    if report.aws_differences.is_empty() {
+        return;
     }
+    let _ = writeln!(
+        out,
+        "\nwhere this run differs from AWS (docs/fidelity.md has every row and its test):"
+    );
+    for d in &report.aws_differences {
+        let _ = writeln!(out, "  [{}] {}: on AWS, {}", d.kind, d.area, d.aws);
+        let _ = writeln!(out, "      here: {}", d.harness);
+    }
+}
+
+/// The checks: how many passed, and every failed one with why.
+fn failed_checks(report: &RunReport, out: &mut String) {
     let failed: Vec<_> = report.checks.iter().filter(|c| !c.passed).collect();
     let _ = writeln!(
         out,
@@ -347,12 +394,15 @@ pub fn summary(report: &RunReport) -> String {
             "  FAILED {}: expected {}, found {}",
             check.name, check.expected, check.found
         );
-        if let Some(detail) = &check.why {
-            for line in detail.lines() {
-                let _ = writeln!(out, "    {line}");
-            }
+        for line in check.why.iter().flat_map(|why| why.lines()) {
+            let _ = writeln!(out, "    {line}");
         }
     }
+}
+
+/// A few refused events, missing and unexpected events.
+fn examples(report: &RunReport, out: &mut String) {
+    let r = &report.reconciliation;
     for event in report.rejected_events.iter().take(5) {
         let _ = writeln!(out, "  refused event: {event}");
     }
@@ -362,5 +412,4 @@ pub fn summary(report: &RunReport) -> String {
     for example in r.unexpected_examples.iter().take(5) {
         let _ = writeln!(out, "  unexpected: {example}");
     }
-    out
 }

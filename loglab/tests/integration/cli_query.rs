@@ -3,9 +3,7 @@
 //! output formats, the answers (computed here from the snapshot files), and bad SQL.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-// The emulator and repository helpers are the stack tests' own, shared rather than copied.
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::path::Path;

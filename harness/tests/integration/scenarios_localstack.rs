@@ -11,9 +11,7 @@
     reason = "tests stop loudly"
 )]
 
-// The emulator and repository helpers are the stack tests' own, shared rather than copied.
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use harness::backend::sdk_config;
 use harness::run::{RunOptions, RunReport, report};

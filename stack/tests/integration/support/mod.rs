@@ -1,4 +1,5 @@
-//! Helpers for the tests that need an emulator or the repository (the sim tests use them too,
+//! Helpers for the tests that need an emulator or the repository (the stand-ins, harness and CLI
+//! tests use them too,
 //! through `#[path]`).
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 #![allow(clippy::panic, reason = "a missing emulator must stop the test loudly")]

@@ -2,7 +2,7 @@
 //! adapter (`ports_memory.rs`) and LocalStack through the SDK adapter (`ports_localstack.rs`):
 //! CloudWatch Logs as the agent writes it and the subscription reads it, and the queue that
 //! stands in for the onboarding function. (The pipeline's own ports have theirs in
-//! `pipeline/tests/conformance/`.)
+//! `pipeline/tests/integration/conformance/`.)
 #![allow(
     dead_code,
     clippy::unwrap_used,

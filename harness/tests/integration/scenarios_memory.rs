@@ -4,8 +4,7 @@
 //! well under a second each (mixed-fleet a few), so they also guard the LocalStack path's logic.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use harness::run::{RunOptions, report};
 use harness::scenario::{LoadedScenario, Scenario};

@@ -30,6 +30,7 @@ fn config() -> StreamConfig {
             interval_seconds: 300,
         },
         compression: ObjectCompression::Gzip,
+        gzip_level: standins::firehose::FIREHOSE_GZIP_LEVEL,
         conversion: None,
     }
 }

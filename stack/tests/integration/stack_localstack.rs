@@ -5,7 +5,7 @@
 //! what LocalStack's CloudFormation drops.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-mod support;
+use crate::support;
 
 use pipeline::emulator::sdk_config;
 use stack::artifacts::Architecture;

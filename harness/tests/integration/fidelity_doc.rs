@@ -3,8 +3,7 @@
 //! row names a test function that does not exist in the file it names.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use harness::fidelity::{ROWS, render};
 use support::root;
@@ -63,6 +62,6 @@ fn docs_fidelity_md_is_current() {
     let stored = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         stored == rendered,
-        "docs/fidelity.md is stale: run UPDATE_EXPECTED=1 cargo test -p harness --test fidelity_doc"
+        "docs/fidelity.md is stale: run UPDATE_EXPECTED=1 cargo test -p harness --test integration fidelity_doc"
     );
 }

@@ -8,7 +8,7 @@
     reason = "a broken table or a failed row must stop the test loudly"
 )]
 
-mod support;
+use crate::support;
 
 use pipeline::filter_pattern::FilterPattern;
 use serde::Deserialize;

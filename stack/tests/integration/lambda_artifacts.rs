@@ -12,8 +12,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "tests")]
 
-#[path = "support/mod.rs"]
-mod support;
+use crate::support;
 
 use stack::artifacts::{
     self, FUNCTIONS, PROVIDED_AL2023_GLIBC, UNZIPPED_LIMIT_BYTES, newest_glibc, read_bootstrap,

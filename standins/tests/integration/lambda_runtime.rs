@@ -8,8 +8,7 @@
 //! environment lifecycle" (an init failure ends the environment with the runtime's output).
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

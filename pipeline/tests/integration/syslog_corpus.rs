@@ -10,7 +10,7 @@
     reason = "test helpers: a broken fixture or emulator must stop the test loudly"
 )]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -31,7 +31,7 @@ use pipeline::onboard::{
 };
 use support::Emulator;
 
-mod support;
+use crate::support;
 
 type Handler = OnboardingHandler<Ec2Directory, MemoryAccount, SsmPorts, SsmPorts>;
 

@@ -3,8 +3,7 @@
 //! refuses (exit status 2, the position and the rule).
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};

@@ -8,7 +8,7 @@
     reason = "test helpers: a broken fixture must stop the test loudly"
 )]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

@@ -12,8 +12,8 @@
 //!   `InvocationDoesNotExist` as XML, which the SDK (SSM speaks JSON) reads as a bare HTTP 400.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-mod conformance;
-mod support;
+use crate::conformance;
+use crate::support;
 
 use pipeline::firehose::sdk::FirehoseSink;
 use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};

@@ -20,7 +20,7 @@ use pipeline::firehose::sdk::FirehoseSink;
 use pipeline::time_format::IsoMillis;
 use support::endpoint;
 
-mod support;
+use crate::support;
 
 /// A large DATA_MESSAGE from the real corpora plus one event over the record limit.
 fn corpus_payload() -> Vec<u8> {

@@ -3,10 +3,8 @@
 //! run in memory in `ports_memory.rs`.
 #![allow(clippy::unwrap_used, reason = "tests stop loudly")]
 
-mod conformance;
-// The emulator and repository helpers are the stack tests' own, shared rather than copied.
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::conformance;
+use crate::support;
 
 use pipeline::emulator::sdk_config;
 use standins::cloudwatch_logs::SdkLogs;

@@ -4,9 +4,7 @@
 //! reads it back to the same payload.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-// The emulator and repository helpers are the stack tests' own, shared rather than copied.
-#[path = "../../stack/tests/support/mod.rs"]
-mod support;
+use crate::support;
 
 use base64::Engine as _;
 use pipeline::etl::decode::{self, LogsPayload};

@@ -3,7 +3,7 @@
 //! against LocalStack in `ports_localstack.rs`.
 #![allow(clippy::unwrap_used, reason = "tests stop loudly")]
 
-mod conformance;
+use crate::conformance;
 
 use pipeline::firehose::memory::MemorySink;
 use pipeline::onboard::InstanceDescription;

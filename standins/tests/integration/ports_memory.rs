@@ -2,7 +2,7 @@
 //! `MemoryLogs` (CloudWatch Logs) and `MemoryQueue` (the rule's SQS target). The same checks
 //! run against LocalStack in `ports_localstack.rs`.
 
-mod conformance;
+use crate::conformance;
 
 use standins::cloudwatch_logs::MemoryLogs;
 use standins::eventbridge::queue::MemoryQueue;

@@ -1,0 +1,16 @@
+//! The `harness` crate's integration tests as one executable: each module was an executable
+//! of its own, each linking the whole graph; one link (and one copy of the shared helpers)
+//! serves them all. `cargo test -p harness --test integration <module>` runs one module.
+//!
+//! The modules' tests run in parallel against one emulator: each run uses a region no other
+//! test of this executable uses (a run clears its region's streams, prefixes and queue).
+
+// The emulator and repository helpers are the stack tests' own, shared rather than copied.
+#[path = "../../../stack/tests/integration/support/mod.rs"]
+mod support;
+
+mod backends;
+mod fidelity_doc;
+mod lambda_artifacts_localstack;
+mod scenarios_localstack;
+mod scenarios_memory;

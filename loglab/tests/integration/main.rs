@@ -1,0 +1,10 @@
+//! The `loglab` crate's integration tests as one executable: each module was an executable
+//! of its own, each linking the whole graph; one link (and one copy of the shared helpers)
+//! serves them all. `cargo test -p loglab --test integration <module>` runs one module.
+
+// The emulator and repository helpers are the stack tests' own, shared rather than copied.
+#[path = "../../../stack/tests/integration/support/mod.rs"]
+mod support;
+
+mod cli_query;
+mod cli_test_filter;
