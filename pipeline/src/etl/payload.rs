@@ -204,4 +204,26 @@ mod tests {
             );
         }
     }
+
+    /// The Lambda developer guide's example payload (`fixtures/cloudwatch-logs/lambda/
+    /// lambda-docs-sample.json`) has XFL 0 in its gzip header; so do the harness's payloads.
+    #[test]
+    fn payloads_carry_the_gzip_header_byte_of_aws_example() {
+        use base64::Engine as _;
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures/cloudwatch-logs/lambda/lambda-docs-sample.json");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        let event: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let data = event["awslogs"]["data"].as_str().unwrap_or_default();
+        let example = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap_or_default();
+        const XFL: usize = 8;
+        assert_eq!(example.get(XFL), Some(&0), "AWS's example");
+        assert_eq!(
+            super::gzip(b"{}").get(XFL),
+            Some(&0),
+            "the harness's payload"
+        );
+    }
 }

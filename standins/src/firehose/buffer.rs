@@ -242,4 +242,16 @@ mod tests {
         let error = ObjectCompression::from_format("Snappy").unwrap_err();
         assert!(error.to_string().contains("not modelled"), "{error}");
     }
+
+    /// Firehose's objects carry XFL 0 in their gzip headers (neither zlib's fastest nor its
+    /// best): so do the model's, at Firehose's level and at the memory world's.
+    #[test]
+    fn objects_carry_the_gzip_header_byte_firehose_writes() {
+        const XFL: usize = 8;
+        for level in [crate::firehose::FIREHOSE_GZIP_LEVEL, 2] {
+            let body = ObjectCompression::Gzip.encode(b"{\"a\":1}\n", level);
+            assert_eq!(body.get(XFL), Some(&0), "level {level}");
+        }
+        assert_eq!(ObjectCompression::Gzip.encode(b"{}", 1).get(XFL), Some(&4));
+    }
 }
