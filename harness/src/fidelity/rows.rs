@@ -129,10 +129,10 @@ pub static ROWS: &[Row] = &[
     Row {
         kind: Kind::Modelled,
         area: "agent",
-        aws: "a failed PutLogEvents is retried while the error is an AWS error: throttling, ServiceUnavailable, RequestTimeout, 500 and 503 after 2 s, 4 s, then 1 min, others after 200 ms doubling five times, jittered to [d/2, d), for 14 days and 10 minutes; InvalidParameter and DataAlreadyAccepted are dropped; a non-AWS error is dropped (\"logs will be missing\")",
-        harness: "the simulated agent retries the same way in simulated time and names each dropped batch's rule in the ledger; it stops after 30 attempts of one batch (the harness's bound, named as such)",
+        aws: "a failed PutLogEvents is retried: throttling, ServiceUnavailable, RequestTimeout, 500 and 503 and connection refused, reset or timed out (wrapped as an AWS error by the agent's SDK) after 2 s, 4 s, then 1 min, others after 200 ms doubling five times, jittered to [d/2, d), for 14 days and 10 minutes; InvalidParameter and DataAlreadyAccepted are dropped; a stopped agent drops the batch it is retrying",
+        harness: "the simulated agent retries the same way in simulated time, creating its stream first; a dropped batch is named in the ledger and fails the check \"the agents gave up no batch\"; the harness stops its agents 15 simulated minutes after the run's window (its rule), and a batch still failing then is dropped in sender.go's words",
         source: "agent plugins/outputs/cloudwatchlogs/internal/pusher/sender.go, retry.go; cloudwatchlogs.go (maxRetryTimeout)",
-        test: "standins/src/cloudwatch_agent/tests.rs::the_senders_retry_rules_are_the_agents",
+        test: "standins/src/cloudwatch_agent/tests.rs::refused_connections_are_retried_with_the_long_strategy_and_lose_nothing",
         applies: Applies::Never,
     },
     Row {
@@ -400,15 +400,6 @@ pub static ROWS: &[Row] = &[
     },
     Row {
         kind: Kind::Difference,
-        area: "Firehose",
-        aws: "a failed delivery to S3 is retried for up to 24 hours; after that the data is lost",
-        harness: "the model retries an object's PutObject 4 times (0.2 s, doubling) and then names the object and its record count as given up, with AWS's 24-hour rule, in the summary and report.json",
-        source: "Amazon Data Firehose Developer Guide, \"Data Delivery Failure Handling\" (awsdocs doc_source/basic-deliver.md)",
-        test: "standins/tests/integration/firehose.rs::failed_object_writes_are_retried_and_what_is_given_up_is_named",
-        applies: Applies::Always,
-    },
-    Row {
-        kind: Kind::Difference,
         area: "memory backend",
         aws: "EC2 emits state changes to EventBridge, whose rule sends matching events on to its target; SSM delivers the commands to the instance's agent; every call crosses the network and the services' own quotas and latencies apply",
         harness: "--backend memory runs the same session as the emulator (handlers, SSM and CloudWatch agents, subscription, Firehose model, checks) over in-memory ports: EC2, SSM's commands and Parameter Store are one account, the stack's rule pattern is applied to EC2's event before the rule's queue (exact values and nested objects; content filters refused by name), CloudWatch Logs and S3 are in memory; no provisioning beyond the template's parameters, only Firehose's fault rules (the others and [[faults.restart]] are listed as not applied), no quotas or latency, objects gzip at level 2; simulated waits take no real time",
@@ -420,12 +411,21 @@ pub static ROWS: &[Row] = &[
         kind: Kind::Difference,
         area: "faults",
         aws: "AWS's services do not restart and lose their state; the agent's sender creates a stream that is gone (ResourceNotFoundException: InitTarget) and retries, and Firehose retries S3 for up to 24 hours",
-        harness: "[[faults.restart]] restarts LocalStack, whose community edition keeps no state across it: the stack is applied again, the agents re-create their streams, the Firehose model waits and writes again, and expected events sent before the restart that did not land are counted as lost to it (the harness's rule, named in the ledger and the report)",
+        harness: "[[faults.restart]] restarts LocalStack, whose community edition keeps no state across it, and carries across what AWS would keep: the agents' calls are refused meanwhile (and retried), the subscription reads the log group to its end before the stop, the bucket's objects are put back after the stack is applied again; only if a step fails (a failed check naming it) are the expected events sent before it that did not land counted as lost to it",
         source: "agent plugins/outputs/cloudwatchlogs/internal/pusher/sender.go (ResourceNotFoundException, InitTarget); Firehose Developer Guide, Data Delivery Failure Handling (S3: retries for up to 24 hours); LocalStack docs, Persistence (a Pro feature)",
-        test: "harness/src/ledger/tests.rs::events_sent_before_a_restart_that_did_not_land_are_lost_to_it_by_name",
+        test: "harness/src/ledger/tests.rs::a_restart_that_carried_its_state_across_excuses_no_loss",
         applies: Applies::Restarts,
     },
     // ---- AWS silent ----
+    Row {
+        kind: Kind::AwsSilent,
+        area: "Firehose",
+        aws: "a failed delivery to S3 is retried for up to 24 hours, then the data is lost; the guide does not say how long Firehose waits between attempts",
+        harness: "the model retries an object's PutObject over the 24-hour window on the simulated clock, waiting 1 s doubling to at most 60 s (our choice); past the window the object is named as given up and the check \"the Firehose model delivered every buffer\" fails",
+        source: "Amazon Data Firehose Developer Guide, \"Handle data delivery failure\" (Amazon S3)",
+        test: "standins/tests/integration/firehose.rs::failed_object_writes_are_retried_for_24_hours_and_only_then_given_up",
+        applies: Applies::Always,
+    },
     Row {
         kind: Kind::AwsSilent,
         area: "subscription",

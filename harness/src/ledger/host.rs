@@ -132,7 +132,7 @@ mod tests {
         gate.begin();
         host.settle(before, vec![(1, unanswered(1))]);
         gate.complete(RestartRecord::default());
-        locked(&host.ledger).restart_completed();
+        locked(&host.ledger).restart_completed(false);
         let ledger = locked(&host.ledger);
         assert!(matches!(
             ledger.get(0).map(|r| r.fate().to_fate()),

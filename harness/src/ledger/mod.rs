@@ -148,6 +148,9 @@ pub struct Ledger {
     events: Vec<Event>,
     /// Emulator restarts completed so far ([`Ledger::restart_completed`]).
     restarts: u32,
+    /// For each restart, whether it carried across what AWS keeps (the log group read to its
+    /// end, the bucket kept): events sent before one that did are not at risk.
+    carried: Vec<bool>,
 }
 
 /// An event read back from S3: its rows joined by part, borrowed from the object's text where
@@ -606,10 +609,22 @@ impl Ledger {
         }
     }
 
-    /// Records an emulator restart as complete: events accepted from now on are in the
-    /// restarted emulator's state.
-    pub fn restart_completed(&mut self) {
+    /// Records an emulator restart as complete (`carried`: having carried across what AWS
+    /// keeps): events accepted from now on are in the restarted emulator's state.
+    pub fn restart_completed(&mut self, carried: bool) {
         self.restarts += 1;
+        self.carried.push(carried);
+    }
+
+    /// Whether an event sent after `restarts_before` restarts was in an emulator's state that
+    /// a restart then lost: the next restart came and did not carry its state across.
+    pub fn lost_with_a_restart(&self, restarts_before: u32) -> bool {
+        restarts_before < self.restarts
+            && !self
+                .carried
+                .get(restarts_before as usize)
+                .copied()
+                .unwrap_or(false)
     }
 
     /// Emulator restarts completed so far.

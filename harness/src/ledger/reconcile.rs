@@ -166,7 +166,7 @@ impl Reconciler<'_> {
                     let event_lines = line_count(message);
                     sent_lines += event_lines;
                     counts.events_sent += 1;
-                    let at_risk = u32::from(event.restarts_before) < ledger.restarts;
+                    let at_risk = ledger.lost_with_a_restart(u32::from(event.restarts_before));
                     self.result.events_sent_before_restart += usize::from(at_risk);
                     if pattern.matches(message) {
                         counts.events_expected += 1;

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 use standins::clock::SimClock;
 use standins::cloudwatch_agent::{AgentReport, CloudWatchAgent};
 use standins::cloudwatch_logs::LogsApi;
+use standins::faults::GatedLogs;
 use standins::ssm::{AgentStartError, AgentStarter};
 
 use crate::fleet::LaunchedInstance;
@@ -42,7 +43,8 @@ struct Agents {
 pub(super) struct Starter<L> {
     host: Arc<LedgerHost>,
     clock: SimClock,
-    logs: Arc<L>,
+    /// CloudWatch Logs behind the restart gate: refused while the emulator restarts.
+    logs: Arc<GatedLogs<L>>,
     agents: Mutex<Agents>,
 }
 
@@ -54,9 +56,9 @@ impl<L: LogsApi + 'static> Starter<L> {
         logs: Arc<L>,
     ) -> Self {
         Self {
+            logs: Arc::new(GatedLogs::new(logs, restarts.clone())),
             host: Arc::new(LedgerHost::new(ledger, restarts)),
             clock,
-            logs,
             agents: Mutex::default(),
         }
     }

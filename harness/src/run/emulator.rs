@@ -22,7 +22,7 @@ use standins::firehose::{DeliveryStream, FirehoseEndpoint, S3Objects};
 use standins::ssm::SdkAgentSsm;
 
 use super::RunError;
-use super::world::{FirehoseIntake, World};
+use super::world::{FirehoseIntake, KeptObjects, World};
 use crate::backend::Restarter;
 use crate::catalog;
 use crate::fleet::{Fleet, LaunchedInstance, PlannedInstance};
@@ -136,6 +136,42 @@ impl EmulatorWorld {
                     .send()
                     .await
                     .map_err(|e| RunError::call("DeleteObject", &key, &e))?;
+            }
+        }
+    }
+
+    /// Every object of the bucket, read outside the fault layer.
+    async fn read_bucket(&self) -> Result<KeptObjects, RunError> {
+        let (s3, bucket) = (&self.unfaulted.s3, &self.names.bucket);
+        let mut kept = KeptObjects::default();
+        let mut token: Option<String> = None;
+        loop {
+            let page = s3
+                .list_objects_v2()
+                .bucket(bucket)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| RunError::call("ListObjectsV2", bucket, &e))?;
+            for key in page.contents().iter().filter_map(|o| o.key()) {
+                let object = s3
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(|e| RunError::call("GetObject", key, &e))?;
+                let body = object.body.collect().await.map_err(|e| RunError::Call {
+                    operation: "GetObject",
+                    target: key.to_owned(),
+                    message: e.to_string(),
+                })?;
+                kept.objects
+                    .push((key.to_owned(), body.into_bytes().to_vec()));
+            }
+            match page.next_continuation_token() {
+                Some(next) => token = Some(next.to_owned()),
+                None => return Ok(kept),
             }
         }
     }
@@ -299,5 +335,23 @@ impl World for EmulatorWorld {
 
     fn restarter(&self) -> Option<Restarter> {
         self.restarter.clone()
+    }
+
+    async fn keep_bucket(&self) -> Result<KeptObjects, RunError> {
+        self.read_bucket().await
+    }
+
+    async fn restore_bucket(&self, kept: &KeptObjects) -> Result<(), RunError> {
+        let (s3, bucket) = (&self.unfaulted.s3, &self.names.bucket);
+        for (key, body) in &kept.objects {
+            s3.put_object()
+                .bucket(bucket)
+                .key(key)
+                .body(body.clone().into())
+                .send()
+                .await
+                .map_err(|e| RunError::call("PutObject", key, &e))?;
+        }
+        Ok(())
     }
 }

@@ -223,10 +223,9 @@ fn fault_plan(
     let rules = loaded
         .scenario
         .faults
-        .inject
-        .iter()
+        .rules()
+        .into_iter()
         .filter(|rule| injects(rule.service))
-        .cloned()
         .collect();
     Arc::new(FaultPlan::new(rules, seed))
 }
@@ -235,7 +234,7 @@ fn fault_plan(
 fn not_applied_faults<W: World>(loaded: &LoadedScenario, world: &W) -> Vec<String> {
     let faults = &loaded.scenario.faults;
     let mut not_applied: Vec<String> = faults
-        .inject
+        .rules()
         .iter()
         .filter(|rule| !world.injects(rule.service))
         .map(|rule| {

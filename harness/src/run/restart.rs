@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::RunError;
 use super::session::put_broken_parameters;
-use super::world::World;
+use super::world::{KeptObjects, World};
 use crate::ledger::Ledger;
 use crate::locked;
 use crate::scenario::LoadedScenario;
@@ -44,8 +44,49 @@ impl Drop for Restarts {
     }
 }
 
+/// A restart's question to the subscription: read every stream to its end, and answer whether
+/// that worked (`Err` names what failed).
+pub(super) type DrainAsk = tokio::sync::oneshot::Sender<Result<(), String>>;
+/// The subscription's end of the restarts' questions.
+pub(super) type DrainRequests = tokio::sync::mpsc::Receiver<DrainAsk>;
+
+/// The restarts' and the subscription's ends of the drain questions.
+pub(super) fn drain_channel() -> (tokio::sync::mpsc::Sender<DrainAsk>, DrainRequests) {
+    tokio::sync::mpsc::channel(1)
+}
+
+/// Longest real time the subscription spends reading the log group before a restart.
+pub const DRAIN_BEFORE_STOP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Reads every stream to its end (what CloudWatch Logs accepted and would still deliver after
+/// an outage), retrying a failed read until [`DRAIN_BEFORE_STOP`] passes.
+pub(super) async fn drain_before_stop<F, L>(
+    invoker: &mut standins::subscription::SubscriptionInvoker<F, L>,
+) -> Result<(), String>
+where
+    F: standins::lambda::functions::EtlFunction,
+    L: standins::cloudwatch_logs::LogsReader,
+{
+    let deadline = Instant::now() + DRAIN_BEFORE_STOP;
+    loop {
+        match invoker.poll(standins::subscription::Sweep::All).await {
+            Ok(_) => return Ok(()),
+            Err(error) if Instant::now() >= deadline => {
+                return Err(format!(
+                    "reading the log group to its end before the stop: {error}"
+                ));
+            }
+            Err(error) => {
+                tracing::warn!(%error, "draining the log group before the restart; trying again");
+                tokio::time::sleep(APPLY_RETRY_WAIT).await;
+            }
+        }
+    }
+}
+
 /// Runs each restart at its simulated time, in order; the task ends after the last.
 pub(super) fn spawn<W: World>(
+    drains: tokio::sync::mpsc::Sender<DrainAsk>,
     rules: &[RestartRule],
     restarter: W::Restarter,
     reprovision: Reprovision<W>,
@@ -60,19 +101,24 @@ pub(super) fn spawn<W: World>(
             clock
                 .sleep_until(clock.start_ms() + rule.at.as_millis())
                 .await;
-            let record = restart_once(&rule, &restarter, &gate, &reprovision).await;
-            // Counted before the gate opens: an event sent from now on must land.
-            locked(&ledger).restart_completed();
+            let record = restart_once(&rule, &restarter, &gate, &reprovision, &drains).await;
+            // Counted before the gate opens: an event sent from now on must land. Events sent
+            // before it are at risk only if it could not carry the log group's across.
+            locked(&ledger).restart_completed(record.error.is_none());
             gate.complete(record);
         }
     }))
 }
 
+/// One restart, in the order [`RestartGate`] describes: the agents refused and their calls
+/// answered, the log group read to its end, the writes stopped and the bucket kept, the
+/// emulator stopped and started, the stack applied and the bucket put back.
 async fn restart_once<W: World>(
     rule: &RestartRule,
     restarter: &W::Restarter,
     gate: &RestartGate,
     reprovision: &Reprovision<W>,
+    drains: &tokio::sync::mpsc::Sender<DrainAsk>,
 ) -> RestartRecord {
     let mut record = RestartRecord {
         at: rule.at.to_string(),
@@ -81,28 +127,62 @@ async fn restart_once<W: World>(
     };
     tracing::warn!(at = %rule.at, emulator = %record.emulator, "restarting the emulator ([[faults.restart]])");
     gate.begin();
+    gate.calls_idle().await;
+    let mut errors = Vec::new();
+    if let Err(error) = ask_drain(drains).await {
+        errors.push(error);
+    }
+    gate.stopping();
+    gate.writes_idle().await;
+    let kept = match reprovision.world.keep_bucket().await {
+        Ok(kept) => kept,
+        Err(error) => {
+            errors.push(format!("keeping the bucket's objects: {error}"));
+            KeptObjects::default()
+        }
+    };
+    record.objects_kept = kept.objects.len();
     let stopped = Instant::now();
     let restarted = restarter.restart().await;
     record.down_seconds = stopped.elapsed().as_secs_f64();
     gate.answering();
     if let Err(error) = restarted {
-        record.error = Some(error.to_string());
+        errors.push(error.to_string());
+        record.error = Some(errors.join("; "));
         return record;
     }
     let applying = Instant::now();
     let applied = apply_again(reprovision).await;
     record.reprovision_seconds = applying.elapsed().as_secs_f64();
     if let Err(error) = applied {
-        record.error = Some(format!(
+        errors.push(format!(
             "applying the stack again after the restart: {error}"
         ));
+    } else if let Err(error) = reprovision.world.restore_bucket(&kept).await {
+        errors.push(format!("putting the bucket's objects back: {error}"));
     }
+    record.error = (!errors.is_empty()).then(|| errors.join("; "));
     tracing::info!(
         down_seconds = record.down_seconds,
         reprovision_seconds = record.reprovision_seconds,
         "the emulator is back and the stack applied again"
     );
     record
+}
+
+/// Asks the subscription to read the log group to its end, and waits for its answer.
+async fn ask_drain(drains: &tokio::sync::mpsc::Sender<DrainAsk>) -> Result<(), String> {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let asked = drains.send(reply).await.is_ok();
+    let answered = tokio::time::timeout(DRAIN_BEFORE_STOP * 2, answer).await;
+    match (asked, answered) {
+        (true, Ok(Ok(drained))) => drained,
+        _ => Err(
+            "the subscription did not read the log group before the stop (it was not \
+                  running)"
+                .to_owned(),
+        ),
+    }
 }
 
 /// Attempts at applying the stack again: a freshly started emulator can still fail a call.

@@ -108,6 +108,8 @@ pub(super) struct Replay<'a, W: World> {
     firehose_endpoint: Option<FirehoseEndpoint>,
     /// The task restarting the emulator at the scenario's times, if it restarts.
     restarter: Option<restart::Restarts>,
+    /// Where the restarts ask the subscription to read the log group to its end.
+    drains: Option<restart::DrainRequests>,
 }
 
 /// The background parts that deliver what the rule and the log group receive.
@@ -201,8 +203,10 @@ impl<'a, W: World> RunSession<'a, W> {
             .world
             .firehose_intake(firehose.clone(), &self.names.delivery_stream)
             .await?;
+        let (drain_asks, drains) = restart::drain_channel();
         let restarter = self.world.restarter().map(|restarter| {
             restart::spawn(
+                drain_asks,
                 &scenario.faults.restart,
                 restarter,
                 restart::Reprovision {
@@ -228,6 +232,7 @@ impl<'a, W: World> RunSession<'a, W> {
             firehose_sink: Some(intake.sink),
             firehose_endpoint: intake.endpoint,
             restarter,
+            drains: Some(drains),
             session: self,
         })
     }
@@ -245,13 +250,16 @@ impl<'a, W: World> RunSession<'a, W> {
             message: e.to_string(),
         })?;
         config.gzip_level = self.world.firehose_gzip_level();
-        Ok(Arc::new(DeliveryStream::new(
-            config,
-            self.world.object_writer(self.restarts.clone()),
-            Arc::new(move || clock.now_ms()),
-            self.seed,
-            self.faults.clone(),
-        )))
+        Ok(Arc::new(
+            DeliveryStream::new(
+                config,
+                self.world.object_writer(self.restarts.clone()),
+                Arc::new(move || clock.now_ms()),
+                self.seed,
+                self.faults.clone(),
+            )
+            .at_speed(clock.speed()),
+        ))
     }
 }
 
@@ -350,9 +358,10 @@ impl<'a, W: World> Replay<'a, W> {
         let stop = subscription_stop.clone();
         let firehose = self.firehose.clone();
         let restarts = s.restarts.clone();
+        let drains = self.drains.take();
         let subscription = tokio::spawn(async move {
             invoker.start(wall_now_ms()).await;
-            tail(invoker, &firehose, &restarts, &stop).await
+            tail(invoker, &firehose, &restarts, drains, &stop).await
         });
         Ok(Invokers {
             onboarding,
@@ -674,12 +683,14 @@ fn account_for_silent_instances(
 }
 
 /// The subscription, tailing the log group into the ETL until `stop`; the Firehose model's
-/// interval flushes as the simulated clock moves. After an emulator restart it forgets its read
+/// interval flushes as the simulated clock moves. Before an emulator restart stops the
+/// emulator it reads every stream to its end (`drains`); after one it forgets its read
 /// positions (new streams: old forward tokens mean nothing).
 async fn tail<F: EtlFunction, L: standins::cloudwatch_logs::LogsReader, O>(
     mut invoker: SubscriptionInvoker<F, L>,
     firehose: &DeliveryStream<O>,
     restarts: &RestartGate,
+    mut drains: Option<restart::DrainRequests>,
     stop: &CancellationToken,
 ) -> SubscriptionInvoker<F, L>
 where
@@ -695,9 +706,21 @@ where
             tracing::warn!(%error, "tailing the log group failed; trying again");
         }
         firehose.tick().await;
+        let asked = async {
+            match drains.as_mut() {
+                Some(drains) => drains.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = stop.cancelled() => {}
             () = tokio::time::sleep(SUBSCRIPTION_POLL) => {}
+            ask = asked => match ask {
+                Some(reply) => {
+                    let _ = reply.send(restart::drain_before_stop(&mut invoker).await);
+                }
+                None => drains = None,
+            },
         }
     }
     invoker

@@ -121,11 +121,33 @@ pub trait World: Send + Sync + 'static {
     /// What restarts the emulator, when the harness may.
     fn restarter(&self) -> Option<Self::Restarter>;
 
+    /// The bucket's objects, read before an emulator restart (AWS keeps them through an
+    /// outage; the emulator forgets them). Nothing in a world without an emulator.
+    fn keep_bucket(&self) -> impl Future<Output = Result<KeptObjects, RunError>> + Send {
+        async { Ok(KeptObjects::default()) }
+    }
+
+    /// Puts `kept` back into the bucket after the restart and the stack applied again.
+    fn restore_bucket(
+        &self,
+        kept: &KeptObjects,
+    ) -> impl Future<Output = Result<(), RunError>> + Send {
+        let _ = kept;
+        async { Ok(()) }
+    }
+
     /// The gzip level of the Firehose model's objects (Firehose's, unless a world trades the
     /// objects' size for speed and says so).
     fn firehose_gzip_level(&self) -> u32 {
         standins::firehose::FIREHOSE_GZIP_LEVEL
     }
+}
+
+/// A bucket's objects, kept across an emulator restart.
+#[derive(Debug, Default)]
+pub struct KeptObjects {
+    /// Key and body of each.
+    pub objects: Vec<(String, Vec<u8>)>,
 }
 
 /// The restarter of a world without an emulator: there is nothing to restart.

@@ -69,6 +69,26 @@ pub struct Faults {
     /// again ([`standins::faults::restart`]).
     #[serde(default)]
     pub restart: Vec<standins::faults::RestartRule>,
+    /// `[[faults.outage]]`: a service's endpoint down for a window of simulated time (every
+    /// call refused, or answered with its 5xx error); nothing may be lost.
+    #[serde(default)]
+    pub outage: Vec<standins::faults::OutageRule>,
+}
+
+impl Faults {
+    /// Every fault rule of the scenario: `[[faults.inject]]`, then each `[[faults.outage]]` as
+    /// the rule it is.
+    pub fn rules(&self) -> Vec<standins::faults::FaultRule> {
+        self.inject
+            .iter()
+            .cloned()
+            .chain(
+                self.outage
+                    .iter()
+                    .map(standins::faults::OutageRule::as_fault_rule),
+            )
+            .collect()
+    }
 }
 
 fn default_stack() -> PathBuf {

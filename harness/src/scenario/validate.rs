@@ -241,6 +241,11 @@ impl Scenario {
                 issues.add(format!("faults.inject[{i}].{field}"), value, rule, valid);
             }
         }
+        for (i, outage) in self.faults.outage.iter().enumerate() {
+            for (field, value, rule, valid) in outage.issues(self.duration) {
+                issues.add(format!("faults.outage[{i}].{field}"), value, rule, valid);
+            }
+        }
         for (i, restart) in self.faults.restart.iter().enumerate() {
             for (field, value, rule, valid) in restart.issues(self.duration) {
                 issues.add(format!("faults.restart[{i}].{field}"), value, rule, valid);

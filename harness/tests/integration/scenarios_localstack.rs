@@ -410,7 +410,7 @@ async fn faults_are_recovered_from_and_nothing_is_lost_silently() {
         report.aws_differences
     );
     let faults = &report.faults;
-    assert_eq!(faults.rules.len(), loaded.scenario.faults.inject.len());
+    assert_eq!(faults.rules.len(), loaded.scenario.faults.rules().len());
     let hits = |rule: &str| {
         faults
             .rules

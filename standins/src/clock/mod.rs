@@ -43,6 +43,11 @@ impl SimClock {
         }
     }
 
+    /// Simulated milliseconds per real millisecond.
+    pub fn speed(&self) -> u32 {
+        self.speed
+    }
+
     /// Simulated epoch milliseconds of the run's start.
     pub fn start_ms(&self) -> i64 {
         self.sim_start_ms
@@ -59,6 +64,16 @@ impl SimClock {
         self.sim_start_ms
             .saturating_add(elapsed.saturating_mul(i64::from(self.speed)))
             .min(self.end_ms())
+    }
+
+    /// Simulated milliseconds since the run's window ended (negative before; unlike
+    /// [`Self::now_ms`], not held at the end): how long parts still working after the window,
+    /// such as an agent retrying, have gone on.
+    pub fn past_end_ms(&self) -> i64 {
+        let elapsed = i64::try_from(self.real_start.elapsed().as_millis()).unwrap_or(i64::MAX);
+        elapsed
+            .saturating_mul(i64::from(self.speed))
+            .saturating_sub(self.duration_ms)
     }
 
     /// The real duration that `sim_ms` of simulated time takes.

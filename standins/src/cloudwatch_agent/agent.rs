@@ -25,7 +25,7 @@ use super::batch::{self, LogEvent};
 use super::events::{EventSplitter, truncate_like_agent};
 use super::host::{AgentHost, EventOutcome, HostRecord, SentEvent};
 use super::retry::{
-    AGENT_RETRY_DURATION_MS, MAX_PUT_ATTEMPTS, RetryCounts, RetryDecision, retry_decision,
+    AGENT_RETRY_DURATION_MS, AGENT_STOP_GRACE_MS, RetryCounts, RetryDecision, retry_decision,
 };
 use crate::clock::{SimClock, wall_now_ms};
 use crate::cloudwatch_logs::LogsApi;
@@ -96,6 +96,9 @@ pub struct AgentReport {
     pub events_sent: usize,
     /// Events refused or given up.
     pub events_rejected: usize,
+    /// Batches the agent gave up: not retried (`InvalidParameterException`), out of retry
+    /// duration, or still failing when the harness stopped the agent. On AWS these are lost.
+    pub batches_dropped: usize,
     /// PutLogEvents calls retried (the agent's own retries, after the SDK's).
     pub put_retries: usize,
     /// Simulated milliseconds the agent waited before those retries.
@@ -346,22 +349,6 @@ impl Collector {
             owners.resize(plain.len(), index);
         });
         let mut outcomes: Vec<(usize, EventOutcome)> = Vec::new();
-        if !self.stream_created {
-            match logs
-                .create_log_stream(&self.log_group, &self.log_stream)
-                .await
-            {
-                Ok(()) => self.stream_created = true,
-                Err(error) => {
-                    report.errors.push(error.to_string());
-                    for index in owners {
-                        outcomes.push((index, EventOutcome::Refused(error.to_string())));
-                    }
-                    settle(host, generation, outcomes, report);
-                    return;
-                }
-            }
-        }
         let plan = batch::plan(&plain, wall_now_ms());
         for (i, reason) in &plan.unsendable {
             outcomes.push((owners[*i], EventOutcome::Refused(reason.to_string())));
@@ -393,14 +380,16 @@ impl Collector {
         settle(host, generation, outcomes, report);
     }
 
-    /// PutLogEvents as the agent's sender does it (`pusher/sender.go`): an AWS error is retried
+    /// PutLogEvents as the agent's sender does it (`pusher/sender.go`): an error is retried
     /// after the wait of `pusher/retry.go` (in simulated time) until the agent's retry duration
-    /// would pass; `InvalidParameterException` and `DataAlreadyAcceptedException` are not
-    /// retried; an error that is not an AWS error (the SDK's own retries of a dropped
-    /// connection exhausted) is not retried either, and the events are lost, on AWS too. On
-    /// `ResourceNotFoundException` the sender creates the stream (`InitTarget`) and retries.
+    /// would pass, connection errors with the long strategy ([`retry_decision`]);
+    /// `InvalidParameterException` and `DataAlreadyAcceptedException` are not retried. The
+    /// stream is created first (the target manager's `InitTarget`), and again on
+    /// `ResourceNotFoundException`; a failed creation is retried like a failed put. A batch
+    /// still failing [`AGENT_STOP_GRACE_MS`] after the run's window is dropped as a stopped
+    /// agent drops it.
     async fn put_with_retries<L: LogsApi>(
-        &self,
+        &mut self,
         logs: &L,
         events: &[LogEvent],
         clock: &SimClock,
@@ -409,10 +398,7 @@ impl Collector {
         let mut retries = RetryCounts::default();
         let mut waited_ms = 0;
         loop {
-            let error = match logs
-                .put_log_events(&self.log_group, &self.log_stream, events)
-                .await
-            {
+            let error = match self.put_once(logs, events).await {
                 Ok(rejected) => {
                     report.batches += 1;
                     return Ok(rejected);
@@ -421,41 +407,42 @@ impl Collector {
             };
             report.errors.push(error.to_string());
             if error.code == "ResourceNotFoundException" {
-                // The sender's InitTarget: the stream (gone, say, with a restarted emulator's
-                // state) is created again before the retry; a failure is logged and retried.
-                if let Err(create) = logs
-                    .create_log_stream(&self.log_group, &self.log_stream)
-                    .await
-                {
-                    report.errors.push(create.to_string());
-                }
+                // InitTarget again: the stream is gone (with a restarted emulator's state, say).
+                self.stream_created = false;
             }
-            let attempts = retries.short + retries.long + 1;
+            let retried = retries.short + retries.long;
+            let unanswered = error.code == "transport";
+            let mut give_up = |why: String| {
+                report.batches_dropped += 1;
+                Err(if unanswered {
+                    PutFailure::Unanswered(why)
+                } else {
+                    PutFailure::Refused(why)
+                })
+            };
             let wait_ms = match retry_decision(&error.code) {
                 RetryDecision::NotRetried => {
-                    return Err(PutFailure::Refused(format!(
+                    return give_up(format!(
                         "{error}: the agent does not retry {} (pusher/sender.go)",
                         error.code
-                    )));
-                }
-                RetryDecision::Lost => {
-                    return Err(PutFailure::Unanswered(format!(
-                        "{error}: not an AWS error, which the agent does not retry; lost on AWS too (pusher/sender.go)"
-                    )));
-                }
-                _ if attempts >= MAX_PUT_ATTEMPTS => {
-                    return Err(PutFailure::Refused(format!(
-                        "PutLogEvents failed {attempts} times ({}); the harness stops retrying here (its rule), the agent would go on for 14 days",
-                        error.code
-                    )));
+                    ));
                 }
                 RetryDecision::Retry(strategy) => retries.next_wait_ms(strategy),
             };
             if waited_ms + wait_ms > AGENT_RETRY_DURATION_MS {
-                return Err(PutFailure::Refused(format!(
-                    "PutLogEvents failed for the agent's whole retry duration ({})",
-                    error.code
-                )));
+                return give_up(format!(
+                    "All {retried} retries to {}/{} failed for PutLogEvents, request dropped ({}; pusher/sender.go, the agent's retry duration of 14 days and 10 minutes)",
+                    self.log_group, self.log_stream, error.code
+                ));
+            }
+            if clock.past_end_ms() + wait_ms > AGENT_STOP_GRACE_MS {
+                return give_up(format!(
+                    "Stop requested after {retried} retries to {}/{} failed for PutLogEvents, request dropped ({}; pusher/sender.go; the harness stops its agents {} minutes after the run's window, its rule)",
+                    self.log_group,
+                    self.log_stream,
+                    error.code,
+                    AGENT_STOP_GRACE_MS / 60_000
+                ));
             }
             waited_ms += wait_ms;
             report.put_retries += 1;
@@ -463,6 +450,23 @@ impl Collector {
             tracing::debug!(%error, wait_ms, "PutLogEvents failed; the agent retries");
             tokio::time::sleep(clock.real(wait_ms)).await;
         }
+    }
+}
+
+impl Collector {
+    /// One attempt: the stream created first when it is not (yet, or any more), then the put.
+    async fn put_once<L: LogsApi>(
+        &mut self,
+        logs: &L,
+        events: &[LogEvent],
+    ) -> Result<crate::cloudwatch_logs::Rejected, crate::cloudwatch_logs::LogsError> {
+        if !self.stream_created {
+            logs.create_log_stream(&self.log_group, &self.log_stream)
+                .await?;
+            self.stream_created = true;
+        }
+        logs.put_log_events(&self.log_group, &self.log_stream, events)
+            .await
     }
 }
 

@@ -4,10 +4,11 @@
 
 use rand::RngExt as _;
 
-/// Attempts of one PutLogEvents call before the harness gives its events up (accounted as
-/// rejected, with this rule named as the harness's): the agent itself retries for
-/// [`AGENT_RETRY_DURATION_MS`], which no run lasts.
-pub const MAX_PUT_ATTEMPTS: u32 = 30;
+/// How long after the run's simulated window the harness stops its agents: a batch still
+/// being retried then is dropped as `sender.go` drops one when the agent is stopped ("Stop
+/// requested after N retries ... request dropped"). The harness's rule (a run must end; the
+/// agent itself retries for [`AGENT_RETRY_DURATION_MS`]); such a drop fails the run's checks.
+pub const AGENT_STOP_GRACE_MS: i64 = 15 * 60_000;
 /// How long the agent retries one batch: `maxRetryTimeout` in
 /// `plugins/outputs/cloudwatchlogs/cloudwatchlogs.go` (14 days and 10 minutes).
 pub const AGENT_RETRY_DURATION_MS: i64 = (14 * 24 * 60 + 10) * 60_000;
@@ -39,19 +40,24 @@ pub enum RetryDecision {
     Retry(RetryStrategy),
     /// Not retried, dropped with an error (InvalidParameter, DataAlreadyAccepted).
     NotRetried,
-    /// Not an AWS error: not retried, "logs will be missing".
-    Lost,
 }
 
-/// The sender's decision for an error with `code` (`transport`: no AWS error at all; `Unknown`:
-/// an AWS answer without a code, a bare 5xx).
+/// The sender's decision for an error with `code` (`transport`: a connection refused, reset or
+/// timed out, no answer at all; `Unknown`: an AWS answer without a code, a bare 5xx).
+///
+/// A connection error is retried with the long strategy: the agent's SDK (aws-sdk-go v1)
+/// wraps it in an `awserr.Error` (`RequestError`, "send request failed"), so `sender.go`'s
+/// "Non aws error ... will not retry" branch does not take it, and `chooseRetryWaitStrategy`
+/// picks the long wait for "connection refused", "connection reset" and timeouts
+/// (`retry_test.go`: `awserr.New("SomeError", "connection refused", nil)` -> `retryLong`).
 pub fn retry_decision(code: &str) -> RetryDecision {
     match code {
         "InvalidParameterException" | "DataAlreadyAcceptedException" => RetryDecision::NotRetried,
-        "transport" => RetryDecision::Lost,
-        "ThrottlingException" | "ServiceUnavailableException" | "RequestTimeout" | "Unknown" => {
-            RetryDecision::Retry(RetryStrategy::Long)
-        }
+        "transport"
+        | "ThrottlingException"
+        | "ServiceUnavailableException"
+        | "RequestTimeout"
+        | "Unknown" => RetryDecision::Retry(RetryStrategy::Long),
         _ => RetryDecision::Retry(RetryStrategy::Short),
     }
 }

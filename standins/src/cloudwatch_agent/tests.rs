@@ -7,7 +7,7 @@ use pipeline::agent_config::{AgentConfig, HostFacts, defaults};
 
 use super::agent::{AgentStartError, CloudWatchAgent};
 use super::host::{HostFate, MemoryHost, OwnedRecord};
-use super::retry::MAX_PUT_ATTEMPTS;
+use super::retry::AGENT_STOP_GRACE_MS;
 use crate::clock::{SimClock, wall_now_ms};
 use crate::cloudwatch_logs::MemoryLogs;
 
@@ -210,22 +210,57 @@ async fn throttled_calls_are_retried_and_given_up_calls_are_accounted() {
     assert!((1_000 + 2_000 + 30_000..2_000 + 4_000 + 60_000).contains(&report.put_retry_wait_ms));
     assert_eq!(logs.calls(), 4);
     assert_eq!(sent_messages(&host, 0).len(), 1);
+}
 
+/// An endpoint that refuses connections (an outage) loses nothing: `retry.go` retries
+/// connection refused, reset and timeout with the long strategy (`retry_test.go`'s
+/// "connection refused" and "connection reset by peer" cases), the stream's creation included.
+#[tokio::test(start_paused = true)]
+async fn refused_connections_are_retried_with_the_long_strategy_and_lose_nothing() {
     let logs = Arc::new(MemoryLogs::default());
-    logs.throttle(MAX_PUT_ATTEMPTS);
+    logs.refuse(5);
+    let line = ["Nov 24 10:00:01 h sshd[1]: Accepted publickey"];
+    let (host, report) = ship(
+        &defaults::linux("Example"),
+        vec![record("/var/log/secure", &line, None, None)],
+        logs.clone(),
+    )
+    .await;
+    assert_eq!((report.put_retries, report.batches_dropped), (5, 0));
+    // 2 s, 4 s, then a minute three times, each jittered to [d/2, d).
+    assert!((1_000 + 2_000 + 90_000..2_000 + 4_000 + 180_000).contains(&report.put_retry_wait_ms));
+    assert_eq!(sent_messages(&host, 0).len(), 1);
+}
+
+/// A batch still failing when the harness stops its agents is dropped with `sender.go`'s own
+/// words, counted as a dropped batch (which fails the run's checks).
+#[tokio::test(start_paused = true)]
+async fn a_batch_failing_past_the_stop_is_dropped_and_counted() {
+    let logs = Arc::new(MemoryLogs::default());
+    logs.throttle(u32::MAX);
+    let line = ["Nov 24 10:00:01 h sshd[1]: Accepted publickey"];
     let (host, report) = ship(
         &defaults::linux("Example"),
         vec![record("/var/log/secure", &line, None, None)],
         logs,
     )
     .await;
-    assert_eq!(report.events_rejected, 1);
-    assert_eq!(
-        host.fate(0),
-        HostFate::Refused(format!(
-            "PutLogEvents failed {MAX_PUT_ATTEMPTS} times (ThrottlingException); the harness stops retrying here (its rule), the agent would go on for 14 days"
-        ))
+    assert_eq!((report.events_rejected, report.batches_dropped), (1, 1));
+    // About a retry a minute (jittered to [30 s, 60 s)) until the stop.
+    let minutes = AGENT_STOP_GRACE_MS / 60_000;
+    assert!(
+        (minutes as usize..=2 * minutes as usize + 2).contains(&report.put_retries),
+        "{}",
+        report.put_retries
     );
+    match host.fate(0) {
+        HostFate::Refused(why) => assert!(
+            why.starts_with("Stop requested after")
+                && why.contains("failed for PutLogEvents, request dropped (ThrottlingException"),
+            "{why}"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// `plugins/outputs/cloudwatchlogs/internal/pusher/retry.go` and `sender.go` of the agent:
@@ -267,7 +302,10 @@ fn the_senders_retry_rules_are_the_agents() {
         retry_decision("DataAlreadyAcceptedException"),
         RetryDecision::NotRetried
     );
-    assert_eq!(retry_decision("transport"), RetryDecision::Lost);
+    assert_eq!(
+        retry_decision("transport"),
+        RetryDecision::Retry(RetryStrategy::Long)
+    );
 }
 
 #[tokio::test]

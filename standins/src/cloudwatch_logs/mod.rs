@@ -76,6 +76,18 @@ impl LogsError {
         }
     }
 
+    /// `operation` on the stream got no answer: the connection was refused (the endpoint is
+    /// down), as the SDK's dispatch failure (`transport`).
+    pub fn refused(operation: &'static str, log_group: &str, log_stream: &str, why: &str) -> Self {
+        Self {
+            operation,
+            log_group: log_group.to_owned(),
+            log_stream: log_stream.to_owned(),
+            code: "transport".to_owned(),
+            message: format!("connection refused: {why}"),
+        }
+    }
+
     /// Whether the call was throttled (and may be retried).
     pub fn is_throttling(&self) -> bool {
         matches!(
@@ -355,6 +367,8 @@ pub struct MemoryLogs {
 struct MemoryState {
     streams: BTreeMap<(String, String), MemoryStream>,
     throttle_next: u32,
+    /// The next calls (of either kind) meet a refused connection.
+    refuse_next: u32,
     calls: u32,
     /// Drop every stream before the next PutLogEvents, as an emulator restarted between two
     /// calls would.
@@ -379,6 +393,12 @@ impl MemoryLogs {
     /// Throttles the next `calls` PutLogEvents calls.
     pub fn throttle(&self, calls: u32) {
         self.lock().throttle_next = calls;
+    }
+
+    /// Refuses the connection of the next `calls` calls (an endpoint down): the SDK's
+    /// `transport` error, no answer.
+    pub fn refuse(&self, calls: u32) {
+        self.lock().refuse_next = calls;
     }
 
     /// Drops every stream just before the next PutLogEvents (a restart without persistence).
@@ -407,7 +427,17 @@ impl MemoryLogs {
 
 impl LogsApi for MemoryLogs {
     async fn create_log_stream(&self, log_group: &str, log_stream: &str) -> Result<(), LogsError> {
-        self.lock()
+        let mut state = self.lock();
+        if state.refuse_next > 0 {
+            state.refuse_next -= 1;
+            return Err(LogsError::refused(
+                "CreateLogStream",
+                log_group,
+                log_stream,
+                "the in-memory endpoint is down",
+            ));
+        }
+        state
             .streams
             .entry((log_group.to_owned(), log_stream.to_owned()))
             .or_default();
@@ -424,6 +454,15 @@ impl LogsApi for MemoryLogs {
         state.calls += 1;
         if std::mem::take(&mut state.lose_streams) {
             state.streams.clear();
+        }
+        if state.refuse_next > 0 {
+            state.refuse_next -= 1;
+            return Err(LogsError::refused(
+                "PutLogEvents",
+                log_group,
+                log_stream,
+                "the in-memory endpoint is down",
+            ));
         }
         if state.throttle_next > 0 {
             state.throttle_next -= 1;

@@ -82,6 +82,9 @@ pub enum FaultKind {
     Latency,
     /// The connection is dropped before the request is sent (the SDK sees an I/O error).
     DropConnection,
+    /// The connection is refused: the endpoint is down (an outage; the SDK sees an I/O error,
+    /// and nothing reached the service).
+    RefuseConnection,
 }
 
 impl FaultKind {
@@ -93,6 +96,7 @@ impl FaultKind {
             Self::PartialFailure => "partial-failure",
             Self::Latency => "latency",
             Self::DropConnection => "drop-connection",
+            Self::RefuseConnection => "refuse-connection",
         }
     }
 }
@@ -234,6 +238,79 @@ impl FaultRule {
                 "remove it, or kind = \"partial-failure\"",
             ),
             _ => {}
+        }
+        issues
+    }
+}
+
+/// How a service's endpoint answers during an outage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutageAnswer {
+    /// It does not: every connection is refused.
+    #[default]
+    ConnectionRefused,
+    /// The service's own 5xx error, on every call.
+    ServerError,
+}
+
+/// `[[faults.outage]]`: a service's endpoint down for a window of simulated time: every call
+/// (every HTTP attempt, of every operation) in `[from, until)` is refused or answered with the
+/// service's 5xx error. Expected: nothing is lost, every part retries until the service is back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutageRule {
+    /// The service.
+    pub service: Service,
+    /// Start of the window, simulated time since the run's start.
+    pub from: SimDuration,
+    /// End of the window: the service is back (within the run, so that what waited for it is
+    /// delivered before the run ends).
+    pub until: SimDuration,
+    /// How it answers meanwhile.
+    #[serde(default)]
+    pub answer: OutageAnswer,
+}
+
+impl OutageRule {
+    /// The fault rule the outage is: every call hit, as [`FaultKind::RefuseConnection`] or
+    /// [`FaultKind::ServerError`].
+    pub fn as_fault_rule(&self) -> FaultRule {
+        FaultRule {
+            service: self.service,
+            operation: None,
+            kind: match self.answer {
+                OutageAnswer::ConnectionRefused => FaultKind::RefuseConnection,
+                OutageAnswer::ServerError => FaultKind::ServerError,
+            },
+            rate: 1.0,
+            from: self.from,
+            until: Some(self.until),
+            delay: None,
+            entries: None,
+        }
+    }
+
+    /// Each rule this one breaks: (field, value, rule, what would be valid).
+    pub fn issues(&self, duration: SimDuration) -> Vec<(&'static str, String, String, String)> {
+        let mut issues = Vec::new();
+        if self.until <= self.from {
+            issues.push((
+                "until",
+                format!("\"{}\"", self.until),
+                "the outage ends before it starts".to_owned(),
+                "later than `from`".to_owned(),
+            ));
+        }
+        if self.until > duration {
+            issues.push((
+                "until",
+                format!("\"{}\"", self.until),
+                "the outage must end within the run (the harness's rule: what waited for the \
+                 service is then delivered and checked)"
+                    .to_owned(),
+                format!("at most the run's duration, \"{duration}\""),
+            ));
         }
         issues
     }

@@ -23,6 +23,8 @@ use super::responses::{self, ErrorAnswer};
 
 /// The message of a dropped connection, as the SDK reports it.
 pub const DROPPED: &str = "connection reset: dropped by the harness's fault layer";
+/// The message of a refused connection (an outage).
+pub const REFUSED: &str = "connection refused: the service is down ([[faults.outage]])";
 
 /// Wraps `config`'s HTTP client with the fault layer of `plan` (`config` unchanged when the
 /// plan has no rules). A config without a client of its own (the SDK then picks its default
@@ -90,6 +92,7 @@ impl HttpConnector for FaultyConnector {
                 Some(Injection::Throttle) => Ok(answer(&responses::throttle(service))),
                 Some(Injection::ServerError) => Ok(answer(&responses::server_error(service))),
                 Some(Injection::DropConnection) => Err(ConnectorError::io(DROPPED.into())),
+                Some(Injection::RefuseConnection) => Err(ConnectorError::io(REFUSED.into())),
                 // Per-entry failures are the Firehose model's; nothing else has entries.
                 Some(Injection::PartialFailure(_)) | None => inner.call(request).await,
             };

@@ -15,6 +15,8 @@ pub mod restart;
 #[cfg(test)]
 mod tests;
 
-pub use config::{FaultKind, FaultRule, Service};
+pub use config::{FaultKind, FaultRule, OutageAnswer, OutageRule, Service};
 pub use plan::{Attempt, Decision, FaultPlan, FaultRecord, Injection};
-pub use restart::{EmulatorRestart, RestartError, RestartGate, RestartRecord, RestartRule};
+pub use restart::{
+    EmulatorRestart, GatedLogs, RestartError, RestartGate, RestartRecord, RestartRule,
+};

@@ -24,6 +24,8 @@ pub enum Injection {
     ServerError,
     /// The connection drops before the request is sent.
     DropConnection,
+    /// The connection is refused (the endpoint is down).
+    RefuseConnection,
     /// This share of PutRecordBatch's entries fail.
     PartialFailure(f64),
 }
@@ -208,6 +210,9 @@ impl FaultPlan {
                     FaultKind::ServerError => decision.injection = Some(Injection::ServerError),
                     FaultKind::DropConnection => {
                         decision.injection = Some(Injection::DropConnection);
+                    }
+                    FaultKind::RefuseConnection => {
+                        decision.injection = Some(Injection::RefuseConnection);
                     }
                     FaultKind::PartialFailure => {
                         decision.injection =

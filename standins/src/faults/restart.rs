@@ -3,31 +3,35 @@
 //! The harness stops and starts the emulator it started (a LocalStack host process on the same
 //! port, or the container on the same published port), then applies the stack again, as an
 //! operator would. LocalStack's community edition keeps no state across a restart (persistence
-//! is a Pro feature), so the log group, its streams and their unread events, the bucket and its
-//! objects, the rule's queue and the EC2 instances are gone. What the run then does, and says:
+//! is a Pro feature); AWS keeps what it accepted through an outage. So the harness carries
+//! across what AWS would have kept ([`RestartGate`] orders the steps):
 //!
-//! - calls made while the emulator is down fail as connection errors: the SDK retries them,
-//!   the agent loses a batch whose error is not an AWS error (`pusher/sender.go`: "CloudWatch
-//!   agent will not retry and logs will be missing!"), and the ledger says so by that rule;
+//! - the agents' calls are refused from the restart's start (an endpoint that is down), and
+//!   the agents retry them with the long strategy (`pusher/retry.go`) until it is back;
+//! - the calls already made are answered, then the subscription reads every stream to its end
+//!   (the events the log group accepted and had not yet delivered), so that none is in the
+//!   emulator when it stops;
+//! - the Firehose model's writes wait, the bucket's objects are read, and put back once the
+//!   stack is applied again;
 //! - once the emulator answers, the subscription forgets its read positions (the streams are
 //!   new) and the agents meet `ResourceNotFoundException`, create their streams again
-//!   (`InitTarget`) and retry;
-//! - the harness's Firehose holds what it buffered and waits for the emulator before writing
-//!   (Firehose retries S3 for up to 24 hours), so nothing it received is lost;
-//! - an expected event accepted before a restart that did not land is lost with the emulator's
-//!   state and counted apart by name ([`crate::ledger::restart_loss_reason`]); one accepted
-//!   after the restart completed must land like any other.
+//!   (`InitTarget`) and retry.
+//!
+//! Where a step fails (the drain cannot read a stream, the bucket cannot be kept), the restart
+//! is a failed check naming it, and the expected events accepted before it that did not land
+//! are attributed to it by name (the ledger's `restart_loss_reason`); nothing else is.
 //!
 //! AWS does not restart: this exercises the harness's own recovery and accounting, and the
 //! pipeline's parts that must survive a backend going away.
 
 use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::SimDuration;
+use crate::cloudwatch_logs::{LogEvent, LogsApi, LogsError, Rejected};
 
 /// One restart of the emulator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,19 +86,71 @@ pub struct RestartRecord {
     pub down_seconds: f64,
     /// Real seconds spent applying the stack again.
     pub reprovision_seconds: f64,
+    /// The bucket's objects read before the stop and put back after it.
+    pub objects_kept: usize,
     /// Why the restart or the provisioning after it failed, if it did.
     pub error: Option<String>,
 }
 
+/// Calls in flight through one door of the gate, and a wake-up when there are none.
+#[derive(Debug, Default)]
+struct InFlight {
+    count: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+impl InFlight {
+    fn enter(&self) -> Entered<'_> {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        Entered(self)
+    }
+
+    async fn wait_idle(&self) {
+        loop {
+            let idle = self.idle.notified();
+            if self.count.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+}
+
+/// One call in flight; leaving (dropping it) wakes a restart waiting for the door to be idle.
+#[derive(Debug)]
+pub struct Entered<'a>(&'a InFlight);
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
 /// The state of the emulator's restarts, shared by the parts that must react to one.
+///
+/// A restart goes: [`Self::begin`] (the agents' calls are refused from now on, as by an
+/// endpoint that is down, and the agents retry them), [`Self::calls_idle`] (the calls already
+/// made have their answers), the subscription drains what the log group accepted (the harness
+/// does that), [`Self::stopping`] (the Firehose model's writes wait), [`Self::writes_idle`],
+/// the bucket is kept, the emulator stops and starts ([`Self::answering`]), the stack and the
+/// bucket are put back, and [`Self::complete`] opens both doors. So nothing that AWS would
+/// have kept is in the emulator when it stops.
 #[derive(Debug, Default)]
 pub struct RestartGate {
     /// Incremented when a restarted emulator answers again (before the stack is applied).
     up: AtomicU32,
-    /// Whether the emulator is down or its stack not yet applied again.
-    restarting: std::sync::atomic::AtomicBool,
+    /// Whether the agents' calls are refused (from the beginning of a restart to its end).
+    refusing: AtomicBool,
+    /// Whether the emulator is down or its stack not yet applied again (writes wait).
+    restarting: AtomicBool,
     /// Restarts begun so far.
     begun: AtomicU32,
+    /// The agents' calls in flight.
+    calls: InFlight,
+    /// The Firehose model's writes in flight.
+    writes: InFlight,
     /// Wakes the writers waiting in [`RestartGate::usable`] when a restart completes.
     usable_again: tokio::sync::Notify,
     records: Mutex<Vec<RestartRecord>>,
@@ -106,10 +162,10 @@ impl RestartGate {
         Self::default()
     }
 
-    /// The emulator is going down.
+    /// A restart begins: the agents' calls are refused from now on.
     pub fn begin(&self) {
         self.begun.fetch_add(1, Ordering::SeqCst);
-        self.restarting.store(true, Ordering::SeqCst);
+        self.refusing.store(true, Ordering::SeqCst);
     }
 
     /// How many restarts have begun (the one in progress counted).
@@ -117,15 +173,50 @@ impl RestartGate {
         self.begun.load(Ordering::SeqCst)
     }
 
+    /// An agent's call may go to the emulator (held while it is in flight); `None` while a
+    /// restart refuses calls.
+    pub fn enter_call(&self) -> Option<Entered<'_>> {
+        let entered = self.calls.enter();
+        // Entered first, then checked: a restart that began meanwhile waits for this call.
+        (!self.refusing.load(Ordering::SeqCst)).then_some(entered)
+    }
+
+    /// Waits until no agent call is in flight.
+    pub async fn calls_idle(&self) {
+        self.calls.wait_idle().await;
+    }
+
+    /// The emulator is about to stop: writes wait from now on.
+    pub fn stopping(&self) {
+        self.restarting.store(true, Ordering::SeqCst);
+    }
+
+    /// A write may go to the emulator (held while it is in flight), once no restart stops it.
+    pub async fn enter_write(&self) -> Entered<'_> {
+        loop {
+            self.usable().await;
+            let entered = self.writes.enter();
+            if !self.restarting.load(Ordering::SeqCst) {
+                return entered;
+            }
+        }
+    }
+
+    /// Waits until no write is in flight.
+    pub async fn writes_idle(&self) {
+        self.writes.wait_idle().await;
+    }
+
     /// The emulator answers again (its state is empty).
     pub fn answering(&self) {
         self.up.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// The stack is applied again: the emulator is usable.
+    /// The stack (and what was kept) is back: the emulator is usable.
     pub fn complete(&self, record: RestartRecord) {
         crate::locked(&self.records).push(record);
         self.restarting.store(false, Ordering::SeqCst);
+        self.refusing.store(false, Ordering::SeqCst);
         self.usable_again.notify_waiters();
     }
 
@@ -140,7 +231,7 @@ impl RestartGate {
         self.up.load(Ordering::SeqCst)
     }
 
-    /// Waits until no restart is in progress.
+    /// Waits until no restart stops writes.
     pub async fn usable(&self) {
         loop {
             let notified = self.usable_again.notified();
@@ -157,6 +248,58 @@ impl RestartGate {
     }
 }
 
+/// CloudWatch Logs as the agents reach it in a run that restarts its emulator: while a restart
+/// is under way every call is refused (`transport`, as an endpoint that is down), so that the
+/// agents retry it (`pusher/retry.go`) and nothing is sent into a state about to be lost.
+#[derive(Debug)]
+pub struct GatedLogs<L> {
+    inner: Arc<L>,
+    gate: Arc<RestartGate>,
+}
+
+/// Why a call through [`GatedLogs`] was refused.
+pub const RESTARTING: &str = "the emulator is restarting ([[faults.restart]])";
+
+impl<L> GatedLogs<L> {
+    /// `inner` behind `gate`.
+    pub fn new(inner: Arc<L>, gate: Arc<RestartGate>) -> Self {
+        Self { inner, gate }
+    }
+}
+
+impl<L: LogsApi> LogsApi for GatedLogs<L> {
+    async fn create_log_stream(&self, log_group: &str, log_stream: &str) -> Result<(), LogsError> {
+        let Some(_call) = self.gate.enter_call() else {
+            return Err(LogsError::refused(
+                "CreateLogStream",
+                log_group,
+                log_stream,
+                RESTARTING,
+            ));
+        };
+        self.inner.create_log_stream(log_group, log_stream).await
+    }
+
+    async fn put_log_events(
+        &self,
+        log_group: &str,
+        log_stream: &str,
+        events: &[LogEvent],
+    ) -> Result<Rejected, LogsError> {
+        let Some(_call) = self.gate.enter_call() else {
+            return Err(LogsError::refused(
+                "PutLogEvents",
+                log_group,
+                log_stream,
+                RESTARTING,
+            ));
+        };
+        self.inner
+            .put_log_events(log_group, log_stream, events)
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -164,20 +307,54 @@ mod tests {
 
     use super::*;
 
+    /// The restart's order: calls refused from `begin`, the calls in flight waited for;
+    /// writes go on until `stopping`, then wait, and the writes in flight are waited for;
+    /// `complete` opens both.
     #[tokio::test]
-    async fn writers_wait_while_a_restart_is_in_progress() {
+    async fn a_restart_refuses_calls_then_stops_writes_and_waits_for_those_in_flight() {
         let gate = Arc::new(RestartGate::new());
-        gate.usable().await;
+        let call = gate.enter_call().expect("no restart yet");
         gate.begin();
-        let waiting = tokio::spawn({
+        assert!(
+            gate.enter_call().is_none(),
+            "calls are refused once it begins"
+        );
+        let idle = tokio::spawn({
             let gate = gate.clone();
-            async move { gate.usable().await }
+            async move { gate.calls_idle().await }
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!idle.is_finished(), "a call in flight is waited for");
+        drop(call);
+        tokio::time::timeout(Duration::from_secs(1), idle)
+            .await
+            .expect("idle once the call is answered")
+            .expect("no panic");
+
+        // Writes still go (the drain's rows reach the bucket) until the emulator stops.
+        let write = gate.enter_write().await;
+        gate.stopping();
+        let waiting = tokio::spawn({
+            let gate = gate.clone();
+            async move {
+                let _write = gate.enter_write().await;
+            }
+        });
+        let writes_idle = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.writes_idle().await }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiting.is_finished(), "a write waits for the emulator");
         assert!(
-            !waiting.is_finished(),
-            "a writer must wait for the emulator"
+            !writes_idle.is_finished(),
+            "the write in flight is waited for"
         );
+        drop(write);
+        tokio::time::timeout(Duration::from_secs(1), writes_idle)
+            .await
+            .expect("idle once the write is done")
+            .expect("no panic");
         gate.answering();
         assert_eq!(gate.answered(), 1);
         gate.complete(RestartRecord::default());
@@ -185,6 +362,7 @@ mod tests {
             .await
             .expect("the writer goes on once the stack is applied again")
             .expect("no panic");
+        assert!(gate.enter_call().is_some(), "calls go again");
         assert_eq!(gate.records().len(), 1);
     }
 

@@ -331,3 +331,39 @@ async fn without_rules_the_layer_is_not_installed_and_calls_go_through() {
     assert_eq!(put(&client).await, Ok(()));
     assert!(plan.record().operations.is_empty());
 }
+
+/// `[[faults.outage]]`: every call of the service in the window is refused (an I/O error the
+/// SDK retries, then gives the caller as a dispatch failure, which the agent retries); an
+/// outage that does not end within the run is refused with its field named.
+#[tokio::test]
+async fn an_outage_refuses_every_call_of_its_service_in_its_window() {
+    use super::config::{OutageAnswer, OutageRule};
+    let outage = OutageRule {
+        service: Service::Logs,
+        from: SimDuration::parse("0s").unwrap(),
+        until: SimDuration::parse("1m").unwrap(),
+        answer: OutageAnswer::ConnectionRefused,
+    };
+    let rule = outage.as_fault_rule();
+    assert_eq!(rule.describe(), "logs:* refuse-connection 100% 0ms..1m");
+    let plan = Arc::new(started(vec![rule], 1));
+    let (_standin, client) = logs_client(&plan).await;
+    assert_eq!(put(&client).await, Err("no code".to_owned()));
+    let record = plan.record();
+    assert_eq!(record.operations["logs:PutLogEvents"].attempts, 3);
+    assert_eq!(record.rules[0].injected, 3);
+
+    let run = SimDuration::parse("5m").unwrap();
+    assert!(outage.issues(run).is_empty());
+    let endless = OutageRule {
+        until: SimDuration::parse("6m").unwrap(),
+        ..outage
+    };
+    let issues = endless.issues(run);
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0].0, "until");
+    assert!(
+        issues[0].2.contains("must end within the run"),
+        "{issues:?}"
+    );
+}

@@ -122,7 +122,9 @@ async fn meet_faults<W: ObjectWriter>(
         None => Ok(None),
         Some(Injection::Throttle) => Err(answer(responses::throttle(Service::Firehose))),
         Some(Injection::ServerError) => Err(answer(responses::server_error(Service::Firehose))),
-        Some(Injection::DropConnection) => Err(json_protocol::dropped()),
+        Some(Injection::DropConnection | Injection::RefuseConnection) => {
+            Err(json_protocol::dropped())
+        }
         Some(Injection::PartialFailure(share)) => Ok(Some(share)),
     }
 }

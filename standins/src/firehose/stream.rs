@@ -27,12 +27,16 @@ pub fn billed_bytes(len: u64) -> u64 {
     len.div_ceil(BILLING_UNIT_BYTES).max(1) * BILLING_UNIT_BYTES
 }
 
-/// Attempts of one object's PutObject before the model gives it up. Firehose retries for up
-/// to 24 hours ("Data Delivery Failure Handling"); a run cannot wait that long, so the model
-/// retries a few times in real time and names what it gave up.
-pub const WRITE_ATTEMPTS: u32 = 4;
-/// The first wait between attempts; it doubles.
-pub const WRITE_RETRY_BASE: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long Firehose retries delivering an object to S3, in simulated time: "Amazon Data
+/// Firehose retries for up to 24 hours ... If data delivery fails for more than 24 hours ...
+/// your data is lost" (Firehose developer guide, "Handle data delivery failure", Amazon S3).
+pub const S3_RETRY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+/// The first wait between PutObject attempts, simulated; it doubles up to
+/// [`WRITE_RETRY_MAX_MS`]. AWS does not document the waits of Firehose's S3 retries: these are
+/// the harness's, named in the fidelity table.
+pub const WRITE_RETRY_BASE_MS: i64 = 1_000;
+/// The longest wait between two PutObject attempts, simulated (the harness's, as above).
+pub const WRITE_RETRY_MAX_MS: i64 = 60_000;
 
 /// The arrival clock: the harness's simulated now, epoch milliseconds.
 pub type ArrivalClock = Arc<dyn Fn() -> i64 + Send + Sync>;
@@ -54,6 +58,8 @@ pub struct DeliveryStats {
     pub bytes_out: usize,
     /// PutObject calls, retries included.
     pub write_attempts: usize,
+    /// PutObject calls retried after a failure (within Firehose's 24-hour window).
+    pub write_retries: usize,
     /// Objects that could not be written, with the reason.
     pub write_errors: Vec<String>,
     /// Rows written as Parquet (format conversion).
@@ -106,6 +112,9 @@ pub struct DeliveryStream<W> {
     state: Mutex<StreamState>,
     writer: W,
     clock: ArrivalClock,
+    /// Simulated milliseconds per real millisecond (the run's speed): the retry waits and the
+    /// 24-hour window are simulated time.
+    speed: u32,
     faults: Arc<FaultPlan>,
 }
 
@@ -134,8 +143,17 @@ impl<W: ObjectWriter> DeliveryStream<W> {
             }),
             writer,
             clock,
+            speed: 1,
             faults,
         }
+    }
+
+    /// The same stream on a clock running `speed` times real time: its S3 retries wait and
+    /// give up in simulated time.
+    #[must_use]
+    pub fn at_speed(mut self, speed: u32) -> Self {
+        self.speed = speed.max(1);
+        self
     }
 
     /// A stream without fault rules.
@@ -187,6 +205,12 @@ impl<W: ObjectWriter> DeliveryStream<W> {
                 return Err(CallRefused {
                     code: "dispatch",
                     message: crate::json_protocol::DROPPED,
+                });
+            }
+            Some(Injection::RefuseConnection) => {
+                return Err(CallRefused {
+                    code: "dispatch",
+                    message: crate::faults::layer::REFUSED,
                 });
             }
         };
@@ -313,29 +337,43 @@ impl<W: ObjectWriter> DeliveryStream<W> {
     ) -> bool {
         let size = body.len();
         let bucket = state.config.bucket.clone();
+        let first_failure = tokio::time::Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
             state.stats.write_attempts += 1;
-            match self.writer.put(&bucket, key, body.clone()).await {
+            let error = match self.writer.put(&bucket, key, body.clone()).await {
                 Ok(()) => {
                     state.stats.bytes_out += size;
                     return true;
                 }
-                Err(e) if attempt < WRITE_ATTEMPTS => {
-                    tracing::warn!(%key, error = %e, attempt, "the Firehose model's PutObject failed; retrying");
-                    tokio::time::sleep(WRITE_RETRY_BASE * 2u32.pow(attempt - 1)).await;
-                }
-                Err(e) => {
-                    state.stats.write_errors.push(format!(
-                        "{key} ({records} records): {e}; given up after {attempt} attempts (Firehose \
-                         retries for up to 24 hours, then the data is lost)"
-                    ));
-                    return false;
-                }
+                Err(e) => e,
+            };
+            let wait_ms = write_retry_wait_ms(attempt);
+            let failing_ms = i64::try_from(first_failure.elapsed().as_millis())
+                .unwrap_or(i64::MAX)
+                .saturating_mul(i64::from(self.speed));
+            if failing_ms + wait_ms > S3_RETRY_WINDOW_MS {
+                state.stats.write_errors.push(format!(
+                    "{key} ({records} records): {error}; given up after {attempt} attempts over \
+                     Firehose's 24-hour retry window (simulated): the data is lost, as on AWS"
+                ));
+                return false;
             }
+            state.stats.write_retries += 1;
+            tracing::warn!(%key, %error, attempt, "the Firehose model's PutObject failed; retrying");
+            let real_ms = u64::try_from(wait_ms).unwrap_or(0) / u64::from(self.speed);
+            tokio::time::sleep(std::time::Duration::from_millis(real_ms)).await;
         }
     }
+}
+
+/// The simulated wait after the `attempt`th failed PutObject (1-based): doubling from
+/// [`WRITE_RETRY_BASE_MS`], at most [`WRITE_RETRY_MAX_MS`].
+pub fn write_retry_wait_ms(attempt: u32) -> i64 {
+    WRITE_RETRY_BASE_MS
+        .saturating_mul(1_i64 << attempt.saturating_sub(1).min(20))
+        .min(WRITE_RETRY_MAX_MS)
 }
 
 /// The key of a new object under `prefix` (a failed evaluation is recorded and gives `None`).

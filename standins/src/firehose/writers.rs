@@ -70,7 +70,8 @@ impl ObjectWriter for S3Objects {
             return self.put_once(bucket, key, body).await;
         };
         loop {
-            gate.usable().await;
+            // Held while the write is in flight: a restart stops the emulator only after it.
+            let _write = gate.enter_write().await;
             let answered = gate.answered();
             match self.put_once(bucket, key, body.clone()).await {
                 Err(_) if gate.is_restarting() || gate.answered() != answered => {

@@ -100,6 +100,10 @@ pub(super) struct Observed<'a> {
     pub(super) restarts: &'a [standins::faults::RestartRecord],
     pub(super) faults: &'a standins::faults::FaultRecord,
     pub(super) query_stage: &'a QueryStage,
+    /// Batches the agents gave up (`pusher/sender.go`), with the instances that did.
+    pub(super) agents: &'a [standins::cloudwatch_agent::AgentReport],
+    /// What the Firehose model delivered and gave up.
+    pub(super) delivery: &'a standins::firehose::DeliveryStats,
 }
 
 /// Every check of a run, in the order the report lists them.
@@ -150,6 +154,7 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
             "without",
         ),
     ];
+    checks.extend(given_up(o));
     checks.extend(expectations(o));
     checks.extend(delivery_bounds(o));
     checks.extend(restart_check(o.restarts));
@@ -157,6 +162,35 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
     checks.push(line_accounting(r));
     checks.extend(query_checks(o.query_stage, o.landed));
     checks
+}
+
+/// What a part of the pipeline gave up after its retries: on AWS, data lost. Each is a failed
+/// check; the lines it held are also named by the ledger's accounting.
+fn given_up(o: &Observed<'_>) -> [Check; 2] {
+    let dropping: Vec<String> = o
+        .agents
+        .iter()
+        .filter(|a| a.batches_dropped > 0)
+        .map(|a| format!("{}: {} batches", a.instance, a.batches_dropped))
+        .collect();
+    let dropped: usize = o.agents.iter().map(|a| a.batches_dropped).sum();
+    let delivery = o.delivery;
+    [
+        Check::count(
+            "the agents gave up no batch (pusher/sender.go)",
+            0,
+            dropped,
+            "batches dropped",
+        )
+        .why((!dropping.is_empty()).then(|| dropping.join("\n"))),
+        Check::count(
+            "the Firehose model delivered every buffer (24-hour S3 retry window)",
+            0,
+            delivery.write_errors.len(),
+            "objects given up",
+        )
+        .why((!delivery.write_errors.is_empty()).then(|| delivery.write_errors.join("\n"))),
+    ]
 }
 
 /// `[expect]`: counts of instances, and floors of events.
@@ -188,8 +222,8 @@ fn expectations(o: &Observed<'_>) -> Vec<Check> {
 }
 
 /// What the subscription read and passed, and the duplicates: exact, or within what an emulator
-/// restart may have taken with its state (events sent before one may have gone unread, and a
-/// redelivered copy with them).
+/// restart that could not carry its state across took with it (the events accepted before it
+/// and not read).
 fn delivery_bounds(o: &Observed<'_>) -> [Check; 3] {
     let r = o.reconciliation;
     let delivered: usize = o.subscription.read.values().sum();
@@ -198,10 +232,12 @@ fn delivery_bounds(o: &Observed<'_>) -> [Check; 3] {
         r.events_expected_before_restart,
     );
     let redelivered = o.subscription.redelivered_events;
-    let lost_copies = if o.restarts.is_empty() {
-        0
-    } else {
+    // Copies can go only with a restart that could not carry the log group and the bucket
+    // across (a failed check of its own).
+    let lost_copies = if o.restarts.iter().any(|r| r.error.is_some()) {
         redelivered
+    } else {
+        0
     };
     [
         Check::within(

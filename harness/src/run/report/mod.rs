@@ -454,6 +454,8 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         restarts: &inputs.restarts,
         faults: &inputs.faults,
         query_stage: &inputs.query_stage,
+        agents: &inputs.shipped.agents,
+        delivery: &inputs.delivered.delivery,
     });
     let passed = checks.iter().all(|c| c.passed);
     RunReport {
