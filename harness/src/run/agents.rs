@@ -52,11 +52,12 @@ impl<L: LogsApi + 'static> Starter<L> {
     pub(super) fn new(
         ledger: Arc<Mutex<Ledger>>,
         restarts: Arc<standins::faults::RestartGate>,
+        faults: Arc<standins::faults::FaultPlan>,
         clock: SimClock,
         logs: Arc<L>,
     ) -> Self {
         Self {
-            logs: Arc::new(GatedLogs::new(logs, restarts.clone())),
+            logs: Arc::new(GatedLogs::new(logs, restarts.clone()).losing(faults)),
             host: Arc::new(LedgerHost::new(ledger, restarts)),
             clock,
             agents: Mutex::default(),

@@ -227,7 +227,7 @@ fn fault_plan(
         .into_iter()
         .filter(|rule| injects(rule.service))
         .collect();
-    Arc::new(FaultPlan::new(rules, seed))
+    Arc::new(FaultPlan::new(rules, seed).with_losses(&loaded.scenario.faults.lose))
 }
 
 /// The scenario's faults `world` does not apply, each named with why (the report lists them).

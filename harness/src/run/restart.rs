@@ -46,7 +46,7 @@ impl Drop for Restarts {
 
 /// A restart's question to the subscription: read every stream to its end, and answer whether
 /// that worked (`Err` names what failed).
-pub(super) type DrainAsk = tokio::sync::oneshot::Sender<Result<(), String>>;
+pub(super) type DrainAsk = tokio::sync::oneshot::Sender<Result<usize, String>>;
 /// The subscription's end of the restarts' questions.
 pub(super) type DrainRequests = tokio::sync::mpsc::Receiver<DrainAsk>;
 
@@ -59,18 +59,19 @@ pub(super) fn drain_channel() -> (tokio::sync::mpsc::Sender<DrainAsk>, DrainRequ
 pub const DRAIN_BEFORE_STOP: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Reads every stream to its end (what CloudWatch Logs accepted and would still deliver after
-/// an outage), retrying a failed read until [`DRAIN_BEFORE_STOP`] passes.
+/// an outage), retrying a failed read until [`DRAIN_BEFORE_STOP`] passes; the events read.
 pub(super) async fn drain_before_stop<F, L>(
     invoker: &mut standins::subscription::SubscriptionInvoker<F, L>,
-) -> Result<(), String>
+) -> Result<usize, String>
 where
     F: standins::lambda::functions::EtlFunction,
     L: standins::cloudwatch_logs::LogsReader,
 {
     let deadline = Instant::now() + DRAIN_BEFORE_STOP;
+    let read_before: usize = invoker.report.read.values().sum();
     loop {
         match invoker.poll(standins::subscription::Sweep::All).await {
-            Ok(_) => return Ok(()),
+            Ok(_) => return Ok(invoker.report.read.values().sum::<usize>() - read_before),
             Err(error) if Instant::now() >= deadline => {
                 return Err(format!(
                     "reading the log group to its end before the stop: {error}"
@@ -129,8 +130,9 @@ async fn restart_once<W: World>(
     gate.begin();
     gate.calls_idle().await;
     let mut errors = Vec::new();
-    if let Err(error) = ask_drain(drains).await {
-        errors.push(error);
+    match ask_drain(drains).await {
+        Ok(events) => record.events_drained = events,
+        Err(error) => errors.push(error),
     }
     gate.stopping();
     gate.writes_idle().await;
@@ -171,7 +173,7 @@ async fn restart_once<W: World>(
 }
 
 /// Asks the subscription to read the log group to its end, and waits for its answer.
-async fn ask_drain(drains: &tokio::sync::mpsc::Sender<DrainAsk>) -> Result<(), String> {
+async fn ask_drain(drains: &tokio::sync::mpsc::Sender<DrainAsk>) -> Result<usize, String> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     let asked = drains.send(reply).await.is_ok();
     let answered = tokio::time::timeout(DRAIN_BEFORE_STOP * 2, answer).await;

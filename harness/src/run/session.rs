@@ -193,6 +193,7 @@ impl<'a, W: World> RunSession<'a, W> {
         let starter = Starter::new(
             ledger.clone(),
             self.restarts.clone(),
+            self.faults.clone(),
             clock,
             self.world.logs(),
         );
@@ -353,7 +354,8 @@ impl<'a, W: World> Replay<'a, W> {
             s.pattern.clone(),
             etl,
         )
-        .with_redelivery(s.loaded.scenario.subscription.redeliver, s.seed);
+        .with_redelivery(s.loaded.scenario.subscription.redeliver, s.seed)
+        .losing(s.faults.clone());
         let subscription_stop = s.cancel.child_token();
         let stop = subscription_stop.clone();
         let firehose = self.firehose.clone();

@@ -73,6 +73,10 @@ pub struct Faults {
     /// call refused, or answered with its 5xx error); nothing may be lost.
     #[serde(default)]
     pub outage: Vec<standins::faults::OutageRule>,
+    /// `[[faults.lose]]`: data lost silently on purpose at a stage, to prove the checks catch
+    /// it (the run must fail, naming the stage).
+    #[serde(default)]
+    pub lose: Vec<standins::faults::LossRule>,
 }
 
 impl Faults {

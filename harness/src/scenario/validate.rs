@@ -241,6 +241,16 @@ impl Scenario {
                 issues.add(format!("faults.inject[{i}].{field}"), value, rule, valid);
             }
         }
+        for (i, loss) in self.faults.lose.iter().enumerate() {
+            if loss.count == 0 {
+                issues.add(
+                    format!("faults.lose[{i}].count"),
+                    "0".to_owned(),
+                    "a silent loss of nothing proves nothing".to_owned(),
+                    "at least 1".to_owned(),
+                );
+            }
+        }
         for (i, outage) in self.faults.outage.iter().enumerate() {
             for (field, value, rule, valid) in outage.issues(self.duration) {
                 issues.add(format!("faults.outage[{i}].{field}"), value, rule, valid);

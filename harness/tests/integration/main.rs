@@ -14,3 +14,4 @@ mod fidelity_doc;
 mod lambda_artifacts_localstack;
 mod scenarios_localstack;
 mod scenarios_memory;
+mod silent_losses;

@@ -315,3 +315,52 @@ impl OutageRule {
         issues
     }
 }
+
+/// Where a [`LossRule`] loses data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LossStage {
+    /// A PutLogEvents batch the agent counts as sent never reaches CloudWatch Logs.
+    AgentBatch,
+    /// A subscription payload is never delivered to the ETL.
+    SubscriptionPayload,
+    /// One row of a Firehose record is dropped as the record is taken.
+    EtlRow,
+    /// A Firehose record is answered as accepted and never buffered.
+    FirehoseRecord,
+    /// An object is counted as written and never reaches the bucket.
+    S3Object,
+    /// One row of an object is replaced by a copy of another (a duplicate passed off as an
+    /// original: the counts stay the same).
+    Duplicate,
+}
+
+impl LossStage {
+    /// The kebab-case name, as written in scenarios.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AgentBatch => "agent-batch",
+            Self::SubscriptionPayload => "subscription-payload",
+            Self::EtlRow => "etl-row",
+            Self::FirehoseRecord => "firehose-record",
+            Self::S3Object => "s3-object",
+            Self::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// `[[faults.lose]]`: data lost silently on purpose at one stage, `count` times, to prove that
+/// the run's checks catch it: a run with a loss rule that hits must fail, naming the stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossRule {
+    /// Where.
+    pub stage: LossStage,
+    /// How many times (batches, payloads, rows, records, objects, rows).
+    #[serde(default = "one")]
+    pub count: usize,
+}
+
+fn one() -> usize {
+    1
+}

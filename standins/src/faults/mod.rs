@@ -15,7 +15,7 @@ pub mod restart;
 #[cfg(test)]
 mod tests;
 
-pub use config::{FaultKind, FaultRule, OutageAnswer, OutageRule, Service};
+pub use config::{FaultKind, FaultRule, LossRule, LossStage, OutageAnswer, OutageRule, Service};
 pub use plan::{Attempt, Decision, FaultPlan, FaultRecord, Injection};
 pub use restart::{
     EmulatorRestart, GatedLogs, RestartError, RestartGate, RestartRecord, RestartRule,

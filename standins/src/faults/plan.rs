@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use serde::Serialize;
 
-use super::config::{FaultKind, FaultRule, Service};
+use super::config::{FaultKind, FaultRule, LossRule, LossStage, Service};
 use crate::clock::SimClock;
 use crate::locked;
 
@@ -99,6 +99,9 @@ pub struct FaultRecord {
     pub rules: Vec<RuleFaults>,
     /// `service:Operation` -> attempts, retries, backoff and injections.
     pub operations: BTreeMap<String, OperationFaults>,
+    /// `[[faults.lose]]`: silent losses made on purpose, per stage.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub losses: BTreeMap<String, usize>,
 }
 
 impl FaultRecord {
@@ -125,6 +128,8 @@ struct PlanState {
 #[derive(Debug)]
 pub struct FaultPlan {
     rules: Vec<FaultRule>,
+    /// `[[faults.lose]]`: each stage's silent losses still to make, and those made.
+    losses: Mutex<BTreeMap<LossStage, (usize, usize)>>,
     clock: OnceLock<SimClock>,
     state: Mutex<PlanState>,
 }
@@ -142,9 +147,11 @@ impl FaultPlan {
                 })
                 .collect(),
             operations: BTreeMap::new(),
+            losses: BTreeMap::new(),
         };
         Self {
             rules,
+            losses: Mutex::default(),
             clock: OnceLock::new(),
             state: Mutex::new(PlanState {
                 rng: StdRng::seed_from_u64(seed ^ 0xfa17_5eed),
@@ -152,6 +159,39 @@ impl FaultPlan {
                 ended: HashMap::new(),
             }),
         }
+    }
+
+    /// The same plan, losing data silently at the stages of `losses` (`[[faults.lose]]`).
+    #[must_use]
+    pub fn with_losses(self, losses: &[LossRule]) -> Self {
+        {
+            let mut planned = locked(&self.losses);
+            for loss in losses {
+                planned.entry(loss.stage).or_default().0 += loss.count;
+            }
+        }
+        self
+    }
+
+    /// Whether to lose the item at `stage` now (`[[faults.lose]]`); counts the loss.
+    pub fn lose(&self, stage: LossStage) -> bool {
+        let mut losses = locked(&self.losses);
+        match losses.get_mut(&stage) {
+            Some((left, made)) if *left > 0 => {
+                *left -= 1;
+                *made += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The silent losses made, per stage name.
+    pub fn losses_made(&self) -> BTreeMap<String, usize> {
+        locked(&self.losses)
+            .iter()
+            .map(|(stage, (_, made))| (stage.name().to_owned(), *made))
+            .collect()
     }
 
     /// Whether the plan has rules at all.
@@ -268,6 +308,7 @@ impl FaultPlan {
     /// operations with a retry or a fault).
     pub fn record(&self) -> FaultRecord {
         let mut record = locked(&self.state).record.clone();
+        record.losses = self.losses_made();
         record
             .operations
             .retain(|_, o| o.retries > 0 || !o.injected.is_empty());

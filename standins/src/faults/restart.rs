@@ -88,6 +88,9 @@ pub struct RestartRecord {
     pub reprovision_seconds: f64,
     /// The bucket's objects read before the stop and put back after it.
     pub objects_kept: usize,
+    /// Events the subscription read from the log group before the stop (accepted, not yet
+    /// delivered: what AWS would still have delivered).
+    pub events_drained: usize,
     /// Why the restart or the provisioning after it failed, if it did.
     pub error: Option<String>,
 }
@@ -255,6 +258,8 @@ impl RestartGate {
 pub struct GatedLogs<L> {
     inner: Arc<L>,
     gate: Arc<RestartGate>,
+    /// Where `[[faults.lose]]` may take an agent's batch.
+    losses: Option<Arc<super::FaultPlan>>,
 }
 
 /// Why a call through [`GatedLogs`] was refused.
@@ -263,7 +268,18 @@ pub const RESTARTING: &str = "the emulator is restarting ([[faults.restart]])";
 impl<L> GatedLogs<L> {
     /// `inner` behind `gate`.
     pub fn new(inner: Arc<L>, gate: Arc<RestartGate>) -> Self {
-        Self { inner, gate }
+        Self {
+            inner,
+            gate,
+            losses: None,
+        }
+    }
+
+    /// The same, answering a batch `plan` loses (`agent-batch`) as accepted without sending it.
+    #[must_use]
+    pub fn losing(mut self, plan: Arc<super::FaultPlan>) -> Self {
+        self.losses = Some(plan);
+        self
     }
 }
 
@@ -294,6 +310,11 @@ impl<L: LogsApi> LogsApi for GatedLogs<L> {
                 RESTARTING,
             ));
         };
+        if let Some(plan) = &self.losses
+            && plan.lose(super::LossStage::AgentBatch)
+        {
+            return Ok(Rejected::default());
+        }
         self.inner
             .put_log_events(log_group, log_stream, events)
             .await

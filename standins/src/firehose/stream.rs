@@ -15,7 +15,7 @@ use super::config::StreamConfig;
 use super::convert;
 use super::keys::{self, PrefixUse};
 use super::writers::ObjectWriter;
-use crate::faults::{FaultPlan, Injection, Service, responses};
+use crate::faults::{FaultPlan, Injection, LossStage, Service, responses};
 
 /// Firehose bills each record's size rounded up to a multiple of this (Amazon Data Firehose
 /// pricing page: ingestion "calculated as the number of data records you send to the service,
@@ -46,6 +46,13 @@ pub type ArrivalClock = Arc<dyn Fn() -> i64 + Send + Sync>;
 pub struct DeliveryStats {
     /// Records accepted.
     pub records: usize,
+    /// Rows (newline-ended lines) in the records accepted.
+    pub rows_in: usize,
+    /// Rows in the objects written (format conversion's failures under the error prefix
+    /// apart).
+    pub rows_written: usize,
+    /// Rows in objects given up.
+    pub rows_given_up: usize,
     /// PutRecordBatch entries failed on purpose (`[[faults.inject]]` partial failures).
     pub entries_failed: usize,
     /// Objects written.
@@ -72,8 +79,10 @@ pub struct DeliveryStats {
 
 impl DeliveryStats {
     /// Counts a record of `len` bytes taken into the buffer.
-    fn accepted(&mut self, len: usize) {
+    fn accepted(&mut self, record: &[u8]) {
+        let len = record.len();
         self.records += 1;
+        self.rows_in += rows_in(record);
         self.bytes_in += len;
         self.billed_bytes += billed_bytes(len as u64);
     }
@@ -243,8 +252,22 @@ impl<W: ObjectWriter> DeliveryStream<W> {
                 outcomes.push(EntryOutcome::Failed);
                 continue;
             }
-            state.stats.accepted(record.len());
+            // `[[faults.lose]]` at `etl-row`: the record arrives without its first row, as if
+            // the ETL had lost it on the way.
+            let record: &[u8] = if self.faults.lose(LossStage::EtlRow) {
+                record
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(&[][..], |end| &record[end + 1..])
+            } else {
+                record
+            };
+            state.stats.accepted(record);
             outcomes.push(EntryOutcome::Accepted(record_id(&mut state.rng)));
+            // At `firehose-record`: accepted, and never buffered.
+            if record.is_empty() || self.faults.lose(LossStage::FirehoseRecord) {
+                continue;
+            }
             for flushed in state.buffer.push(now, record) {
                 self.deliver(&mut state, flushed).await;
             }
@@ -276,7 +299,14 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         )
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let config = state.config.clone();
+        let mut rows = rows_in(&flushed.data);
         let (body, extension) = match &config.conversion {
+            None if self.faults.lose(LossStage::Duplicate) => (
+                config
+                    .compression
+                    .encode(&duplicate_first_row(&flushed.data), config.gzip_level),
+                config.compression.extension(),
+            ),
             None => (
                 config.compression.encode(&flushed.data, config.gzip_level),
                 config.compression.extension(),
@@ -293,6 +323,7 @@ impl<W: ObjectWriter> DeliveryStream<W> {
                     }
                 };
                 state.stats.rows_converted += converted.rows;
+                rows = converted.rows;
                 if !converted.failed.is_empty() {
                     state.stats.records_failed_conversion += converted.failed.len();
                     let documents: Vec<String> = converted
@@ -320,8 +351,15 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         else {
             return;
         };
-        if self.write(state, &key, body, flushed.records).await {
+        if self.faults.lose(LossStage::S3Object) {
+            // Counted as written, never written.
             state.stats.objects += 1;
+            state.stats.rows_written += rows;
+        } else if self.write(state, &key, body, flushed.records).await {
+            state.stats.objects += 1;
+            state.stats.rows_written += rows;
+        } else {
+            state.stats.rows_given_up += rows;
         }
         state.buffer.recycle(flushed.data, flushed.record_ends);
     }
@@ -400,6 +438,29 @@ fn object_key_for(
         &uuid,
         extension,
     ))
+}
+
+/// Newline-ended rows in `data` (a last row without its newline counted too).
+fn rows_in(data: &[u8]) -> usize {
+    let newlines = data.iter().filter(|&&b| b == b'\n').count();
+    newlines + usize::from(data.last().is_some_and(|&b| b != b'\n'))
+}
+
+/// `data` with its last row replaced by a copy of its first (`[[faults.lose]]` at
+/// `duplicate`); unchanged with fewer than two rows.
+fn duplicate_first_row(data: &[u8]) -> Vec<u8> {
+    let text = data.strip_suffix(b"\n").unwrap_or(data);
+    match (
+        text.iter().position(|&b| b == b'\n'),
+        text.iter().rposition(|&b| b == b'\n'),
+    ) {
+        (Some(first_end), Some(last_start)) => {
+            let mut out = text[..=last_start].to_vec();
+            out.extend_from_slice(&text[..=first_end]);
+            out
+        }
+        _ => data.to_vec(),
+    }
 }
 
 fn record_id(rng: &mut StdRng) -> String {

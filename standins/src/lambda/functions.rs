@@ -19,6 +19,8 @@ use crate::lambda::{FunctionPool, InvokeError};
 /// What one ETL invocation produced.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EtlResult {
+    /// Log events in the payload.
+    pub events: usize,
     /// Rows the transform made.
     pub rows: usize,
     /// Firehose records delivered.
@@ -42,6 +44,7 @@ impl<S: RecordSink + Send + Sync> EtlFunction for EtlHandler<S> {
                 message: e.to_string(),
             })?;
         Ok(EtlResult {
+            events: report.transform.events,
             rows: report.transform.rows,
             records: report.delivery.map_or(0, |d| d.records),
         })
@@ -62,6 +65,7 @@ impl EtlFunction for DeployedEtl {
                 .unwrap_or(0)
         };
         Ok(EtlResult {
+            events: count(&response["transform"]["events"]),
             rows: count(&response["transform"]["rows"]),
             records: count(&response["delivery"]["records"]),
         })

@@ -43,12 +43,16 @@ pub struct SubscriptionReport {
     pub invocations: usize,
     /// CONTROL_MESSAGEs sent.
     pub control_messages: usize,
+    /// Events the handler read from the payloads of its successful invocations.
+    pub etl_events: usize,
     /// Rows the handler produced.
     pub rows: usize,
     /// Firehose records delivered.
     pub records: usize,
     /// Events in invocations that failed after every attempt.
     pub failed_events: usize,
+    /// Invocation attempts that failed and were made again.
+    pub retried_invocations: usize,
     /// DATA_MESSAGE payloads delivered a second time (at-least-once delivery).
     pub redelivered_payloads: usize,
     /// Events in those payloads: the duplicates that must land.
@@ -77,6 +81,8 @@ pub struct SubscriptionInvoker<F, L = SdkLogs> {
     sequence: u64,
     redeliver: f64,
     rng: StdRng,
+    /// Where `[[faults.lose]]` may take a payload (`subscription-payload`).
+    losses: Option<std::sync::Arc<crate::faults::FaultPlan>>,
     /// What it did so far.
     pub report: SubscriptionReport,
 }
@@ -105,6 +111,7 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
             sequence: 0,
             redeliver: 0.0,
             rng: StdRng::seed_from_u64(0),
+            losses: None,
             report: SubscriptionReport::default(),
         }
     }
@@ -114,6 +121,14 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
     pub fn with_redelivery(mut self, share: f64, seed: u64) -> Self {
         self.redeliver = share.clamp(0.0, 1.0);
         self.rng = StdRng::seed_from_u64(seed);
+        self
+    }
+
+    /// Loses the payloads `plan` says to (`[[faults.lose]]` at `subscription-payload`): read,
+    /// counted as passed, never delivered.
+    #[must_use]
+    pub fn losing(mut self, plan: std::sync::Arc<crate::faults::FaultPlan>) -> Self {
+        self.losses = Some(plan);
         self
     }
 
@@ -209,7 +224,12 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
                 }
             }
             self.report.matched += matched.len();
-            if !matched.is_empty() {
+            let lost = !matched.is_empty()
+                && self
+                    .losses
+                    .as_ref()
+                    .is_some_and(|plan| plan.lose(crate::faults::LossStage::SubscriptionPayload));
+            if !matched.is_empty() && !lost {
                 let event = match payload::lambda_event(&payload::data_message(
                     &self.owner,
                     &self.log_group,
@@ -249,13 +269,17 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
             self.report.handler_billed_ms += micros.div_ceil(1000).max(1);
             match outcome {
                 Ok(result) => {
+                    self.report.etl_events += result.events;
                     self.report.rows += result.rows;
                     self.report.records += result.records;
                     return true;
                 }
                 Err(error) => last_error = error.to_string(),
             }
+            self.report.retried_invocations += 1;
         }
+        // The last failed attempt was not made again.
+        self.report.retried_invocations -= 1;
         self.report.failed_events += events;
         self.report.errors.push(format!(
             "{stream}: {events} events failed {INVOKE_ATTEMPTS} invocations: {last_error}"

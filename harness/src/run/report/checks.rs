@@ -155,6 +155,7 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
         ),
     ];
     checks.extend(given_up(o));
+    checks.extend(stage_by_stage(o));
     checks.extend(expectations(o));
     checks.extend(delivery_bounds(o));
     checks.extend(restart_check(o.restarts));
@@ -190,6 +191,53 @@ fn given_up(o: &Observed<'_>) -> [Check; 2] {
             "objects given up",
         )
         .why((!delivery.write_errors.is_empty()).then(|| delivery.write_errors.join("\n"))),
+    ]
+}
+
+/// What each stage handed on is what the next took, so that a loss is named by the stage
+/// where it happened (the ledger's checks say how much was lost in all).
+fn stage_by_stage(o: &Observed<'_>) -> [Check; 4] {
+    let (sub, delivery, landed) = (o.subscription, o.delivery, o.landed);
+    let passed_on = (sub.matched + sub.redelivered_events).saturating_sub(sub.failed_events);
+    let rows_check = if sub.retried_invocations == 0 {
+        Check::count(
+            "the Firehose model took every row the ETL made",
+            sub.rows,
+            delivery.rows_in,
+            "rows",
+        )
+    } else {
+        // A retried invocation may have delivered some of its rows before it failed; they
+        // come again with the retry (duplicates the reconciliation counts by event id).
+        Check::at_least(
+            "the Firehose model took every row the ETL made (with retried invocations)",
+            sub.rows,
+            delivery.rows_in,
+        )
+    };
+    let conversion_failures = delivery.records_failed_conversion;
+    [
+        Check::count(
+            "the ETL read every event the subscription passed on",
+            passed_on,
+            sub.etl_events,
+            "events",
+        ),
+        rows_check,
+        Check::count(
+            "every row the Firehose model took is in an object written or given up",
+            delivery.rows_in,
+            delivery.rows_written + delivery.rows_given_up + conversion_failures,
+            "rows",
+        ),
+        Check::equal(
+            "every object the Firehose model wrote reads back",
+            format!(
+                "{} objects, {} rows",
+                delivery.objects, delivery.rows_written
+            ),
+            format!("{} objects, {} rows", landed.objects, landed.rows),
+        ),
     ]
 }
 

@@ -65,6 +65,15 @@ fn faults_section(report: &RunReport, out: &mut String) {
         }
     }
     let faults = &report.faults;
+    if !faults.losses.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nsilent losses made on purpose ([[faults.lose]]; the checks must fail):"
+        );
+        for (stage, count) in &faults.losses {
+            let _ = writeln!(out, "  {stage}: {count}");
+        }
+    }
     if faults.rules.is_empty() {
         return;
     }
@@ -116,11 +125,13 @@ emulator restarts:"
     for restart in &report.restarts {
         let _ = writeln!(
             out,
-            "  at {:>6}: {} down {:.1} s, stack applied again in {:.1} s{}",
+            "  at {:>6}: {} down {:.1} s, stack applied again in {:.1} s; carried across: {} events read from the log group before the stop, {} objects kept{}",
             restart.at,
             restart.emulator,
             restart.down_seconds,
             restart.reprovision_seconds,
+            restart.events_drained,
+            restart.objects_kept,
             restart
                 .error
                 .as_deref()
@@ -130,8 +141,8 @@ emulator restarts:"
     let r = &report.reconciliation;
     let _ = writeln!(
         out,
-        "  {} expected events ({} lines) sent before a restart went with the emulator's state; \
-         {} events had been sent before the last one",
+        "  {} expected events ({} lines) lost with an emulator's state; {} events were at risk \
+         (sent before a restart that could not carry its state across)",
         r.lost_to_restart, r.totals.lines_lost_to_restart, r.events_sent_before_restart
     );
 }
