@@ -36,4 +36,6 @@ pub use definition::*;
 pub use deployment::{Deployment, Resolved};
 pub use function_spec::{FunctionSpec, FunctionSpecError};
 pub use resolve::Context;
-pub use resources::{OnEmulator, Reference, ResourceType, harness_queue_name, skip_reason};
+pub use resources::{
+    OnEmulator, Reference, ResourceType, dead_letter_queue_name, harness_queue_name, skip_reason,
+};

@@ -416,6 +416,15 @@ pub static ROWS: &[Row] = &[
         test: "harness/src/ledger/tests.rs::a_restart_that_carried_its_state_across_excuses_no_loss",
         applies: Applies::Restarts,
     },
+    Row {
+        kind: Kind::Modelled,
+        area: "Lambda",
+        aws: "a failed asynchronous invocation (any function error: the code's, a timeout, a crash) is retried twice, after one and then two minutes (MaximumRetryAttempts, MaximumEventAgeInSeconds: 2 and 6 hours unless EventInvokeConfig says otherwise); then the event goes to the dead-letter queue with ErrorCode and ErrorMessage",
+        harness: "both invokers (the subscription's ETL, the rule's onboarding) retry so on the simulated clock, an event the handler refuses included, and send the event to the function's dead-letter queue on the emulator (or in memory); a dead letter fails the run unless the scenario declares it (expect.dead_lettered)",
+        source: "Lambda Developer Guide, \"How Lambda handles errors and retries with asynchronous invocation\" and \"Adding a dead-letter queue\"; CloudFormation, AWS::Lambda::EventInvokeConfig",
+        test: "standins/src/lambda/async_invoke.rs::every_function_error_is_retried_after_one_and_two_minutes_then_dead_lettered",
+        applies: Applies::Always,
+    },
     // ---- AWS silent ----
     Row {
         kind: Kind::AwsSilent,

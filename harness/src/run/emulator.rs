@@ -201,6 +201,7 @@ impl World for EmulatorWorld {
     type Writer = S3Objects;
     type Sink = FirehoseSink;
     type Restarter = Restarter;
+    type DeadLetters = SdkQueue;
 
     fn describe(&self) -> String {
         format!("LocalStack at {}", self.endpoint)
@@ -292,6 +293,22 @@ impl World for EmulatorWorld {
             self.clients.sqs.clone(),
             self.queue_url().await?,
         ))
+    }
+
+    async fn dead_letter_queue(&self, function: &str) -> Result<SdkQueue, RunError> {
+        let name = stack::dead_letter_queue_name(function);
+        let url = self
+            .clients
+            .sqs
+            .get_queue_url()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(|e| RunError::call("GetQueueUrl", &name, &e))?
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
+        Ok(SdkQueue::new(self.clients.sqs.clone(), url))
     }
 
     fn object_writer(&self, restarts: Arc<RestartGate>) -> S3Objects {

@@ -48,6 +48,8 @@ pub struct MemoryWorld {
     account: MemoryAccount,
     logs: Arc<MemoryLogs>,
     queue: Arc<MemoryQueue>,
+    /// Each function's dead-letter queue.
+    dead_letters: std::sync::Mutex<std::collections::BTreeMap<String, Arc<MemoryQueue>>>,
     store: Arc<dyn ObjectStore>,
     /// The stack's rule pattern, applied to each event as EventBridge would.
     pattern: serde_json::Value,
@@ -66,6 +68,7 @@ impl MemoryWorld {
             account: MemoryAccount::new(),
             logs: Arc::new(MemoryLogs::default()),
             queue: Arc::new(MemoryQueue::default()),
+            dead_letters: std::sync::Mutex::default(),
             store: Arc::new(InMemory::new()),
             pattern: stack::resources::rule_event_pattern(),
         }
@@ -106,6 +109,7 @@ impl World for MemoryWorld {
     type Writer = StoreObjects;
     type Sink = ModelSink<StoreObjects>;
     type Restarter = NoEmulator;
+    type DeadLetters = Arc<MemoryQueue>;
 
     fn describe(&self) -> String {
         "memory".to_owned()
@@ -218,6 +222,13 @@ impl World for MemoryWorld {
 
     async fn queue(&self) -> Result<Arc<MemoryQueue>, RunError> {
         Ok(self.queue.clone())
+    }
+
+    async fn dead_letter_queue(&self, function: &str) -> Result<Arc<MemoryQueue>, RunError> {
+        Ok(crate::locked(&self.dead_letters)
+            .entry(function.to_owned())
+            .or_default()
+            .clone())
     }
 
     fn object_writer(&self, _restarts: Arc<RestartGate>) -> StoreObjects {

@@ -23,6 +23,7 @@ use standins::faults::{FaultPlan, RestartGate};
 use standins::firehose::{DeliveryStats, DeliveryStream, FirehoseEndpoint, StreamConfig};
 use standins::lambda::async_invoke::{self, OnboardingLog};
 use standins::lambda::functions::{DeployedEtl, DeployedOnboarding, EtlFunction, Running};
+use standins::lambda::retries::AsyncRetryPolicy;
 use standins::ssm::{AgentStarter, CommandLog, HarnessCommands, SimulatedSsm, SsmAgent};
 use standins::subscription::{SubscriptionInvoker, Sweep};
 use tokio::task::JoinHandle;
@@ -55,10 +56,6 @@ pub const OUTCOME_SLACK: Duration = Duration::from_secs(30);
 pub const INSTANCE_LOOKUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Real time between two polls of the onboarding handler's waits.
 pub const HANDLER_POLL: Duration = Duration::from_millis(100);
-/// Lambda's waits between the attempts of a failed asynchronous invocation, simulated
-/// milliseconds (AWS Lambda developer guide, "Asynchronous invocation": one minute, then two).
-pub const ASYNC_RETRY_WAITS_MS: [i64; 2] = [60_000, 120_000];
-
 /// The onboarding handler of a run in world `W`, in-process.
 pub(super) type InProcessOnboarding<W> = OnboardingHandler<
     <W as World>::Instances,
@@ -137,6 +134,10 @@ pub(super) struct Shipped {
     pub(super) outcomes: BTreeMap<String, Vec<OnboardingOutcome>>,
     pub(super) rejected_events: Vec<String>,
     pub(super) retries: usize,
+    /// Onboarding events Lambda gave up on, sent to the function's dead-letter queue.
+    pub(super) dead_letters: Vec<standins::lambda::retries::DeadLetter>,
+    /// What sending them met (nothing when each was sent).
+    pub(super) dead_letter_errors: Vec<String>,
     pub(super) command_logs: BTreeMap<String, Vec<CommandLog>>,
     pub(super) agents: Vec<AgentReport>,
 }
@@ -145,6 +146,9 @@ pub(super) struct Shipped {
 #[derive(Debug)]
 pub(super) struct Delivered {
     pub(super) subscription: standins::subscription::SubscriptionReport,
+    /// What the ETL's dead letters met on their way to its dead-letter queue (nothing when
+    /// each was sent).
+    pub(super) dead_letter_errors: Vec<String>,
     pub(super) lambda: report::LambdaReport,
     pub(super) delivery: DeliveryStats,
 }
@@ -338,11 +342,11 @@ impl<'a, W: World> Replay<'a, W> {
         let s = &self.session;
         let onboarding_log = Arc::new(Mutex::new(OnboardingLog::default()));
         let onboarding_stop = s.cancel.child_token();
-        let waits = ASYNC_RETRY_WAITS_MS.map(|ms| self.clock.real(ms));
+        let retries = AsyncRetryPolicy::at_speed(self.clock.speed());
         let onboarding = tokio::spawn(async_invoke::run(
             s.world.queue().await?,
-            Arc::new(onboarding),
-            waits,
+            (s.names.onboarding_function.clone(), Arc::new(onboarding)),
+            retries,
             onboarding_log.clone(),
             onboarding_stop.clone(),
         ));
@@ -355,6 +359,7 @@ impl<'a, W: World> Replay<'a, W> {
             etl,
         )
         .with_redelivery(s.loaded.scenario.subscription.redeliver, s.seed)
+        .with_retries(&s.names.etl_function, retries)
         .losing(s.faults.clone());
         let subscription_stop = s.cancel.child_token();
         let stop = subscription_stop.clone();
@@ -481,10 +486,16 @@ impl<'a, W: World> Replay<'a, W> {
     pub(super) async fn onboard(&self, invokers: &mut Invokers<W>) {
         let scenario = &self.session.loaded.scenario;
         let clock = &self.clock;
+        // Each of Lambda's attempts may wait out the registration and the commands, and the
+        // retries wait one and two minutes between them.
+        let attempts = 1 + standins::lambda::retries::DEFAULT_RETRY_ATTEMPTS;
+        let retry_waits: i64 = standins::lambda::retries::RETRY_WAITS_MS.iter().sum();
         let deadline = Instant::now()
             + clock.real(scenario.duration.as_millis())
-            + clock.real(scenario.onboarding.registration_timeout.as_millis())
-            + 2 * self.command_timeout()
+            + clock.real(retry_waits)
+            + (clock.real(scenario.onboarding.registration_timeout.as_millis())
+                + 2 * self.command_timeout())
+                * attempts
             + OUTCOME_SLACK;
         loop {
             let decided = {
@@ -517,22 +528,45 @@ impl<'a, W: World> Replay<'a, W> {
                 command_logs.insert(instance_id, log);
             }
         }
-        let (outcomes, rejected_events, retries) = {
+        let (outcomes, rejected_events, retries, dead_letters) = {
             let mut log = locked(&invokers.onboarding_log);
             (
                 std::mem::take(&mut log.outcomes),
                 std::mem::take(&mut log.rejected),
                 log.retries,
+                std::mem::take(&mut log.dead_letters),
             )
         };
         account_for_silent_instances(&self.ledger, &self.launched, &outcomes);
+        let dead_letter_errors = self.send_dead_letters(&dead_letters).await;
         Shipped {
             outcomes,
             rejected_events,
             retries,
+            dead_letters,
+            dead_letter_errors,
             command_logs,
             agents,
         }
+    }
+
+    /// Sends `letters` to their functions' dead-letter queues, as Lambda does; what failed.
+    async fn send_dead_letters(
+        &self,
+        letters: &[standins::lambda::retries::DeadLetter],
+    ) -> Vec<String> {
+        use standins::lambda::retries::DeadLetterQueue as _;
+        let mut errors = Vec::new();
+        for letter in letters {
+            let sent = match self.session.world.dead_letter_queue(&letter.function).await {
+                Ok(queue) => queue.send(letter).await.map_err(|e| e.to_string()),
+                Err(error) => Err(error.to_string()),
+            };
+            if let Err(error) = sent {
+                errors.push(format!("{}: {error}", letter.function));
+            }
+        }
+        errors
     }
 
     /// Phases 6 and 7, deliver and drain: the subscription stops tailing, then reads every
@@ -554,6 +588,9 @@ impl<'a, W: World> Replay<'a, W> {
         })?;
         self.progress.draining();
         drain(&mut subscription, &expected).await;
+        let dead_letter_errors = self
+            .send_dead_letters(&subscription.report.dead_letters)
+            .await;
         let lambda = match &invokers.deployed {
             None => report::LambdaReport::in_process(),
             Some(deployed) => {
@@ -563,6 +600,7 @@ impl<'a, W: World> Replay<'a, W> {
         };
         let delivery = self.firehose.finish().await;
         Ok(Delivered {
+            dead_letter_errors,
             subscription: subscription.report,
             lambda,
             delivery,

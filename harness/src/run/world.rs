@@ -18,6 +18,7 @@ use standins::cloudwatch_logs::{LogsApi, LogsReader};
 use standins::eventbridge::queue::EventQueue;
 use standins::faults::{EmulatorRestart, RestartGate, Service};
 use standins::firehose::{DeliveryStream, FirehoseEndpoint, ObjectWriter};
+use standins::lambda::retries::DeadLetterQueue;
 use standins::ssm::AgentSsm;
 
 use super::RunError;
@@ -52,6 +53,8 @@ pub trait World: Send + Sync + 'static {
     type Sink: RecordSink + Send + Sync + 'static;
     /// What restarts the emulator (`[[faults.restart]]`).
     type Restarter: EmulatorRestart;
+    /// A function's dead-letter queue.
+    type DeadLetters: DeadLetterQueue + 'static;
 
     /// How the report names this world (`LocalStack at http://…`, `memory`).
     fn describe(&self) -> String;
@@ -101,6 +104,13 @@ pub trait World: Send + Sync + 'static {
     fn logs(&self) -> Arc<Self::Logs>;
     /// The rule's target queue.
     fn queue(&self) -> impl Future<Output = Result<Self::Queue, RunError>> + Send;
+
+    /// The dead-letter queue of `function` (the stack's, where Lambda sends the events of
+    /// asynchronous invocations that failed every attempt).
+    fn dead_letter_queue(
+        &self,
+        function: &str,
+    ) -> impl Future<Output = Result<Self::DeadLetters, RunError>> + Send;
 
     /// Where the Firehose model writes; writes wait out an emulator restart (`restarts`).
     fn object_writer(&self, restarts: Arc<RestartGate>) -> Self::Writer;

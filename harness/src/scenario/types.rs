@@ -286,6 +286,9 @@ pub struct Expectations {
     pub min_events_landed: Option<usize>,
     /// Fewest events the subscription filter must drop.
     pub min_events_filtered: Option<usize>,
+    /// Events Lambda sends to the functions' dead-letter queues after every attempt failed
+    /// (a poison payload); 0 when absent: a dead letter fails the run unless declared.
+    pub dead_lettered: Option<usize>,
     /// Queries over the delivered table whose rows must equal those of a query over the
     /// ledger (`[[expect.queries]]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -253,7 +253,10 @@ where
                         "instance {instance_id} is not managed by Systems Manager after {} s ({last_status}); check that the SSM agent runs and the instance profile allows it (AmazonSSMManagedInstanceCore)",
                         waits.registration_timeout.as_secs()
                     ),
-                    false,
+                    // Retryable: an instance may register later (Lambda tries again after one
+                    // and two minutes); a last failure goes to the dead-letter queue, never a
+                    // silent success.
+                    true,
                 ));
             }
             tokio::time::sleep(waits.poll_interval).await;

@@ -27,6 +27,7 @@ use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
 
 pub(crate) use bucket::create_bucket;
+pub use dead_letter::queue_name as dead_letter_queue_name;
 pub use functions::{ETL_MEMORY_MB, ONBOARDING_MEMORY_MB};
 pub use rule::{harness_queue_name, rule_event_pattern};
 

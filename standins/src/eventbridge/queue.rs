@@ -77,6 +77,38 @@ impl SdkQueue {
     }
 }
 
+impl SdkQueue {
+    /// SendMessage with string attributes.
+    pub async fn send_with_attributes(
+        &self,
+        body: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<(), QueueError> {
+        let mut request = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body);
+        for (name, value) in attributes.iter().filter(|(_, v)| !v.is_empty()) {
+            let value = aws_sdk_sqs::types::MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(*value)
+                .build()
+                .map_err(|e| QueueError {
+                    operation: "SendMessage",
+                    queue: self.url.clone(),
+                    message: e.to_string(),
+                })?;
+            request = request.message_attributes(*name, value);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| self.error("SendMessage", &e))?;
+        Ok(())
+    }
+}
+
 impl EventQueue for SdkQueue {
     async fn receive(&self, max: i32, wait: Duration) -> Result<Vec<QueueMessage>, QueueError> {
         let wait_seconds = i32::try_from(wait.min(MAX_RECEIVE_WAIT).as_secs()).unwrap_or(0);

@@ -11,6 +11,7 @@ pub mod async_invoke;
 pub mod environment;
 pub mod functions;
 pub mod pool;
+pub mod retries;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -53,6 +53,22 @@ pub enum InvokeError {
 }
 
 impl InvokeError {
+    /// The error type and message Lambda puts on a dead letter (`ErrorCode`, `ErrorMessage`).
+    pub fn code_and_message(&self) -> (String, String) {
+        match self {
+            Self::Function {
+                error_type,
+                message,
+            } => (error_type.clone(), message.clone()),
+            Self::Timeout { .. } => ("Sandbox.Timedout".to_owned(), self.to_string()),
+            Self::Crashed { .. } => ("Runtime.ExitError".to_owned(), self.to_string()),
+            Self::Start(_) => ("Runtime.InitError".to_owned(), self.to_string()),
+            Self::Transport(_) => ("ServiceException".to_owned(), self.to_string()),
+        }
+    }
+}
+
+impl InvokeError {
     /// Whether Lambda would retry the asynchronous invocation (every failure of the function
     /// itself; not a harness failure).
     pub fn is_function_failure(&self) -> bool {

@@ -2,8 +2,10 @@
 //! DescribeLogStreams and GetLogEvents (forward tokens), keeps the events the filter pattern
 //! matches, and invokes the ETL handler with one DATA_MESSAGE per stream and poll, after one
 //! CONTROL_MESSAGE when the subscription starts. A share of the payloads may be delivered twice
-//! (`[subscription] redeliver`), as CloudWatch Logs' at-least-once delivery does. A failed invocation is retried twice, as Lambda
-//! retries an asynchronous invocation, and then reported with its stream and event count.
+//! (`[subscription] redeliver`), as CloudWatch Logs' at-least-once delivery does. A failed
+//! invocation is retried as Lambda retries an asynchronous one ([`crate::lambda::retries`]:
+//! after one and two minutes of simulated time), and then sent to the dead-letter queue: the
+//! report keeps the letter, with its stream and event count.
 
 pub mod payload;
 
@@ -16,10 +18,8 @@ use serde::Serialize;
 
 use crate::cloudwatch_logs::{LogsError, LogsReader, SdkLogs};
 use crate::lambda::functions::EtlFunction;
+use crate::lambda::retries::{AsyncRetryPolicy, DeadLetter};
 use payload::StreamEvent;
-
-/// Attempts of one invocation (Lambda's asynchronous invocations: the call and two retries).
-pub const INVOKE_ATTEMPTS: u32 = 3;
 
 /// Which streams a poll reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,8 @@ pub struct SubscriptionReport {
     pub failed_events: usize,
     /// Invocation attempts that failed and were made again.
     pub retried_invocations: usize,
+    /// Payloads that failed every attempt: what Lambda sends to the dead-letter queue.
+    pub dead_letters: Vec<crate::lambda::retries::DeadLetter>,
     /// DATA_MESSAGE payloads delivered a second time (at-least-once delivery).
     pub redelivered_payloads: usize,
     /// Events in those payloads: the duplicates that must land.
@@ -83,6 +85,10 @@ pub struct SubscriptionInvoker<F, L = SdkLogs> {
     rng: StdRng,
     /// Where `[[faults.lose]]` may take a payload (`subscription-payload`).
     losses: Option<std::sync::Arc<crate::faults::FaultPlan>>,
+    /// How a failed invocation is retried.
+    retries: AsyncRetryPolicy,
+    /// The function's name, for its dead letters.
+    function_name: String,
     /// What it did so far.
     pub report: SubscriptionReport,
 }
@@ -112,6 +118,8 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
             redeliver: 0.0,
             rng: StdRng::seed_from_u64(0),
             losses: None,
+            retries: AsyncRetryPolicy::default(),
+            function_name: "etl".to_owned(),
             report: SubscriptionReport::default(),
         }
     }
@@ -121,6 +129,14 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
     pub fn with_redelivery(mut self, share: f64, seed: u64) -> Self {
         self.redeliver = share.clamp(0.0, 1.0);
         self.rng = StdRng::seed_from_u64(seed);
+        self
+    }
+
+    /// Retries failed invocations by `policy`, naming `function` in the dead letters.
+    #[must_use]
+    pub fn with_retries(mut self, function: &str, policy: AsyncRetryPolicy) -> Self {
+        self.function_name = function.to_owned();
+        self.retries = policy;
         self
     }
 
@@ -258,32 +274,50 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
         }
     }
 
-    /// Invokes the function (with retries); whether it succeeded.
+    /// Invokes the function, retried as Lambda retries an asynchronous invocation; whether it
+    /// succeeded. A payload that fails every attempt becomes a dead letter.
     async fn invoke(&mut self, event: &serde_json::Value, stream: &str, events: usize) -> bool {
-        let mut last_error = String::new();
-        for _ in 0..INVOKE_ATTEMPTS {
+        let mut attempt = 0;
+        let mut age_ms = 0;
+        let (error, gave_up) = loop {
+            attempt += 1;
             self.report.invocations += 1;
             let started = std::time::Instant::now();
             let outcome = self.function.invoke(event).await;
             let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             self.report.handler_billed_ms += micros.div_ceil(1000).max(1);
-            match outcome {
+            let error = match outcome {
                 Ok(result) => {
                     self.report.etl_events += result.events;
                     self.report.rows += result.rows;
                     self.report.records += result.records;
                     return true;
                 }
-                Err(error) => last_error = error.to_string(),
+                Err(error) => error,
+            };
+            match self.retries.next_wait(attempt, age_ms) {
+                Ok(wait) => {
+                    self.report.retried_invocations += 1;
+                    age_ms += AsyncRetryPolicy::wait_ms(attempt);
+                    tracing::warn!(%error, attempt, "the ETL invocation failed; Lambda retries it");
+                    tokio::time::sleep(wait).await;
+                }
+                Err(gave_up) => break (error, gave_up),
             }
-            self.report.retried_invocations += 1;
-        }
-        // The last failed attempt was not made again.
-        self.report.retried_invocations -= 1;
+        };
         self.report.failed_events += events;
         self.report.errors.push(format!(
-            "{stream}: {events} events failed {INVOKE_ATTEMPTS} invocations: {last_error}"
+            "{stream}: {events} events: {gave_up}, sent to the dead-letter queue: {error}"
         ));
+        let (error_code, error_message) = error.code_and_message();
+        self.report.dead_letters.push(DeadLetter {
+            function: self.function_name.clone(),
+            body: event.to_string(),
+            error_code,
+            error_message,
+            gave_up: gave_up.to_string(),
+            log_events: events,
+        });
         false
     }
 }

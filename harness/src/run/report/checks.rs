@@ -104,6 +104,10 @@ pub(super) struct Observed<'a> {
     pub(super) agents: &'a [standins::cloudwatch_agent::AgentReport],
     /// What the Firehose model delivered and gave up.
     pub(super) delivery: &'a standins::firehose::DeliveryStats,
+    /// Events Lambda gave up on (both functions).
+    pub(super) dead_letters: &'a [standins::lambda::retries::DeadLetter],
+    /// What sending them to their queues met.
+    pub(super) dead_letter_errors: &'a [String],
 }
 
 /// Every check of a run, in the order the report lists them.
@@ -115,12 +119,6 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
             0,
             r.totals.unaccounted,
             "unaccounted",
-        ),
-        Check::count(
-            "every invocation of the ETL handler succeeded",
-            0,
-            o.subscription.failed_events,
-            "failed events",
         ),
         Check::count("every expected event landed", 0, r.missing, "missing"),
         Check::count("nothing unexpected landed", 0, r.unexpected, "unexpected"),
@@ -167,7 +165,7 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
 
 /// What a part of the pipeline gave up after its retries: on AWS, data lost. Each is a failed
 /// check; the lines it held are also named by the ledger's accounting.
-fn given_up(o: &Observed<'_>) -> [Check; 2] {
+fn given_up(o: &Observed<'_>) -> [Check; 4] {
     let dropping: Vec<String> = o
         .agents
         .iter()
@@ -176,7 +174,31 @@ fn given_up(o: &Observed<'_>) -> [Check; 2] {
         .collect();
     let dropped: usize = o.agents.iter().map(|a| a.batches_dropped).sum();
     let delivery = o.delivery;
+    let letters: Vec<String> = o
+        .dead_letters
+        .iter()
+        .map(|l| {
+            format!(
+                "{}: {} ({} log events): {}: {}",
+                l.function, l.gave_up, l.log_events, l.error_code, l.error_message
+            )
+        })
+        .collect();
     [
+        Check::count(
+            "Lambda gave up on no event (dead letters, after its asynchronous retries)",
+            o.expect.dead_lettered.unwrap_or(0),
+            o.dead_letters.len(),
+            "events",
+        )
+        .why((!letters.is_empty()).then(|| letters.join("\n"))),
+        Check::count(
+            "every dead letter reached its function's dead-letter queue",
+            0,
+            o.dead_letter_errors.len(),
+            "not sent",
+        )
+        .why((!o.dead_letter_errors.is_empty()).then(|| o.dead_letter_errors.join("\n"))),
         Check::count(
             "the agents gave up no batch (pusher/sender.go)",
             0,

@@ -156,6 +156,12 @@ pub struct RunReport {
     pub rejected_events: Vec<String>,
     /// Asynchronous retries of failed onboarding invocations (Lambda's).
     pub onboarding_retries: usize,
+    /// Events Lambda gave up on after its retries, sent to the functions' dead-letter queues
+    /// (`loglab redrive` sends them back).
+    pub dead_letters: Vec<standins::lambda::retries::DeadLetter>,
+    /// What sending them to their queues met (nothing when each was sent).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dead_letter_errors: Vec<String>,
     /// The ledger against the bucket.
     pub reconciliation: Reconciliation,
     /// The subscription invoker.
@@ -443,7 +449,23 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         &inputs.shipped.outcomes,
         inputs.shipped.command_logs,
     );
+    let dead_letters: Vec<_> = inputs
+        .shipped
+        .dead_letters
+        .iter()
+        .chain(&inputs.delivered.subscription.dead_letters)
+        .cloned()
+        .collect();
+    let dead_letter_errors: Vec<String> = inputs
+        .shipped
+        .dead_letter_errors
+        .iter()
+        .chain(&inputs.delivered.dead_letter_errors)
+        .cloned()
+        .collect();
     let checks = checks::run_checks(&checks::Observed {
+        dead_letters: &dead_letters,
+        dead_letter_errors: &dead_letter_errors,
         reconciliation: &inputs.reconciliation,
         counts: &counts,
         expect: &scenario.expect,
@@ -474,6 +496,8 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         instance_details: details,
         rejected_events: inputs.shipped.rejected_events,
         onboarding_retries: inputs.shipped.retries,
+        dead_letters,
+        dead_letter_errors,
         reconciliation: inputs.reconciliation,
         subscription: inputs.delivered.subscription,
         lambda: inputs.delivered.lambda,

@@ -64,6 +64,23 @@ fn faults_section(report: &RunReport, out: &mut String) {
             let _ = writeln!(out, "  {fault}");
         }
     }
+    if !report.dead_letters.is_empty() {
+        let _ = writeln!(
+            out,
+            "\ndead letters (Lambda gave up after its retries; `loglab redrive` sends them back):"
+        );
+        for letter in &report.dead_letters {
+            let _ = writeln!(
+                out,
+                "  {}: {} ({} log events): {}: {}",
+                letter.function,
+                letter.gave_up,
+                letter.log_events,
+                letter.error_code,
+                letter.error_message
+            );
+        }
+    }
     let faults = &report.faults;
     if !faults.losses.is_empty() {
         let _ = writeln!(
