@@ -38,6 +38,7 @@ mod functions;
 pub mod memory;
 mod progress;
 pub mod queries;
+pub mod redrive;
 pub mod report;
 mod restart;
 mod session;

@@ -19,6 +19,7 @@ use stack::provision::Applied;
 use stack::{Deployment, Names, Placement};
 use standins::clock::{SimClock, wall_now_ms};
 use standins::cloudwatch_agent::AgentReport;
+use standins::faults::poison::Poisoned;
 use standins::faults::{FaultPlan, RestartGate};
 use standins::firehose::{DeliveryStats, DeliveryStream, FirehoseEndpoint, StreamConfig};
 use standins::lambda::async_invoke::{self, OnboardingLog};
@@ -64,7 +65,9 @@ pub(super) type InProcessOnboarding<W> = OnboardingHandler<
     <W as World>::Parameters,
 >;
 /// The ETL function of a run in world `W`, however it runs.
-pub(super) type Etl<W> = Running<EtlHandler<<W as World>::Sink>, DeployedEtl>;
+/// The ETL function of a run in world `W`, however it runs, with the scenario's bug
+/// (`[[faults.poison]]`, none by default).
+pub(super) type Etl<W> = Poisoned<Running<EtlHandler<<W as World>::Sink>, DeployedEtl>>;
 /// The onboarding function of a run in world `W`, however it runs.
 pub(super) type Onboarding<W> = Running<InProcessOnboarding<W>, DeployedOnboarding>;
 
@@ -149,6 +152,10 @@ pub(super) struct Delivered {
     /// What the ETL's dead letters met on their way to its dead-letter queue (nothing when
     /// each was sent).
     pub(super) dead_letter_errors: Vec<String>,
+    /// What the redrive recovered (`redrive = true`).
+    pub(super) redrive: Option<super::redrive::RedriveReport>,
+    /// Payloads that met the bug of `[[faults.poison]]` (each must be dead-lettered).
+    pub(super) poisoned: usize,
     pub(super) lambda: report::LambdaReport,
     pub(super) delivery: DeliveryStats,
 }
@@ -329,7 +336,7 @@ impl<'a, W: World> Replay<'a, W> {
             target: "the ETL function".to_owned(),
             message: "its Firehose sink was already taken".to_owned(),
         })?;
-        let (etl, onboarding): (Etl<W>, Onboarding<W>) = match &deployed {
+        let (etl, onboarding): (_, Onboarding<W>) = match &deployed {
             None => (
                 Running::InProcess(self.etl_handler(sink)),
                 Running::InProcess(self.onboarding_handler()),
@@ -339,6 +346,8 @@ impl<'a, W: World> Replay<'a, W> {
                 Running::Deployed(DeployedOnboarding(d.onboarding.clone())),
             ),
         };
+        let poison = self.session.loaded.scenario.faults.poison.clone();
+        let etl: Etl<W> = Poisoned::new(etl, poison, self.clock);
         let s = &self.session;
         let onboarding_log = Arc::new(Mutex::new(OnboardingLog::default()));
         let onboarding_stop = s.cancel.child_token();
@@ -591,6 +600,18 @@ impl<'a, W: World> Replay<'a, W> {
         let dead_letter_errors = self
             .send_dead_letters(&subscription.report.dead_letters)
             .await;
+        let poisoned = subscription.function().poisoned();
+        let redrive = if self.session.loaded.scenario.redrive {
+            subscription.function().fix();
+            let queue = self
+                .session
+                .world
+                .dead_letter_queue(&self.session.names.etl_function)
+                .await?;
+            Some(super::redrive::redrive(&queue, subscription.function()).await)
+        } else {
+            None
+        };
         let lambda = match &invokers.deployed {
             None => report::LambdaReport::in_process(),
             Some(deployed) => {
@@ -601,6 +622,8 @@ impl<'a, W: World> Replay<'a, W> {
         let delivery = self.firehose.finish().await;
         Ok(Delivered {
             dead_letter_errors,
+            redrive,
+            poisoned,
             subscription: subscription.report,
             lambda,
             delivery,

@@ -54,7 +54,7 @@ pub trait World: Send + Sync + 'static {
     /// What restarts the emulator (`[[faults.restart]]`).
     type Restarter: EmulatorRestart;
     /// A function's dead-letter queue.
-    type DeadLetters: DeadLetterQueue + 'static;
+    type DeadLetters: DeadLetterQueue + EventQueue + 'static;
 
     /// How the report names this world (`LocalStack at http://…`, `memory`).
     fn describe(&self) -> String;

@@ -34,6 +34,11 @@ pub struct Scenario {
     /// Simulated seconds per real second.
     #[serde(default = "default_speed")]
     pub speed: u32,
+    /// After the delivery: the bug of `[[faults.poison]]` fixed and the ETL's dead letters sent
+    /// back to it from its dead-letter queue, as an operator would (each recovered event must
+    /// then land).
+    #[serde(default)]
+    pub redrive: bool,
     /// The subscription filter (replaces the stack's pattern when given).
     #[serde(default)]
     pub subscription: SubscriptionSection,
@@ -77,6 +82,10 @@ pub struct Faults {
     /// it (the run must fail, naming the stage).
     #[serde(default)]
     pub lose: Vec<standins::faults::LossRule>,
+    /// `[[faults.poison]]`: a bug in the ETL that fails every payload of a source delivered in
+    /// a window, on every attempt, until the fix (`redrive = true`).
+    #[serde(default)]
+    pub poison: Vec<standins::faults::poison::PoisonRule>,
 }
 
 impl Faults {

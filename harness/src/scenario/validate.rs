@@ -241,6 +241,11 @@ impl Scenario {
                 issues.add(format!("faults.inject[{i}].{field}"), value, rule, valid);
             }
         }
+        for (i, poison) in self.faults.poison.iter().enumerate() {
+            for (field, value, rule, valid) in poison.issues(self.duration) {
+                issues.add(format!("faults.poison[{i}].{field}"), value, rule, valid);
+            }
+        }
         for (i, loss) in self.faults.lose.iter().enumerate() {
             if loss.count == 0 {
                 issues.add(

@@ -464,3 +464,34 @@ async fn faults_are_recovered_from_and_nothing_is_lost_silently() {
         }
     }
 }
+
+/// `scenarios/poison.toml` on LocalStack: payloads that meet the ETL's bug are retried by
+/// Lambda's rule (after one and two minutes, simulated), then sent to the ETL's dead-letter
+/// queue on the emulator (SQS SendMessage, as Lambda sends them); the stack's dead-letter alarm
+/// fires; after the fix the redrive receives them from that queue, sends them back and deletes
+/// them, and every line lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_poison_payload_is_dead_lettered_alarmed_and_redriven_after_the_fix() {
+    let Some(url) = endpoint() else { return };
+    let loaded = load("poison.toml", "us-west-1");
+    let report = run(&loaded, &url, None).await;
+    assert!(report.passed, "{}", report::summary(&report));
+    assert!(report.poisoned_payloads > 0);
+    assert_eq!(report.dead_letters.len(), report.poisoned_payloads);
+    assert!(
+        report
+            .dead_letters
+            .iter()
+            .all(|l| l.error_code == "PoisonPayload" && l.gave_up == "failed all 3 attempts")
+    );
+    let redrive = report.redrive.as_ref().expect("the scenario redrives");
+    assert_eq!(redrive.recovered, report.dead_letters.len());
+    assert!(redrive.failed.is_empty(), "{redrive:?}");
+    assert_eq!(report.reconciliation.missing, 0);
+    assert_eq!(report.reconciliation.totals.lines_unaccounted(), 0);
+    // Lambda's retries waited one and two minutes of simulated time for each letter.
+    assert_eq!(
+        report.subscription.retried_invocations,
+        2 * report.dead_letters.len()
+    );
+}

@@ -124,3 +124,31 @@ fn quickstart_on_parquet_gives_the_json_runs_answers_in_memory() {
         scanned(a)
     );
 }
+
+#[test]
+fn a_poison_payload_is_dead_lettered_and_redriven_in_memory_too() {
+    let report = run(&load("poison.toml"), None).report;
+    assert!(report.passed, "{}", report::summary(&report));
+    assert!(report.poisoned_payloads > 0);
+    assert_eq!(report.dead_letters.len(), report.poisoned_payloads);
+    let redrive = report.redrive.as_ref().expect("the scenario redrives");
+    assert_eq!(redrive.recovered, report.dead_letters.len());
+    assert_eq!(report.reconciliation.missing, 0);
+}
+
+/// A dead letter nobody redrives fails the run: the events in it never landed, and Lambda gave
+/// up on more than the scenario expects.
+#[test]
+fn a_poison_payload_without_the_redrive_fails_the_run() {
+    let mut loaded = load("poison.toml");
+    loaded.scenario.redrive = false;
+    let report = run(&loaded, None).report;
+    assert!(!report.passed);
+    assert!(report.reconciliation.missing > 0);
+    let missing = report
+        .checks
+        .iter()
+        .find(|c| c.name == "every expected event landed")
+        .unwrap();
+    assert!(!missing.passed);
+}

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod layer;
 pub mod plan;
+pub mod poison;
 pub mod responses;
 pub mod restart;
 

@@ -156,6 +156,11 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
         self.read_now.clear();
     }
 
+    /// The function it invokes.
+    pub fn function(&self) -> &F {
+        &self.function
+    }
+
     /// Events read from `stream` since the positions were last forgotten.
     pub fn read_since_restart(&self, stream: &str) -> usize {
         self.read_now.get(stream).copied().unwrap_or(0)

@@ -108,6 +108,10 @@ pub(super) struct Observed<'a> {
     pub(super) dead_letters: &'a [standins::lambda::retries::DeadLetter],
     /// What sending them to their queues met.
     pub(super) dead_letter_errors: &'a [String],
+    /// What the redrive recovered, when the scenario redrives.
+    pub(super) redrive: Option<&'a crate::run::redrive::RedriveReport>,
+    /// Payloads that met the bug of `[[faults.poison]]`: each must be a dead letter.
+    pub(super) poisoned: usize,
 }
 
 /// Every check of a run, in the order the report lists them.
@@ -153,6 +157,7 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
         ),
     ];
     checks.extend(given_up(o));
+    checks.extend(redrive_check(o));
     checks.extend(stage_by_stage(o));
     checks.extend(expectations(o));
     checks.extend(delivery_bounds(o));
@@ -186,8 +191,8 @@ fn given_up(o: &Observed<'_>) -> [Check; 4] {
         .collect();
     [
         Check::count(
-            "Lambda gave up on no event (dead letters, after its asynchronous retries)",
-            o.expect.dead_lettered.unwrap_or(0),
+            "Lambda gave up only on the events expected (dead letters, after its asynchronous retries)",
+            o.expect.dead_lettered.unwrap_or(0) + o.poisoned,
             o.dead_letters.len(),
             "events",
         )
@@ -216,15 +221,32 @@ fn given_up(o: &Observed<'_>) -> [Check; 4] {
     ]
 }
 
+/// `redrive = true`: every ETL dead letter was sent back and recovered.
+fn redrive_check(o: &Observed<'_>) -> Option<Check> {
+    let redrive = o.redrive?;
+    let sent = o.subscription.dead_letters.len();
+    Some(
+        Check::count(
+            "the redrive recovered every dead letter of the ETL",
+            sent,
+            redrive.recovered,
+            "dead letters",
+        )
+        .why((!redrive.failed.is_empty()).then(|| redrive.failed.join("\n"))),
+    )
+}
+
 /// What each stage handed on is what the next took, so that a loss is named by the stage
 /// where it happened (the ledger's checks say how much was lost in all).
 fn stage_by_stage(o: &Observed<'_>) -> [Check; 4] {
     let (sub, delivery, landed) = (o.subscription, o.delivery, o.landed);
+    // Rows the ETL made, the redriven payloads' included.
+    let etl_rows = sub.rows + o.redrive.map_or(0, |r| r.rows);
     let passed_on = (sub.matched + sub.redelivered_events).saturating_sub(sub.failed_events);
     let rows_check = if sub.retried_invocations == 0 {
         Check::count(
             "the Firehose model took every row the ETL made",
-            sub.rows,
+            etl_rows,
             delivery.rows_in,
             "rows",
         )
@@ -233,7 +255,7 @@ fn stage_by_stage(o: &Observed<'_>) -> [Check; 4] {
         // come again with the retry (duplicates the reconciliation counts by event id).
         Check::at_least(
             "the Firehose model took every row the ETL made (with retried invocations)",
-            sub.rows,
+            etl_rows,
             delivery.rows_in,
         )
     };

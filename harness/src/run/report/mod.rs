@@ -162,6 +162,11 @@ pub struct RunReport {
     /// What sending them to their queues met (nothing when each was sent).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dead_letter_errors: Vec<String>,
+    /// Payloads that met the bug of `[[faults.poison]]`.
+    pub poisoned_payloads: usize,
+    /// What the redrive recovered from the ETL's dead-letter queue (`redrive = true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redrive: Option<crate::run::redrive::RedriveReport>,
     /// The ledger against the bucket.
     pub reconciliation: Reconciliation,
     /// The subscription invoker.
@@ -466,6 +471,8 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
     let checks = checks::run_checks(&checks::Observed {
         dead_letters: &dead_letters,
         dead_letter_errors: &dead_letter_errors,
+        redrive: inputs.delivered.redrive.as_ref(),
+        poisoned: inputs.delivered.poisoned,
         reconciliation: &inputs.reconciliation,
         counts: &counts,
         expect: &scenario.expect,
@@ -498,6 +505,8 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         onboarding_retries: inputs.shipped.retries,
         dead_letters,
         dead_letter_errors,
+        redrive: inputs.delivered.redrive.clone(),
+        poisoned_payloads: inputs.delivered.poisoned,
         reconciliation: inputs.reconciliation,
         subscription: inputs.delivered.subscription,
         lambda: inputs.delivered.lambda,

@@ -81,6 +81,21 @@ fn faults_section(report: &RunReport, out: &mut String) {
             );
         }
     }
+    if let Some(redrive) = &report.redrive {
+        let _ = writeln!(
+            out,
+            "redrive (the bug fixed, the ETL's dead letters sent back): {} received, {} recovered ({} log events, {} rows){}",
+            redrive.letters,
+            redrive.recovered,
+            redrive.events,
+            redrive.rows,
+            if redrive.failed.is_empty() {
+                String::new()
+            } else {
+                format!("; failed: {}", redrive.failed.join("; "))
+            }
+        );
+    }
     let faults = &report.faults;
     if !faults.losses.is_empty() {
         let _ = writeln!(
