@@ -7,6 +7,7 @@
 //! comes from. The stack definition and what provisions, audits and deploys it live in `stack`;
 //! the `loglab` command sits on top.
 
+pub mod alarms;
 pub mod backend;
 pub mod catalog;
 pub mod cost;

@@ -119,12 +119,13 @@ impl Clients {
 
 /// The template's parameters as the emulator path fills them: no code (the functions are not
 /// created there), the host's architecture name for x86_64, no reader role.
-const EMULATOR_PARAMETERS: [(&str, &str); 5] = [
+const EMULATOR_PARAMETERS: [(&str, &str); 6] = [
     ("CodeBucket", ""),
     ("EtlCodeKey", ""),
     ("OnboardingCodeKey", ""),
     ("FunctionArchitecture", "x86_64"),
     ("ReaderRoleArn", ""),
+    ("AlarmEmail", ""),
 ];
 
 fn context_for(stack: &Stack, names: &Names, placement: &Placement) -> Context {
@@ -142,5 +143,6 @@ fn context_for(stack: &Stack, names: &Names, placement: &Placement) -> Context {
         context.refs.insert(parameter.to_owned(), value.to_owned());
     }
     context.conditions.insert("HasReaderRole".to_owned(), false);
+    context.conditions.insert("HasAlarmEmail".to_owned(), false);
     context
 }

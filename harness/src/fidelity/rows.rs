@@ -425,6 +425,15 @@ pub static ROWS: &[Row] = &[
         test: "standins/src/lambda/async_invoke.rs::every_function_error_is_retried_after_one_and_two_minutes_then_dead_lettered",
         applies: Applies::Always,
     },
+    Row {
+        kind: Kind::EmulatorGap,
+        area: "alarms",
+        aws: "CloudWatch alarms watch the functions' Errors and Throttles, the dead-letter queues' ApproximateNumberOfMessagesVisible and Firehose's DeliveryToS3.DataFreshness and FailedConversion.Records, and notify an SNS topic",
+        harness: "the stack renders them (and the topic, with the AlarmEmail parameter's subscription); the metrics come from Lambda and Firehose, which the harness runs, so the harness evaluates each alarm on the run's own measurements and the report says which would have fired, on what value",
+        source: "CloudWatch User Guide, \"AWS services that publish CloudWatch metrics\" (Lambda function metrics, SQS queue metrics, Firehose data delivery and format conversion metrics)",
+        test: "harness/src/alarms.rs::a_dead_letter_fires_its_functions_queue_alarm_and_nothing_else_fires_on_nothing",
+        applies: Applies::Always,
+    },
     // ---- AWS silent ----
     Row {
         kind: Kind::AwsSilent,

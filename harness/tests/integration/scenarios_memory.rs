@@ -27,6 +27,8 @@ fn quickstart_passes_in_memory_and_the_seed_reproduces_the_run() {
     let loaded = load("quickstart.toml");
     let first = run(&loaded, Some(3)).report;
     assert!(first.passed, "{}", report::summary(&first));
+    assert!(first.alarms.iter().all(|a| !a.fired), "{:?}", first.alarms);
+    assert!(first.alarms.len() >= 8);
     assert_eq!(first.instances.onboarded, 3);
     assert_eq!(first.reconciliation.missing, 0);
     assert!(first.reconciliation.events_landed >= 300);
@@ -134,6 +136,14 @@ fn a_poison_payload_is_dead_lettered_and_redriven_in_memory_too() {
     let redrive = report.redrive.as_ref().expect("the scenario redrives");
     assert_eq!(redrive.recovered, report.dead_letters.len());
     assert_eq!(report.reconciliation.missing, 0);
+    // The stack's alarms on the ETL's dead letters and errors would have fired; no other.
+    let fired: Vec<&str> = report
+        .alarms
+        .iter()
+        .filter(|a| a.fired)
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(fired, ["ccp-log-etl-dead-letters", "ccp-log-etl-errors"]);
 }
 
 /// A dead letter nobody redrives fails the run: the events in it never landed, and Lambda gave

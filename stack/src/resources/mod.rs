@@ -6,6 +6,7 @@
 //! Adding a resource type means one module here and one line in [`ALL`]; the template, the
 //! resolver, the provisioner and the audit all go through this registry.
 
+pub mod alarms;
 mod athena;
 mod bucket;
 mod dead_letter;
@@ -166,7 +167,7 @@ pub trait ResourceType: Sync {
 }
 
 /// Every resource type of the stack.
-pub static ALL: [&dyn ResourceType; 17] = [
+pub static ALL: [&dyn ResourceType; 20] = [
     &roles::Role,
     &bucket::Bucket,
     &bucket::BucketPolicy,
@@ -184,6 +185,9 @@ pub static ALL: [&dyn ResourceType; 17] = [
     &glue::Table,
     &athena::WorkGroup,
     &athena::NamedQuery,
+    &alarms::AlarmTopic,
+    &alarms::AlarmSubscription,
+    &alarms::Alarm,
 ];
 
 /// The resource type named `type_name`, if the stack has it.

@@ -147,9 +147,14 @@ pub fn render(stack: &Stack) -> Template {
                 "Type": "String", "Default": "",
                 "Description": "Optional role (analysts, Athena users) granted read access to the bucket",
             },
+            "AlarmEmail": {
+                "Type": "String", "Default": "",
+                "Description": "Optional e-mail address subscribed to the alarm topic (dead letters, function errors and throttles, delivery freshness, failed conversions)",
+            },
         },
         "Conditions": {
             "HasReaderRole": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "ReaderRoleArn" }, ""] }] },
+            "HasAlarmEmail": { "Fn::Not": [{ "Fn::Equals": [{ "Ref": "AlarmEmail" }, ""] }] },
         },
         "Resources": resources,
         "Outputs": {
@@ -160,6 +165,7 @@ pub fn render(stack: &Stack) -> Template {
             "OnboardingFunctionArn": { "Value": get_att(ids::ONBOARDING_FUNCTION, "Arn") },
             "GlueDatabaseName": { "Value": reference(ids::DATABASE) },
             "AthenaWorkGroupName": { "Value": reference(ids::WORKGROUP) },
+            "AlarmTopicArn": { "Value": reference(crate::resources::alarms::TOPIC) },
         },
     }))
 }

@@ -53,6 +53,9 @@ pub struct DeliveryStats {
     pub rows_written: usize,
     /// Rows in objects given up.
     pub rows_given_up: usize,
+    /// The oldest record's age when its object was written, at most, simulated ms
+    /// (Firehose's `DeliveryToS3.DataFreshness`).
+    pub max_freshness_ms: i64,
     /// PutRecordBatch entries failed on purpose (`[[faults.inject]]` partial failures).
     pub entries_failed: usize,
     /// Objects written.
@@ -358,6 +361,8 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         } else if self.write(state, &key, body, flushed.records).await {
             state.stats.objects += 1;
             state.stats.rows_written += rows;
+            let age = (self.clock)() - flushed.oldest_arrival_ms;
+            state.stats.max_freshness_ms = state.stats.max_freshness_ms.max(age);
         } else {
             state.stats.rows_given_up += rows;
         }

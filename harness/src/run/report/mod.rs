@@ -164,6 +164,8 @@ pub struct RunReport {
     pub dead_letter_errors: Vec<String>,
     /// Payloads that met the bug of `[[faults.poison]]`.
     pub poisoned_payloads: usize,
+    /// The stack's alarms, evaluated on the run's measurements: which would have fired.
+    pub alarms: Vec<crate::alarms::AlarmVerdict>,
     /// What the redrive recovered from the ETL's dead-letter queue (`redrive = true`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redrive: Option<crate::run::redrive::RedriveReport>,
@@ -468,6 +470,27 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         .chain(&inputs.delivered.dead_letter_errors)
         .cloned()
         .collect();
+    let alarms = crate::alarms::evaluate(
+        &inputs.loaded.stack.definition,
+        &crate::alarms::Measured {
+            dead_letters: count_by_function(&dead_letters),
+            errors: {
+                let mut errors = count_by_function(&dead_letters);
+                let definition = &inputs.loaded.stack.definition;
+                errors.push((
+                    definition.logs.etl_function_name.clone(),
+                    inputs.delivered.subscription.retried_invocations,
+                ));
+                errors.push((
+                    definition.onboarding.function_name.clone(),
+                    inputs.shipped.retries,
+                ));
+                errors
+            },
+            freshness_seconds: inputs.delivered.delivery.max_freshness_ms as f64 / 1000.0,
+            failed_conversions: inputs.delivered.delivery.records_failed_conversion,
+        },
+    );
     let checks = checks::run_checks(&checks::Observed {
         dead_letters: &dead_letters,
         dead_letter_errors: &dead_letter_errors,
@@ -507,6 +530,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         dead_letter_errors,
         redrive: inputs.delivered.redrive.clone(),
         poisoned_payloads: inputs.delivered.poisoned,
+        alarms,
         reconciliation: inputs.reconciliation,
         subscription: inputs.delivered.subscription,
         lambda: inputs.delivered.lambda,
@@ -529,4 +553,13 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         aws_differences,
         cost,
     }
+}
+
+/// How many of `letters` each function has.
+fn count_by_function(letters: &[standins::lambda::retries::DeadLetter]) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for letter in letters {
+        *counts.entry(letter.function.clone()).or_default() += 1;
+    }
+    counts.into_iter().collect()
 }

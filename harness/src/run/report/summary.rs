@@ -81,6 +81,21 @@ fn faults_section(report: &RunReport, out: &mut String) {
             );
         }
     }
+    let fired: Vec<&crate::alarms::AlarmVerdict> =
+        report.alarms.iter().filter(|a| a.fired).collect();
+    let _ = writeln!(
+        out,
+        "\nalarms of the stack, on this run's measurements: {} of {} would have fired",
+        fired.len(),
+        report.alarms.len()
+    );
+    for alarm in fired {
+        let _ = writeln!(
+            out,
+            "  {}: {} = {} ({}): {}",
+            alarm.name, alarm.metric, alarm.observed, alarm.threshold, alarm.meaning
+        );
+    }
     if let Some(redrive) = &report.redrive {
         let _ = writeln!(
             out,
