@@ -22,7 +22,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let handler = Arc::new(EtlHandler::new(sink, config));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let handler = Arc::clone(&handler);
-        async move { handle(&handler, &event.payload).await }
+        async move {
+            let remaining = event
+                .context
+                .deadline()
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            handle(&handler, &event.payload, remaining).await
+        }
     }))
     .await
 }
@@ -30,12 +37,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 async fn handle(
     handler: &EtlHandler<FirehoseSink>,
     event: &serde_json::Value,
+    remaining: std::time::Duration,
 ) -> Result<InvocationReport, Diagnostic> {
-    handler.handle_lambda_event(event).await.map_err(|error| {
-        tracing::error!(error = %error, kind = error.kind(), "invocation failed");
-        Diagnostic {
-            error_type: error.kind().to_owned(),
-            error_message: error.to_string(),
-        }
-    })
+    handler
+        .handle_lambda_event_within(event, remaining)
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %error, kind = error.kind(), "invocation failed");
+            Diagnostic {
+                error_type: error.kind().to_owned(),
+                error_message: error.to_string(),
+            }
+        })
 }

@@ -6,10 +6,10 @@
 //! | `ETL_MAX_DECOMPRESSED_BYTES` | cap on one payload's decompressed size | 33554432 |
 //! | `ETL_MAX_RECORD_BYTES` | largest Firehose record (and row) written | 1024000 |
 //! | `ETL_PACK_ROWS` | pack several rows into one Firehose record | true |
-//! | `ETL_RETRY_MAX_ATTEMPTS` | delivery rounds, the first included | 8 |
+//! | `ETL_RETRY_MAX_ATTEMPTS` | delivery rounds, the first included | 40 |
 //! | `ETL_RETRY_BASE_DELAY_MS` | first backoff, doubled each round | 100 |
 //! | `ETL_RETRY_MAX_DELAY_MS` | longest backoff | 5000 |
-//! | `ETL_RETRY_DEADLINE_MS` | no retry round starts after this | 60000 |
+//! | `ETL_RETRY_DEADLINE_MS` | no retry round starts after this (and never later than 15 s before the invocation times out) | 90000 |
 
 use std::time::Duration;
 

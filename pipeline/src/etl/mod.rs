@@ -200,11 +200,28 @@ impl<S: RecordSink> EtlHandler<S> {
         event: &serde_json::Value,
     ) -> Result<InvocationReport, EtlError> {
         let gzip = decode::gzip_from_lambda_event(event)?;
-        self.handle_gzip(&gzip).await
+        self.handle_gzip(&gzip, &self.config.retry).await
     }
 
-    /// Handles the raw gzip bytes a Kinesis or Firehose subscription destination carries.
-    pub async fn handle_gzip(&self, gzip: &[u8]) -> Result<InvocationReport, EtlError> {
+    /// The same, in an invocation with `remaining` time before it times out: the delivery's
+    /// retries end before it does ([`RetryPolicy::within`]).
+    pub async fn handle_lambda_event_within(
+        &self,
+        event: &serde_json::Value,
+        remaining: std::time::Duration,
+    ) -> Result<InvocationReport, EtlError> {
+        let gzip = decode::gzip_from_lambda_event(event)?;
+        self.handle_gzip(&gzip, &self.config.retry.within(remaining))
+            .await
+    }
+
+    /// Handles the raw gzip bytes a Kinesis or Firehose subscription destination carries,
+    /// delivering with `retry`.
+    pub async fn handle_gzip(
+        &self,
+        gzip: &[u8],
+        retry: &crate::firehose::RetryPolicy,
+    ) -> Result<InvocationReport, EtlError> {
         let (mut scratch, mut rows) = (Vec::new(), RowBuffer::default());
         let transform = transform_gzip(
             gzip,
@@ -226,7 +243,7 @@ impl<S: RecordSink> EtlHandler<S> {
             options.max_record_bytes,
             options.pack_rows,
         )?;
-        let delivery = deliver(&self.sink, &records, &self.config.retry).await?;
+        let delivery = deliver(&self.sink, &records, retry).await?;
         tracing::info!(
             log_group = %transform.log_group,
             log_stream = %transform.log_stream,

@@ -27,18 +27,38 @@ pub struct RetryPolicy {
     pub deadline: Duration,
 }
 
+/// Time an invocation keeps back from its remaining time for the last round's call and its
+/// answer: the retry deadline ends this long before the function would time out.
+pub const INVOCATION_RESERVE: Duration = Duration::from_secs(15);
+
 impl Default for RetryPolicy {
+    /// A budget spent by time, within the ETL function's 120 s timeout: rounds until 90 s have
+    /// passed (a throttling episode of a minute or more is ridden out inside one invocation),
+    /// at most 40 of them (100 ms doubling to 5 s: about 6 s of backoff before the waits
+    /// reach 5 s).
     fn default() -> Self {
         Self {
-            max_attempts: 8,
+            max_attempts: 40,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_secs(5),
-            deadline: Duration::from_secs(60),
+            deadline: Duration::from_secs(90),
         }
     }
 }
 
 impl RetryPolicy {
+    /// The same policy for an invocation with `remaining` time before its timeout: the
+    /// deadline ends [`INVOCATION_RESERVE`] before it, if that is sooner.
+    #[must_use]
+    pub fn within(&self, remaining: Duration) -> Self {
+        Self {
+            deadline: self
+                .deadline
+                .min(remaining.saturating_sub(INVOCATION_RESERVE)),
+            ..self.clone()
+        }
+    }
+
     /// The longest backoff before round `attempt + 1` (full jitter picks in `0..=` this).
     pub fn backoff_ceiling(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
@@ -317,6 +337,29 @@ mod tests {
             err.to_string().contains("ResourceNotFoundException"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_invocation_spends_its_retries_before_its_timeout() {
+        let policy = RetryPolicy::default();
+        assert_eq!(
+            policy.within(Duration::from_secs(120)).deadline,
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            policy.within(Duration::from_secs(45)).deadline,
+            Duration::from_secs(30)
+        );
+        assert_eq!(
+            policy.within(Duration::from_secs(5)).deadline,
+            Duration::ZERO
+        );
+        // The attempts are not what ends the budget: together their longest backoffs pass
+        // the deadline.
+        let backoffs: Duration = (1..policy.max_attempts)
+            .map(|attempt| policy.backoff_ceiling(attempt))
+            .sum();
+        assert!(backoffs > policy.deadline, "{backoffs:?}");
     }
 
     #[test]

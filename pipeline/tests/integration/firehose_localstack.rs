@@ -78,7 +78,7 @@ async fn rows_put_to_firehose_land_in_s3_unchanged() {
         (Vec::new(), Vec::new(), RowBuffer::default(), 0);
     for gzip in &payloads {
         let report = handler
-            .handle_gzip(gzip)
+            .handle_gzip(gzip, &pipeline::firehose::RetryPolicy::default())
             .await
             .expect("delivery through LocalStack");
         split_events += report.transform.split_events;

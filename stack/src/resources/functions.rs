@@ -160,3 +160,22 @@ const FUNCTION_CHECKOV_SKIPS: &[(&str, &str)] = &[
         "The environment holds only resource names (delivery stream, Parameter Store names, tag key and value) and a log level, no secrets; Lambda encrypts it at rest with its service key.",
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ETL spends its delivery retries inside its own timeout, with time kept back for the
+    /// last call: a throttling episode is ridden out in one invocation where it can be, and an
+    /// invocation is never stopped mid-retry by Lambda.
+    #[test]
+    fn the_etls_retry_budget_fits_its_timeout() {
+        let retry = pipeline::firehose::RetryPolicy::default();
+        let budget = retry.deadline + pipeline::firehose::deliver::INVOCATION_RESERVE;
+        assert!(
+            budget <= std::time::Duration::from_secs(u64::from(ETL_TIMEOUT_SECONDS)),
+            "{budget:?}"
+        );
+        assert!(retry.deadline >= std::time::Duration::from_secs(60));
+    }
+}

@@ -65,6 +65,8 @@ async fn apply_is_idempotent_and_the_audit_finds_and_repairs_drift() {
         skipped.iter().all(|k| k.starts_with("AWS::Lambda::")
             || k.starts_with("AWS::Glue::")
             || k.starts_with("AWS::Athena::")
+            || k.starts_with("AWS::SNS::")
+            || *k == "AWS::CloudWatch::Alarm"
             || *k == "AWS::Logs::SubscriptionFilter"),
         "{skipped:?}"
     );
@@ -272,7 +274,15 @@ async fn deploy_through_change_sets_on_localstack_cloudformation() {
         added.contains(&ids::BUCKET) && added.contains(&ids::DELIVERY_STREAM),
         "{added:?}"
     );
-    assert_eq!(dry.changes.len(), subset.resources().unwrap().len());
+    // A resource under a condition that does not hold (the alarm e-mail subscription without
+    // an AlarmEmail) is not in the change set.
+    let unconditional = subset
+        .resources()
+        .unwrap()
+        .values()
+        .filter(|r| r.get("Condition").is_none())
+        .count();
+    assert_eq!(dry.changes.len(), unconditional);
     let listed = cfn.describe_stacks().stack_name(&name).send().await;
     assert!(
         listed.is_err()
