@@ -14,7 +14,7 @@ set -euo pipefail
 
 LOCALSTACK_VERSION=4.9.2
 PINS=("localstack-core[runtime]==${LOCALSTACK_VERSION}" 'cbor2<5.7' 'cryptography>=42,<44' 'pyopenssl==24.2.1' service_identity 'joserfc<1.8' 'psutil<7.2')
-SERVICES=${LOCALSTACK_SERVICES:-s3,firehose,ssm,logs,events,ec2,iam,sts,sqs,cloudformation,lambda}
+SERVICES=${LOCALSTACK_SERVICES:-s3,firehose,ssm,logs,events,ec2,iam,sts,sqs,cloudformation,lambda,sns,cloudwatch}
 PORT=${LOCALSTACK_PORT:-4566}
 CACHE=${LOGLAB_CACHE:-$HOME/.cache/loglab}
 HOME_DIR="$CACHE/localstack-$LOCALSTACK_VERSION"

@@ -20,8 +20,10 @@ pub use host::HostOptions;
 /// The LocalStack version every backend pins (FACTS.md: newer ones need Python 3.13 or an
 /// auth token).
 pub const LOCALSTACK_VERSION: &str = "4.9.2";
-/// The services the pipeline and the harness use.
-pub const SERVICES: &str = "s3,firehose,ssm,logs,events,ec2,iam,sts,sqs,cloudformation,lambda";
+/// The services the pipeline and the harness use (SNS and CloudWatch for the alarms and their
+/// topic, which `deploy --emulator` creates through LocalStack's CloudFormation).
+pub const SERVICES: &str =
+    "s3,firehose,ssm,logs,events,ec2,iam,sts,sqs,cloudformation,lambda,sns,cloudwatch";
 /// How long an emulator may take to become ready.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(180);
 
