@@ -20,6 +20,10 @@ pub struct AlarmVerdict {
     pub observed: f64,
     /// Whether it would have fired.
     pub fired: bool,
+    /// When, simulated time since the run's start, where the run knows it (a dead letter's
+    /// time; for errors, the first failed attempt of the first dead letter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
     /// What it means.
     pub meaning: String,
 }
@@ -29,6 +33,8 @@ pub struct AlarmVerdict {
 pub struct Measured {
     /// Dead letters sent, per function.
     pub dead_letters: Vec<(String, usize)>,
+    /// The first dead letter's time per function, simulated ms since the run's start.
+    pub first_dead_letter_ms: Vec<(String, i64)>,
     /// Failed invocation attempts (Lambda's `Errors`), per function.
     pub errors: Vec<(String, usize)>,
     /// The Firehose model's largest data freshness, seconds.
@@ -43,7 +49,9 @@ pub fn evaluate(definition: &stack::StackDefinition, measured: &Measured) -> Vec
         .into_iter()
         .map(|spec| {
             let observed = value(&spec, measured);
+            let fired = spec.breached(observed);
             AlarmVerdict {
+                at: if fired { when(&spec, measured) } else { None },
                 name: spec.name.clone(),
                 metric: format!(
                     "{} {} {}={}",
@@ -51,11 +59,38 @@ pub fn evaluate(definition: &stack::StackDefinition, measured: &Measured) -> Vec
                 ),
                 threshold: format!("{} {} {}", spec.statistic, spec.comparison, spec.threshold),
                 observed,
-                fired: spec.breached(observed),
+                fired,
                 meaning: spec.description.clone(),
             }
         })
         .collect()
+}
+
+/// When `spec` fired, where the run knows it.
+fn when(spec: &AlarmSpec, measured: &Measured) -> Option<String> {
+    let dimension = spec.dimension.1.as_str();
+    let first = |function: &dyn Fn(&str) -> bool| {
+        measured
+            .first_dead_letter_ms
+            .iter()
+            .filter(|(f, _)| function(f))
+            .map(|(_, ms)| *ms)
+            .min()
+    };
+    let ms = match spec.metric {
+        "ApproximateNumberOfMessagesVisible" => {
+            first(&|f| stack::dead_letter_queue_name(f) == dimension)?
+        }
+        // Lambda's retries waited one and two minutes before the letter was sent.
+        "Errors" => {
+            first(&|f| f == dimension)?
+                - standins::lambda::retries::RETRY_WAITS_MS
+                    .iter()
+                    .sum::<i64>()
+        }
+        _ => return None,
+    };
+    Some(format!("{:.1} s into the run", ms.max(0) as f64 / 1000.0))
 }
 
 fn value(spec: &AlarmSpec, measured: &Measured) -> f64 {

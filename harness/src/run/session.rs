@@ -351,7 +351,7 @@ impl<'a, W: World> Replay<'a, W> {
         let s = &self.session;
         let onboarding_log = Arc::new(Mutex::new(OnboardingLog::default()));
         let onboarding_stop = s.cancel.child_token();
-        let retries = AsyncRetryPolicy::at_speed(self.clock.speed());
+        let retries = AsyncRetryPolicy::on(self.clock);
         let onboarding = tokio::spawn(async_invoke::run(
             s.world.queue().await?,
             (s.names.onboarding_function.clone(), Arc::new(onboarding)),

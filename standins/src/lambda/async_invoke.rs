@@ -126,6 +126,7 @@ async fn invoke_with_retries<F: OnboardingFunction>(
         error_message: last.clone(),
         gave_up: gave_up.to_string(),
         log_events: 0,
+        at_ms: retries.elapsed_ms(),
     });
     if code == "MalformedEvent" {
         return Err(RejectedEvent(format!(

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::clock::SimClock;
 use crate::eventbridge::queue::{MemoryQueue, QueueError, SdkQueue};
 
 /// The waits before the first and the second retry, simulated milliseconds.
@@ -26,7 +27,7 @@ pub const DEFAULT_RETRY_ATTEMPTS: u32 = 2;
 pub const DEFAULT_MAX_EVENT_AGE_MS: i64 = 6 * 60 * 60 * 1000;
 
 /// How one function's asynchronous invocations are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct AsyncRetryPolicy {
     /// Retries after the first attempt (0 to 2).
     pub retry_attempts: u32,
@@ -34,6 +35,8 @@ pub struct AsyncRetryPolicy {
     pub max_event_age_ms: i64,
     /// Simulated milliseconds per real millisecond: the waits are simulated time.
     pub speed: u32,
+    /// The run's clock, to stamp dead letters with their simulated time.
+    pub clock: Option<SimClock>,
 }
 
 impl Default for AsyncRetryPolicy {
@@ -42,6 +45,7 @@ impl Default for AsyncRetryPolicy {
             retry_attempts: DEFAULT_RETRY_ATTEMPTS,
             max_event_age_ms: DEFAULT_MAX_EVENT_AGE_MS,
             speed: 1,
+            clock: None,
         }
     }
 }
@@ -53,6 +57,19 @@ impl AsyncRetryPolicy {
             speed: speed.max(1),
             ..Self::default()
         }
+    }
+
+    /// AWS's defaults on the run's `clock`.
+    pub fn on(clock: SimClock) -> Self {
+        Self {
+            clock: Some(clock),
+            ..Self::at_speed(clock.speed())
+        }
+    }
+
+    /// Simulated milliseconds since the run's start, when the policy has the run's clock.
+    pub fn elapsed_ms(&self) -> Option<i64> {
+        self.clock.map(|c| c.now_ms() - c.start_ms())
     }
 
     /// After failed attempt `attempt` (1 for the first) of an event `age_ms` old: the real time
@@ -114,6 +131,8 @@ pub struct DeadLetter {
     pub gave_up: String,
     /// Log events in it (the ETL's payloads; 0 for an onboarding event).
     pub log_events: usize,
+    /// When Lambda sent it, simulated milliseconds since the run's start (when known).
+    pub at_ms: Option<i64>,
 }
 
 /// A function's dead-letter queue, as Lambda writes to it.

@@ -322,6 +322,7 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
             error_message,
             gave_up: gave_up.to_string(),
             log_events: events,
+            at_ms: self.retries.elapsed_ms(),
         });
         false
     }

@@ -474,6 +474,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         &inputs.loaded.stack.definition,
         &crate::alarms::Measured {
             dead_letters: count_by_function(&dead_letters),
+            first_dead_letter_ms: first_by_function(&dead_letters),
             errors: {
                 let mut errors = count_by_function(&dead_letters);
                 let definition = &inputs.loaded.stack.definition;
@@ -553,6 +554,18 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         aws_differences,
         cost,
     }
+}
+
+/// The first of `letters`' times, per function.
+fn first_by_function(letters: &[standins::lambda::retries::DeadLetter]) -> Vec<(String, i64)> {
+    let mut first: BTreeMap<String, i64> = BTreeMap::new();
+    for letter in letters {
+        if let Some(at) = letter.at_ms {
+            let entry = first.entry(letter.function.clone()).or_insert(at);
+            *entry = (*entry).min(at);
+        }
+    }
+    first.into_iter().collect()
 }
 
 /// How many of `letters` each function has.

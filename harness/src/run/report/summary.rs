@@ -92,8 +92,16 @@ fn faults_section(report: &RunReport, out: &mut String) {
     for alarm in fired {
         let _ = writeln!(
             out,
-            "  {}: {} = {} ({}): {}",
-            alarm.name, alarm.metric, alarm.observed, alarm.threshold, alarm.meaning
+            "  {}{}: {} = {} ({}): {}",
+            alarm.name,
+            alarm
+                .at
+                .as_deref()
+                .map_or_else(String::new, |at| format!(" at {at}")),
+            alarm.metric,
+            alarm.observed,
+            alarm.threshold,
+            alarm.meaning
         );
     }
     if let Some(redrive) = &report.redrive {
