@@ -489,6 +489,15 @@ async fn a_poison_payload_is_dead_lettered_alarmed_and_redriven_after_the_fix() 
     assert!(redrive.failed.is_empty(), "{redrive:?}");
     assert_eq!(report.reconciliation.missing, 0);
     assert_eq!(report.reconciliation.totals.lines_unaccounted(), 0);
+    let etl_queue_alarm = report
+        .alarms
+        .iter()
+        .find(|a| a.name == "ccp-log-etl-dead-letters")
+        .expect("the stack's alarm on the ETL's dead-letter queue");
+    assert!(
+        etl_queue_alarm.fired && etl_queue_alarm.at.is_some(),
+        "{etl_queue_alarm:?}"
+    );
     // Lambda's retries waited one and two minutes of simulated time for each letter.
     assert_eq!(
         report.subscription.retried_invocations,
