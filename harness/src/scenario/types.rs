@@ -89,17 +89,14 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// Every fault rule of the scenario: `[[faults.inject]]`, then each `[[faults.outage]]` as
-    /// the rule it is.
+    /// Every fault rule of the scenario: each `[[faults.outage]]` as the rule it is, first (a
+    /// refused connection comes before any answer, so an outage wins over the other rules in
+    /// its window), then `[[faults.inject]]`.
     pub fn rules(&self) -> Vec<standins::faults::FaultRule> {
-        self.inject
+        self.outage
             .iter()
-            .cloned()
-            .chain(
-                self.outage
-                    .iter()
-                    .map(standins::faults::OutageRule::as_fault_rule),
-            )
+            .map(standins::faults::OutageRule::as_fault_rule)
+            .chain(self.inject.iter().cloned())
             .collect()
     }
 }
