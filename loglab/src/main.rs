@@ -13,6 +13,7 @@ use harness::backend::{self, BackendChoice, BackendOptions, Emulator};
 
 mod agent_config;
 mod build_command;
+mod redrive_command;
 mod rows;
 mod run_command;
 mod stack_commands;
@@ -89,6 +90,11 @@ enum Command {
     /// Upload the built functions (see `build`), and create or update the stack through a
     /// CloudFormation change set (AWS credentials from the usual chain).
     Deploy(stack_commands::DeployArgs),
+    /// Send a deployed function's dead letters back to it after a fix: each message of
+    /// `<function>-dead-letters` invoked asynchronously, then deleted; what Lambda refuses
+    /// stays in the queue, named (exit status 1). AWS credentials and endpoint from the usual
+    /// chain (`AWS_ENDPOINT_URL` for an emulator).
+    Redrive(redrive_command::RedriveArgs),
     /// Check CloudWatch agent configurations as the onboarding handler does, or print the
     /// pipeline's defaults.
     #[command(subcommand)]
@@ -138,6 +144,7 @@ async fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Build(build) => build_command::build(&build),
         Command::Deploy(deploy) => stack_commands::deploy(definition, &deploy).await,
+        Command::Redrive(redrive) => redrive_command::redrive(&redrive).await,
         Command::Run(run) => run_command::run(run).await,
         Command::Catalog { table } => tables::catalog(&table, definition).await,
         Command::Query { sql, table, format } => {

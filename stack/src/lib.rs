@@ -28,6 +28,7 @@ pub mod deploy;
 mod deployment;
 mod function_spec;
 pub mod provision;
+pub mod redrive;
 pub mod resolve;
 pub mod resources;
 pub mod template;

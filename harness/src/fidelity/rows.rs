@@ -434,6 +434,15 @@ pub static ROWS: &[Row] = &[
         test: "harness/src/alarms.rs::a_dead_letter_fires_its_functions_queue_alarm_and_nothing_else_fires_on_nothing",
         applies: Applies::Always,
     },
+    Row {
+        kind: Kind::EmulatorGap,
+        area: "Lambda",
+        aws: "a dead letter is the event as the function received it; sending it back is invoking the function asynchronously with it (Invoke, InvocationType Event, answered 202)",
+        harness: "loglab redrive reads the queue and deletes through LocalStack's SQS; LocalStack runs no function here, so its tests accept through a recorder of the Invoke port and meet the real Lambda client's refusal (ResourceNotFoundException) for a function that does not exist; in a run, redrive = true sends the ETL's dead letters back to the run's own ETL",
+        source: "Lambda Developer Guide, \"Adding a dead-letter queue\"; Lambda API Reference, Invoke",
+        test: "stack/tests/integration/redrive_localstack.rs::dead_letters_are_sent_back_and_deleted_and_refusals_stay_named",
+        applies: Applies::Always,
+    },
     // ---- AWS silent ----
     Row {
         kind: Kind::AwsSilent,

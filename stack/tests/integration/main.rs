@@ -5,5 +5,6 @@
 mod support;
 
 mod lambda_artifacts;
+mod redrive_localstack;
 mod stack_localstack;
 mod stack_template;

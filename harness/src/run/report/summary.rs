@@ -67,7 +67,7 @@ fn faults_section(report: &RunReport, out: &mut String) {
     if !report.dead_letters.is_empty() {
         let _ = writeln!(
             out,
-            "\ndead letters (Lambda gave up after its retries; `loglab redrive` sends them back):"
+            "\ndead letters (Lambda gave up after its retries; `loglab redrive` sends a deployed function's back):"
         );
         for letter in &report.dead_letters {
             let _ = writeln!(
