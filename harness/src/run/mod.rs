@@ -277,8 +277,9 @@ mod tests {
             .unwrap_err();
         assert!(matches!(error, RunError::NoRestart { .. }), "{error}");
         let text = error.to_string();
+        let at = loaded.scenario.faults.restart[0].at.to_string();
         assert!(
-            text.contains("150s") && text.contains("--backend host"),
+            text.contains(&format!("at {at}")) && text.contains("--backend host"),
             "{text}"
         );
     }
