@@ -51,7 +51,7 @@ impl InvokeAsync for aws_sdk_lambda::Client {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| aws_sdk_lambda::error::DisplayErrorContext(e).to_string())
+            .map_err(|e| short(&e))
     }
 }
 
@@ -90,10 +90,15 @@ pub async fn redrive<I: InvokeAsync>(
         .send()
         .await
         .map_err(|e| {
-            queue_error(
-                "GetQueueUrl",
-                aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
-            )
+            let missing = e
+                .as_service_error()
+                .is_some_and(aws_sdk_sqs::operation::get_queue_url::GetQueueUrlError::is_queue_does_not_exist);
+            let why = if missing {
+                "no such queue: is the stack deployed in this account and region, and is the function name right?".to_owned()
+            } else {
+                short(&e)
+            };
+            queue_error("GetQueueUrl", why)
         })?
         .queue_url()
         .unwrap_or_default()
@@ -113,12 +118,7 @@ pub async fn redrive<I: InvokeAsync>(
             .visibility_timeout(VISIBILITY_SECONDS)
             .send()
             .await
-            .map_err(|e| {
-                queue_error(
-                    "ReceiveMessage",
-                    aws_sdk_sqs::error::DisplayErrorContext(e).to_string(),
-                )
-            })?;
+            .map_err(|e| queue_error("ReceiveMessage", short(&e)))?;
         if page.messages().is_empty() {
             break;
         }
@@ -145,10 +145,31 @@ pub async fn redrive<I: InvokeAsync>(
                 Ok(_) => done.sent_back += 1,
                 Err(e) => done.failed.push(format!(
                     "message {id}: sent back, not deleted (it will be sent again): {}",
-                    aws_sdk_sqs::error::DisplayErrorContext(e)
+                    short(&e)
                 )),
             }
         }
     }
     Ok(done)
+}
+
+/// A service error as its code and message (`ResourceNotFoundException: Function not found:
+/// ...`); anything else (no answer, a dispatch failure) with its whole chain of causes.
+fn short<E>(error: &E) -> String
+where
+    E: aws_sdk_sqs::error::ProvideErrorMetadata + std::error::Error,
+{
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            let mut text = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                text.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            text
+        }
+    }
 }
