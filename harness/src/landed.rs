@@ -181,6 +181,21 @@ enum ObjectError {
     NotUtf8(#[from] std::string::FromUtf8Error),
 }
 
+/// Why a Parquet object's rows could not be read back.
+#[derive(Debug, thiserror::Error)]
+enum ParquetRowsError {
+    #[error("not Parquet: {0}")]
+    NotParquet(datafusion::parquet::errors::ParquetError),
+    #[error("Parquet: {0}")]
+    Read(#[from] datafusion::arrow::error::ArrowError),
+    #[error("Parquet: no column {0}")]
+    MissingColumn(&'static str),
+    #[error("Parquet: the identity columns have other types than the table's")]
+    ColumnTypes,
+    #[error("Parquet: row {0} lacks an identity column")]
+    NullIdentity(usize),
+}
+
 /// An object's text: gunzipped when it is gzip (Firehose's compression; LocalStack writes
 /// plain objects), as it is otherwise.
 fn decode_object(bytes: &[u8]) -> Result<String, ObjectError> {
@@ -194,7 +209,7 @@ fn decode_object(bytes: &[u8]) -> Result<String, ObjectError> {
 
 /// The identity columns of every row of a Parquet object (Firehose's format conversion), read
 /// with only those columns decoded.
-fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity<'static>>, String> {
+fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity<'static>>, ParquetRowsError> {
     use datafusion::arrow::array::{Array as _, AsArray as _, RecordBatch};
     use datafusion::arrow::datatypes::{Int32Type, Int64Type};
     use datafusion::parquet::arrow::ProjectionMask;
@@ -208,19 +223,19 @@ fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity<'static>>, String
         "message",
     ];
     let builder =
-        ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(|e| format!("not Parquet: {e}"))?;
+        ParquetRecordBatchReaderBuilder::try_new(bytes).map_err(ParquetRowsError::NotParquet)?;
     let mask = ProjectionMask::columns(builder.parquet_schema(), COLUMNS);
     let reader = builder
         .with_projection(mask)
         .build()
-        .map_err(|e| format!("Parquet: {e}"))?;
+        .map_err(ParquetRowsError::NotParquet)?;
     let mut rows = Vec::new();
     for batch in reader {
-        let batch: RecordBatch = batch.map_err(|e| format!("Parquet: {e}"))?;
-        let column = |name: &str| {
+        let batch: RecordBatch = batch?;
+        let column = |name: &'static str| {
             batch
                 .column_by_name(name)
-                .ok_or_else(|| format!("Parquet: no column {name}"))
+                .ok_or(ParquetRowsError::MissingColumn(name))
         };
         let (stream, id, time, index, count, message) = (
             column("log_stream")?,
@@ -241,10 +256,10 @@ fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity<'static>>, String
             ))
         };
         let (stream, id, time, index, count, message) =
-            typed().ok_or("Parquet: the identity columns have other types than the table's")?;
+            typed().ok_or(ParquetRowsError::ColumnTypes)?;
         for i in 0..batch.num_rows() {
             if stream.is_null(i) || id.is_null(i) || time.is_null(i) || message.is_null(i) {
-                return Err(format!("Parquet: row {i} lacks an identity column"));
+                return Err(ParquetRowsError::NullIdentity(i));
             }
             rows.push(RowIdentity {
                 log_stream: stream.value(i).to_owned().into(),

@@ -31,19 +31,29 @@ pub enum RedriveError {
     },
 }
 
+/// Lambda did not accept an event: what it said.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invoke {function}: {message}")]
+pub struct InvokeRefused {
+    /// The function.
+    pub function: String,
+    /// Lambda's code and message, or the failure of the call.
+    pub message: String,
+}
+
 /// Invokes a function asynchronously with one event.
 pub trait InvokeAsync: Send + Sync {
     /// Hands `payload` to `function` (Lambda: `Invoke`, `InvocationType` `Event`, answered
-    /// 202); the error names what Lambda said.
+    /// 202).
     fn invoke_async(
         &self,
         function: &str,
         payload: &str,
-    ) -> impl Future<Output = Result<(), String>> + Send;
+    ) -> impl Future<Output = Result<(), InvokeRefused>> + Send;
 }
 
 impl InvokeAsync for aws_sdk_lambda::Client {
-    async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), String> {
+    async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), InvokeRefused> {
         self.invoke()
             .function_name(function)
             .invocation_type(aws_sdk_lambda::types::InvocationType::Event)
@@ -51,7 +61,10 @@ impl InvokeAsync for aws_sdk_lambda::Client {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| short(&e))
+            .map_err(|e| InvokeRefused {
+                function: function.to_owned(),
+                message: short(&e),
+            })
     }
 }
 

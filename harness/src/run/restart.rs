@@ -44,9 +44,20 @@ impl Drop for Restarts {
     }
 }
 
-/// A restart's question to the subscription: read every stream to its end, and answer whether
-/// that worked (`Err` names what failed).
-pub(super) type DrainAsk = tokio::sync::oneshot::Sender<Result<usize, String>>;
+/// Why the log group could not be read to its end before a restart stopped the emulator.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum DrainError {
+    /// A read kept failing until [`DRAIN_BEFORE_STOP`] passed.
+    #[error("reading the log group to its end before the stop: {0}")]
+    Read(#[from] standins::cloudwatch_logs::LogsError),
+    /// Nobody answered: the subscription was not running.
+    #[error("the subscription did not read the log group before the stop (it was not running)")]
+    NotRunning,
+}
+
+/// A restart's question to the subscription: read every stream to its end, and answer with
+/// the events read.
+pub(super) type DrainAsk = tokio::sync::oneshot::Sender<Result<usize, DrainError>>;
 /// The subscription's end of the restarts' questions.
 pub(super) type DrainRequests = tokio::sync::mpsc::Receiver<DrainAsk>;
 
@@ -62,7 +73,7 @@ pub const DRAIN_BEFORE_STOP: std::time::Duration = std::time::Duration::from_sec
 /// an outage), retrying a failed read until [`DRAIN_BEFORE_STOP`] passes; the events read.
 pub(super) async fn drain_before_stop<F, L>(
     invoker: &mut standins::subscription::SubscriptionInvoker<F, L>,
-) -> Result<usize, String>
+) -> Result<usize, DrainError>
 where
     F: standins::lambda::functions::EtlFunction,
     L: standins::cloudwatch_logs::LogsReader,
@@ -72,11 +83,7 @@ where
     loop {
         match invoker.poll(standins::subscription::Sweep::All).await {
             Ok(_) => return Ok(invoker.report.read.values().sum::<usize>() - read_before),
-            Err(error) if Instant::now() >= deadline => {
-                return Err(format!(
-                    "reading the log group to its end before the stop: {error}"
-                ));
-            }
+            Err(error) if Instant::now() >= deadline => return Err(error.into()),
             Err(error) => {
                 tracing::warn!(%error, "draining the log group before the restart; trying again");
                 tokio::time::sleep(APPLY_RETRY_WAIT).await;
@@ -132,7 +139,7 @@ async fn restart_once<W: World>(
     let mut errors = Vec::new();
     match ask_drain(drains).await {
         Ok(events) => record.events_drained = events,
-        Err(error) => errors.push(error),
+        Err(error) => errors.push(error.to_string()),
     }
     gate.stopping();
     gate.writes_idle().await;
@@ -173,17 +180,13 @@ async fn restart_once<W: World>(
 }
 
 /// Asks the subscription to read the log group to its end, and waits for its answer.
-async fn ask_drain(drains: &tokio::sync::mpsc::Sender<DrainAsk>) -> Result<usize, String> {
+async fn ask_drain(drains: &tokio::sync::mpsc::Sender<DrainAsk>) -> Result<usize, DrainError> {
     let (reply, answer) = tokio::sync::oneshot::channel();
     let asked = drains.send(reply).await.is_ok();
     let answered = tokio::time::timeout(DRAIN_BEFORE_STOP * 2, answer).await;
     match (asked, answered) {
         (true, Ok(Ok(drained))) => drained,
-        _ => Err(
-            "the subscription did not read the log group before the stop (it was not \
-                  running)"
-                .to_owned(),
-        ),
+        _ => Err(DrainError::NotRunning),
     }
 }
 

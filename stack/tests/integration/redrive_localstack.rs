@@ -7,7 +7,7 @@
 
 use std::sync::Mutex;
 
-use stack::redrive::{InvokeAsync, redrive};
+use stack::redrive::{InvokeAsync, InvokeRefused, redrive};
 
 use crate::support::endpoint;
 
@@ -16,9 +16,12 @@ use crate::support::endpoint;
 struct Recorder(Mutex<Vec<(String, String)>>);
 
 impl InvokeAsync for Recorder {
-    async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), String> {
+    async fn invoke_async(&self, function: &str, payload: &str) -> Result<(), InvokeRefused> {
         if payload.contains("poison") {
-            return Err("Lambda refused it (test)".to_owned());
+            return Err(InvokeRefused {
+                function: function.to_owned(),
+                message: "Lambda refused it (test)".to_owned(),
+            });
         }
         self.0
             .lock()

@@ -101,6 +101,36 @@ impl FaultKind {
     }
 }
 
+/// A rule's broken part: (field, value, rule, what would be valid).
+pub type RuleIssue = (&'static str, String, String, String);
+
+/// What is wrong with a window of simulated time `[from, until)` in a run of `duration`: it
+/// ends before it starts, or starts after the run.
+pub fn window_issues(
+    from: SimDuration,
+    until: Option<SimDuration>,
+    duration: SimDuration,
+) -> Vec<RuleIssue> {
+    let mut issues = Vec::new();
+    if let Some(until) = until.filter(|u| *u <= from) {
+        issues.push((
+            "until",
+            format!("\"{until}\""),
+            "the window ends before it starts".to_owned(),
+            "later than `from`".to_owned(),
+        ));
+    }
+    if from >= duration {
+        issues.push((
+            "from",
+            format!("\"{from}\""),
+            "the window starts after the run's simulated duration".to_owned(),
+            "shorter than `duration`".to_owned(),
+        ));
+    }
+    issues
+}
+
 /// One rule: calls of `service` (and `operation`, when given) fail as `kind` with probability
 /// `rate` while the simulated clock is in `[from, until)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,22 +205,10 @@ impl FaultRule {
                 "above 0, at most 1",
             );
         }
-        if self.until.is_some_and(|u| u <= self.from) {
-            add(
-                "until",
-                format!("\"{}\"", self.until.unwrap_or_default()),
-                "the window ends before it starts",
-                "later than `from`",
-            );
-        }
-        if self.from >= duration {
-            add(
-                "from",
-                format!("\"{}\"", self.from),
-                "the window starts after the run's simulated duration",
-                "shorter than `duration`",
-            );
-        }
+        issues.extend(window_issues(self.from, self.until, duration));
+        let mut add = |field, value: String, rule: &str, valid: &str| {
+            issues.push((field, value, rule.to_owned(), valid.to_owned()));
+        };
         match (self.kind, self.delay) {
             (FaultKind::Latency, None) => add(
                 "delay",

@@ -33,25 +33,8 @@ pub struct PoisonRule {
 
 impl PoisonRule {
     /// Each rule this one breaks: (field, value, rule, what would be valid).
-    pub fn issues(&self, duration: SimDuration) -> Vec<(&'static str, String, String, String)> {
-        let mut issues = Vec::new();
-        if self.until <= self.from {
-            issues.push((
-                "until",
-                format!("\"{}\"", self.until),
-                "the window ends before it starts".to_owned(),
-                "later than `from`".to_owned(),
-            ));
-        }
-        if self.from >= duration {
-            issues.push((
-                "from",
-                format!("\"{}\"", self.from),
-                "the window starts after the run's simulated duration".to_owned(),
-                "shorter than `duration`".to_owned(),
-            ));
-        }
-        issues
+    pub fn issues(&self, duration: SimDuration) -> Vec<super::config::RuleIssue> {
+        super::config::window_issues(self.from, Some(self.until), duration)
     }
 }
 
