@@ -43,7 +43,7 @@ impl PoisonRule {
 pub struct Poisoned<F> {
     inner: F,
     rules: Vec<PoisonRule>,
-    clock: Option<SimClock>,
+    clock: SimClock,
     /// The payloads that met the bug (their text): they fail on every attempt until the fix.
     poisoned: Mutex<HashSet<String>>,
     fixed: AtomicBool,
@@ -55,7 +55,7 @@ impl<F> Poisoned<F> {
         Self {
             inner,
             rules,
-            clock: Some(clock),
+            clock,
             poisoned: Mutex::default(),
             fixed: AtomicBool::new(false),
         }
@@ -80,10 +80,7 @@ impl<F> Poisoned<F> {
         if poisoned.contains(&key) {
             return true;
         }
-        let Some(clock) = self.clock else {
-            return false;
-        };
-        let elapsed = clock.now_ms() - clock.start_ms();
+        let elapsed = self.clock.now_ms() - self.clock.start_ms();
         let stream = payload_stream(event).unwrap_or_default();
         let hit = self.rules.iter().any(|rule| {
             stream.starts_with(&rule.source)

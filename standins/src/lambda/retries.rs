@@ -78,8 +78,7 @@ impl AsyncRetryPolicy {
         if attempt > self.retry_attempts {
             return Err(GaveUp::Attempts(attempt));
         }
-        let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
-        let wait_ms = RETRY_WAITS_MS[index.min(RETRY_WAITS_MS.len() - 1)];
+        let wait_ms = Self::wait_ms(attempt);
         if age_ms + wait_ms > self.max_event_age_ms {
             return Err(GaveUp::Age(age_ms + wait_ms));
         }
