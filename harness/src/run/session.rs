@@ -369,6 +369,7 @@ impl<'a, W: World> Replay<'a, W> {
         )
         .with_redelivery(s.loaded.scenario.subscription.redeliver, s.seed)
         .with_retries(&s.names.etl_function, retries)
+        .with_payload_gzip_level(s.world.subscription_gzip_level())
         .losing(s.faults.clone());
         let subscription_stop = s.cancel.child_token();
         let stop = subscription_stop.clone();

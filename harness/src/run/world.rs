@@ -151,6 +151,12 @@ pub trait World: Send + Sync + 'static {
     fn firehose_gzip_level(&self) -> u32 {
         standins::firehose::FIREHOSE_GZIP_LEVEL
     }
+
+    /// The gzip level of the subscription's payloads to the ETL function (the harness's
+    /// usual level, unless a world trades the payloads' size for speed and says so).
+    fn subscription_gzip_level(&self) -> u32 {
+        pipeline::etl::payload::PAYLOAD_GZIP_LEVEL
+    }
 }
 
 /// A bucket's objects, kept across an emulator restart.

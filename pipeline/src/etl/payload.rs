@@ -134,6 +134,12 @@ impl<'a> LogsPayload<'a> {
         encode_lambda_event(&self.to_json())
     }
 
+    /// This payload as a Lambda event, gzipped at `level` (0 to 9, zlib's) rather than
+    /// [`PAYLOAD_GZIP_LEVEL`]: any level decodes the same.
+    pub fn to_lambda_event_at(&self, level: u32) -> Vec<u8> {
+        encode_lambda_event_at(&self.to_json(), level)
+    }
+
     /// This payload as the JSON inside the gzip.
     pub fn to_json(&self) -> Vec<u8> {
         // Strings and integers always serialize.
@@ -161,7 +167,12 @@ fn push_zero_padded(out: &mut String, n: u64, width: usize) {
 /// Encodes a payload the way CloudWatch Logs does for Lambda: gzip, then padded base64,
 /// wrapped in `{"awslogs":{"data":...}}`. The harness and tests use this.
 pub fn encode_lambda_event(payload_json: &[u8]) -> Vec<u8> {
-    let data = base64::engine::general_purpose::STANDARD.encode(gzip(payload_json));
+    encode_lambda_event_at(payload_json, PAYLOAD_GZIP_LEVEL)
+}
+
+/// [`encode_lambda_event`] with the gzip at `level` (0 to 9, zlib's).
+pub fn encode_lambda_event_at(payload_json: &[u8], level: u32) -> Vec<u8> {
+    let data = base64::engine::general_purpose::STANDARD.encode(gzip_at(payload_json, level));
     let event = serde_json::json!({ "awslogs": { "data": data } });
     event.to_string().into_bytes()
 }
@@ -225,5 +236,32 @@ mod tests {
             Some(&0),
             "the harness's payload"
         );
+    }
+
+    /// The memory world sends level 0 (stored blocks): the function's decoding reads it to
+    /// the same JSON as the usual level.
+    #[test]
+    fn every_gzip_level_decodes_to_the_same_payload() {
+        use crate::etl::decode::{gunzip_capped, gzip_from_lambda_event_bytes};
+        let payload = super::LogsPayload::data_message(
+            "123456789012",
+            "group",
+            "stream",
+            1_700_000_000_000,
+            ["first line", "second \"quoted\" line"],
+        );
+        let decoded = |event: Vec<u8>| {
+            let gzip = gzip_from_lambda_event_bytes(&event).unwrap_or_default();
+            let mut json = Vec::new();
+            let read = gunzip_capped(&gzip, 1 << 20, &mut json);
+            (read.is_ok(), json)
+        };
+        for level in 0..=9 {
+            assert_eq!(
+                decoded(payload.to_lambda_event_at(level)),
+                (true, payload.to_json()),
+                "level {level}"
+            );
+        }
     }
 }

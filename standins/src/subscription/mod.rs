@@ -89,6 +89,8 @@ pub struct SubscriptionInvoker<F, L = SdkLogs> {
     retries: AsyncRetryPolicy,
     /// The function's name, for its dead letters.
     function_name: String,
+    /// The gzip level of the payloads it sends.
+    payload_gzip_level: u32,
     /// What it did so far.
     pub report: SubscriptionReport,
 }
@@ -120,6 +122,7 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
             losses: None,
             retries: AsyncRetryPolicy::default(),
             function_name: "etl".to_owned(),
+            payload_gzip_level: pipeline::etl::payload::PAYLOAD_GZIP_LEVEL,
             report: SubscriptionReport::default(),
         }
     }
@@ -137,6 +140,15 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
     pub fn with_retries(mut self, function: &str, policy: AsyncRetryPolicy) -> Self {
         self.function_name = function.to_owned();
         self.retries = policy;
+        self
+    }
+
+    /// Gzips its payloads at `level` (0 to 9, zlib's) rather than
+    /// [`PAYLOAD_GZIP_LEVEL`](pipeline::etl::payload::PAYLOAD_GZIP_LEVEL): the function decodes
+    /// any level the same, so only speed and the payloads' size change.
+    #[must_use]
+    pub fn with_payload_gzip_level(mut self, level: u32) -> Self {
+        self.payload_gzip_level = level.min(9);
         self
     }
 
@@ -251,13 +263,16 @@ impl<F: EtlFunction, L: LogsReader> SubscriptionInvoker<F, L> {
                     .as_ref()
                     .is_some_and(|plan| plan.lose(crate::faults::LossStage::SubscriptionPayload));
             if !matched.is_empty() && !lost {
-                let event = match payload::lambda_event(&payload::data_message(
-                    &self.owner,
-                    &self.log_group,
-                    stream,
-                    &self.filter_name,
-                    &matched,
-                )) {
+                let event = match payload::lambda_event_at(
+                    &payload::data_message(
+                        &self.owner,
+                        &self.log_group,
+                        stream,
+                        &self.filter_name,
+                        &matched,
+                    ),
+                    self.payload_gzip_level,
+                ) {
                     Ok(event) => event,
                     Err(error) => {
                         self.report.failed_events += matched.len();

@@ -69,3 +69,11 @@ pub fn data_message<'a>(
 pub fn lambda_event(payload: &LogsPayload<'_>) -> Result<serde_json::Value, serde_json::Error> {
     serde_json::from_slice(&payload.to_lambda_event())
 }
+
+/// [`lambda_event`] with the payload gzipped at `level` (0 to 9, zlib's).
+pub fn lambda_event_at(
+    payload: &LogsPayload<'_>,
+    level: u32,
+) -> Result<serde_json::Value, serde_json::Error> {
+    serde_json::from_slice(&payload.to_lambda_event_at(level))
+}
