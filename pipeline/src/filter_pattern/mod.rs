@@ -30,8 +30,14 @@
 //! docs/fidelity.md): `-` terms combine with plain terms (all plain terms, none of the `-`
 //! terms); `&&` binds tighter than `||`; `!=` and the ordering operators never match a missing
 //! field (use `NOT EXISTS` for that); a selector with a wildcard holds when any value it
-//! selects holds; a space inside a regex is accepted; a space-delimited pattern has at most one
-//! `...`.
+//! selects holds; a space-delimited pattern has at most one `...`. A space is not among the
+//! characters the page lets a regex use, so `%ERROR 404%` is refused (use `\s`).
+//!
+//! `?` terms beside plain terms: the AWS CDK renders `anyTermGroup` as `?"A" "B" ?"C" "D"` and
+//! documents it as (A and B) or (C and D); the CloudWatch Logs page's own worked example
+//! (`?ERROR ?ARGUMENTS REQUEST` matches `[INFO] REQUEST FAILED` and not `[ERROR 419] MISSING
+//! ARGUMENTS`) contradicts that grouping and agrees with the `?` terms being ignored. The
+//! service's page is the stronger source; the CDK's reading is named in docs/fidelity.md.
 
 mod eval;
 mod parse;
