@@ -334,6 +334,16 @@ fn firehose(c: &mut Checker<'_>) {
             format!("{:?}", format!("{}/", f.prefix)),
         );
     }
+    if f.error_prefix.is_empty() && !has_expressions {
+        c.issue(
+            "firehose.error_prefix",
+            "\"\"",
+            "our rule: with no error prefix Firehose writes failed records under the prefix \
+             itself (<prefix><error-output-type>/yyyy/MM/dd/HH/, the Firehose guide's \
+             \"Custom Prefixes\"), inside the table's folder",
+            "an error prefix outside the table, for example \"errors/\"",
+        );
+    }
     if !f.error_prefix.is_empty() && f.error_prefix == f.prefix {
         c.issue(
             "firehose.error_prefix",
@@ -690,6 +700,7 @@ pub(super) fn agent_configs_match(
         aws_region: placement.region.clone(),
         account_id: placement.account_id.clone(),
         date: "2026-01-01".to_owned(),
+        environment: std::collections::BTreeMap::new(),
     };
     let mut issues = Vec::new();
     for (key, config) in [

@@ -9,8 +9,14 @@
 //!   evaluated at the approximate arrival time of the oldest record in the object, every
 //!   instance the same instant, single-quoted text literal; `!{firehose:random-string}` a new
 //!   11-character random string at each use; `!{firehose:error-output-type}` (error prefix
-//!   only) the same error string at each use; a prefix without a timestamp expression gets
-//!   `!{timestamp:yyyy/MM/dd/HH/}` appended; at most 512 characters after evaluation.
+//!   only) the same error string at each use; a `Prefix` without a timestamp expression gets
+//!   `!{timestamp:yyyy/MM/dd/HH/}` appended (the rule names the `Prefix` field only, and the
+//!   guide's example `myFirehoseFailures/!{firehose:error-output-type}/` evaluates to
+//!   `myFirehoseFailures/processing-failed/`, no time appended); an unspecified
+//!   `ErrorOutputPrefix` (allowed only when `Prefix` has no expressions) evaluates to the
+//!   `Prefix`, the error output type and the time (the guide's last example:
+//!   `myFirehosePrefix/processing-failed/2018/08/27/`); at most 512 characters after
+//!   evaluation.
 //!
 //! Where the guide is silent: the suffix's time is taken from the same instant as the prefix's
 //! (the oldest record's arrival), and only the pattern letters below are evaluated; any other
@@ -161,6 +167,29 @@ pub fn evaluate_prefix(
     use_: PrefixUse<'_>,
     rng: &mut impl rand::Rng,
 ) -> Result<String, KeyError> {
+    let evaluated = evaluate_expressions(prefix, arrival, use_, rng)?;
+    let len = evaluated.chars().count();
+    if len > MAX_EVALUATED_PREFIX_LEN {
+        return Err(KeyError::TooLong { evaluated, len });
+    }
+    Ok(evaluated)
+}
+
+/// The error prefix of a stream whose `ErrorOutputPrefix` is unspecified (empty): the data
+/// `prefix` (which then has no expressions), the error output type and the time. Where the
+/// guide's rule (`<specified-prefix><error-output-type>YYYY/MM/DD/HH/`) and its example
+/// (`myFirehosePrefix/processing-failed/2018/08/27/`) differ, a `/` ends the type, as in the
+/// example.
+pub fn unspecified_error_prefix(prefix: &str) -> String {
+    format!("{prefix}!{{firehose:error-output-type}}/!{{timestamp:{DEFAULT_TIME_PATTERN}}}")
+}
+
+fn evaluate_expressions(
+    prefix: &str,
+    arrival: OffsetDateTime,
+    use_: PrefixUse<'_>,
+    rng: &mut impl rand::Rng,
+) -> Result<String, KeyError> {
     let segments = prefix_segments(prefix).map_err(|e| KeyError::Syntax {
         prefix: prefix.to_owned(),
         problem: e.to_string(),
@@ -197,15 +226,8 @@ pub fn evaluate_prefix(
             _ => return Err(unsupported("not a Firehose expression")),
         }
     }
-    if !has_timestamp {
+    if !has_timestamp && use_ == PrefixUse::Data {
         out.push_str(&format_java_date(DEFAULT_TIME_PATTERN, arrival)?);
-    }
-    let len = out.chars().count();
-    if len > MAX_EVALUATED_PREFIX_LEN {
-        return Err(KeyError::TooLong {
-            evaluated: out,
-            len,
-        });
     }
     Ok(out)
 }

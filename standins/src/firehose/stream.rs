@@ -337,8 +337,12 @@ impl<W: ObjectWriter> DeliveryStream<W> {
                     let body = (documents.join("\n") + "\n").into_bytes();
                     let prefix = PrefixUse::Error(convert::CONVERSION_FAILED);
                     let records = converted.failed.len();
-                    if let Some(key) =
-                        object_key_for(state, &config.error_prefix, prefix, arrival, "")
+                    let error_prefix = if config.error_prefix.is_empty() {
+                        keys::unspecified_error_prefix(&config.prefix)
+                    } else {
+                        config.error_prefix.clone()
+                    };
+                    if let Some(key) = object_key_for(state, &error_prefix, prefix, arrival, "")
                         && self.write(state, &key, body, records).await
                     {
                         state.stats.error_objects += 1;
@@ -447,7 +451,7 @@ fn object_key_for(
 
 /// Newline-ended rows in `data` (a last row without its newline counted too).
 fn rows_in(data: &[u8]) -> usize {
-    let newlines = data.iter().filter(|&&b| b == b'\n').count();
+    let newlines = memchr::memchr_iter(b'\n', data).count();
     newlines + usize::from(data.last().is_some_and(|&b| b != b'\n'))
 }
 

@@ -112,6 +112,21 @@ fn every_prefix_example_and_rule_of_the_guide_evaluates_as_stated() {
     }
 }
 
+/// "Custom Prefixes for Amazon S3 Objects": an unspecified `ErrorOutputPrefix` evaluates to
+/// the `Prefix`, the error output type and the time (the guide's last example).
+#[test]
+fn an_unspecified_error_prefix_is_the_prefix_the_type_and_the_time() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let got = evaluate_prefix(
+        &super::unspecified_error_prefix("myFirehosePrefix/"),
+        instant("2018-08-27T10:30:00Z"),
+        PrefixUse::Error("processing-failed"),
+        &mut rng,
+    )
+    .unwrap();
+    assert_eq!(got, "myFirehosePrefix/processing-failed/2018/08/27/10/");
+}
+
 #[test]
 fn object_keys_follow_the_documented_suffix() {
     for row in table().key {
