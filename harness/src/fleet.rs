@@ -26,6 +26,8 @@ pub struct PlannedInstance {
     pub registers: bool,
     /// Its log profile.
     pub profile: String,
+    /// Its agent's environment variables.
+    pub environment: BTreeMap<String, String>,
     /// Simulated milliseconds after the start of the run.
     pub launch_offset_ms: i64,
 }
@@ -75,6 +77,7 @@ pub fn plan(scenario: &Scenario) -> Vec<PlannedInstance> {
                 tags: group.tags.clone(),
                 registers: group.registers,
                 profile: group.profile.clone(),
+                environment: group.environment.clone(),
                 launch_offset_ms: group.launch_at.as_millis()
                     + group.launch_every.as_millis() * i64::try_from(n).unwrap_or(0),
             })

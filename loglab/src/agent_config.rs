@@ -104,6 +104,7 @@ fn show_destinations(config: &AgentConfig, instance_id: &str, region: &str, acco
         aws_region: region.to_owned(),
         account_id: account_id.to_owned(),
         date: "1970-01-01".to_owned(),
+        environment: std::collections::BTreeMap::new(),
     };
     match config.destinations(&facts) {
         Ok(destinations) => {

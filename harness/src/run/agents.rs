@@ -95,10 +95,11 @@ impl<L: LogsApi + 'static> AgentStarter for Starter<L> {
             .hosts
             .get(instance_id)
             .ok_or_else(|| AgentStartError::UnknownInstance(instance_id.to_owned()))?;
+        let facts = facts_at_load(&host.facts, self.clock.now_ms());
         let agent = CloudWatchAgent::start(
             &host.name,
             &config,
-            &host.facts,
+            &facts,
             self.host.as_ref(),
             &host.records,
         )
@@ -156,12 +157,9 @@ pub(super) fn write_records(
     Ok(indices)
 }
 
-/// The facts the agent fills its placeholders with on `instance`. `{date}` is the host's local
-/// date when the agent loads its configuration (the agent's placeholder util formats
-/// `time.Now()` as `2006-01-02`): the simulated launch time, in UTC, which is the time zone
-/// Amazon Linux and Windows AMIs run in unless changed (the scenario has no per-instance zone).
+/// The facts the agent fills its placeholders with on `instance`, `{date}` as at launch
+/// (the agent resolves it when it loads its configuration: [`facts_at_load`]).
 pub(super) fn host_facts(instance: &LaunchedInstance, placement: &Placement) -> HostFacts {
-    let date = local_date(instance.launched_at_ms, time::UtcOffset::UTC);
     HostFacts {
         instance_id: instance.instance_id.clone(),
         hostname: format!("{}.ec2.internal", instance.host()),
@@ -172,7 +170,19 @@ pub(super) fn host_facts(instance: &LaunchedInstance, placement: &Placement) -> 
         ip_address: instance.private_ip.clone(),
         aws_region: placement.region.clone(),
         account_id: placement.account_id.clone(),
-        date,
+        date: local_date(instance.launched_at_ms, time::UtcOffset::UTC),
+        environment: instance.plan.environment.clone(),
+    }
+}
+
+/// `facts` as the agent sees them when it loads its configuration at `now_ms` (the
+/// onboarding's fetch-config): `{date}` is the host's local date then (the agent's placeholder
+/// util formats `time.Now()` as `2006-01-02`), in UTC, the time zone Amazon Linux and Windows
+/// AMIs run in unless changed (the scenario has no per-instance zone).
+fn facts_at_load(facts: &HostFacts, now_ms: i64) -> HostFacts {
+    HostFacts {
+        date: local_date(now_ms, time::UtcOffset::UTC),
+        ..facts.clone()
     }
 }
 
@@ -191,7 +201,7 @@ fn local_date(epoch_ms: i64, offset: time::UtcOffset) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::local_date;
+    use super::{facts_at_load, local_date};
 
     #[test]
     fn the_date_placeholder_is_the_hosts_local_date() {
@@ -200,5 +210,26 @@ mod tests {
         assert_eq!(local_date(ms, time::UtcOffset::UTC), "2025-12-02");
         let new_york = time::UtcOffset::from_hms(-5, 0, 0).unwrap();
         assert_eq!(local_date(ms, new_york), "2025-12-01");
+    }
+
+    /// An instance launched before midnight whose agent loads its configuration after it
+    /// names its `{date}` streams with the later day (agent `translator/util`
+    /// ResolvePlaceholder: `time.Now()` when the configuration is translated).
+    #[test]
+    fn the_date_placeholder_is_taken_when_the_agent_loads_its_configuration() {
+        let launched = pipeline::agent_config::HostFacts {
+            instance_id: "i-0abc".to_owned(),
+            hostname: "ip-10-0-0-1.ec2.internal".to_owned(),
+            local_hostname: "ip-10-0-0-1".to_owned(),
+            ip_address: "10.0.0.1".to_owned(),
+            aws_region: "us-east-1".to_owned(),
+            account_id: "000000000000".to_owned(),
+            date: "2025-12-01".to_owned(),
+            environment: std::collections::BTreeMap::new(),
+        };
+        // 2025-12-02T00:04:00Z, four minutes after midnight.
+        let loaded = facts_at_load(&launched, 1_764_633_840_000);
+        assert_eq!(loaded.date, "2025-12-02");
+        assert_eq!(loaded.instance_id, launched.instance_id);
     }
 }

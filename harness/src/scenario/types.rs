@@ -186,6 +186,10 @@ pub struct FleetGroup {
     pub registers: bool,
     /// The log profile the instances write.
     pub profile: String,
+    /// Environment variables the instances' CloudWatch agent sees: what a `${NAME}` in its
+    /// configuration expands to (unset: empty, as the agent expands it).
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
 }
 
 fn default_count() -> usize {

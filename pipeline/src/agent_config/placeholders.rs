@@ -3,11 +3,19 @@
 //! The agent replaces `{instance_id}`, `{hostname}`, `{local_hostname}`, `{ip_address}`,
 //! `{aws_region}`, `{account_id}` and `{date}` (the host's local date, `YYYY-MM-DD`, when the
 //! agent loads its configuration: `ResolvePlaceholder` in the agent's `translator/util`
-//! formats `time.Now()`) and leaves anything else
-//! as written. This module does the same replacement but treats any other `{…}` as an
-//! error, because braces are not valid in a log group name and a typo such as
-//! `{instance-id}` would silently send logs to a stream nobody queries. The harness uses
-//! this function, so its streams are named exactly as the agent names them.
+//! formats `time.Now()`) and leaves anything else as written. `${NAME}` is left as written by
+//! that step and expanded from the agent's environment when the agent loads the translated
+//! configuration, an unset variable as the empty string: the agent's own sample
+//! `translator/tocwconfig/sampleConfig/config_with_env.json` (translated with `${ENV_REGION}`
+//! kept) and `service/configprovider/provider_test.go` ("ENV_LOG_STREAM_NAME isn't set, so it'll
+//! resolve to an empty string").
+//!
+//! This module does the same replacement but treats any other `{…}` as an error, because
+//! braces are not valid in a log group name and a typo such as `{instance-id}` would silently
+//! send logs to a stream nobody queries. The harness uses this function, so its streams are
+//! named exactly as the agent names them.
+
+use std::collections::BTreeMap;
 
 /// Every placeholder the agent knows.
 pub const KNOWN_PLACEHOLDERS: [&str; 7] = [
@@ -40,6 +48,8 @@ pub struct HostFacts {
     pub account_id: String,
     /// The host's local date when the agent loads its configuration, `YYYY-MM-DD`.
     pub date: String,
+    /// The environment the agent's process sees (`${NAME}` in its configuration).
+    pub environment: BTreeMap<String, String>,
 }
 
 /// A name that cannot be resolved.
@@ -49,6 +59,17 @@ pub enum PlaceholderError {
     #[error("unknown placeholder {{{name}}} in {template:?}; the agent knows {{{}}}", KNOWN_PLACEHOLDERS.join("}, {"))]
     Unknown {
         /// The placeholder's name, without braces.
+        name: String,
+        /// The whole name it appeared in.
+        template: String,
+    },
+    /// `${…}` whose inside is not an environment variable's name.
+    #[error(
+        "${{{name}}} in {template:?} is not an environment variable the agent can expand \
+         (letters, digits and '_', not starting with a digit)"
+    )]
+    NotAVariable {
+        /// What is between the braces.
         name: String,
         /// The whole name it appeared in.
         template: String,
@@ -69,48 +90,104 @@ pub enum PlaceholderError {
     },
 }
 
-/// The placeholder names used in `template`, in order, or the first problem.
-pub fn placeholders_in(template: &str) -> Result<Vec<&str>, PlaceholderError> {
-    let mut names = Vec::new();
+/// One piece of a name: text as written, a placeholder, or an environment variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+    Variable(&'a str),
+}
+
+/// `template` cut into its pieces, or the first problem.
+fn pieces(template: &str) -> Result<Vec<Piece<'_>>, PlaceholderError> {
+    let mut out = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
+        let variable = rest[..open].ends_with('$');
+        let text_end = if variable { open - 1 } else { open };
+        if text_end > 0 {
+            out.push(Piece::Text(&rest[..text_end]));
+        }
         let after = &rest[open + 1..];
         let close = after.find('}').ok_or_else(|| PlaceholderError::Unclosed {
             template: template.to_owned(),
         })?;
         let name = &after[..close];
-        if !KNOWN_PLACEHOLDERS.contains(&name) {
+        if variable {
+            if !is_variable_name(name) {
+                return Err(PlaceholderError::NotAVariable {
+                    name: name.to_owned(),
+                    template: template.to_owned(),
+                });
+            }
+            out.push(Piece::Variable(name));
+        } else if KNOWN_PLACEHOLDERS.contains(&name) {
+            out.push(Piece::Placeholder(name));
+        } else {
             return Err(PlaceholderError::Unknown {
                 name: name.to_owned(),
                 template: template.to_owned(),
             });
         }
-        names.push(name);
         rest = &after[close + 1..];
     }
-    Ok(names)
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest));
+    }
+    Ok(out)
 }
 
-/// Replaces every placeholder in `template` with the host's value.
+/// A POSIX environment variable name.
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The placeholder names used in `template`, in order (environment variables not among
+/// them), or the first problem.
+pub fn placeholders_in(template: &str) -> Result<Vec<&str>, PlaceholderError> {
+    Ok(pieces(template)?
+        .into_iter()
+        .filter_map(|piece| match piece {
+            Piece::Placeholder(name) => Some(name),
+            Piece::Text(_) | Piece::Variable(_) => None,
+        })
+        .collect())
+}
+
+/// Replaces every placeholder in `template` with the host's value, and every `${NAME}` with
+/// the host's environment variable (empty when unset, as the agent expands it).
 pub fn resolve_placeholders(template: &str, facts: &HostFacts) -> Result<String, PlaceholderError> {
-    placeholders_in(template)?;
+    resolve_with(template, facts, "")
+}
+
+/// [`resolve_placeholders`], an unset variable as `unset`.
+fn resolve_with(
+    template: &str,
+    facts: &HostFacts,
+    unset: &str,
+) -> Result<String, PlaceholderError> {
     let mut out = String::with_capacity(template.len() + 16);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let close = after.find('}').unwrap_or(after.len());
-        out.push_str(value_of(&after[..close], facts));
-        rest = after.get(close + 1..).unwrap_or("");
+    for piece in pieces(template)? {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Placeholder(name) => out.push_str(value_of(name, facts)),
+            Piece::Variable(name) => {
+                out.push_str(facts.environment.get(name).map_or(unset, String::as_str));
+            }
+        }
     }
-    out.push_str(rest);
     Ok(out)
 }
 
 /// `template` with every placeholder replaced by a sample value of the same shape, for
-/// checking what characters the resolved name will hold.
+/// checking what characters the resolved name will hold. An environment variable, whose
+/// value only the instance knows, is taken as `env`.
 pub(crate) fn with_sample_values(template: &str) -> Result<String, PlaceholderError> {
-    resolve_placeholders(
+    resolve_with(
         template,
         &HostFacts {
             instance_id: "i-0123456789abcdef0".to_owned(),
@@ -120,7 +197,9 @@ pub(crate) fn with_sample_values(template: &str) -> Result<String, PlaceholderEr
             aws_region: "us-east-1".to_owned(),
             account_id: "123456789012".to_owned(),
             date: "2026-01-01".to_owned(),
+            environment: BTreeMap::new(),
         },
+        "env",
     )
 }
 
@@ -149,7 +228,47 @@ mod tests {
             aws_region: "eu-west-1".to_owned(),
             account_id: "111122223333".to_owned(),
             date: "2026-11-24".to_owned(),
+            environment: BTreeMap::from([("ENV_SUFFIX".to_owned(), "blue".to_owned())]),
         }
+    }
+
+    /// The agent's `service/configprovider/provider_test.go` loads its sample
+    /// `config_with_env.yaml` with `ENV_REGION` and `ENV_CREDENTIALS_ROLE_ARN` set and
+    /// `ENV_LOG_STREAM_NAME` unset: the set ones take their values, the unset one is empty.
+    #[test]
+    fn environment_variables_expand_as_the_agents_config_provider_expands_them() {
+        assert_eq!(
+            resolve_placeholders("{instance_id}-${ENV_SUFFIX}", &facts()).unwrap(),
+            "i-0abc-blue"
+        );
+        assert_eq!(
+            resolve_placeholders("${ENV_LOG_STREAM_NAME}", &facts()).unwrap(),
+            ""
+        );
+        assert_eq!(
+            placeholders_in("{instance_id}/${ENV_SUFFIX}/{date}").unwrap(),
+            vec!["instance_id", "date"]
+        );
+        // A value holding braces is not resolved again: the placeholders were resolved
+        // before the agent loaded its configuration.
+        let mut braces = facts();
+        braces
+            .environment
+            .insert("ENV_SUFFIX".to_owned(), "{instance_id}".to_owned());
+        assert_eq!(
+            resolve_placeholders("a-${ENV_SUFFIX}", &braces).unwrap(),
+            "a-{instance_id}"
+        );
+    }
+
+    #[test]
+    fn a_dollar_brace_that_is_no_variable_name_is_an_error() {
+        let err = resolve_placeholders("x/${1ABC}", &facts()).unwrap_err();
+        assert!(
+            matches!(err, PlaceholderError::NotAVariable { ref name, .. } if name == "1ABC"),
+            "{err}"
+        );
+        assert!(resolve_placeholders("x/${}", &facts()).is_err());
     }
 
     #[test]

@@ -32,6 +32,7 @@ fn facts(aws_region: &str, account_id: &str) -> HostFacts {
         aws_region: aws_region.to_owned(),
         account_id: account_id.to_owned(),
         date: "2026-11-24".to_owned(),
+        environment: std::collections::BTreeMap::new(),
     }
 }
 

@@ -22,6 +22,7 @@ fn facts() -> HostFacts {
         aws_region: "us-east-1".into(),
         account_id: "000000000000".into(),
         date: "2026-11-24".into(),
+        environment: std::collections::BTreeMap::new(),
     }
 }
 
