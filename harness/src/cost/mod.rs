@@ -3,7 +3,10 @@
 //! names another): CloudWatch Logs ingestion and storage over the retention, Lambda requests
 //! and GB-seconds (measured handler time at the template's memory), Firehose ingestion with
 //! each record rounded up as Firehose bills it and format conversion, S3 PUTs and storage
-//! through the lifecycle's classes, and Athena's bytes scanned by the scenario's queries.
+//! through the lifecycle's classes, Athena's bytes scanned by the scenario's queries, and the
+//! Glue crawler's runs on the stack's schedule (DPU-hours, billed per second with a 10-minute
+//! minimum per run). Beside the month's total, the same month with partition projection (no
+//! crawler), so that the catalog's price is seen next to the rest.
 //!
 //! Each line has the run's figure and a month's: the workload scaled from the scenario's
 //! simulated duration to 30 days (storage as one month of data kept for its whole life), and
@@ -47,6 +50,8 @@ pub struct Prices {
     pub s3: S3Prices,
     /// `[athena]`.
     pub athena: AthenaPrices,
+    /// `[glue]`.
+    pub glue: GluePrices,
     /// `[assumptions]`.
     pub assumptions: Assumptions,
 }
@@ -105,12 +110,26 @@ pub struct AthenaPrices {
     pub minimum_bytes_per_query: u64,
 }
 
+/// Glue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GluePrices {
+    /// Crawlers, per DPU-hour (billed per second).
+    pub crawler_usd_per_dpu_hour: f64,
+    /// The least a crawler run is billed for, seconds.
+    pub crawler_minimum_seconds: f64,
+}
+
 /// What the monthly figures assume beyond the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Assumptions {
     /// How many times a month the scenario's queries run.
     pub query_runs_per_month: f64,
+    /// DPUs a crawler run uses (Glue does not publish it).
+    pub crawler_dpus: f64,
+    /// Seconds a crawler run lasts (Glue does not publish it).
+    pub crawler_run_seconds: f64,
 }
 
 /// Why a price table could not be used.
@@ -202,6 +221,17 @@ pub struct Workload {
     pub expiration_days: f64,
     /// Bytes each of the scenario's queries scanned.
     pub query_bytes: Vec<u64>,
+    /// The Glue crawler, when the stack catalogues with one.
+    pub crawler: Option<CrawlerUse>,
+}
+
+/// The stack's Glue crawler.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrawlerUse {
+    /// Its schedule as the stack writes it (`cron(0/5 * * * ? *)`).
+    pub schedule: String,
+    /// Runs an hour on that schedule; `None` when the schedule is not one the estimate reads.
+    pub runs_per_hour: Option<f64>,
 }
 
 /// One priced line.
@@ -234,6 +264,9 @@ pub struct CostEstimate {
     pub run_usd: f64,
     /// USD for a month at the run's rates.
     pub month_usd: f64,
+    /// USD for the same month with partition projection instead of the crawler (the crawler's
+    /// lines left out); `None` when there is no crawler.
+    pub month_usd_with_projection: Option<f64>,
     /// What is not priced, and why.
     pub not_priced: Vec<String>,
 }
@@ -367,8 +400,45 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
         athena.usd_per_tb_scanned,
         prices.assumptions.query_runs_per_month,
     );
+    if let Some(crawler) = &workload.crawler {
+        match crawler.runs_per_hour {
+            Some(per_hour) => {
+                let glue = &prices.glue;
+                let billed_seconds = prices
+                    .assumptions
+                    .crawler_run_seconds
+                    .max(glue.crawler_minimum_seconds);
+                let dpus = prices.assumptions.crawler_dpus;
+                let runs = per_hour * workload.seconds / 3600.0;
+                add(
+                    "Glue",
+                    format!(
+                        "crawler {}: {:.0} runs x {dpus} DPU x {billed_seconds:.0} s",
+                        crawler.schedule, runs
+                    ),
+                    runs * dpus * billed_seconds / 3600.0,
+                    "DPU-hour",
+                    glue.crawler_usd_per_dpu_hour,
+                    months,
+                );
+            }
+            None => not_priced.push(format!(
+                "the Glue crawler: its schedule {} is not one the estimate reads (cron with a \
+                 fixed or stepped minute and every hour)",
+                crawler.schedule
+            )),
+        }
+    }
     let run_usd = lines.iter().map(|l| l.run_usd).sum();
-    let month_usd = lines.iter().map(|l| l.month_usd).sum();
+    let month_usd: f64 = lines.iter().map(|l| l.month_usd).sum();
+    let month_usd_with_projection = workload.crawler.as_ref().map(|_| {
+        month_usd
+            - lines
+                .iter()
+                .filter(|l| l.service == "Glue")
+                .map(|l| l.month_usd)
+                .sum::<f64>()
+    });
     CostEstimate {
         prices: format!(
             "{} prices as of {} ({})",
@@ -377,8 +447,38 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
         lines,
         run_usd,
         month_usd,
+        month_usd_with_projection,
         not_priced,
     }
+}
+
+/// Runs an hour of a Glue cron schedule (`cron(Minutes Hours Day-of-month Month Day-of-week
+/// Year)`) whose hours, days, months and years are all `*` or `?`: its minutes field a list of
+/// minutes, `M/N` or `*/N` (every N minutes from M), or `*`. `None` for anything else.
+pub fn cron_runs_per_hour(schedule: &str) -> Option<f64> {
+    let inner = schedule.trim().strip_prefix("cron(")?.strip_suffix(')')?;
+    let fields: Vec<&str> = inner.split_whitespace().collect();
+    let [minutes, rest @ ..] = fields.as_slice() else {
+        return None;
+    };
+    if rest.len() != 5 || !rest.iter().all(|f| matches!(*f, "*" | "?")) {
+        return None;
+    }
+    let minute = |text: &str| text.parse::<u32>().ok().filter(|m| *m < 60);
+    let count = if *minutes == "*" {
+        60
+    } else if let Some((start, step)) = minutes.split_once('/') {
+        let start = if start == "*" { 0 } else { minute(start)? };
+        let step = step.parse::<u32>().ok().filter(|s| *s > 0)?;
+        (60 - start).div_ceil(step)
+    } else {
+        let listed: Option<Vec<u32>> = minutes.split(',').map(minute).collect();
+        let mut listed = listed?;
+        listed.sort_unstable();
+        listed.dedup();
+        u32::try_from(listed.len()).ok()?
+    };
+    Some(f64::from(count))
 }
 
 /// The bytes Athena bills for a scan of `bytes`.

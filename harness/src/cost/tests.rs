@@ -36,6 +36,7 @@ fn workload() -> Workload {
         transitions: vec![(30.0, "STANDARD_IA".into()), (60.0, "GLACIER_IR".into())],
         expiration_days: 90.0,
         query_bytes: vec![1, 20 * 1_048_576 + 1],
+        crawler: None,
     }
 }
 
@@ -141,5 +142,64 @@ fn a_price_table_names_its_bad_key_and_the_shipped_one_parses() {
     assert!(
         error.contains("mine.toml") && error.contains("ingestion_usd_per_gb"),
         "{error}"
+    );
+}
+
+/// Glue pricing page: crawlers per DPU-hour, billed per second, 10-minute minimum per run. The
+/// seed's schedule, every 5 minutes: 288 runs a day, each billed 10 minutes at 2 DPUs.
+#[test]
+fn the_crawler_is_priced_per_run_with_its_minimum_beside_the_projection_month() {
+    let prices = Prices::shipped();
+    let mut crawled = workload();
+    crawled.crawler = Some(CrawlerUse {
+        schedule: "cron(0/5 * * * ? *)".into(),
+        runs_per_hour: cron_runs_per_hour("cron(0/5 * * * ? *)"),
+    });
+    let with = estimate(&crawled, &prices);
+    let without = estimate(&workload(), &prices);
+    let glue = line(&with, "Glue", "crawler");
+    let dpu_hours = 288.0 * 2.0 * 600.0 / 3600.0;
+    assert!(close(glue.quantity, dpu_hours), "{}", glue.quantity);
+    assert!(close(glue.run_usd, dpu_hours * 0.44), "{}", glue.run_usd);
+    assert!(close(glue.month_usd, 30.0 * dpu_hours * 0.44));
+    assert!(close(with.month_usd - without.month_usd, glue.month_usd));
+    assert_eq!(
+        with.month_usd_with_projection
+            .map(|m| close(m, without.month_usd)),
+        Some(true)
+    );
+    assert_eq!(without.month_usd_with_projection, None);
+    // A run longer than the minimum is billed by the second.
+    let mut long = prices.clone();
+    long.assumptions.crawler_run_seconds = 900.0;
+    let longer = estimate(&crawled, &long);
+    assert!(close(
+        line(&longer, "Glue", "crawler").quantity,
+        288.0 * 2.0 * 900.0 / 3600.0
+    ));
+}
+
+#[test]
+fn cron_schedules_are_read_for_runs_an_hour() {
+    assert_eq!(cron_runs_per_hour("cron(0/5 * * * ? *)"), Some(12.0));
+    assert_eq!(cron_runs_per_hour("cron(*/15 * * * ? *)"), Some(4.0));
+    assert_eq!(cron_runs_per_hour("cron(7 * * * ? *)"), Some(1.0));
+    assert_eq!(cron_runs_per_hour("cron(0,30 * * * ? *)"), Some(2.0));
+    assert_eq!(cron_runs_per_hour("cron(10/20 * * * ? *)"), Some(3.0));
+    // Hours, days or a rate are not read: the estimate says so rather than guess.
+    assert_eq!(cron_runs_per_hour("cron(0 12 * * ? *)"), None);
+    assert_eq!(cron_runs_per_hour("rate(5 minutes)"), None);
+    assert_eq!(cron_runs_per_hour("cron(0/0 * * * ? *)"), None);
+    let mut crawled = workload();
+    crawled.crawler = Some(CrawlerUse {
+        schedule: "cron(0 12 * * ? *)".into(),
+        runs_per_hour: None,
+    });
+    let estimate = estimate(&crawled, &Prices::shipped());
+    assert!(
+        estimate
+            .not_priced
+            .iter()
+            .any(|g| g.contains("cron(0 12 * * ? *)"))
     );
 }

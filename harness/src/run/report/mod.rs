@@ -322,6 +322,15 @@ fn workload(inputs: &Inputs<'_>) -> crate::cost::Workload {
             .iter()
             .map(|c| c.bytes_scanned)
             .collect(),
+        crawler: match definition.catalog.mode {
+            stack::CatalogMode::Crawler => Some(crate::cost::CrawlerUse {
+                schedule: definition.catalog.crawler_schedule.clone(),
+                runs_per_hour: crate::cost::cron_runs_per_hour(
+                    &definition.catalog.crawler_schedule,
+                ),
+            }),
+            stack::CatalogMode::Projection => None,
+        },
     }
 }
 

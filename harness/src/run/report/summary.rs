@@ -222,6 +222,16 @@ fn cost_section(out: &mut String, cost: &crate::cost::CostEstimate) {
         "  {:<16} {:<52} {:>12.6} {:>12.2}",
         "total", "", cost.run_usd, cost.month_usd
     );
+    if let Some(projection) = cost.month_usd_with_projection {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<52} {:>12} {:>12.2}",
+            "with projection",
+            "the same month, partition projection instead of the crawler",
+            "",
+            projection
+        );
+    }
     for gap in &cost.not_priced {
         let _ = writeln!(out, "  not priced: {gap}");
     }
