@@ -555,10 +555,19 @@ pub static ROWS: &[Row] = &[
     Row {
         kind: Kind::AwsSilent,
         area: "Firehose",
-        aws: "the error codes of records that fail format conversion, how Hive's JSON SerDe coerces a value of another JSON kind, and a Direct PUT record's sequenceNumber are not documented",
-        harness: "DataFormatConversion.ParseError (not JSON objects) and DataFormatConversion.MalformedData (a value of the wrong kind: the record fails), as the floci emulator's authors report observing on AWS; sequenceNumber null",
+        aws: "the error codes of records that fail format conversion, how either SerDe coerces a value of another JSON kind beyond the numeric string, and a Direct PUT record's sequenceNumber are not documented",
+        harness: "DataFormatConversion.ParseError (not JSON objects) and DataFormatConversion.MalformedData (a value of the wrong kind: the record fails), as the floci emulator's authors report observing on AWS (the only source: said so); sequenceNumber null",
         source: "Amazon Data Firehose Developer Guide, \"Handling errors for data format conversion\" (schema only)",
         test: "standins/src/firehose/convert/tests.rs::records_that_do_not_convert_are_set_aside_with_the_guides_error_document",
+        applies: Applies::Never,
+    },
+    Row {
+        kind: Kind::Modelled,
+        area: "Firehose",
+        aws: "the Hive JSON SerDe refuses a numeric schema field whose JSON value is a string ({\"a\":\"123\"} for an int: an error); the OpenX JSON SerDe lowercases JSON keys before deserializing (CaseInsensitive, true by default)",
+        harness: "the model reads each record with the stack's declared deserializer (`[firehose.format_conversion] deserializer`): hive fails such a record as MalformedData to the error prefix, openx lowercases keys and reads the numeric string",
+        source: "Amazon Data Firehose Developer Guide, \"Convert input data format\" (Choosing the JSON deserializer); API Reference, OpenXJsonSerDe",
+        test: "standins/src/firehose/convert/tests.rs::the_hive_serde_refuses_a_numeric_string_that_openx_reads",
         applies: Applies::Never,
     },
     Row {

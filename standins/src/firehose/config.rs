@@ -2,7 +2,7 @@
 //! `ExtendedS3DestinationConfiguration`).
 
 use super::buffer::{BufferingHints, ObjectCompression};
-use super::convert::{CatalogTable, Conversion};
+use super::convert::{CatalogTable, Conversion, Deserializer};
 
 /// The gzip level of the model's objects: zlib's default. Firehose does not document its
 /// level; the XFL byte of its objects' gzip headers is 0, which zlib's convention gives levels
@@ -72,6 +72,11 @@ impl StreamConfig {
                         region: MODEL_REGION.to_owned(),
                     },
                 )
+                .map(|c| {
+                    c.with_deserializer(
+                        Deserializer::from_definition(&conversion.deserializer).unwrap_or_default(),
+                    )
+                })
             })
             .transpose()
             .map_err(|e| refused(e.to_string()))?;

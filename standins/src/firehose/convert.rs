@@ -14,6 +14,13 @@
 //! codes, these are the ones observed on AWS and reported by the floci emulator's authors), how
 //! Hive's SerDe coerces a value of another JSON kind (here: refused, the record fails), and the
 //! Direct PUT `sequenceNumber` (here: null).
+//!
+//! The two deserializers differ as the guide states ("Choosing the JSON deserializer"): the
+//! Apache Hive JSON SerDe refuses a field whose schema type is numeric and whose JSON value is a
+//! string (`{"a":"123"}` for an int: an error, the record fails as `MalformedData`); the OpenX
+//! JSON SerDe converts JSON keys to lowercase before deserializing (its `CaseInsensitive`
+//! option, true by default: API Reference, OpenXJsonSerDe) and reads a numeric string into a
+//! numeric column.
 
 use std::sync::Arc;
 
@@ -56,6 +63,28 @@ pub struct Conversion {
     schema: SchemaRef,
     compression: Compression,
     table: CatalogTable,
+    deserializer: Deserializer,
+}
+
+/// The JSON deserializer of a conversion (`InputFormatConfiguration.Deserializer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Deserializer {
+    /// The Apache Hive JSON SerDe (`HiveJsonSerDe`).
+    #[default]
+    HiveJson,
+    /// The OpenX JSON SerDe (`OpenXJsonSerDe`) with its defaults.
+    OpenXJson,
+}
+
+impl Deserializer {
+    /// The stack definition's name for it (`hive` or `openx`).
+    pub fn from_definition(name: &str) -> Option<Self> {
+        match name {
+            "hive" => Some(Self::HiveJson),
+            "openx" => Some(Self::OpenXJson),
+            _ => None,
+        }
+    }
 }
 
 /// One record that did not convert.
@@ -116,7 +145,15 @@ impl Conversion {
             schema: Arc::new(Schema::new(fields)),
             compression,
             table,
+            deserializer: Deserializer::default(),
         })
+    }
+
+    /// The same conversion read by `deserializer`.
+    #[must_use]
+    pub fn with_deserializer(mut self, deserializer: Deserializer) -> Self {
+        self.deserializer = deserializer;
+        self
     }
 
     /// The Arrow schema the rows are read with.
@@ -173,6 +210,17 @@ impl Conversion {
                     .to_owned(),
             ));
         }
+        let lowered;
+        let record = match self.deserializer {
+            Deserializer::HiveJson => {
+                self.hive_refusals(record)?;
+                record
+            }
+            Deserializer::OpenXJson => {
+                lowered = keys_lowercased(record)?;
+                lowered.as_slice()
+            }
+        };
         // A record cannot hold more documents than bytes: one batch takes them all.
         let mut decoder = ReaderBuilder::new(Arc::clone(&self.schema))
             .with_batch_size(record.len().max(1))
@@ -193,6 +241,35 @@ impl Conversion {
             };
             (code, text)
         })
+    }
+
+    /// What the Hive JSON SerDe refuses before reading: a numeric column whose JSON value is a
+    /// string.
+    fn hive_refusals(&self, record: &[u8]) -> Result<(), (&'static str, String)> {
+        for document in serde_json::Deserializer::from_slice(record)
+            .into_iter::<serde_json::Map<String, serde_json::Value>>()
+        {
+            // Text that is not JSON objects is the decoder's to name.
+            let Ok(document) = document else {
+                return Ok(());
+            };
+            for field in self.schema.fields() {
+                if let Some(serde_json::Value::String(text)) = document.get(field.name())
+                    && field.data_type().is_numeric()
+                {
+                    return Err((
+                        MALFORMED_DATA,
+                        format!(
+                            "the Hive JSON SerDe does not read the string {text:?} into the \
+                             numeric column {} (Firehose guide, \"Choosing the JSON \
+                             deserializer\")",
+                            field.name()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn write(&self, batches: &[RecordBatch]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
@@ -230,6 +307,23 @@ impl Conversion {
         })
         .to_string()
     }
+}
+
+/// `record`'s documents with their keys lowercased (the OpenX JSON SerDe's `CaseInsensitive`).
+fn keys_lowercased(record: &[u8]) -> Result<Vec<u8>, (&'static str, String)> {
+    let mut out = Vec::with_capacity(record.len());
+    for document in serde_json::Deserializer::from_slice(record)
+        .into_iter::<serde_json::Map<String, serde_json::Value>>()
+    {
+        let document = document.map_err(|e| (PARSE_ERROR, e.to_string()))?;
+        let lowered: serde_json::Map<String, serde_json::Value> = document
+            .into_iter()
+            .map(|(key, value)| (key.to_lowercase(), value))
+            .collect();
+        out.extend_from_slice(serde_json::Value::Object(lowered).to_string().as_bytes());
+        out.push(b'\n');
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -152,3 +152,57 @@ fn records_that_do_not_convert_are_set_aside_with_the_guides_error_document() {
         "arn:aws:glue:eu-west-1:123456789012:catalog"
     );
 }
+
+/// "Choosing the JSON deserializer": the Hive JSON SerDe does not allow "fields that have
+/// numerical types in the schema, but that are strings in the JSON. For example, if the schema
+/// is (an int), and the JSON is {"a":"123"}, the Hive SerDe gives an error."
+#[test]
+fn the_hive_serde_refuses_a_numeric_string_that_openx_reads() {
+    let (data, ends) = records(&[
+        "{\"message\":\"number\",\"part_index\":\"123\",\"ms\":2}",
+        "{\"message\":\"fine\",\"part_index\":4,\"ms\":2}",
+    ]);
+    let hive = conversion("SNAPPY").convert(&data, &ends).unwrap();
+    assert_eq!(hive.rows, 1);
+    assert_eq!(hive.failed.len(), 1);
+    assert_eq!(hive.failed[0].code, MALFORMED_DATA);
+    assert!(
+        hive.failed[0].message.contains("part_index"),
+        "{}",
+        hive.failed[0].message
+    );
+    let openx = conversion("SNAPPY")
+        .with_deserializer(Deserializer::OpenXJson)
+        .convert(&data, &ends)
+        .unwrap();
+    assert_eq!((openx.rows, openx.failed.len()), (2, 0));
+    let batch = read_back(&openx.parquet.unwrap());
+    let part = batch
+        .column_by_name("part_index")
+        .unwrap()
+        .as_primitive::<Int32Type>();
+    assert_eq!((part.value(0), part.value(1)), (123, 4));
+}
+
+/// OpenXJsonSerDe (API Reference): `CaseInsensitive`, true by default, converts JSON keys to
+/// lowercase before deserializing; the Hive SerDe matches them as written.
+#[test]
+fn the_openx_serde_lowercases_keys_and_the_hive_serde_does_not() {
+    let (data, ends) = records(&["{\"Message\":\"upper\",\"PART_INDEX\":7}"]);
+    let openx = conversion("SNAPPY")
+        .with_deserializer(Deserializer::OpenXJson)
+        .convert(&data, &ends)
+        .unwrap();
+    let batch = read_back(&openx.parquet.unwrap());
+    assert_eq!(
+        batch
+            .column_by_name("message")
+            .unwrap()
+            .as_string::<i32>()
+            .value(0),
+        "upper"
+    );
+    let hive = conversion("SNAPPY").convert(&data, &ends).unwrap();
+    let batch = read_back(&hive.parquet.unwrap());
+    assert!(batch.column_by_name("message").unwrap().is_null(0));
+}
