@@ -40,6 +40,8 @@ pub struct Landed {
     pub objects: usize,
     /// Bytes stored (compressed where compressed).
     pub bytes: usize,
+    /// Each object's size, bytes (S3's lifecycle treats objects by size).
+    pub object_sizes: Vec<u64>,
     /// Rows read.
     pub rows: usize,
     /// Events handed on, parts joined: one per delivered copy.
@@ -121,6 +123,7 @@ pub async fn read(
         let bytes = crawl::read(data, &meta).await?;
         landed.objects += 1;
         landed.bytes += bytes.len();
+        landed.object_sizes.push(bytes.len() as u64);
         let where_ = format!("{}/{key}", data.url.trim_end_matches('/'));
         if ObjectFormat::of_key(&key) == ObjectFormat::Parquet {
             match parquet_rows(bytes) {

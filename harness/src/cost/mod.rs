@@ -96,6 +96,12 @@ pub struct S3Prices {
     pub put_usd_per_thousand: f64,
     /// Storage per GB-month, by storage class.
     pub storage_usd_per_gb_month: BTreeMap<String, f64>,
+    /// Lifecycle transition requests into a class, per thousand.
+    pub transition_usd_per_thousand: BTreeMap<String, f64>,
+    /// Days an object is billed in a class at least (a minimum storage duration charge).
+    pub minimum_storage_days: BTreeMap<String, f64>,
+    /// Objects smaller than this are not transitioned (S3 Lifecycle's default minimum).
+    pub transition_minimum_object_bytes: u64,
 }
 
 /// Athena.
@@ -215,6 +221,8 @@ pub struct Workload {
     pub puts: u64,
     /// Bytes stored in the bucket.
     pub stored_bytes: u64,
+    /// Each stored object's size, bytes.
+    pub object_sizes: Vec<u64>,
     /// The bucket's lifecycle: (days after creation, storage class) transitions, in order.
     pub transitions: Vec<(f64, String)>,
     /// Days after which objects are deleted.
@@ -369,18 +377,33 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
         prices.s3.put_usd_per_thousand,
         months,
     );
-    let stored_gb = workload.stored_bytes as f64 / GB;
-    for (class, days) in lifecycle_days(workload) {
-        match prices.s3.storage_usd_per_gb_month.get(&class) {
+    let storage = lifecycle_storage(workload, &prices.s3);
+    for (class, byte_days) in &storage.byte_days {
+        match prices.s3.storage_usd_per_gb_month.get(class) {
             Some(price) => add(
                 "S3",
-                format!("storage, {days} days in {class}"),
-                stored_gb * days / DAYS_PER_MONTH,
+                format!("storage in {class} (lifecycle minimums applied)"),
+                byte_days / GB / DAYS_PER_MONTH,
                 "GB-month",
                 *price,
                 months,
             ),
             None => not_priced.push(format!("S3 storage in {class}: no price in the table")),
+        }
+    }
+    for (class, count) in &storage.transitions {
+        match prices.s3.transition_usd_per_thousand.get(class) {
+            Some(price) => add(
+                "S3",
+                format!("lifecycle transitions into {class}"),
+                *count as f64 / 1000.0,
+                "thousand requests",
+                *price,
+                months,
+            ),
+            None => not_priced.push(format!(
+                "S3 lifecycle transitions into {class}: no price in the table"
+            )),
         }
     }
     let athena = &prices.athena;
@@ -488,6 +511,47 @@ pub fn athena_billed_bytes(bytes: u64, athena: &AthenaPrices) -> u64 {
         .div_ceil(unit)
         .saturating_mul(unit)
         .max(athena.minimum_bytes_per_query)
+}
+
+/// What the bucket's objects cost to keep through their life: byte-days per storage class and
+/// transition requests per target class.
+#[derive(Debug, Default)]
+struct LifecycleStorage {
+    byte_days: BTreeMap<String, f64>,
+    transitions: BTreeMap<String, u64>,
+}
+
+/// Each object through the lifecycle as S3 bills it: an object under the transition minimum
+/// (128 KB by default) stays in STANDARD until it expires; a larger one moves through the
+/// classes, each transition a request, and is billed at least a class's minimum storage
+/// duration there even when the next transition or the expiration comes sooner (S3 pricing,
+/// minimum storage duration charges). Objects are taken as stored for their whole life (one
+/// month of data, as the rest of the estimate). Without object sizes (`object_sizes` empty),
+/// the stored bytes are taken as one large object.
+fn lifecycle_storage(workload: &Workload, s3: &S3Prices) -> LifecycleStorage {
+    let spans = lifecycle_days(workload);
+    let sizes: Vec<u64> = if workload.object_sizes.is_empty() && workload.stored_bytes > 0 {
+        vec![workload.stored_bytes]
+    } else {
+        workload.object_sizes.clone()
+    };
+    let mut storage = LifecycleStorage::default();
+    for size in sizes {
+        let bytes = size as f64;
+        if size < s3.transition_minimum_object_bytes {
+            *storage.byte_days.entry("STANDARD".to_owned()).or_default() +=
+                bytes * workload.expiration_days;
+            continue;
+        }
+        for (class, days) in &spans {
+            let minimum = s3.minimum_storage_days.get(class).copied().unwrap_or(0.0);
+            *storage.byte_days.entry(class.clone()).or_default() += bytes * days.max(minimum);
+            if class != "STANDARD" {
+                *storage.transitions.entry(class.clone()).or_default() += 1;
+            }
+        }
+    }
+    storage
 }
 
 /// Days an object spends in each storage class before it expires: STANDARD until the first

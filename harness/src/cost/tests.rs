@@ -33,6 +33,7 @@ fn workload() -> Workload {
         converted: false,
         puts: 2000,
         stored_bytes: gb,
+        object_sizes: Vec::new(),
         transitions: vec![(30.0, "STANDARD_IA".into()), (60.0, "GLACIER_IR".into())],
         expiration_days: 90.0,
         query_bytes: vec![1, 20 * 1_048_576 + 1],
@@ -85,9 +86,13 @@ fn a_small_workload_is_priced_line_by_line() {
         "no conversion, no conversion charge"
     );
     expect("S3", "PUT", 2.0 * 0.005);
-    expect("S3", "30 days in STANDARD", 0.023);
-    expect("S3", "30 days in STANDARD_IA", 0.0125);
-    expect("S3", "30 days in GLACIER_IR", 0.004);
+    // One 1 GB object: 30 days in STANDARD, 30 in STANDARD_IA (its minimum), and 30 in
+    // GLACIER_IR billed as that class's 90-day minimum; one transition request into each.
+    expect("S3", "storage in STANDARD ", 0.023);
+    expect("S3", "storage in STANDARD_IA", 0.0125);
+    expect("S3", "storage in GLACIER_IR", 3.0 * 0.004);
+    expect("S3", "transitions into STANDARD_IA", 0.01 / 1000.0);
+    expect("S3", "transitions into GLACIER_IR", 0.02 / 1000.0);
     // 1 byte is billed as the 10 MiB minimum; 20 MiB + 1 byte as 21 MiB.
     let athena = expect("Athena", "2 queries", 31.0 / 1_048_576.0 * 5.0);
     assert!(close(athena, 31.0 / 1_048_576.0 * 5.0 * 720.0));
@@ -98,7 +103,10 @@ fn a_small_workload_is_priced_line_by_line() {
         + 0.000_002
         + 0.058
         + 0.01
-        + 0.0395
+        + 0.023
+        + 0.0125
+        + 0.012
+        + 0.000_03
         + 31.0 / 1_048_576.0 * 5.0;
     assert!(
         close(estimate.run_usd, total),
@@ -202,4 +210,37 @@ fn cron_schedules_are_read_for_runs_an_hour() {
             .iter()
             .any(|g| g.contains("cron(0 12 * * ? *)"))
     );
+}
+
+/// S3 User Guide, "Transitioning objects using Amazon S3 Lifecycle": objects smaller than
+/// 128 KB are not transitioned by default, so they stay in STANDARD until they expire and make
+/// no transition requests; S3 pricing: an object leaving GLACIER_IR before 90 days is billed 90.
+#[test]
+fn small_objects_stay_in_standard_and_minimum_durations_are_billed() {
+    let prices = Prices::shipped();
+    let mut w = workload();
+    w.stored_bytes = 100 * 1024 + 1024 * 1024;
+    w.object_sizes = vec![100 * 1024, 1024 * 1024];
+    let estimate = estimate(&w, &prices);
+    let quantity = |item: &str| line(&estimate, "S3", item).quantity;
+    let small = 100.0 * 1024.0;
+    let large = 1024.0 * 1024.0;
+    let gb_months = |byte_days: f64| byte_days / GB / 30.0;
+    assert!(close(
+        quantity("storage in STANDARD "),
+        gb_months(small * 90.0 + large * 30.0)
+    ));
+    assert!(close(
+        quantity("storage in STANDARD_IA"),
+        gb_months(large * 30.0)
+    ));
+    assert!(close(
+        quantity("storage in GLACIER_IR"),
+        gb_months(large * 90.0)
+    ));
+    assert!(close(
+        quantity("transitions into STANDARD_IA"),
+        1.0 / 1000.0
+    ));
+    assert!(close(quantity("transitions into GLACIER_IR"), 1.0 / 1000.0));
 }

@@ -310,6 +310,7 @@ fn workload(inputs: &Inputs<'_>) -> crate::cost::Workload {
         converted: definition.firehose.converts().is_some(),
         puts: delivery.write_attempts as u64,
         stored_bytes: inputs.landed.bytes as u64,
+        object_sizes: inputs.landed.object_sizes.clone(),
         transitions: bucket
             .transitions
             .iter()
