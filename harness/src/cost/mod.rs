@@ -362,8 +362,8 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
     if workload.converted {
         add(
             "Firehose",
-            "format conversion to Parquet".into(),
-            workload.firehose_bytes as f64 / GB,
+            "format conversion to Parquet (each record rounded up to 5 KB)".into(),
+            workload.firehose_billed_bytes as f64 / GB,
             "GB",
             fh.format_conversion_usd_per_gb,
             months,
