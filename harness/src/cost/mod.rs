@@ -454,14 +454,15 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
     }
     let run_usd = lines.iter().map(|l| l.run_usd).sum();
     let month_usd: f64 = lines.iter().map(|l| l.month_usd).sum();
-    let month_usd_with_projection = workload.crawler.as_ref().map(|_| {
-        month_usd
-            - lines
-                .iter()
-                .filter(|l| l.service == "Glue")
-                .map(|l| l.month_usd)
-                .sum::<f64>()
-    });
+    let crawler_month_usd: f64 = lines
+        .iter()
+        .filter(|l| l.service == "Glue")
+        .map(|l| l.month_usd)
+        .sum();
+    let month_usd_with_projection = workload
+        .crawler
+        .as_ref()
+        .map(|_| month_usd - crawler_month_usd);
     CostEstimate {
         prices: format!(
             "{} prices as of {} ({})",
@@ -530,13 +531,14 @@ struct LifecycleStorage {
 /// the stored bytes are taken as one large object.
 fn lifecycle_storage(workload: &Workload, s3: &S3Prices) -> LifecycleStorage {
     let spans = lifecycle_days(workload);
-    let sizes: Vec<u64> = if workload.object_sizes.is_empty() && workload.stored_bytes > 0 {
-        vec![workload.stored_bytes]
+    let whole = [workload.stored_bytes];
+    let sizes: &[u64] = if workload.object_sizes.is_empty() && workload.stored_bytes > 0 {
+        &whole
     } else {
-        workload.object_sizes.clone()
+        &workload.object_sizes
     };
     let mut storage = LifecycleStorage::default();
-    for size in sizes {
+    for &size in sizes {
         let bytes = size as f64;
         if size < s3.transition_minimum_object_bytes {
             *storage.byte_days.entry("STANDARD".to_owned()).or_default() +=

@@ -131,7 +131,7 @@ impl<'a> LogsPayload<'a> {
 
     /// This payload as CloudWatch Logs would deliver it to a Lambda function.
     pub fn to_lambda_event(&self) -> Vec<u8> {
-        encode_lambda_event(&self.to_json())
+        self.to_lambda_event_at(PAYLOAD_GZIP_LEVEL)
     }
 
     /// This payload as a Lambda event, gzipped at `level` (0 to 9, zlib's) rather than

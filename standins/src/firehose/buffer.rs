@@ -76,6 +76,8 @@ pub struct Flushed {
     pub data: Vec<u8>,
     /// How many records.
     pub records: usize,
+    /// How many newline-ended rows they hold (as counted when each was pushed).
+    pub rows: usize,
     /// Where each record ends in `data` (format conversion reads record by record).
     pub record_ends: Vec<usize>,
     /// Why the buffer was delivered.
@@ -99,6 +101,7 @@ pub struct DeliveryBuffer {
     hints: BufferingHints,
     data: Vec<u8>,
     records: usize,
+    rows: usize,
     record_ends: Vec<usize>,
     oldest_arrival_ms: Option<i64>,
 }
@@ -110,18 +113,21 @@ impl DeliveryBuffer {
             hints,
             data: Vec::new(),
             records: 0,
+            rows: 0,
             record_ends: Vec::new(),
             oldest_arrival_ms: None,
         }
     }
 
     /// Delivers what is buffered if the interval has passed by `now_ms`, then takes the record
-    /// that arrived at `now_ms`, delivering again if that reaches the size hint.
-    pub fn push(&mut self, now_ms: i64, record: &[u8]) -> Vec<Flushed> {
+    /// that arrived at `now_ms` (holding `rows` rows), delivering again if that reaches the
+    /// size hint.
+    pub fn push(&mut self, now_ms: i64, record: &[u8], rows: usize) -> Vec<Flushed> {
         let mut out: Vec<Flushed> = self.tick(now_ms).into_iter().collect();
         self.oldest_arrival_ms.get_or_insert(now_ms);
         self.data.extend_from_slice(record);
         self.records += 1;
+        self.rows += rows;
         self.record_ends.push(self.data.len());
         if self.data.len() >= self.hints.size_mib * BYTES_PER_MIB {
             out.extend(self.take(Trigger::Size));
@@ -167,6 +173,7 @@ impl DeliveryBuffer {
             oldest_arrival_ms,
             data: std::mem::take(&mut self.data),
             records,
+            rows: std::mem::take(&mut self.rows),
             record_ends: std::mem::take(&mut self.record_ends),
             trigger,
         })
@@ -193,9 +200,9 @@ mod tests {
     #[test]
     fn the_interval_delivers_a_trickle() {
         let mut buffer = DeliveryBuffer::new(hints(5, 300));
-        assert!(buffer.push(0, b"a\n").is_empty());
-        assert!(buffer.push(299_999, b"b\n").is_empty());
-        let flushed = buffer.push(300_000, b"c\n");
+        assert!(buffer.push(0, b"a\n", 1).is_empty());
+        assert!(buffer.push(299_999, b"b\n", 1).is_empty());
+        let flushed = buffer.push(300_000, b"c\n", 1);
         assert_eq!(flushed.len(), 1);
         assert_eq!(flushed[0].data, b"a\nb\n");
         assert_eq!(flushed[0].record_ends, [2, 4]);
@@ -215,7 +222,7 @@ mod tests {
         let record = vec![b'x'; 300 * 1024];
         let mut objects = Vec::new();
         for i in 0..10 {
-            objects.extend(buffer.push(i, &record));
+            objects.extend(buffer.push(i, &record, 1));
         }
         objects.extend(buffer.finish());
         let sizes: Vec<usize> = objects.iter().map(|o| o.data.len()).collect();

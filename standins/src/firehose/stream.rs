@@ -81,11 +81,10 @@ pub struct DeliveryStats {
 }
 
 impl DeliveryStats {
-    /// Counts a record of `len` bytes taken into the buffer.
-    fn accepted(&mut self, record: &[u8]) {
-        let len = record.len();
+    /// Counts a record of `len` bytes holding `rows` rows, taken into the buffer.
+    fn accepted(&mut self, len: usize, rows: usize) {
         self.records += 1;
-        self.rows_in += rows_in(record);
+        self.rows_in += rows;
         self.bytes_in += len;
         self.billed_bytes += billed_bytes(len as u64);
     }
@@ -265,13 +264,14 @@ impl<W: ObjectWriter> DeliveryStream<W> {
             } else {
                 record
             };
-            state.stats.accepted(record);
+            let rows = rows_in(record);
+            state.stats.accepted(record.len(), rows);
             outcomes.push(EntryOutcome::Accepted(record_id(&mut state.rng)));
             // At `firehose-record`: accepted, and never buffered.
             if record.is_empty() || self.faults.lose(LossStage::FirehoseRecord) {
                 continue;
             }
-            for flushed in state.buffer.push(now, record) {
+            for flushed in state.buffer.push(now, record, rows) {
                 self.deliver(&mut state, flushed).await;
             }
         }
@@ -302,7 +302,7 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         )
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let config = state.config.clone();
-        let mut rows = rows_in(&flushed.data);
+        let mut rows = flushed.rows;
         let (body, extension) = match &config.conversion {
             None if self.faults.lose(LossStage::Duplicate) => (
                 config

@@ -67,7 +67,7 @@ pub fn data_message<'a>(
 
 /// The Lambda event for a payload, as JSON.
 pub fn lambda_event(payload: &LogsPayload<'_>) -> Result<serde_json::Value, serde_json::Error> {
-    serde_json::from_slice(&payload.to_lambda_event())
+    lambda_event_at(payload, pipeline::etl::payload::PAYLOAD_GZIP_LEVEL)
 }
 
 /// [`lambda_event`] with the payload gzipped at `level` (0 to 9, zlib's).
