@@ -185,6 +185,16 @@ pub enum CrawlError {
 /// Crawls the objects under `location` into a table entry.
 pub async fn crawl(location: &Location, options: &CrawlOptions) -> Result<TableEntry, CrawlError> {
     let metas = list(location, &options.exclude_prefixes).await?;
+    crawl_listed(location, options, &metas).await
+}
+
+/// Catalogues the objects `metas` (a listing under `location`'s root, or a part of one): their
+/// partitions, and their schema unless `options` declares it.
+pub async fn crawl_listed(
+    location: &Location,
+    options: &CrawlOptions,
+    metas: &BTreeMap<String, ObjectMeta>,
+) -> Result<TableEntry, CrawlError> {
     let keys: Vec<String> = metas.keys().cloned().collect();
     let inferred = partitions::infer(&location.root, &keys, options.layout)?;
     let mut partitions = BTreeMap::new();

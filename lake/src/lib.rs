@@ -5,6 +5,7 @@
 //! [`output`] prints results and [`compare`] checks them against expected rows; [`gzip`]
 //! decompresses the objects, [`store`] reaches them.
 
+pub mod analysis;
 pub mod compare;
 pub mod crawl;
 pub mod dialect;

@@ -15,7 +15,9 @@ use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, OrderByKind, Statement, V
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
+use crate::analysis::{self, CatalogTable};
 use crate::crawl::TableEntry;
+use crate::schema::ColumnType;
 use crate::store::ScanCountingStore;
 use crate::table::DeliveredTable;
 
@@ -52,6 +54,17 @@ pub enum QueryError {
         /// The query, with a caret under the place when the error gives one.
         pointer: String,
     },
+    /// Athena's analyzer refuses the query ([`analysis`](crate::analysis)): a table the
+    /// catalog does not hold, or operands of kinds Athena does not compare.
+    #[error("query failed: {code}: {message}\n{pointer}")]
+    Refused {
+        /// Athena's error name (`TYPE_MISMATCH`, `TABLE_NOT_FOUND`).
+        code: &'static str,
+        /// `line L:C: ...`, in Athena's words.
+        message: String,
+        /// The query, with a caret under the place.
+        pointer: String,
+    },
     /// A table could not be registered.
     #[error("cannot register table {table}: {message}")]
     Register {
@@ -67,6 +80,9 @@ pub struct Lake {
     context: SessionContext,
     /// The registered tables' stores, each counting what is read from it.
     counters: std::sync::Mutex<Vec<Arc<ScanCountingStore>>>,
+    /// The catalogued tables as Athena's analyzer sees them (columns and types, or not there
+    /// yet).
+    catalog: std::sync::Mutex<Vec<CatalogTable>>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -86,6 +102,7 @@ impl Lake {
         Self {
             context,
             counters: std::sync::Mutex::new(Vec::new()),
+            catalog: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -110,6 +127,23 @@ impl Lake {
         }
         self.ensure_schema(&entry.database)
             .map_err(|e| fail(e.to_string()))?;
+        let columns = entry
+            .columns
+            .iter()
+            .cloned()
+            .chain(
+                entry
+                    .partition_columns
+                    .iter()
+                    .map(|c| (c.clone(), ColumnType::String)),
+            )
+            .collect();
+        self.catalogue(CatalogTable {
+            database: entry.database.clone(),
+            name: entry.name.clone(),
+            columns,
+            exists: true,
+        });
         self.context
             .register_table(
                 format!("{}.{}", entry.database, entry.name),
@@ -117,6 +151,24 @@ impl Lake {
             )
             .map_err(|e| fail(e.to_string()))?;
         Ok(())
+    }
+
+    /// Records that the catalog does not hold `database.name` yet (a crawler's table before its
+    /// first run): queries naming it fail with Athena's `TABLE_NOT_FOUND`.
+    pub fn register_missing(&self, database: &str, name: &str) {
+        self.catalogue(CatalogTable {
+            database: database.to_owned(),
+            name: name.to_owned(),
+            columns: Vec::new(),
+            exists: false,
+        });
+    }
+
+    fn catalogue(&self, table: CatalogTable) {
+        if let Ok(mut catalog) = self.catalog.lock() {
+            catalog.retain(|t| !(t.database == table.database && t.name == table.name));
+            catalog.push(table);
+        }
     }
 
     /// Registers rows held in memory as table `name` (in the default schema).
@@ -164,6 +216,17 @@ impl Lake {
     /// session).
     pub async fn query(&self, sql: &str) -> Result<QueryResult, QueryError> {
         let fail = |e: datafusion::error::DataFusionError| sql_error(sql, &e.to_string());
+        let refused = match self.catalog.lock() {
+            Ok(catalog) => analysis::check(sql, &catalog),
+            Err(_) => None,
+        };
+        if let Some(refusal) = refused {
+            return Err(QueryError::Refused {
+                code: refusal.code,
+                message: refusal.message,
+                pointer: pointer(sql, Some(refusal.at)),
+            });
+        }
         self.take_bytes_scanned();
         let frame = self.context.sql(sql).await.map_err(fail)?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
@@ -227,21 +290,27 @@ fn sql_error(sql: &str, message: &str) -> QueryError {
         .and_then(|(_, rest)| rest.split_once(", Column: "))
         .and_then(|(line, rest)| {
             let column: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            Some((line.parse::<usize>().ok()?, column.parse::<usize>().ok()?))
+            Some((line.parse::<u64>().ok()?, column.parse::<u64>().ok()?))
         });
+    QueryError::Sql {
+        message: message.trim().to_owned(),
+        pointer: pointer(sql, position),
+    }
+}
+
+/// The query, indented, with a caret under `position` (line, column; 1-based).
+fn pointer(sql: &str, position: Option<(u64, u64)>) -> String {
     let mut pointer = String::new();
     for (number, text) in sql.lines().enumerate() {
         pointer.push_str(&format!("  | {text}\n"));
         if let Some((line, column)) = position
-            && line == number + 1
+            && line == number as u64 + 1
         {
-            pointer.push_str(&format!("  | {}^\n", " ".repeat(column.saturating_sub(1))));
+            let indent = usize::try_from(column.saturating_sub(1)).unwrap_or(0);
+            pointer.push_str(&format!("  | {}^\n", " ".repeat(indent)));
         }
     }
-    QueryError::Sql {
-        message: message.trim().to_owned(),
-        pointer: pointer.trim_end().to_owned(),
-    }
+    pointer.trim_end().to_owned()
 }
 
 #[cfg(test)]
