@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod compare;
 pub mod crawl;
+pub mod crawler;
 pub mod dialect;
 pub mod gzip;
 pub mod output;
