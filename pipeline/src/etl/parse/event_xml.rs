@@ -184,6 +184,11 @@ impl<'a> Tokens<'a> {
         } else if rest.starts_with("<!") {
             return None;
         } else if let Some(instruction) = rest.strip_prefix("<?") {
+            // A processing instruction starts with its target, a name (XML 1.0, [16]).
+            let target = instruction.chars().next()?;
+            if is_xml_space(target) || matches!(target, '?' | '>') {
+                return None;
+            }
             (None, 2 + instruction.find("?>")? + 2)
         } else if let Some(end_tag) = rest.strip_prefix("</") {
             let close = memchr::memchr(b'>', end_tag.as_bytes())?;
