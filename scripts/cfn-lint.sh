@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cfn-lint (from PyPI, into a cached venv) on the rendered templates: deploy/template.json
-# (pipeline.toml), deploy/template-projection.json (deploy/projection.toml) and
+# (pipeline.toml), deploy/template-crawler.json (deploy/crawler.toml) and
 # deploy/template-parquet.json (deploy/parquet.toml). Tests keep all three
 # equal to what their definitions render to. Zero errors expected; warnings fail too.
 set -euo pipefail
@@ -11,5 +11,5 @@ if [ ! -x "$VENV/bin/cfn-lint" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION"
 fi
-"$VENV/bin/cfn-lint" deploy/template.json deploy/template-projection.json deploy/template-parquet.json
-echo "cfn-lint: deploy/template.json, template-projection.json and template-parquet.json are clean" >&2
+"$VENV/bin/cfn-lint" deploy/template.json deploy/template-crawler.json deploy/template-parquet.json
+echo "cfn-lint: deploy/template.json, template-crawler.json and template-parquet.json are clean" >&2

@@ -12,8 +12,8 @@ if [ ! -x "$VENV/bin/checkov" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 fi
-for template in deploy/template.json deploy/template-projection.json deploy/template-parquet.json; do
+for template in deploy/template.json deploy/template-crawler.json deploy/template-parquet.json; do
   "$VENV/bin/checkov" --quiet --compact --framework cloudformation --file "$template" \
     --skip-download --output cli
 done
-echo "checkov: deploy/template.json, template-projection.json and template-parquet.json have no unexplained findings" >&2
+echo "checkov: deploy/template.json, template-crawler.json and template-parquet.json have no unexplained findings" >&2

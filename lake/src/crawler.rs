@@ -79,6 +79,11 @@ impl Schedule {
         Ok(Self { minutes: set })
     }
 
+    /// How many runs start each hour.
+    pub fn runs_per_hour(&self) -> usize {
+        self.minutes.len()
+    }
+
     /// The start times in `(after_ms, until_ms]`, epoch milliseconds.
     pub fn runs(&self, after_ms: i64, until_ms: i64) -> Vec<i64> {
         let mut runs = Vec::new();

@@ -14,6 +14,7 @@ pub mod gzip;
 pub mod output;
 pub mod partitions;
 pub mod schema;
+pub mod serde_json_source;
 pub mod session;
 pub mod store;
 pub mod table;

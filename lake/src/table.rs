@@ -19,13 +19,15 @@ use datafusion::datasource::file_format::file_compression_type::FileCompressionT
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::listing::helpers::expr_applicable_for_cols;
 use datafusion::datasource::physical_plan::{
-    FileGroup, FileScanConfigBuilder, FileSource, JsonSource, ParquetSource,
+    FileGroup, FileScanConfigBuilder, FileSource, ParquetSource,
 };
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
+
+use crate::serde_json_source::SerDeJsonSource;
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::union::UnionExec;
 
@@ -157,11 +159,11 @@ impl DeliveredTable {
                 FileCompressionType::UNCOMPRESSED,
             ),
             ObjectFormat::JsonGzip => (
-                Arc::new(JsonSource::new(table_schema)),
+                Arc::new(SerDeJsonSource::new(table_schema)),
                 FileCompressionType::GZIP,
             ),
             ObjectFormat::Json => (
-                Arc::new(JsonSource::new(table_schema)),
+                Arc::new(SerDeJsonSource::new(table_schema)),
                 FileCompressionType::UNCOMPRESSED,
             ),
         };

@@ -229,7 +229,8 @@ pub struct Workload {
     pub expiration_days: f64,
     /// Bytes each of the scenario's queries scanned.
     pub query_bytes: Vec<u64>,
-    /// The Glue crawler, when the stack catalogues with one.
+    /// The stack's Glue crawler: deployed in crawler mode, priced beside the month in
+    /// projection mode.
     pub crawler: Option<CrawlerUse>,
 }
 
@@ -240,6 +241,9 @@ pub struct CrawlerUse {
     pub schedule: String,
     /// Runs an hour on that schedule; `None` when the schedule is not one the estimate reads.
     pub runs_per_hour: Option<f64>,
+    /// Whether the stack deploys it (crawler mode); otherwise the estimate prices it only
+    /// beside the month, as the design not chosen.
+    pub deployed: bool,
 }
 
 /// One priced line.
@@ -275,6 +279,9 @@ pub struct CostEstimate {
     /// USD for the same month with partition projection instead of the crawler (the crawler's
     /// lines left out); `None` when there is no crawler.
     pub month_usd_with_projection: Option<f64>,
+    /// USD for the same month with the stack's crawler on its schedule instead of partition
+    /// projection; `None` when the crawler is deployed (or its schedule is not read).
+    pub month_usd_with_crawler: Option<f64>,
     /// What is not priced, and why.
     pub not_priced: Vec<String>,
 }
@@ -423,6 +430,7 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
         athena.usd_per_tb_scanned,
         prices.assumptions.query_runs_per_month,
     );
+    let mut crawler_alone = Vec::new();
     if let Some(crawler) = &workload.crawler {
         match crawler.runs_per_hour {
             Some(per_hour) => {
@@ -433,7 +441,14 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
                     .max(glue.crawler_minimum_seconds);
                 let dpus = prices.assumptions.crawler_dpus;
                 let runs = per_hour * workload.seconds / 3600.0;
-                add(
+                let mut line = |service, item, quantity, unit, price, months| {
+                    if crawler.deployed {
+                        add(service, item, quantity, unit, price, months);
+                    } else {
+                        crawler_alone.push(quantity * price * months);
+                    }
+                };
+                line(
                     "Glue",
                     format!(
                         "crawler {}: {:.0} runs x {dpus} DPU x {billed_seconds:.0} s",
@@ -459,10 +474,10 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
         .filter(|l| l.service == "Glue")
         .map(|l| l.month_usd)
         .sum();
-    let month_usd_with_projection = workload
-        .crawler
-        .as_ref()
-        .map(|_| month_usd - crawler_month_usd);
+    let deployed = workload.crawler.as_ref().is_some_and(|c| c.deployed);
+    let month_usd_with_projection = deployed.then_some(month_usd - crawler_month_usd);
+    let month_usd_with_crawler =
+        (!crawler_alone.is_empty()).then(|| month_usd + crawler_alone.iter().sum::<f64>());
     CostEstimate {
         prices: format!(
             "{} prices as of {} ({})",
@@ -472,37 +487,16 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
         run_usd,
         month_usd,
         month_usd_with_projection,
+        month_usd_with_crawler,
         not_priced,
     }
 }
 
-/// Runs an hour of a Glue cron schedule (`cron(Minutes Hours Day-of-month Month Day-of-week
-/// Year)`) whose hours, days, months and years are all `*` or `?`: its minutes field a list of
-/// minutes, `M/N` or `*/N` (every N minutes from M), or `*`. `None` for anything else.
+/// Runs an hour of a Glue cron schedule, as the crawler model reads it
+/// ([`lake::crawler::Schedule`]: schedules that repeat every hour). `None` for anything else.
 pub fn cron_runs_per_hour(schedule: &str) -> Option<f64> {
-    let inner = schedule.trim().strip_prefix("cron(")?.strip_suffix(')')?;
-    let fields: Vec<&str> = inner.split_whitespace().collect();
-    let [minutes, rest @ ..] = fields.as_slice() else {
-        return None;
-    };
-    if rest.len() != 5 || !rest.iter().all(|f| matches!(*f, "*" | "?")) {
-        return None;
-    }
-    let minute = |text: &str| text.parse::<u32>().ok().filter(|m| *m < 60);
-    let count = if *minutes == "*" {
-        60
-    } else if let Some((start, step)) = minutes.split_once('/') {
-        let start = if start == "*" { 0 } else { minute(start)? };
-        let step = step.parse::<u32>().ok().filter(|s| *s > 0)?;
-        (60 - start).div_ceil(step)
-    } else {
-        let listed: Option<Vec<u32>> = minutes.split(',').map(minute).collect();
-        let mut listed = listed?;
-        listed.sort_unstable();
-        listed.dedup();
-        u32::try_from(listed.len()).ok()?
-    };
-    Some(f64::from(count))
+    let schedule = lake::crawler::Schedule::parse(schedule).ok()?;
+    Some(schedule.runs_per_hour() as f64)
 }
 
 /// The bytes Athena bills for a scan of `bytes`.

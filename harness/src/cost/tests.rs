@@ -163,6 +163,7 @@ fn the_crawler_is_priced_per_run_with_its_minimum_beside_the_projection_month() 
     crawled.crawler = Some(CrawlerUse {
         schedule: "cron(0/5 * * * ? *)".into(),
         runs_per_hour: cron_runs_per_hour("cron(0/5 * * * ? *)"),
+        deployed: true,
     });
     let with = estimate(&crawled, &prices);
     let without = estimate(&workload(), &prices);
@@ -178,6 +179,22 @@ fn the_crawler_is_priced_per_run_with_its_minimum_beside_the_projection_month() 
         Some(true)
     );
     assert_eq!(without.month_usd_with_projection, None);
+    assert_eq!(with.month_usd_with_crawler, None);
+    // Projection mode: the crawler is no line of the month, only the month beside it.
+    let mut projected = crawled.clone();
+    if let Some(crawler) = projected.crawler.as_mut() {
+        crawler.deployed = false;
+    }
+    let projected = estimate(&projected, &prices);
+    assert!(projected.lines.iter().all(|l| l.service != "Glue"));
+    assert!(close(projected.month_usd, without.month_usd));
+    assert_eq!(
+        projected
+            .month_usd_with_crawler
+            .map(|m| close(m, with.month_usd)),
+        Some(true)
+    );
+    assert_eq!(projected.month_usd_with_projection, None);
     // A run longer than the minimum is billed by the second.
     let mut long = prices.clone();
     long.assumptions.crawler_run_seconds = 900.0;
@@ -203,6 +220,7 @@ fn cron_schedules_are_read_for_runs_an_hour() {
     crawled.crawler = Some(CrawlerUse {
         schedule: "cron(0 12 * * ? *)".into(),
         runs_per_hour: None,
+        deployed: true,
     });
     let estimate = estimate(&crawled, &Prices::shipped());
     assert!(

@@ -33,6 +33,7 @@ use crate::scenario::LoadedScenario;
 use crate::workload::CorpusError;
 
 mod agents;
+pub mod crawls;
 pub mod emulator;
 mod functions;
 pub mod memory;
@@ -210,7 +211,7 @@ async fn run_with_faults<W: World>(
     laps.lap("drain");
     let read_back = replay.read_back().await?;
     laps.lap("read back");
-    let query_stage = replay.query(&read_back).await;
+    let query_stage = replay.query(&read_back, &delivered).await;
     laps.lap("query");
     Ok(replay.report(shipped, delivered, read_back, query_stage, laps))
 }

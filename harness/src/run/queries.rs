@@ -31,6 +31,7 @@ use pipeline::filter_pattern::FilterPattern;
 use serde::Serialize;
 use stack::StackDefinition;
 
+use super::crawls::{CatalogClock, CrawlerSummary};
 use crate::ledger::{FateView, Ledger};
 use crate::scenario::ExpectedQuery;
 
@@ -87,36 +88,53 @@ pub struct CatalogSummary {
 pub struct QueryStage {
     /// The catalog, when crawling worked.
     pub catalog: Option<CatalogSummary>,
+    /// The crawler's runs over the run (crawler mode).
+    pub crawler: Option<CrawlerSummary>,
     /// Why the table could not be catalogued or counted.
     pub error: Option<String>,
     /// One per `[[expect.queries]]`.
     pub checks: Vec<QueryCheck>,
 }
 
-/// Catalogues the bucket at `location`, registers the ledger beside it, counts the table's rows
-/// and runs the scenario's expected queries.
+/// Catalogues the bucket at `location` (projection: the declared table; crawler: the
+/// crawler's runs on the simulated clock, [`crawls`](super::crawls)), registers the ledger
+/// beside it, counts the table's rows and runs the scenario's expected queries.
 pub async fn stage(
     location: &lake::Location,
     definition: &StackDefinition,
     ledger: &Ledger,
     pattern: &FilterPattern,
     queries: &[ExpectedQuery],
+    clock: CatalogClock<'_>,
 ) -> QueryStage {
     let options = crate::catalog::crawl_options(definition, &location.root);
     let mut stage = QueryStage::default();
-    let (lake, entry) = match crate::catalog::open(location, &options).await {
-        Ok(opened) => opened,
+    let lake = Lake::new(&options.database);
+    let entry = match catalogue(location, &options, definition, clock, &mut stage).await {
+        Ok(entry) => entry,
         Err(e) => {
             stage.error = Some(e.to_string());
             return stage;
         }
     };
+    let registered = match &entry {
+        Some(entry) => lake.register(entry.clone()),
+        None => {
+            lake.register_missing(&options.database, &options.table);
+            Ok(())
+        }
+    };
     let batch = ledger_batch(ledger, pattern);
-    if let Err(e) = lake.register_batches(LEDGER_TABLE, batch.schema(), vec![batch]) {
+    if let Err(e) =
+        registered.and_then(|()| lake.register_batches(LEDGER_TABLE, batch.schema(), vec![batch]))
+    {
         stage.error = Some(e.to_string());
         return stage;
     }
-    let count_sql = format!("SELECT count(*) FROM {}", entry.qualified_name());
+    let count_sql = format!(
+        "SELECT count(*) FROM {}.{}",
+        options.database, options.table
+    );
     let rows = match lake.query(&count_sql).await.map(|r| output::rows(&r)) {
         Ok(Ok(rows)) => rows
             .first()
@@ -132,7 +150,7 @@ pub async fn stage(
             0
         }
     };
-    stage.catalog = Some(CatalogSummary {
+    stage.catalog = entry.map(|entry| CatalogSummary {
         table: entry.qualified_name(),
         location: entry.location.display(),
         columns: entry
@@ -149,6 +167,24 @@ pub async fn stage(
     });
     stage.checks = check(&lake, queries, definition).await;
     stage
+}
+
+/// The table as the catalog holds it when the queries run; `None` when no crawler run has
+/// created it yet.
+async fn catalogue(
+    location: &lake::Location,
+    options: &lake::CrawlOptions,
+    definition: &StackDefinition,
+    clock: CatalogClock<'_>,
+    stage: &mut QueryStage,
+) -> Result<Option<lake::TableEntry>, crate::catalog::AthenaError> {
+    if definition.catalog.mode != stack::CatalogMode::Crawler {
+        return Ok(Some(lake::crawl(location, options).await?));
+    }
+    let (entry, crawler) =
+        super::crawls::over_the_run(location, options, definition, clock).await?;
+    stage.crawler = Some(crawler);
+    Ok(entry)
 }
 
 /// The ledger as one batch of the `ledger` table.

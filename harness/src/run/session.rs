@@ -653,14 +653,24 @@ impl<'a, W: World> Replay<'a, W> {
 
     /// Phase 9, query: the bucket read as Athena would, through the catalog, with SQL, each
     /// expected query checked against the same question asked of the ledger.
-    pub(super) async fn query(&self, read_back: &ReadBack) -> queries::QueryStage {
+    pub(super) async fn query(
+        &self,
+        read_back: &ReadBack,
+        delivered: &Delivered,
+    ) -> queries::QueryStage {
         let s = &self.session;
+        let clock = super::crawls::CatalogClock {
+            started_ms: self.clock.start_ms(),
+            now_ms: self.clock.now_ms(),
+            landed: &delivered.delivery.landed,
+        };
         queries::stage(
             &read_back.location,
             &s.loaded.stack.definition,
             &read_back.ledger,
             &s.pattern,
             &s.loaded.scenario.expect.queries,
+            clock,
         )
         .await
     }

@@ -116,10 +116,9 @@ async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_wo
     let stage = &first.query_stage;
     let catalog = stage.catalog.as_ref().unwrap();
     assert_eq!(catalog.table, "ccp_logs.logs");
-    assert_eq!(
-        catalog.partition_columns,
-        ["partition_0", "partition_1", "partition_2", "partition_3"]
-    );
+    // The stack's default catalog: the declared table, partitions projected from the hours.
+    assert_eq!(catalog.partition_columns, ["datehour"]);
+    assert!(stage.crawler.is_none());
     assert_eq!(catalog.rows, first.landed.rows);
     assert_eq!(stage.checks.len(), 6);
     assert!(
@@ -173,6 +172,11 @@ async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_wo
         &first_run.ledger,
         &first_run.pattern,
         &[wrong],
+        harness::run::crawls::CatalogClock {
+            started_ms: 0,
+            now_ms: 0,
+            landed: &[],
+        },
     )
     .await;
     let check = &stage.checks[0];

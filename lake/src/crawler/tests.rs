@@ -216,3 +216,45 @@ async fn what_athena_reads_depends_on_when_the_crawler_ran() {
     );
     assert_eq!(entry.unreachable, ["logs/2026/12/05/11/new.json"]);
 }
+
+/// Athena's OpenX JSON SerDe (the crawler's JSON tables) reads a number in a `string` column
+/// as its text; text where the catalog says number still fails the query, naming the object.
+#[tokio::test]
+async fn numbers_in_a_string_column_read_as_their_text() {
+    let location = bucket(&[
+        ("logs/2026/12/05/10/a.json", LINUX),
+        ("logs/2026/12/05/10/b.json", WINDOWS),
+        (
+            "logs/2026/12/05/11/c.json",
+            "{\"instance_id\":\"i-3\",\"pid\":\"x\",\"win_level\":null}\n",
+        ),
+    ])
+    .await;
+    let listing = crate::crawl::list(&location, &[]).await.unwrap();
+    let landed: HashMap<String, i64> = [
+        ("logs/2026/12/05/10/b.json".to_owned(), minutes(7)),
+        ("logs/2026/12/05/11/c.json".to_owned(), minutes(61)),
+    ]
+    .into();
+    let mut crawler = Crawler::new(options(), Recrawl::NewFoldersOnly, SchemaUpdate::Log);
+    for at in [minutes(5), minutes(65)] {
+        crawler.run(&location, at, &listing, &landed).await.unwrap();
+    }
+    let lake = Lake::new("ccp_logs");
+    lake.register(crawler.entry(&location, &listing).unwrap().unwrap())
+        .unwrap();
+    let result = lake
+        .query("SELECT win_level FROM logs WHERE partition_3 = '10' AND win_level IS NOT NULL")
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::output::rows(&result).unwrap(),
+        [vec!["2".to_owned()]]
+    );
+    let error = lake
+        .query("SELECT pid FROM logs WHERE partition_3 = '11'")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("logs/2026/12/05/11/c.json"), "{error}");
+}

@@ -190,8 +190,9 @@ impl Default for FirehoseSection {
             buffer_size_mb: 5,
             buffer_interval_seconds: 300,
             compression: "GZIP".to_owned(),
-            prefix: "logs/".to_owned(),
-            error_prefix: "errors/".to_owned(),
+            prefix: "logs/!{timestamp:yyyy/MM/dd/HH}/".to_owned(),
+            error_prefix: "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/"
+                .to_owned(),
             format_conversion: None,
         }
     }
@@ -300,7 +301,7 @@ impl Default for CatalogSection {
         Self {
             database: "ccp_logs".to_owned(),
             table: "logs".to_owned(),
-            mode: CatalogMode::Crawler,
+            mode: CatalogMode::Projection,
             crawler_name: "ccp-logs-crawler".to_owned(),
             crawler_schedule: "cron(0/5 * * * ? *)".to_owned(),
             recrawl: Recrawl::NewFoldersOnly,

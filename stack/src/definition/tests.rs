@@ -33,7 +33,11 @@ fn rejects(edit: impl FnOnce(&mut StackDefinition), key: &str, needles: &[&str])
 #[test]
 fn the_defaults_are_valid() {
     assert_eq!(issues_of(|_| {}), Vec::new());
-    assert_eq!(issues_of(|d| d.catalog.mode = CatalogMode::Projection), vec![super::Issue {
+    assert_eq!(
+        issues_of(|d| d.catalog.mode = CatalogMode::Crawler),
+        Vec::new()
+    );
+    assert_eq!(issues_of(|d| d.firehose.prefix = "logs/".into()), vec![super::Issue {
         key: "firehose.prefix".into(),
         value: "\"logs/\"".into(),
         rule: "partition projection reads the hour from the key, so the prefix must end with the projected layout".into(),
@@ -41,10 +45,9 @@ fn the_defaults_are_valid() {
     }]);
     assert_eq!(
         issues_of(|d| {
-            d.catalog.mode = CatalogMode::Projection;
-            d.firehose.prefix = "logs/!{timestamp:yyyy/MM/dd/HH}/".into();
-            d.firehose.error_prefix =
-                "errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/".into();
+            d.catalog.mode = CatalogMode::Crawler;
+            d.firehose.prefix = "logs/".into();
+            d.firehose.error_prefix = "errors/".into();
         }),
         Vec::new()
     );
@@ -167,7 +170,10 @@ fn firehose_rules() {
         &["Athena"],
     );
     rejects(
-        |d| d.firehose.prefix = "logs/!{timestamp:yyyy/MM/dd}/".into(),
+        |d| {
+            d.firehose.prefix = "logs/!{timestamp:yyyy/MM/dd}/".into();
+            d.firehose.error_prefix = "errors/".into();
+        },
         "firehose.error_prefix",
         &["error-output-type"],
     );
@@ -197,7 +203,11 @@ fn firehose_rules() {
         &["run into the year", "\"logs/\""],
     );
     rejects(
-        |d| d.firehose.error_prefix = "logs/".into(),
+        |d| {
+            d.catalog.mode = CatalogMode::Crawler;
+            d.firehose.prefix = "logs/".into();
+            d.firehose.error_prefix = "logs/".into();
+        },
         "firehose.error_prefix",
         &["among the rows"],
     );
@@ -208,7 +218,10 @@ fn firehose_rules() {
 #[test]
 fn incremental_crawls_only_log_schema_changes_as_glue_requires() {
     rejects(
-        |d| d.catalog.schema_update = "UPDATE_IN_DATABASE".into(),
+        |d| {
+            d.catalog.mode = CatalogMode::Crawler;
+            d.catalog.schema_update = "UPDATE_IN_DATABASE".into();
+        },
         "catalog.schema_update",
         &[
             "The SchemaChangePolicy for \"Crawl new folders only\" Amazon S3 target can have only LOG DeleteBehavior value and LOG UpdateBehavior value",
@@ -216,12 +229,18 @@ fn incremental_crawls_only_log_schema_changes_as_glue_requires() {
         ],
     );
     rejects(
-        |d| d.catalog.schema_delete = "DEPRECATE_IN_DATABASE".into(),
+        |d| {
+            d.catalog.mode = CatalogMode::Crawler;
+            d.catalog.schema_delete = "DEPRECATE_IN_DATABASE".into();
+        },
         "catalog.schema_delete",
         &["Crawl new folders only"],
     );
     rejects(
-        |d| d.catalog.schema_update = "MERGE".into(),
+        |d| {
+            d.catalog.mode = CatalogMode::Crawler;
+            d.catalog.schema_update = "MERGE".into();
+        },
         "catalog.schema_update",
         &[
             "not a Glue schema-change behaviour",
@@ -230,6 +249,7 @@ fn incremental_crawls_only_log_schema_changes_as_glue_requires() {
     );
     assert_eq!(
         issues_of(|d| {
+            d.catalog.mode = CatalogMode::Crawler;
             d.catalog.recrawl = super::Recrawl::Everything;
             d.catalog.schema_update = "UPDATE_IN_DATABASE".into();
             d.catalog.schema_delete = "DEPRECATE_IN_DATABASE".into();
@@ -242,12 +262,18 @@ fn incremental_crawls_only_log_schema_changes_as_glue_requires() {
 #[test]
 fn catalog_rules() {
     rejects(
-        |d| d.catalog.crawler_schedule = "cron(0/2 * * * ? *)".into(),
+        |d| {
+            d.catalog.mode = CatalogMode::Crawler;
+            d.catalog.crawler_schedule = "cron(0/2 * * * ? *)".into();
+        },
         "catalog.crawler_schedule",
         &["every 2 minute", "every 5 minutes"],
     );
     rejects(
-        |d| d.catalog.crawler_schedule = "rate(1 minute)".into(),
+        |d| {
+            d.catalog.mode = CatalogMode::Crawler;
+            d.catalog.crawler_schedule = "rate(1 minute)".into();
+        },
         "catalog.crawler_schedule",
         &["cron("],
     );
@@ -257,7 +283,10 @@ fn catalog_rules() {
         &["'C'"],
     );
     rejects(
-        |d| d.catalog.table = "other".into(),
+        |d| {
+            d.catalog.mode = CatalogMode::Crawler;
+            d.catalog.table = "other".into();
+        },
         "catalog.table",
         &["crawler names the table after the folder", "\"logs\""],
     );

@@ -37,11 +37,11 @@ fn deploy_template_is_current() {
 }
 
 #[test]
-fn deploy_projection_template_is_current() {
-    let stack = Stack::load(&support::root().join("deploy/projection.toml"))
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(stack.definition.catalog.mode, CatalogMode::Projection);
-    check_current(&stack, "deploy/template-projection.json");
+fn deploy_crawler_template_is_current() {
+    let stack =
+        Stack::load(&support::root().join("deploy/crawler.toml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stack.definition.catalog.mode, CatalogMode::Crawler);
+    check_current(&stack, "deploy/template-crawler.json");
 }
 
 #[test]
@@ -171,7 +171,7 @@ fn log_group_subscription_and_functions_follow_the_definition() {
         json!({"SizeInMBs": 5, "IntervalInSeconds": 300})
     );
     assert_eq!(firehose["CompressionFormat"], "GZIP");
-    assert_eq!(firehose["Prefix"], "logs/");
+    assert_eq!(firehose["Prefix"], "logs/!{timestamp:yyyy/MM/dd/HH}/");
 }
 
 #[test]
@@ -217,10 +217,12 @@ fn roles_grant_no_wildcard_actions() {
 /// Glue refuses a crawler whose incremental recrawl (`CRAWL_NEW_FOLDERS_ONLY`) comes with any
 /// schema-change behaviour but LOG ("The SchemaChangePolicy for "Crawl new folders only"
 /// Amazon S3 target can have only LOG DeleteBehavior value and LOG UpdateBehavior value"): the
-/// checked-in template's crawler is such a pair, and a full crawl renders what it asks for.
+/// crawler variant's (deploy/crawler.toml) is such a pair, and a full crawl renders what it asks for.
 #[test]
 fn the_crawler_pairs_its_recrawl_and_schema_policy_as_glue_accepts() {
-    let template = template::render(&checked_in_stack()).0;
+    let seed_like =
+        Stack::load(&support::root().join("deploy/crawler.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let template = template::render(&seed_like).0;
     let crawler = &resource(&template, ids::CRAWLER)["Properties"];
     assert_eq!(
         crawler["RecrawlPolicy"],
@@ -230,7 +232,7 @@ fn the_crawler_pairs_its_recrawl_and_schema_policy_as_glue_accepts() {
         crawler["SchemaChangePolicy"],
         json!({ "UpdateBehavior": "LOG", "DeleteBehavior": "LOG" })
     );
-    let mut definition = StackDefinition::default();
+    let mut definition = seed_like.definition.clone();
     definition.catalog.recrawl = stack::Recrawl::Everything;
     definition.catalog.schema_update = "UPDATE_IN_DATABASE".into();
     let full = Stack::from_definition(definition, Path::new("pipeline.toml")).unwrap();
@@ -337,7 +339,6 @@ fn checkov_suppressions_carry_their_reasons() {
             "EtlFunction:CKV_AWS_117",
             "EtlFunction:CKV_AWS_173",
             "FirehoseErrorLogGroup:CKV_AWS_158",
-            "GlueCrawler:CKV_AWS_195",
             "LogBucket:CKV_AWS_18",
             "LogBucket:CKV_AWS_21",
             "LogGroup:CKV_AWS_158",
@@ -368,12 +369,12 @@ fn the_localstack_subset_drops_what_refers_to_removed_resources() {
             "{dependent} refers to a function"
         );
     }
-    // The crawler role only refers to the bucket, so it stays; so do the bucket and Firehose.
+    // The bucket, its policy and Firehose stay (projection mode has no crawler or its role).
+    assert!(!full.resources().unwrap().contains_key(ids::CRAWLER_ROLE));
     for kept in [
         ids::BUCKET,
         ids::BUCKET_POLICY,
         ids::DELIVERY_STREAM,
-        ids::CRAWLER_ROLE,
         ids::LOG_GROUP,
     ] {
         assert!(

@@ -78,6 +78,10 @@ pub struct DeliveryStats {
     pub records_failed_conversion: usize,
     /// Objects written under the error prefix.
     pub error_objects: usize,
+    /// Each data object written: its key and when it landed (simulated epoch ms), for the
+    /// crawler's runs (a run sees what had landed by then).
+    #[serde(skip)]
+    pub landed: Vec<(String, i64)>,
 }
 
 impl DeliveryStats {
@@ -365,7 +369,9 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         } else if self.write(state, &key, body, flushed.records).await {
             state.stats.objects += 1;
             state.stats.rows_written += rows;
-            let age = (self.clock)() - flushed.oldest_arrival_ms;
+            let now = (self.clock)();
+            state.stats.landed.push((key, now));
+            let age = now - flushed.oldest_arrival_ms;
             state.stats.max_freshness_ms = state.stats.max_freshness_ms.max(age);
         } else {
             state.stats.rows_given_up += rows;

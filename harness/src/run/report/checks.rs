@@ -492,6 +492,21 @@ fn query_checks(stage: &QueryStage, landed: &Landed) -> Vec<Check> {
             declared.join(","),
             names.join(","),
         ));
+        let retyped = retyped_columns(&catalog.columns);
+        checks.push(
+            Check::count(
+                "the catalog types each column as the rows hold it (text, number or boolean; docs/rows.md)",
+                0,
+                retyped.len(),
+                "columns typed otherwise",
+            )
+            .why((!retyped.is_empty()).then(|| {
+                format!(
+                    "{}; Athena refuses comparisons of these columns with values of their real kind (TYPE_MISMATCH)",
+                    retyped.join(", ")
+                )
+            })),
+        );
     }
     checks.extend(stage.checks.iter().map(|query| Check {
         name: format!("query: {}", query.name),
@@ -505,6 +520,27 @@ fn query_checks(stage: &QueryStage, landed: &Landed) -> Vec<Check> {
         why: query.detail.clone(),
     }));
     checks
+}
+
+/// The catalogued columns whose kind (text, number, boolean) is not the one the ETL writes
+/// them with (`pipeline::etl::row::ROW_COLUMNS`): `name: catalogued (rows: declared)`.
+fn retyped_columns(columns: &[(String, String)]) -> Vec<String> {
+    fn kind(hive: &str) -> &'static str {
+        match hive {
+            "int" | "bigint" | "double" => "number",
+            "boolean" => "boolean",
+            _ => "text",
+        }
+    }
+    columns
+        .iter()
+        .filter_map(|(name, held)| {
+            let (_, declared) = pipeline::etl::row::ROW_COLUMNS
+                .iter()
+                .find(|(n, _)| n == name)?;
+            (kind(held) != kind(declared)).then(|| format!("{name}: {held} (rows: {declared})"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -323,15 +323,11 @@ fn workload(inputs: &Inputs<'_>) -> crate::cost::Workload {
             .iter()
             .map(|c| c.bytes_scanned)
             .collect(),
-        crawler: match definition.catalog.mode {
-            stack::CatalogMode::Crawler => Some(crate::cost::CrawlerUse {
-                schedule: definition.catalog.crawler_schedule.clone(),
-                runs_per_hour: crate::cost::cron_runs_per_hour(
-                    &definition.catalog.crawler_schedule,
-                ),
-            }),
-            stack::CatalogMode::Projection => None,
-        },
+        crawler: Some(crate::cost::CrawlerUse {
+            schedule: definition.catalog.crawler_schedule.clone(),
+            runs_per_hour: crate::cost::cron_runs_per_hour(&definition.catalog.crawler_schedule),
+            deployed: definition.catalog.mode == stack::CatalogMode::Crawler,
+        }),
     }
 }
 

@@ -232,6 +232,16 @@ fn cost_section(out: &mut String, cost: &crate::cost::CostEstimate) {
             projection
         );
     }
+    if let Some(crawler) = cost.month_usd_with_crawler {
+        let _ = writeln!(
+            out,
+            "  {:<16} {:<52} {:>12} {:>12.2}",
+            "with a crawler",
+            "the same month, the stack's crawler schedule instead of projection",
+            "",
+            crawler
+        );
+    }
     for gap in &cost.not_priced {
         let _ = writeln!(out, "  not priced: {gap}");
     }
@@ -413,6 +423,9 @@ fn catalog(report: &RunReport, out: &mut String) {
             "\ncatalog: none ({})",
             stage.error.as_deref().unwrap_or("not run")
         );
+        if let Some(crawler) = &stage.crawler {
+            let _ = writeln!(out, "{}", crawler.describe());
+        }
         return;
     };
     let _ = writeln!(
@@ -426,6 +439,9 @@ fn catalog(report: &RunReport, out: &mut String) {
         catalog.objects,
         catalog.rows
     );
+    if let Some(crawler) = &stage.crawler {
+        let _ = writeln!(out, "{}", crawler.describe());
+    }
     let passed = stage.checks.iter().filter(|q| q.passed).count();
     let scanned: u64 = stage.checks.iter().map(|q| q.bytes_scanned).sum();
     let _ = writeln!(
