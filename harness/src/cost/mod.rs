@@ -3,10 +3,13 @@
 //! names another): CloudWatch Logs ingestion and storage over the retention, Lambda requests
 //! and GB-seconds (measured handler time at the template's memory), Firehose ingestion with
 //! each record rounded up as Firehose bills it and format conversion, S3 PUTs and storage
-//! through the lifecycle's classes, Athena's bytes scanned by the scenario's queries, and the
-//! Glue crawler's runs on the stack's schedule (DPU-hours, billed per second with a 10-minute
-//! minimum per run). Beside the month's total, the same month with partition projection (no
-//! crawler), so that the catalog's price is seen next to the rest.
+//! through the lifecycle's classes, Athena's bytes scanned by the scenario's queries, the Glue
+//! crawler's runs on the stack's schedule (DPU-hours, billed per second with a 10-minute
+//! minimum per run), the Data Catalog's objects and requests, and the dead-letter queues' SQS
+//! requests. Beside the month's total, the same month priced with the other catalog (partition
+//! projection instead of the crawler, or the stack's crawler instead of projection), so that
+//! the catalog's price is seen next to the rest. How many Data Catalog requests a crawler run or
+//! a query makes is not published (`[assumptions]`).
 //!
 //! Each line has the run's figure and a month's: the workload scaled from the scenario's
 //! simulated duration to 30 days (storage as one month of data kept for its whole life), and
@@ -52,6 +55,8 @@ pub struct Prices {
     pub athena: AthenaPrices,
     /// `[glue]`.
     pub glue: GluePrices,
+    /// `[sqs]`.
+    pub sqs: SqsPrices,
     /// `[assumptions]`.
     pub assumptions: Assumptions,
 }
@@ -124,6 +129,18 @@ pub struct GluePrices {
     pub crawler_usd_per_dpu_hour: f64,
     /// The least a crawler run is billed for, seconds.
     pub crawler_minimum_seconds: f64,
+    /// Data Catalog storage, per 100,000 objects (databases, tables, partitions) a month.
+    pub catalog_usd_per_100k_objects_month: f64,
+    /// Data Catalog requests, per million.
+    pub catalog_usd_per_million_requests: f64,
+}
+
+/// SQS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqsPrices {
+    /// Standard queue requests, per million (each 64 KB chunk of a payload is a request).
+    pub usd_per_million_requests: f64,
 }
 
 /// What the monthly figures assume beyond the run.
@@ -136,6 +153,11 @@ pub struct Assumptions {
     pub crawler_dpus: f64,
     /// Seconds a crawler run lasts (Glue does not publish it).
     pub crawler_run_seconds: f64,
+    /// Data Catalog requests a crawler run makes (Glue does not publish it).
+    pub catalog_requests_per_crawler_run: f64,
+    /// Data Catalog requests Athena makes per query (GetTable, and GetPartitions without
+    /// projection; Athena does not publish it).
+    pub catalog_requests_per_query: f64,
 }
 
 /// Why a price table could not be used.
@@ -232,6 +254,9 @@ pub struct Workload {
     /// The stack's Glue crawler: deployed in crawler mode, priced beside the month in
     /// projection mode.
     pub crawler: Option<CrawlerUse>,
+    /// Requests the run made on the functions' dead-letter queues: a SendMessage per dead
+    /// letter, a ReceiveMessage and a DeleteMessage per letter redriven.
+    pub dead_letter_requests: u64,
 }
 
 /// The stack's Glue crawler.
@@ -288,6 +313,50 @@ pub struct CostEstimate {
 
 /// Prices `workload` at `prices`.
 pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
+    let (lines, not_priced) = priced_lines(workload, prices);
+    let run_usd = lines.iter().map(|l| l.run_usd).sum();
+    let month_usd: f64 = lines.iter().map(|l| l.month_usd).sum();
+    // The catalog not chosen: the same workload priced with the crawler deployed or not.
+    let other_month = |deployed: bool| {
+        let crawler = workload.crawler.as_ref()?;
+        crawler.runs_per_hour?;
+        let other = Workload {
+            crawler: Some(CrawlerUse {
+                deployed,
+                ..crawler.clone()
+            }),
+            ..workload.clone()
+        };
+        Some(
+            priced_lines(&other, prices)
+                .0
+                .iter()
+                .map(|l| l.month_usd)
+                .sum::<f64>(),
+        )
+    };
+    let deployed = workload.crawler.as_ref().is_some_and(|c| c.deployed);
+    let (month_usd_with_projection, month_usd_with_crawler) = if deployed {
+        (other_month(false), None)
+    } else {
+        (None, other_month(true))
+    };
+    CostEstimate {
+        prices: format!(
+            "{} prices as of {} ({})",
+            prices.region, prices.as_of, prices.source
+        ),
+        lines,
+        run_usd,
+        month_usd,
+        month_usd_with_projection,
+        month_usd_with_crawler,
+        not_priced,
+    }
+}
+
+/// Every priced line of `workload`, and what is not priced.
+fn priced_lines(workload: &Workload, prices: &Prices) -> (Vec<CostLine>, Vec<String>) {
     let months = if workload.seconds > 0.0 {
         DAYS_PER_MONTH * 86_400.0 / workload.seconds
     } else {
@@ -430,8 +499,7 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
         athena.usd_per_tb_scanned,
         prices.assumptions.query_runs_per_month,
     );
-    let mut crawler_alone = Vec::new();
-    if let Some(crawler) = &workload.crawler {
+    if let Some(crawler) = workload.crawler.as_ref().filter(|c| c.deployed) {
         match crawler.runs_per_hour {
             Some(per_hour) => {
                 let glue = &prices.glue;
@@ -441,14 +509,7 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
                     .max(glue.crawler_minimum_seconds);
                 let dpus = prices.assumptions.crawler_dpus;
                 let runs = per_hour * workload.seconds / 3600.0;
-                let mut line = |service, item, quantity, unit, price, months| {
-                    if crawler.deployed {
-                        add(service, item, quantity, unit, price, months);
-                    } else {
-                        crawler_alone.push(quantity * price * months);
-                    }
-                };
-                line(
+                add(
                     "Glue",
                     format!(
                         "crawler {}: {:.0} runs x {dpus} DPU x {billed_seconds:.0} s",
@@ -467,29 +528,70 @@ pub fn estimate(workload: &Workload, prices: &Prices) -> CostEstimate {
             )),
         }
     }
-    let run_usd = lines.iter().map(|l| l.run_usd).sum();
-    let month_usd: f64 = lines.iter().map(|l| l.month_usd).sum();
-    let crawler_month_usd: f64 = lines
-        .iter()
-        .filter(|l| l.service == "Glue")
-        .map(|l| l.month_usd)
-        .sum();
-    let deployed = workload.crawler.as_ref().is_some_and(|c| c.deployed);
-    let month_usd_with_projection = deployed.then_some(month_usd - crawler_month_usd);
-    let month_usd_with_crawler =
-        (!crawler_alone.is_empty()).then(|| month_usd + crawler_alone.iter().sum::<f64>());
-    CostEstimate {
-        prices: format!(
-            "{} prices as of {} ({})",
-            prices.region, prices.as_of, prices.source
-        ),
-        lines,
-        run_usd,
-        month_usd,
-        month_usd_with_projection,
-        month_usd_with_crawler,
-        not_priced,
+    catalog_lines(workload, prices, months, &mut add);
+    if workload.dead_letter_requests > 0 {
+        add(
+            "SQS",
+            format!(
+                "dead-letter queue requests ({} sent, received, deleted)",
+                workload.dead_letter_requests
+            ),
+            workload.dead_letter_requests as f64 / 1e6,
+            "million requests",
+            prices.sqs.usd_per_million_requests,
+            months,
+        );
     }
+    (lines, not_priced)
+}
+
+/// Hours in the estimate's month (`DAYS_PER_MONTH` days).
+const HOURS_PER_MONTH: f64 = DAYS_PER_MONTH * 24.0;
+
+/// The Glue Data Catalog: its objects (the database, the table, and with a crawler one
+/// partition per hour folder, which `LOG` never deletes: a month adds `HOURS_PER_MONTH`), and
+/// its requests (the crawler's runs and Athena's per query, as `[assumptions]` estimate them).
+fn catalog_lines(
+    workload: &Workload,
+    prices: &Prices,
+    months: f64,
+    add: &mut impl FnMut(&'static str, String, f64, &'static str, f64, f64),
+) {
+    let glue = &prices.glue;
+    let crawler = workload.crawler.as_ref().filter(|c| c.deployed);
+    let partitions = if crawler.is_some() {
+        HOURS_PER_MONTH
+    } else {
+        0.0
+    };
+    let objects = 2.0 + partitions;
+    let month_share = if months > 0.0 { 1.0 / months } else { 0.0 };
+    add(
+        "Glue",
+        format!(
+            "Data Catalog storage: {objects:.0} objects (database, table, {partitions:.0} partitions a month)"
+        ),
+        objects / 100_000.0 * month_share,
+        "100k objects-month",
+        glue.catalog_usd_per_100k_objects_month,
+        months,
+    );
+    let assumptions = &prices.assumptions;
+    let crawler_runs = crawler
+        .and_then(|c| c.runs_per_hour)
+        .map_or(0.0, |per_hour| per_hour * workload.seconds / 3600.0);
+    let queries =
+        workload.query_bytes.len() as f64 * assumptions.query_runs_per_month * month_share;
+    let requests = crawler_runs * assumptions.catalog_requests_per_crawler_run
+        + queries * assumptions.catalog_requests_per_query;
+    add(
+        "Glue",
+        "Data Catalog requests (crawler runs, Athena's per query)".into(),
+        requests / 1e6,
+        "million requests",
+        glue.catalog_usd_per_million_requests,
+        months,
+    );
 }
 
 /// Runs an hour of a Glue cron schedule, as the crawler model reads it

@@ -38,6 +38,7 @@ fn workload() -> Workload {
         expiration_days: 90.0,
         query_bytes: vec![1, 20 * 1_048_576 + 1],
         crawler: None,
+        dead_letter_requests: 0,
     }
 }
 
@@ -107,7 +108,11 @@ fn a_small_workload_is_priced_line_by_line() {
         + 0.0125
         + 0.012
         + 0.000_03
-        + 31.0 / 1_048_576.0 * 5.0;
+        + 31.0 / 1_048_576.0 * 5.0
+        // The Data Catalog: 2 objects for a thirtieth of a month; 2 queries x 720 a month x 2
+        // requests, a thirtieth of them.
+        + 2.0 / 100_000.0 / 30.0
+        + 2.0 * 720.0 * 2.0 / 30.0 / 1e6;
     assert!(
         close(estimate.run_usd, total),
         "{} != {total}",
@@ -172,7 +177,9 @@ fn the_crawler_is_priced_per_run_with_its_minimum_beside_the_projection_month() 
     assert!(close(glue.quantity, dpu_hours), "{}", glue.quantity);
     assert!(close(glue.run_usd, dpu_hours * 0.44), "{}", glue.run_usd);
     assert!(close(glue.month_usd, 30.0 * dpu_hours * 0.44));
-    assert!(close(with.month_usd - without.month_usd, glue.month_usd));
+    // The crawler's month also holds its partitions and requests in the Data Catalog.
+    assert!(with.month_usd - without.month_usd > glue.month_usd);
+    assert!(with.month_usd - without.month_usd < glue.month_usd + 0.1);
     assert_eq!(
         with.month_usd_with_projection
             .map(|m| close(m, without.month_usd)),
@@ -186,7 +193,12 @@ fn the_crawler_is_priced_per_run_with_its_minimum_beside_the_projection_month() 
         crawler.deployed = false;
     }
     let projected = estimate(&projected, &prices);
-    assert!(projected.lines.iter().all(|l| l.service != "Glue"));
+    assert!(
+        projected
+            .lines
+            .iter()
+            .all(|l| !l.item.starts_with("crawler"))
+    );
     assert!(close(projected.month_usd, without.month_usd));
     assert_eq!(
         projected
@@ -262,4 +274,52 @@ fn small_objects_stay_in_standard_and_minimum_durations_are_billed() {
         1.0 / 1000.0
     ));
     assert!(close(quantity("transitions into GLACIER_IR"), 1.0 / 1000.0));
+}
+
+/// Glue pricing page: the Data Catalog bills objects stored (per 100,000 a month) and requests
+/// (per million); SQS pricing: standard-queue requests per million. With a crawler whose
+/// delete behaviour is LOG, every hour folder stays a partition: a month adds 720 objects.
+#[test]
+fn the_catalog_and_the_dead_letter_queues_are_priced_per_object_and_request() {
+    let prices = Prices::shipped();
+    let projected = estimate(&workload(), &prices);
+    let storage = line(&projected, "Glue", "Data Catalog storage");
+    assert!(storage.item.contains("2 objects"), "{}", storage.item);
+    assert!(
+        close(storage.month_usd, 2.0 / 100_000.0 * 1.0),
+        "{}",
+        storage.month_usd
+    );
+    let requests = line(&projected, "Glue", "Data Catalog requests");
+    // Two queries, each run 720 times a month, two requests each.
+    assert!(
+        close(requests.month_usd, 2.0 * 720.0 * 2.0 / 1e6),
+        "{}",
+        requests.month_usd
+    );
+    assert!(projected.lines.iter().all(|l| l.service != "SQS"));
+
+    let mut crawled = workload();
+    crawled.crawler = Some(CrawlerUse {
+        schedule: "cron(0/5 * * * ? *)".into(),
+        runs_per_hour: cron_runs_per_hour("cron(0/5 * * * ? *)"),
+        deployed: true,
+    });
+    crawled.dead_letter_requests = 5;
+    let with = estimate(&crawled, &prices);
+    let storage = line(&with, "Glue", "Data Catalog storage");
+    assert!(
+        close(storage.month_usd, 722.0 / 100_000.0),
+        "{}",
+        storage.month_usd
+    );
+    let requests = line(&with, "Glue", "Data Catalog requests");
+    let crawler_requests = 288.0 * 30.0 * 2.0;
+    assert!(
+        close(requests.month_usd, (crawler_requests + 2880.0) / 1e6),
+        "{}",
+        requests.month_usd
+    );
+    let sqs = line(&with, "SQS", "dead-letter");
+    assert!(close(sqs.run_usd, 5.0 * 0.40 / 1e6), "{}", sqs.run_usd);
 }

@@ -619,7 +619,7 @@ pub static ROWS: &[Row] = &[
         kind: Kind::AwsSilent,
         area: "cost estimate",
         aws: "Glue bills crawlers per DPU-hour, per second, with a 10-minute minimum per crawler run, but does not publish how many DPUs a crawler run uses or how long a small incremental crawl takes",
-        harness: "each run on the stack's schedule is billed at the pricing page example's 2 DPUs for the 10-minute minimum (`[assumptions]` crawler_dpus, crawler_run_seconds); schedules other than a fixed or stepped minute every hour are named as not priced; the month with partition projection is shown beside",
+        harness: "each run on the stack's schedule is billed at the pricing page example's 2 DPUs for the 10-minute minimum (`[assumptions]` crawler_dpus, crawler_run_seconds); schedules other than a fixed or stepped minute every hour are named as not priced; the Data Catalog's requests per crawler run and per query are `[assumptions]` too (neither Glue nor Athena publishes them); the month with the other catalog (projection or the crawler) is shown beside",
         source: "AWS Glue pricing page (crawlers; its example crawler uses 2 DPUs)",
         test: "harness/src/cost/tests.rs::the_crawler_is_priced_per_run_with_its_minimum_beside_the_projection_month",
         applies: Applies::Always,

@@ -72,7 +72,7 @@ fn query_answers_in_csv_json_and_table_with_partitions() {
         &where_,
         "--format",
         "csv",
-        "SELECT program, count(*) AS n FROM logs WHERE partition_3 = '00' GROUP BY 1 ORDER BY 1",
+        "SELECT program, count(*) AS n FROM logs WHERE datehour = '2026/01/01/00' GROUP BY 1 ORDER BY 1",
     ]);
     assert!(
         output.status.success(),
@@ -90,7 +90,7 @@ fn query_answers_in_csv_json_and_table_with_partitions() {
         &where_,
         "--format",
         "json",
-        "SELECT win_event_id, count(*) AS n FROM ccp_logs.logs WHERE partition_3 = '01' GROUP BY 1 ORDER BY 1",
+        "SELECT win_event_id, count(*) AS n FROM ccp_logs.logs WHERE datehour = '2026/01/01/01' GROUP BY 1 ORDER BY 1",
     ]);
     assert!(
         output.status.success(),
@@ -124,10 +124,11 @@ fn catalog_shows_columns_and_partitions() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
+    let partition_column = format!("{:<23}string (partition)", "datehour");
     for part in [
-        "table ccp_logs.logs (as the Glue crawler infers it)",
+        "table ccp_logs.logs (partition projection, declared columns)",
         "2 objects (1 gzip)",
-        "partition_3            string (partition)",
+        partition_column.as_str(),
         "event_timestamp_ms     bigint",
         "2026/01/01/00",
         "2026/01/01/01",

@@ -328,7 +328,20 @@ fn workload(inputs: &Inputs<'_>) -> crate::cost::Workload {
             runs_per_hour: crate::cost::cron_runs_per_hour(&definition.catalog.crawler_schedule),
             deployed: definition.catalog.mode == stack::CatalogMode::Crawler,
         }),
+        dead_letter_requests: dead_letter_requests(inputs),
     }
+}
+
+/// SQS requests on the dead-letter queues: one SendMessage per dead letter, a ReceiveMessage
+/// per letter the redrive received and a DeleteMessage per letter it recovered.
+fn dead_letter_requests(inputs: &Inputs<'_>) -> u64 {
+    let sent = inputs.shipped.dead_letters.len() + inputs.delivered.subscription.dead_letters.len();
+    let redriven = inputs
+        .delivered
+        .redrive
+        .as_ref()
+        .map_or(0, |r| r.letters + r.recovered);
+    (sent + redriven) as u64
 }
 
 pub(super) fn decision_name(decision: Decision) -> &'static str {
