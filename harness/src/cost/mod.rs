@@ -568,9 +568,7 @@ fn catalog_lines(
     let month_share = if months > 0.0 { 1.0 / months } else { 0.0 };
     add(
         "Glue",
-        format!(
-            "Data Catalog storage: {objects:.0} objects (database, table, {partitions:.0} partitions a month)"
-        ),
+        format!("Data Catalog storage, {objects:.0} objects"),
         objects / 100_000.0 * month_share,
         "100k objects-month",
         glue.catalog_usd_per_100k_objects_month,
@@ -586,7 +584,7 @@ fn catalog_lines(
         + queries * assumptions.catalog_requests_per_query;
     add(
         "Glue",
-        "Data Catalog requests (crawler runs, Athena's per query)".into(),
+        "Data Catalog requests (crawler runs, queries)".into(),
         requests / 1e6,
         "million requests",
         glue.catalog_usd_per_million_requests,
