@@ -13,7 +13,11 @@ cd "$(dirname "$0")/.."
 # `cargo run --bin loglab`, this compiles only the test targets.
 
 started_here=0
-stop_emulator() { if [ "$started_here" = 1 ]; then scripts/localstack-host.sh stop || true; fi; }
+ministack_started_here=0
+stop_emulator() {
+  if [ "$started_here" = 1 ]; then scripts/localstack-host.sh stop || true; fi
+  if [ "$ministack_started_here" = 1 ]; then scripts/ministack-host.sh stop || true; fi
+}
 trap stop_emulator EXIT
 
 if [ -z "${LOCALSTACK_ENDPOINT:-}" ]; then
@@ -22,6 +26,15 @@ if [ -z "${LOCALSTACK_ENDPOINT:-}" ]; then
   export LOCALSTACK_ENDPOINT
 fi
 echo "tests use LocalStack at $LOCALSTACK_ENDPOINT" >&2
+
+# The second emulator (MiniStack, from PyPI): the port conformance suites and the stack's
+# provisioning run on it too. MINISTACK_ENDPOINT=<url> uses one already running.
+if [ -z "${MINISTACK_ENDPOINT:-}" ]; then
+  scripts/ministack-host.sh status || ministack_started_here=1
+  MINISTACK_ENDPOINT=$(scripts/ministack-host.sh start)
+  export MINISTACK_ENDPOINT
+fi
+echo "tests use MiniStack at $MINISTACK_ENDPOINT" >&2
 
 # The container backend's tests need a Docker engine and the locally built image. Outside CI,
 # LOGLAB_SKIP_CONTAINER=1 skips them (the tests say so); in CI they always run.

@@ -1,6 +1,7 @@
-//! The SDK configuration for an emulator (LocalStack) instead of AWS: its endpoint, a region,
-//! and the test credentials it accepts. The one place those credentials are written; the
-//! harness, the stack's provisioner and the tests all take them from here.
+//! The SDK configuration for an emulator (LocalStack, or MiniStack as the second) instead of
+//! AWS: its endpoint, a region, and the test credentials it accepts. The one place those
+//! credentials are written; the harness, the stack's provisioner and the tests all take them
+//! from here, and the tests their emulator's endpoint.
 
 /// The access key id LocalStack accepts (any value works; `test` is its documented default).
 pub const ACCESS_KEY_ID: &str = "test";
@@ -25,29 +26,70 @@ pub async fn sdk_config(endpoint: &str, region: &str) -> aws_config::SdkConfig {
         .await
 }
 
+/// The emulators the tests run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emulator {
+    /// LocalStack community (`scripts/localstack-host.sh`).
+    LocalStack,
+    /// MiniStack, the second emulator (`scripts/ministack-host.sh`).
+    MiniStack,
+}
+
+impl Emulator {
+    /// The variable holding its endpoint.
+    pub fn endpoint_variable(self) -> &'static str {
+        match self {
+            Self::LocalStack => "LOCALSTACK_ENDPOINT",
+            Self::MiniStack => "MINISTACK_ENDPOINT",
+        }
+    }
+
+    /// The variable that lets a developer skip its tests (never in CI).
+    pub fn skip_variable(self) -> &'static str {
+        match self {
+            Self::LocalStack => "LOGLAB_SKIP_LOCALSTACK",
+            Self::MiniStack => "LOGLAB_SKIP_MINISTACK",
+        }
+    }
+}
+
 /// Why the tests have no emulator to talk to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "LOCALSTACK_ENDPOINT is not set: run scripts/test.sh (it starts LocalStack), or point it at a running emulator"
+    "{variable} is not set: run scripts/test.sh (it starts the emulators), or point it at a running emulator"
 )]
-pub struct NoEmulator;
+pub struct NoEmulator {
+    /// The endpoint variable that was missing.
+    pub variable: &'static str,
+}
 
 /// The emulator the tests that need one use: `LOCALSTACK_ENDPOINT`. Without it, `Ok(None)`
 /// (skip, said on stderr) only outside CI and only when `LOGLAB_SKIP_LOCALSTACK` asks for it;
 /// otherwise [`NoEmulator`], so that CI never passes a test it did not run.
 pub fn test_endpoint() -> Result<Option<String>, NoEmulator> {
-    endpoint_from(|name| std::env::var(name).ok())
+    test_endpoint_of(Emulator::LocalStack)
 }
 
-fn endpoint_from(var: impl Fn(&str) -> Option<String>) -> Result<Option<String>, NoEmulator> {
-    if let Some(url) = var("LOCALSTACK_ENDPOINT") {
+/// [`test_endpoint`] for `emulator` (`MINISTACK_ENDPOINT`, `LOGLAB_SKIP_MINISTACK` for
+/// MiniStack).
+pub fn test_endpoint_of(emulator: Emulator) -> Result<Option<String>, NoEmulator> {
+    endpoint_from(emulator, |name| std::env::var(name).ok())
+}
+
+fn endpoint_from(
+    emulator: Emulator,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, NoEmulator> {
+    let variable = emulator.endpoint_variable();
+    if let Some(url) = var(variable) {
         return Ok(Some(url));
     }
-    if var("CI").is_none() && var("LOGLAB_SKIP_LOCALSTACK").is_some() {
-        eprintln!("SKIPPED: LOGLAB_SKIP_LOCALSTACK is set and LOCALSTACK_ENDPOINT is not");
+    let skip = emulator.skip_variable();
+    if var("CI").is_none() && var(skip).is_some() {
+        eprintln!("SKIPPED: {skip} is set and {variable} is not");
         return Ok(None);
     }
-    Err(NoEmulator)
+    Err(NoEmulator { variable })
 }
 
 #[cfg(test)]
@@ -70,18 +112,36 @@ mod tests {
     #[test]
     fn ci_never_skips_a_test_that_needs_the_emulator() {
         let url = "http://127.0.0.1:4566";
+        let local = Emulator::LocalStack;
+        let missing = NoEmulator {
+            variable: "LOCALSTACK_ENDPOINT",
+        };
         assert_eq!(
-            endpoint_from(env(&[("LOCALSTACK_ENDPOINT", url)])),
+            endpoint_from(local, env(&[("LOCALSTACK_ENDPOINT", url)])),
             Ok(Some(url.to_owned()))
         );
         assert_eq!(
-            endpoint_from(env(&[("LOGLAB_SKIP_LOCALSTACK", "1")])),
+            endpoint_from(local, env(&[("LOGLAB_SKIP_LOCALSTACK", "1")])),
             Ok(None)
         );
         assert_eq!(
-            endpoint_from(env(&[("LOGLAB_SKIP_LOCALSTACK", "1"), ("CI", "true")])),
-            Err(NoEmulator)
+            endpoint_from(
+                local,
+                env(&[("LOGLAB_SKIP_LOCALSTACK", "1"), ("CI", "true")])
+            ),
+            Err(missing.clone())
         );
-        assert_eq!(endpoint_from(env(&[])), Err(NoEmulator));
+        assert_eq!(endpoint_from(local, env(&[])), Err(missing));
+        // Each emulator has its own variables: LocalStack's endpoint is not MiniStack's.
+        assert_eq!(
+            endpoint_from(Emulator::MiniStack, env(&[("LOCALSTACK_ENDPOINT", url)])),
+            Err(NoEmulator {
+                variable: "MINISTACK_ENDPOINT"
+            })
+        );
+        assert_eq!(
+            endpoint_from(Emulator::MiniStack, env(&[("LOGLAB_SKIP_MINISTACK", "1")])),
+            Ok(None)
+        );
     }
 }

@@ -3,10 +3,12 @@
 //! and how; every place AWS is silent and the choice made there. `docs/fidelity.md` is
 //! rendered from [`ROWS`] (`harness/tests/integration/fidelity_doc.rs` fails when the file is stale or a row
 //! names a test that does not exist), and `loglab run` prints the rows that matter for the
-//! scenario it ran ([`relevant`]).
+//! scenario it ran ([`relevant`]); [`EMULATORS`] sets the two emulators side by side.
 
+mod emulators;
 mod rows;
 
+pub use emulators::{EMULATORS, EmulatorRow, VERSIONS};
 pub use rows::ROWS;
 
 /// What kind of row.
@@ -158,6 +160,24 @@ pub fn render(counts: &[(&str, usize)]) -> String {
                 row.test
             ));
         }
+    }
+    out.push_str(&format!(
+        "\n## Emulators side by side\n\nEach behaviour the harness relies on, on both emulators \
+         (`--backend` runs LocalStack; MiniStack runs the port suites and the stack in \
+         `scripts/test.sh`); each answer is pinned by its test.\n\n\
+         | area | AWS | {} | {} | tests |\n|---|---|---|---|---|\n",
+        VERSIONS.0, VERSIONS.1
+    ));
+    for row in EMULATORS {
+        let tests: Vec<String> = row.tests.split("; ").map(|t| format!("`{t}`")).collect();
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            row.area,
+            cell(row.aws),
+            cell(row.localstack),
+            cell(row.ministack),
+            tests.join("<br>")
+        ));
     }
     out
 }

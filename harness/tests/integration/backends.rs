@@ -158,3 +158,38 @@ async fn restarts_in_place(emulator: &backend::Emulator, bucket: &str) {
     // And it serves again.
     serves_s3(&emulator.endpoint, bucket).await;
 }
+
+/// EventBridge refuses a custom PutEvents entry whose source is an `aws.` service's (AWS's
+/// PutEvents reference: "NotAuthorizedForSourceException"); MiniStack does too, where
+/// LocalStack accepts the harness's `aws.ec2` state changes. A run on MiniStack therefore needs
+/// the harness to deliver the rule's events itself (docs/fidelity.md, "Emulators side by side").
+#[tokio::test]
+async fn ministack_refuses_put_events_from_an_aws_source_as_aws_does() {
+    let Some(url) = crate::support::ministack_endpoint() else {
+        return;
+    };
+    let config = sdk_config(&url, "us-east-1").await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .source("aws.ec2")
+        .detail_type("EC2 Instance State-change Notification")
+        .detail(r#"{"instance-id":"i-0123456789abcdef0","state":"running"}"#)
+        .build();
+    let refused = match events.put_events().entries(entry).send().await {
+        Ok(output) => output
+            .entries()
+            .iter()
+            .filter_map(|e| e.error_message())
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+            .join("; "),
+        Err(error) => format!(
+            "{}",
+            aws_sdk_eventbridge::error::DisplayErrorContext(&error)
+        ),
+    };
+    assert!(
+        refused.contains("Not authorized for the source"),
+        "MiniStack now accepts aws.* sources: {refused:?}"
+    );
+}

@@ -50,6 +50,23 @@ fn every_row_names_a_test_that_exists() {
 }
 
 #[test]
+fn every_emulator_row_names_tests_that_exist() {
+    for row in harness::fidelity::EMULATORS {
+        for test in row.tests.split("; ") {
+            let (file, function) = test
+                .split_once("::")
+                .unwrap_or_else(|| panic!("{test}: test is not path::function"));
+            let text = std::fs::read_to_string(root().join(file))
+                .unwrap_or_else(|e| panic!("{test}: {e}"));
+            assert!(
+                text.contains(&format!("fn {function}(")),
+                "{test} names a test that {file} does not have"
+            );
+        }
+    }
+}
+
+#[test]
 fn docs_fidelity_md_is_current() {
     let counts = conformance_counts();
     assert!(!counts.is_empty());

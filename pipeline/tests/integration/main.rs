@@ -12,4 +12,5 @@ mod fixtures;
 mod onboard_localstack;
 mod ports_localstack;
 mod ports_memory;
+mod ports_ministack;
 mod syslog_corpus;

@@ -7,4 +7,5 @@ mod support;
 mod lambda_artifacts;
 mod redrive_localstack;
 mod stack_localstack;
+mod stack_ministack;
 mod stack_template;

@@ -11,4 +11,5 @@ mod firehose;
 mod lambda_runtime;
 mod ports_localstack;
 mod ports_memory;
+mod ports_ministack;
 mod subscription_payloads;

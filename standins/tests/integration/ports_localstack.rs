@@ -24,7 +24,20 @@ async fn logs() {
     let Some(url) = support::endpoint() else {
         return;
     };
-    let config = sdk_config(&url, "us-east-1").await;
+    logs_suite(&url).await;
+}
+
+#[tokio::test]
+async fn queue() {
+    let Some(url) = support::endpoint() else {
+        return;
+    };
+    queue_suite(&url).await;
+}
+
+/// The CloudWatch Logs suite on the emulator at `url`, in a log group of its own.
+pub(crate) async fn logs_suite(url: &str) {
+    let config = sdk_config(url, "us-east-1").await;
     let client = aws_sdk_cloudwatchlogs::Client::new(&config);
     let group = unique("CCP-logs-Conformance");
     client
@@ -42,12 +55,9 @@ async fn logs() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn queue() {
-    let Some(url) = support::endpoint() else {
-        return;
-    };
-    let config = sdk_config(&url, "us-east-1").await;
+/// The queue suite on the emulator at `url`, on a queue of its own.
+pub(crate) async fn queue_suite(url: &str) {
+    let config = sdk_config(url, "us-east-1").await;
     let client = aws_sdk_sqs::Client::new(&config);
     let created = client
         .create_queue()

@@ -33,6 +33,13 @@ pub fn endpoint() -> Option<String> {
     pipeline::emulator::test_endpoint().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The second emulator's URL (`MINISTACK_ENDPOINT`, scripts/ministack-host.sh): in CI a
+/// missing one fails the test; elsewhere `LOGLAB_SKIP_MINISTACK=1` skips it, saying so.
+pub fn ministack_endpoint() -> Option<String> {
+    pipeline::emulator::test_endpoint_of(pipeline::emulator::Emulator::MiniStack)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// SDK configuration for the emulator at `url`, in us-east-1.
 pub async fn sdk_config(url: &str) -> aws_config::SdkConfig {
     pipeline::emulator::sdk_config(url, "us-east-1").await
@@ -48,12 +55,16 @@ pub struct Emulator {
 
 impl Emulator {
     pub async fn connect() -> Option<Self> {
-        let url = endpoint()?;
-        let config = sdk_config(&url).await;
-        Some(Self {
+        Some(Self::at(&endpoint()?).await)
+    }
+
+    /// The emulator at `url` (the second emulator's tests pass its endpoint).
+    pub async fn at(url: &str) -> Self {
+        let config = sdk_config(url).await;
+        Self {
             ec2: aws_sdk_ec2::Client::new(&config),
             ssm: aws_sdk_ssm::Client::new(&config),
-        })
+        }
     }
 
     pub async fn image(&self, windows: bool) -> String {
@@ -216,6 +227,19 @@ impl DeliveryTarget {
     }
 
     /// Every object under `prefix`, in key order, gunzipped where gzip, concatenated.
+    /// How many objects are under `prefix`.
+    pub async fn object_count(&self, prefix: &str) -> usize {
+        let listed = self
+            .s3
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .send()
+            .await
+            .unwrap();
+        listed.contents().len()
+    }
+
     pub async fn objects(&self, prefix: &str) -> Vec<u8> {
         let listed = self
             .s3

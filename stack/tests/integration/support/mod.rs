@@ -14,6 +14,13 @@ pub fn endpoint() -> Option<String> {
     pipeline::emulator::test_endpoint().unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The second emulator's URL (`MINISTACK_ENDPOINT`, scripts/ministack-host.sh): in CI a
+/// missing one fails the test; elsewhere `LOGLAB_SKIP_MINISTACK=1` skips it, saying so.
+pub fn ministack_endpoint() -> Option<String> {
+    pipeline::emulator::test_endpoint_of(pipeline::emulator::Emulator::MiniStack)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The repository's root.
 pub fn root() -> PathBuf {
     PathBuf::from(
