@@ -47,7 +47,7 @@ enum Command {
     },
     /// Apply the definition to an emulator through the SDK (idempotent), then audit it.
     Provision {
-        /// auto, container, host or endpoint=URL.
+        /// auto, container, host, ministack (the second emulator) or endpoint=URL.
         #[arg(long, default_value = "auto")]
         backend: BackendChoice,
         /// Region to provision in.

@@ -17,8 +17,8 @@ use crate::{tables, with_emulator};
 pub struct RunArgs {
     /// The scenario file (scenarios/quickstart.toml, scenarios/mixed-fleet.toml, …).
     pub scenario: PathBuf,
-    /// auto, container, host, endpoint=URL, or memory (no emulator: the in-memory adapters
-    /// behind every port, on a paused clock; for scale).
+    /// auto, container, host, ministack (the second emulator), endpoint=URL, or memory (no
+    /// emulator: the in-memory adapters behind every port, on a paused clock; for scale).
     #[arg(long, default_value = "auto")]
     pub backend: BackendChoice,
     /// Seed of every random choice (the scenario's own when absent).
@@ -118,8 +118,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     } else {
         let (result, copied) = with_emulator(&args.backend, async |emulator| {
             let config = backend::sdk_config(&emulator.endpoint, &loaded.scenario.region).await;
-            let result =
-                harness::run::on_emulator(&loaded, &config, emulator.restarter(), &options).await;
+            let result = if emulator.kind == backend::BackendKind::MiniStack {
+                harness::run::on_ministack(&loaded, &config, &options).await
+            } else {
+                harness::run::on_emulator(&loaded, &config, emulator.restarter(), &options).await
+            };
             // Copied before the emulator goes.
             let copied = match &result {
                 Ok(finished) => Some(copy_bucket(&finished.bucket, &out).await),

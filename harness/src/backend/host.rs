@@ -1,19 +1,66 @@
-//! The `host` backend: LocalStack as a host process, no Docker needed.
+//! The `host` backend: LocalStack as a host process, no Docker needed; and the `ministack`
+//! backend, MiniStack (the second emulator) the same way.
 //!
-//! `scripts/localstack-host.sh` holds the one recipe (pinned versions, cache directory, log
-//! file, readiness wait); this backend runs it on a port of its own and stops the process when
-//! done. An emulator that already answers on that port is used and left running.
+//! `scripts/localstack-host.sh` and `scripts/ministack-host.sh` hold the recipes (pinned
+//! versions, cache directory, log file, readiness wait); this backend runs one on a port of
+//! its own and stops the process when done. An emulator that already answers on that port is
+//! used and left running.
 
 use standins::faults::RestartError;
 use std::path::PathBuf;
 
 use super::{BackendError, SERVICES};
 
+/// Which emulator a host process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostEmulator {
+    /// LocalStack community (`scripts/localstack-host.sh`).
+    LocalStack,
+    /// MiniStack (`scripts/ministack-host.sh`).
+    MiniStack,
+}
+
+impl HostEmulator {
+    fn script(self) -> PathBuf {
+        let name = match self {
+            Self::LocalStack => "localstack-host.sh",
+            Self::MiniStack => "ministack-host.sh",
+        };
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../scripts")
+            .join(name)
+    }
+
+    /// The script's port variable.
+    fn port_variable(self) -> &'static str {
+        match self {
+            Self::LocalStack => "LOCALSTACK_PORT",
+            Self::MiniStack => "MINISTACK_PORT",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::LocalStack => "LocalStack",
+            Self::MiniStack => "MiniStack",
+        }
+    }
+
+    fn log_dir(self) -> &'static str {
+        match self {
+            Self::LocalStack => "localstack-run",
+            Self::MiniStack => "ministack-run",
+        }
+    }
+}
+
 /// The host backend's settings.
 #[derive(Debug, Clone)]
 pub struct HostOptions {
     /// Port to listen on.
     pub port: u16,
+    /// Which emulator.
+    pub emulator: HostEmulator,
 }
 
 impl Default for HostOptions {
@@ -23,12 +70,22 @@ impl Default for HostOptions {
                 .ok()
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(4566),
+            emulator: HostEmulator::LocalStack,
         }
     }
 }
 
-fn script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/localstack-host.sh")
+impl HostOptions {
+    /// MiniStack on `LOGLAB_MINISTACK_PORT`, else 4567 (beside LocalStack's 4566).
+    pub fn ministack() -> Self {
+        Self {
+            port: std::env::var("LOGLAB_MINISTACK_PORT")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(4567),
+            emulator: HostEmulator::MiniStack,
+        }
+    }
 }
 
 /// A host process this backend started (or found running); a guard: the process it started
@@ -36,6 +93,7 @@ fn script() -> PathBuf {
 pub(super) struct Running {
     pub(super) endpoint: String,
     port: u16,
+    emulator: HostEmulator,
     started_here: bool,
 }
 
@@ -52,14 +110,15 @@ impl Running {
             return;
         }
         let status = std::process::Command::new("bash")
-            .arg(script())
+            .arg(self.emulator.script())
             .arg("stop")
-            .env("LOCALSTACK_PORT", self.port.to_string())
+            .env(self.emulator.port_variable(), self.port.to_string())
             .status();
         if !matches!(status, Ok(s) if s.success()) {
             tracing::warn!(
                 port = self.port,
-                "could not stop the LocalStack host process"
+                emulator = self.emulator.name(),
+                "could not stop the host process"
             );
         }
     }
@@ -69,11 +128,11 @@ impl Running {
     }
 }
 
-fn run(command: &str, port: u16) -> tokio::process::Command {
+fn run(emulator: HostEmulator, command: &str, port: u16) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new("bash");
-    cmd.arg(script())
+    cmd.arg(emulator.script())
         .arg(command)
-        .env("LOCALSTACK_PORT", port.to_string())
+        .env(emulator.port_variable(), port.to_string())
         .env("LOCALSTACK_SERVICES", SERVICES);
     cmd
 }
@@ -92,15 +151,20 @@ impl standins::faults::EmulatorRestart for Restarter {
             message,
         };
         for command in ["stop", "start"] {
-            let output = run(command, self.port)
+            let output = run(HostEmulator::LocalStack, command, self.port)
                 .stdout(std::process::Stdio::null())
                 .output()
                 .await
-                .map_err(|e| failed(format!("cannot run {}: {e}", script().display())))?;
+                .map_err(|e| {
+                    failed(format!(
+                        "cannot run {}: {e}",
+                        HostEmulator::LocalStack.script().display()
+                    ))
+                })?;
             if !output.status.success() {
                 return Err(failed(format!(
                     "{} {command} failed ({}): {}",
-                    script().display(),
+                    HostEmulator::LocalStack.script().display(),
                     output.status,
                     String::from_utf8_lossy(&output.stderr).trim()
                 )));
@@ -120,7 +184,8 @@ impl Running {
     /// A restarter, when this backend started the process (one it found running is someone
     /// else's).
     pub(super) fn restarter(&self) -> Option<Restarter> {
-        self.started_here.then(|| Restarter {
+        let localstack = self.emulator == HostEmulator::LocalStack;
+        (self.started_here && localstack).then(|| Restarter {
             endpoint: self.endpoint.clone(),
             port: self.port,
         })
@@ -128,21 +193,27 @@ impl Running {
 }
 
 pub(super) async fn start(options: &HostOptions) -> Result<Running, BackendError> {
-    let already = run("status", options.port)
+    let emulator = options.emulator;
+    let cannot_run = |e: std::io::Error| {
+        BackendError::Host(format!("cannot run {}: {e}", emulator.script().display()))
+    };
+    let already = run(emulator, "status", options.port)
         .status()
         .await
-        .map_err(|e| BackendError::Host(format!("cannot run {}: {e}", script().display())))?
+        .map_err(cannot_run)?
         .success();
-    let output = run("start", options.port)
+    let output = run(emulator, "start", options.port)
         .stderr(std::process::Stdio::inherit())
         .output()
         .await
-        .map_err(|e| BackendError::Host(format!("cannot run {}: {e}", script().display())))?;
+        .map_err(cannot_run)?;
     if !output.status.success() {
         return Err(BackendError::Host(format!(
-            "{} start failed ({}); its messages are above, the LocalStack log is under ~/.cache/loglab/localstack-run-{}/",
-            script().display(),
+            "{} start failed ({}); its messages are above, the {} log is under ~/.cache/loglab/{}-{}/",
+            emulator.script().display(),
             output.status,
+            emulator.name(),
+            emulator.log_dir(),
             options.port
         )));
     }
@@ -150,6 +221,7 @@ pub(super) async fn start(options: &HostOptions) -> Result<Running, BackendError
     Ok(Running {
         endpoint,
         port: options.port,
+        emulator,
         started_here: !already,
     })
 }

@@ -1,6 +1,7 @@
 //! Where the emulator comes from: a LocalStack container (testcontainers), a LocalStack host
-//! process bootstrapped into a cache directory, or an emulator already running at a URL.
-//! `auto` picks the container when a Docker engine answers, else the host process.
+//! process bootstrapped into a cache directory, MiniStack (the second emulator) as a host
+//! process the same way, or an emulator already running at a URL. `auto` picks the container
+//! when a Docker engine answers, else the host process.
 //!
 //! [`Emulator`] owns what it started and stops it when dropped (or on [`Emulator::stop`]).
 
@@ -15,7 +16,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub use container::{ContainerOptions, LocalStackImage};
-pub use host::HostOptions;
+pub use host::{HostEmulator, HostOptions};
 
 /// The LocalStack version every backend pins (FACTS.md: newer ones need Python 3.13 or an
 /// auth token).
@@ -36,6 +37,8 @@ pub enum BackendChoice {
     Container,
     /// A LocalStack host process.
     Host,
+    /// MiniStack, the second emulator, as a host process.
+    MiniStack,
     /// An emulator already running at this URL.
     Endpoint(String),
     /// No emulator: the in-memory adapters behind every port (`loglab run` only;
@@ -50,6 +53,7 @@ impl FromStr for BackendChoice {
             "auto" => Ok(Self::Auto),
             "container" => Ok(Self::Container),
             "host" => Ok(Self::Host),
+            "ministack" => Ok(Self::MiniStack),
             "memory" => Ok(Self::Memory),
             other => match other.strip_prefix("endpoint=") {
                 Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
@@ -67,6 +71,7 @@ impl fmt::Display for BackendChoice {
             Self::Auto => f.write_str("auto"),
             Self::Container => f.write_str("container"),
             Self::Host => f.write_str("host"),
+            Self::MiniStack => f.write_str("ministack"),
             Self::Endpoint(url) => write!(f, "endpoint={url}"),
             Self::Memory => f.write_str("memory"),
         }
@@ -77,7 +82,9 @@ impl fmt::Display for BackendChoice {
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     /// `--backend` was not understood.
-    #[error("unknown backend {0:?}: use auto, container, host, memory or endpoint=<http(s) URL>")]
+    #[error(
+        "unknown backend {0:?}: use auto, container, host, ministack, memory or endpoint=<http(s) URL>"
+    )]
     Choice(String),
     /// The memory backend was asked for where an emulator is needed.
     #[error(
@@ -112,6 +119,8 @@ pub enum BackendKind {
     Container,
     /// A host process.
     Host,
+    /// MiniStack as a host process.
+    MiniStack,
     /// An emulator started by someone else.
     Endpoint,
 }
@@ -121,6 +130,7 @@ impl fmt::Display for BackendKind {
         f.write_str(match self {
             Self::Container => "container",
             Self::Host => "host",
+            Self::MiniStack => "ministack",
             Self::Endpoint => "endpoint",
         })
     }
@@ -222,6 +232,14 @@ pub async fn start(
         }
         BackendChoice::Container => start_container(options).await,
         BackendChoice::Host => start_host(options).await,
+        BackendChoice::MiniStack => {
+            let running = host::start(&HostOptions::ministack()).await?;
+            Ok(Emulator {
+                endpoint: running.endpoint.clone(),
+                kind: BackendKind::MiniStack,
+                guard: Guard::Host(running),
+            })
+        }
         BackendChoice::Memory => Err(BackendError::NoEmulator),
         BackendChoice::Auto => {
             if container::docker_answers().await {

@@ -83,7 +83,14 @@ pub const EMULATORS: &[EmulatorRow] = &[
         area: "EventBridge PutEvents with source aws.ec2",
         aws: "refused: a custom event may not use an aws.* source (EC2 emits its own state changes)",
         localstack: "accepted: the harness announces launches this way",
-        ministack: "refused (\"Not authorized for the source\"), as AWS does, and EC2 emits no state-change events: a run on MiniStack needs the harness to deliver the rule's events itself (not built yet: `--backend` has no MiniStack world)",
+        ministack: "refused (\"Not authorized for the source\"), as AWS does, and EC2 emits no state-change events: on MiniStack the harness applies the rule's pattern and sends the matching events to the rule's queue itself",
         tests: "harness/tests/integration/backends.rs::ministack_refuses_put_events_from_an_aws_source_as_aws_does",
+    },
+    EmulatorRow {
+        area: "the shipped scenarios end to end",
+        aws: "the pipeline onboards the fleet and lands every line",
+        localstack: "quickstart, mixed-fleet, faults (restarts included), poison, broken-config, quickstart-parquet and fleet-scale-localstack pass",
+        ministack: "quickstart and mixed-fleet pass (`--backend ministack`); a scenario that restarts the emulator is refused by name",
+        tests: "harness/tests/integration/scenarios_localstack.rs::quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_workload; harness/tests/integration/scenarios_ministack.rs::quickstart_passes_on_ministack_with_its_own_gaps_printed; harness/tests/integration/scenarios_ministack.rs::mixed_fleet_passes_on_ministack",
     },
 ];

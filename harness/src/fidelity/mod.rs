@@ -57,6 +57,8 @@ pub enum Applies {
     MemoryBackend,
     /// Runs that restarted the emulator (`[[faults.restart]]`).
     Restarts,
+    /// Runs on MiniStack (`--backend ministack`): its gaps, in place of LocalStack's.
+    MiniStack,
     /// Not printed by runs (documentation only).
     Never,
 }
@@ -97,6 +99,8 @@ pub struct RunFacts {
     pub mid_event_records: bool,
     /// The run used the memory backend: no emulator, so no emulator gaps either.
     pub memory_backend: bool,
+    /// The run used MiniStack: its gaps are printed, not LocalStack's.
+    pub ministack: bool,
     /// The run restarted the emulator.
     pub restarts: bool,
 }
@@ -113,6 +117,7 @@ impl Applies {
             Self::MidEventRecords => facts.mid_event_records,
             Self::MemoryBackend => facts.memory_backend,
             Self::Restarts => facts.restarts,
+            Self::MiniStack => facts.ministack,
             Self::Never => false,
         }
     }
@@ -123,6 +128,10 @@ pub fn relevant(facts: &RunFacts) -> Vec<&'static Row> {
     ROWS.iter()
         .filter(|row| matches!(row.kind, Kind::EmulatorGap | Kind::Difference))
         .filter(|row| !(facts.memory_backend && row.kind == Kind::EmulatorGap))
+        // An emulator's gaps are its own: LocalStack's rows on LocalStack, MiniStack's there.
+        .filter(|row| {
+            row.kind != Kind::EmulatorGap || (row.applies == Applies::MiniStack) == facts.ministack
+        })
         .filter(|row| row.applies.holds(facts))
         .collect()
 }
@@ -163,8 +172,9 @@ pub fn render(counts: &[(&str, usize)]) -> String {
     }
     out.push_str(&format!(
         "\n## Emulators side by side\n\nEach behaviour the harness relies on, on both emulators \
-         (`--backend` runs LocalStack; MiniStack runs the port suites and the stack in \
-         `scripts/test.sh`); each answer is pinned by its test.\n\n\
+         (`--backend host|container` runs LocalStack, `--backend ministack` MiniStack; \
+         `scripts/test.sh` runs the port suites, the stack and the scenarios on both); each \
+         answer is pinned by its test.\n\n\
          | area | AWS | {} | {} | tests |\n|---|---|---|---|---|\n",
         VERSIONS.0, VERSIONS.1
     ));

@@ -37,6 +37,7 @@ pub mod crawls;
 pub mod emulator;
 mod functions;
 pub mod memory;
+pub mod ministack;
 mod progress;
 pub mod queries;
 pub mod redrive;
@@ -132,6 +133,14 @@ pub enum RunError {
         /// The world's name.
         world: String,
     },
+    /// Something a MiniStack run does not do.
+    #[error("{what} does not run on MiniStack: {why}; use --backend host or container")]
+    NotOnMiniStack {
+        /// What was asked for.
+        what: &'static str,
+        /// Why not.
+        why: &'static str,
+    },
     /// The scenario restarts the emulator and the run has none it may restart.
     #[error(
         "faults.restart: the scenario restarts the emulator at {at}, which needs one the harness \
@@ -175,6 +184,35 @@ pub async fn on_emulator(
     let seed = options.seed.unwrap_or(loaded.scenario.seed);
     let faults = fault_plan(loaded, seed, |_| true);
     let world = EmulatorWorld::connect(config, loaded, &faults, restarter).await?;
+    run_with_faults(loaded, Arc::new(world), options, faults).await
+}
+
+/// Runs `loaded` on MiniStack, the second emulator, at `config`'s endpoint
+/// ([`ministack::MiniStackWorld`]): the in-process functions only, and no restarts.
+pub async fn on_ministack(
+    loaded: &LoadedScenario,
+    config: &SdkConfig,
+    options: &RunOptions,
+) -> Result<Run, RunError> {
+    if !loaded.scenario.faults.restart.is_empty() {
+        return Err(RunError::NotOnMiniStack {
+            what: "faults.restart",
+            why: "the harness restarts only the LocalStack it started",
+        });
+    }
+    if !matches!(options.lambda, LambdaSetup::InProcess) {
+        return Err(RunError::NotOnMiniStack {
+            what: "--lambda artifacts",
+            why: "the deployed onboarding function would send its commands to MiniStack's SSM, \
+                  which refuses instances without an agent (the harness's SSM stands in only for \
+                  the in-process function)",
+        });
+    }
+    let seed = options.seed.unwrap_or(loaded.scenario.seed);
+    let faults = fault_plan(loaded, seed, |service| {
+        service != standins::faults::Service::Ssm
+    });
+    let world = ministack::MiniStackWorld::connect(config, loaded, &faults).await?;
     run_with_faults(loaded, Arc::new(world), options, faults).await
 }
 

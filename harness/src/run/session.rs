@@ -697,6 +697,7 @@ impl<'a, W: World> Replay<'a, W> {
             seed: s.seed,
             world: s.world.describe(),
             emulator: s.world.endpoint().is_some(),
+            ministack: s.world.emulator() == Some(pipeline::emulator::Emulator::MiniStack),
             applied: &s.applied,
             launched: &self.launched,
             shipped,

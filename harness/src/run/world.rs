@@ -146,6 +146,13 @@ pub trait World: Send + Sync + 'static {
         async { Ok(()) }
     }
 
+    /// Which emulator the world runs on (`None` for the memory world): the report prints that
+    /// emulator's gaps.
+    fn emulator(&self) -> Option<pipeline::emulator::Emulator> {
+        self.endpoint()
+            .map(|_| pipeline::emulator::Emulator::LocalStack)
+    }
+
     /// The gzip level of the Firehose model's objects (Firehose's, unless a world trades the
     /// objects' size for speed and says so).
     fn firehose_gzip_level(&self) -> u32 {

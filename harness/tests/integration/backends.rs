@@ -71,7 +71,10 @@ async fn auto_prefers_the_container_when_docker_answers() {
 #[tokio::test]
 async fn host_backend_serves_on_its_own_port_and_stops() {
     let options = BackendOptions {
-        host: HostOptions { port: 4599 },
+        host: HostOptions {
+            port: 4599,
+            ..HostOptions::default()
+        },
         ..BackendOptions::default()
     };
     let emulator = backend::start(&BackendChoice::Host, &options)
@@ -109,7 +112,10 @@ async fn host_backend_serves_on_its_own_port_and_stops() {
 #[tokio::test]
 async fn host_backend_restarts_in_place_and_loses_its_state() {
     let options = BackendOptions {
-        host: HostOptions { port: 4598 },
+        host: HostOptions {
+            port: 4598,
+            ..HostOptions::default()
+        },
         ..BackendOptions::default()
     };
     let emulator = backend::start(&BackendChoice::Host, &options)

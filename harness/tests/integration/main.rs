@@ -14,4 +14,5 @@ mod fidelity_doc;
 mod lambda_artifacts_localstack;
 mod scenarios_localstack;
 mod scenarios_memory;
+mod scenarios_ministack;
 mod silent_losses;

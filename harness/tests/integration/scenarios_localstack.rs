@@ -376,7 +376,10 @@ async fn a_broken_configuration_in_parameter_store_fails_onboarding_with_its_pat
 async fn faults_are_recovered_from_and_nothing_is_lost_silently() {
     let Some(_shared) = endpoint() else { return };
     let own = harness::backend::BackendOptions {
-        host: harness::backend::HostOptions { port: 4597 },
+        host: harness::backend::HostOptions {
+            port: 4597,
+            ..harness::backend::HostOptions::default()
+        },
         ..harness::backend::BackendOptions::default()
     };
     let emulator = harness::backend::start(&harness::backend::BackendChoice::Host, &own)

@@ -252,6 +252,8 @@ pub(super) struct Inputs<'a> {
     pub world: String,
     /// Whether the world has an emulator (the memory world has none).
     pub emulator: bool,
+    /// Whether that emulator is MiniStack.
+    pub ministack: bool,
     pub applied: &'a [Applied],
     pub launched: &'a [LaunchedInstance],
     pub shipped: Shipped,
@@ -381,6 +383,7 @@ fn aws_differences(inputs: &Inputs<'_>) -> Vec<AwsDifference> {
         truncated: agents.iter().any(|a| a.events_truncated > 0),
         mid_event_records: agents.iter().any(|a| a.records_starting_mid_event > 0),
         memory_backend: !inputs.emulator,
+        ministack: inputs.ministack,
         restarts: !inputs.restarts.is_empty(),
     };
     crate::fidelity::relevant(&facts)
