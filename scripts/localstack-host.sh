@@ -10,6 +10,11 @@
 # LocalStack >= 4.10 needs Python 3.13, so we stay on 4.9.2 with Python 3.11. psutil 7.2 moved
 # `snicaddr`, which LocalStack 4.9.2 imports when it creates a Lambda function through
 # CloudFormation, so psutil stays below 7.2.
+#
+# Loopback only: LocalStack's default gateway server (twisted) ignores GATEWAY_LISTEN's IPv4
+# address and listens on every interface (its runtime/server/twisted.py: "TODO: interface =
+# host?"); the hypercorn server binds the address given (harness/tests/integration/loopback.rs
+# checks the listening socket).
 set -euo pipefail
 
 LOCALSTACK_VERSION=4.9.2
@@ -65,7 +70,7 @@ start() {
   log "starting LocalStack $LOCALSTACK_VERSION at $ENDPOINT (log: $logfile)"
   (
     cd "$STATE"
-    GATEWAY_LISTEN="127.0.0.1:$PORT" SERVICES="$SERVICES" DNS_ADDRESS=0 DISABLE_EVENTS=1 \
+    GATEWAY_LISTEN="127.0.0.1:$PORT" GATEWAY_SERVER=hypercorn SERVICES="$SERVICES" DNS_ADDRESS=0 DISABLE_EVENTS=1 \
       SKIP_SSL_CERT_DOWNLOAD=1 LOCALSTACK_VOLUME_DIR="$STATE/volume" \
       nohup "$VENV/bin/python" -m localstack.runtime.main >"$logfile" 2>&1 &
     echo $! >"$STATE/pid"

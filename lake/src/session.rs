@@ -10,7 +10,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::MemTable;
 use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use datafusion::sql::sqlparser::ast::{Expr as SqlExpr, OrderByKind, Statement, Value};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -63,6 +63,18 @@ pub enum QueryError {
         /// `line L:C: ...`, in Athena's words.
         message: String,
         /// The query, with a caret under the place.
+        pointer: String,
+    },
+    /// A statement that is not a query: SQL here only reads.
+    #[error(
+        "query refused: {statement} is not allowed: SQL run here only reads the catalogued tables \
+         (our rule: no statement may create, drop or alter tables, write files (COPY, INSERT) or \
+         change settings (SET), so that no query reaches the file system)\n{pointer}"
+    )]
+    ReadOnly {
+        /// What the statement was, as DataFusion names it (`CreateExternalTable`, `COPY`, ...).
+        statement: String,
+        /// The query.
         pointer: String,
     },
     /// A table could not be registered.
@@ -228,7 +240,15 @@ impl Lake {
             });
         }
         self.take_bytes_scanned();
-        let frame = self.context.sql(sql).await.map_err(fail)?;
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let frame = self
+            .context
+            .sql_with_options(sql, read_only)
+            .await
+            .map_err(|e| read_only_refusal(sql, &e).unwrap_or_else(|| fail(e)))?;
         let schema: SchemaRef = Arc::new(frame.schema().as_arrow().clone());
         let batches = frame.collect().await.map_err(fail)?;
         let columns: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
@@ -281,6 +301,24 @@ pub fn order_keys(sql: &str, columns: &[&str]) -> Option<Vec<usize>> {
         }
     }
     Some(keys)
+}
+
+/// The statement DataFusion's read-only SQL options refused, if that is what `error` is.
+fn read_only_refusal(sql: &str, error: &datafusion::error::DataFusionError) -> Option<QueryError> {
+    let datafusion::error::DataFusionError::Plan(message) = error.find_root() else {
+        return None;
+    };
+    [
+        "DDL not supported: ",
+        "DML not supported: ",
+        "Statement not supported: ",
+    ]
+    .iter()
+    .find_map(|prefix| message.strip_prefix(prefix))
+    .map(|statement| QueryError::ReadOnly {
+        statement: statement.trim().to_owned(),
+        pointer: pointer(sql, None),
+    })
 }
 
 /// The error with the query under it, and a caret where the parser says the problem is.
@@ -357,5 +395,59 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(text.contains("nope"), "{text}");
+    }
+
+    /// SQL from users, saved queries and scenarios only reads: each kind of statement that
+    /// would define a table over a local path, write a file, change data or change a setting
+    /// is refused before it runs, naming what it was, and nothing is written.
+    #[tokio::test]
+    async fn statements_that_reach_the_file_system_are_refused_by_name() {
+        let lake = Lake::new("ccp_logs");
+        let dir = std::env::temp_dir().join(format!("lake-read-only-{}", std::process::id()));
+        let target = dir.join("out.csv");
+        let refused = [
+            (
+                "CREATE EXTERNAL TABLE secrets (line VARCHAR) STORED AS CSV LOCATION '/etc/passwd'"
+                    .to_owned(),
+                "CreateExternalTable",
+            ),
+            (
+                format!(
+                    "COPY (SELECT 1 AS a) TO '{}' STORED AS CSV",
+                    target.display()
+                ),
+                "COPY",
+            ),
+            (
+                "CREATE TABLE t AS SELECT 1 AS a".to_owned(),
+                "CreateMemoryTable",
+            ),
+            ("CREATE VIEW v AS SELECT 1 AS a".to_owned(), "CreateView"),
+            ("DROP TABLE IF EXISTS ledger".to_owned(), "DropTable"),
+            (
+                "SET datafusion.execution.target_partitions = 1".to_owned(),
+                "SetVariable",
+            ),
+        ];
+        for (sql, statement) in refused {
+            let error = lake.query(&sql).await.unwrap_err();
+            assert!(
+                matches!(&error, QueryError::ReadOnly { statement: s, .. } if s == statement),
+                "{sql}: {error}"
+            );
+            assert!(error.to_string().contains("only reads"), "{error}");
+        }
+        assert!(!target.exists(), "COPY wrote {}", target.display());
+        // Reading still works, EXPLAIN and information_schema included.
+        for sql in [
+            "SELECT 1 AS a",
+            "EXPLAIN SELECT 1 AS a",
+            "SELECT table_name FROM information_schema.tables",
+            "SHOW TABLES",
+        ] {
+            lake.query(sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
     }
 }

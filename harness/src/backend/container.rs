@@ -245,6 +245,23 @@ async fn ensure_image(options: &ContainerOptions) -> Result<(), BackendError> {
     Ok(())
 }
 
+/// The container's published ports on 127.0.0.1 only (Docker publishes on every interface
+/// unless a binding names its host address): the emulator is the harness's, not the network's.
+fn publish_on_loopback(host: &mut testcontainers::bollard::models::HostConfig) {
+    for bindings in host
+        .port_bindings
+        .iter_mut()
+        .flat_map(|ports| ports.values_mut())
+    {
+        for binding in bindings.iter_mut().flatten() {
+            binding.host_ip = Some(LOOPBACK.to_owned());
+        }
+    }
+}
+
+/// The one interface the container's port is published on.
+pub const LOOPBACK: &str = "127.0.0.1";
+
 pub(super) async fn start(options: &ContainerOptions) -> Result<Running, BackendError> {
     ensure_image(options).await?;
     let image = LocalStackImage::new(&options.image, options.auth_token.as_deref())?;
@@ -254,6 +271,7 @@ pub(super) async fn start(options: &ContainerOptions) -> Result<Running, Backend
     };
     let container = image
         .with_mapped_port(free_port().map_err(fail)?, ContainerPort::Tcp(GATEWAY_PORT))
+        .with_host_config_modifier(publish_on_loopback)
         .with_startup_timeout(READY_TIMEOUT)
         .start()
         .await

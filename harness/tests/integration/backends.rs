@@ -46,6 +46,14 @@ async fn container_backend_serves_and_stops() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(emulator.kind, BackendKind::Container);
     serves_s3(&emulator.endpoint, "from-the-container").await;
+    // Published on 127.0.0.1 only (Docker's default is every interface).
+    let port = emulator
+        .endpoint
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    crate::support::assert_loopback_only(port, "the LocalStack container's published port");
     let endpoint = emulator.endpoint.clone();
     emulator.stop().await;
     assert!(

@@ -80,6 +80,16 @@ async fn records_from_the_sdk_land_as_gzip_objects_named_as_firehose_names_them(
         Arc::new(move || now.load(Ordering::SeqCst))
     };
     let model = Model::start(config(), writer.clone(), clock, 7).await;
+    // The stand-in's endpoint (the shared JSON server the SSM endpoint uses too) listens on
+    // the loopback interface only.
+    let port = model
+        .endpoint
+        .url()
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    crate::support::assert_loopback_only(port, "the Firehose model's endpoint");
     let sink = sink_for(&model, "ccp-logs-to-s3").await;
     let results = sink
         .put_record_batch(&[b"{\"n\":1}\n", b"{\"n\":2}\n"])

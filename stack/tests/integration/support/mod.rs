@@ -51,3 +51,64 @@ pub fn lambda_artifacts() -> (PathBuf, stack::artifacts::Manifest) {
     let manifest = stack::artifacts::Manifest::load(&dir).unwrap_or_else(|e| panic!("{e}"));
     (dir, manifest)
 }
+
+/// The local addresses sockets listen on for TCP `port`, from the kernel's tables
+/// (`/proc/net/tcp` and `tcp6`, state `0A` = LISTEN): what an outside host could reach.
+pub fn listening_addresses(port: u16) -> Vec<std::net::IpAddr> {
+    let mut found = Vec::new();
+    for (table, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
+                continue;
+            };
+            let Some((address, hex_port)) = local.split_once(':') else {
+                continue;
+            };
+            if *state != "0A" || u16::from_str_radix(hex_port, 16).ok() != Some(port) {
+                continue;
+            }
+            found.push(kernel_address(address, v6));
+        }
+    }
+    found
+}
+
+/// An address as /proc/net/tcp writes it: 32-bit words in host (little-endian) order.
+fn kernel_address(hex: &str, v6: bool) -> std::net::IpAddr {
+    let words: Vec<u32> = (0..hex.len() / 8)
+        .map(|i| {
+            u32::from_str_radix(&hex[i * 8..i * 8 + 8], 16)
+                .unwrap_or(0)
+                .swap_bytes()
+        })
+        .collect();
+    if v6 {
+        let mut octets = [0u8; 16];
+        for (i, word) in words.iter().enumerate().take(4) {
+            octets[i * 4..i * 4 + 4].copy_from_slice(&word.to_be_bytes());
+        }
+        std::net::IpAddr::V6(std::net::Ipv6Addr::from(octets))
+    } else {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+            words.first().copied().unwrap_or(0),
+        ))
+    }
+}
+
+/// Asserts that something listens on `port` and only on a loopback address.
+pub fn assert_loopback_only(port: u16, what: &str) {
+    let addresses = listening_addresses(port);
+    assert!(
+        !addresses.is_empty(),
+        "{what}: nothing listens on port {port}"
+    );
+    let exposed: Vec<_> = addresses.iter().filter(|a| !a.is_loopback()).collect();
+    assert!(
+        exposed.is_empty(),
+        "{what} on port {port} listens beyond the loopback interface: {exposed:?}"
+    );
+}
