@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::Stack;
-use crate::cfn::{data_root, get_att, ids};
+use crate::cfn::{data_root, get_att, ids, reference};
 
 fn assume(service: &str) -> Value {
     json!({
@@ -54,7 +54,7 @@ pub(crate) fn etl_role(stack: &Stack) -> Value {
             own_logs(&d.logs.etl_function_name),
             {
                 "Effect": "Allow",
-                "Action": ["firehose:PutRecordBatch", "firehose:PutRecord"],
+                "Action": "firehose:PutRecordBatch",
                 "Resource": get_att(ids::DELIVERY_STREAM, "Arn"),
             },
             dead_letters(ids::ETL_DEAD_LETTERS),
@@ -177,11 +177,15 @@ pub(crate) fn crawler_role(stack: &Stack) -> Value {
     })
 }
 
-/// TLS only; the Firehose role writes; the crawler and the optional reader role read.
+/// TLS only; the Firehose role writes; the crawler and the optional reader role read the rows
+/// (the data prefix only: not the error prefix, not Athena's results), and only principals of
+/// this account (`aws:PrincipalAccount`), whatever `ReaderRoleArn` names.
 pub(crate) fn bucket_policy(stack: &Stack) -> Value {
     let crawler = matches!(stack.definition.catalog.mode, crate::CatalogMode::Crawler);
     let bucket_arn = get_att(ids::BUCKET, "Arn");
     let objects = json!({ "Fn::Sub": format!("${{{}.Arn}}/*", ids::BUCKET) });
+    let root = data_root(&stack.definition.firehose.prefix);
+    let rows = json!({ "Fn::Sub": format!("${{{}.Arn}}/{root}*", ids::BUCKET) });
     let optional_reader = json!({ "Fn::If": ["HasReaderRole", { "Ref": "ReaderRoleArn" }, { "Ref": "AWS::NoValue" }] });
     let read = |principals: Value| {
         json!({
@@ -189,7 +193,8 @@ pub(crate) fn bucket_policy(stack: &Stack) -> Value {
             "Effect": "Allow",
             "Principal": { "AWS": principals },
             "Action": ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"],
-            "Resource": [bucket_arn, objects],
+            "Resource": [bucket_arn, rows],
+            "Condition": { "StringEquals": { "aws:PrincipalAccount": reference("AWS::AccountId") } },
         })
     };
     // Without a crawler the reader role is the only reader, so the statement itself is optional.

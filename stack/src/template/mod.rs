@@ -12,6 +12,11 @@ use crate::Stack;
 pub use crate::cfn::{data_root, ids, saved_query_sql};
 use crate::cfn::{get_att, reference};
 
+/// `ReaderRoleArn`: empty, or an IAM role's ARN (any partition); a user, a root principal or a
+/// wildcard is refused when the stack is created.
+pub const READER_ROLE_PATTERN: &str =
+    r"^$|^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$";
+
 /// A rendered template.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template(pub Value);
@@ -145,7 +150,9 @@ pub fn render(stack: &Stack) -> Template {
             },
             "ReaderRoleArn": {
                 "Type": "String", "Default": "",
-                "Description": "Optional role (analysts, Athena users) granted read access to the bucket",
+                "AllowedPattern": READER_ROLE_PATTERN,
+                "ConstraintDescription": "empty, or the ARN of an IAM role (arn:aws:iam::<account>:role/<name>); the bucket policy lets only principals of this account read",
+                "Description": "Optional role (analysts, Athena users) of this account granted read access to the rows (the data prefix)",
             },
             "AlarmEmail": {
                 "Type": "String", "Default": "",

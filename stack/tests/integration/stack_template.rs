@@ -138,6 +138,56 @@ fn bucket_is_private_encrypted_tls_only_and_tiered() {
     }
 }
 
+/// Readers read the rows only (not the error prefix, not Athena's results), and only
+/// principals of this account; `ReaderRoleArn` takes a role's ARN or nothing; the ETL role may
+/// call only the Firehose action the function uses.
+#[test]
+fn readers_read_only_the_rows_and_only_from_this_account() {
+    let seed_like =
+        Stack::load(&support::root().join("deploy/crawler.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let template = template::render(&seed_like).0;
+    let statements =
+        resource(&template, ids::BUCKET_POLICY)["Properties"]["PolicyDocument"]["Statement"]
+            .as_array()
+            .unwrap();
+    let readers = statements
+        .iter()
+        .find(|s| s["Sid"] == "ReadersRead")
+        .unwrap();
+    assert_eq!(
+        readers["Resource"],
+        json!([{"Fn::GetAtt": [ids::BUCKET, "Arn"]}, {"Fn::Sub": "${LogBucket.Arn}/logs/*"}])
+    );
+    assert_eq!(
+        readers["Condition"],
+        json!({"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}})
+    );
+    let pattern = regex::Regex::new(template::READER_ROLE_PATTERN).unwrap();
+    assert_eq!(
+        template["Parameters"]["ReaderRoleArn"]["AllowedPattern"],
+        template::READER_ROLE_PATTERN
+    );
+    for accepted in [
+        "",
+        "arn:aws:iam::123456789012:role/analysts",
+        "arn:aws-cn:iam::123456789012:role/team/athena",
+    ] {
+        assert!(pattern.is_match(accepted), "{accepted}");
+    }
+    for refused in [
+        "arn:aws:iam::123456789012:root",
+        "arn:aws:iam::123456789012:user/bob",
+        "*",
+        "arn:aws:iam::*:role/x",
+    ] {
+        assert!(!pattern.is_match(refused), "{refused}");
+    }
+    let etl = &resource(&template, ids::ETL_ROLE)["Properties"]["Policies"];
+    let text = etl.to_string();
+    assert!(text.contains("firehose:PutRecordBatch"), "{text}");
+    assert!(!text.contains("\"firehose:PutRecord\""), "{text}");
+}
+
 #[test]
 fn log_group_subscription_and_functions_follow_the_definition() {
     let template = template::render(&checked_in_stack()).0;
