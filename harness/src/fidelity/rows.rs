@@ -590,6 +590,15 @@ pub static ROWS: &[Row] = &[
     },
     Row {
         kind: Kind::AwsSilent,
+        area: "stack (IAM)",
+        aws: "Glue's crawler prerequisites ask for AWSGlueServiceRole \"or equivalent (or a scoped down version of this policy)\" and list no exact set of Data Catalog actions a crawler takes",
+        harness: "crawler mode's role has an inline policy instead of the managed one: the catalog, database and table actions of one S3 table (stack::resources::policies::CRAWLER_CATALOG_ACTIONS) on this database only, its logs under /aws-glue/crawlers, and GetObject on the data prefix; no glue:* and no aws-glue-* buckets",
+        source: "AWS Glue Developer Guide, \"Crawler prerequisites\" (silent on the exact actions)",
+        test: "stack/tests/integration/stack_template.rs::roles_grant_no_wildcard_actions",
+        applies: Applies::Never,
+    },
+    Row {
+        kind: Kind::AwsSilent,
         area: "catalog",
         aws: "Athena's JSON SerDe pages do not say what a SerDe returns for a JSON number or boolean in a string column",
         harness: "its text (`4672` as '4672'), as Hive's JsonSerDe takes a string column's token text; text in a number column fails the query naming the object",

@@ -187,5 +187,5 @@ fn projected_table(stack: &Stack, data_location: &str) -> Value {
 /// checkov findings on the crawler that the stack does not fix, with why.
 const CRAWLER_CHECKOV_SKIPS: &[(&str, &str)] = &[(
     "CKV_AWS_195",
-    "The crawler writes only Data Catalog metadata and reads objects the bucket already encrypts (SSE-S3); a Glue security configuration would add KMS keys for job bookmarks and CloudWatch output the crawler does not produce.",
+    "A Glue security configuration sets KMS keys for S3 output, job bookmarks and the crawler's CloudWatch logs. This crawler writes no S3 objects and has no bookmarks; its run logs go to /aws-glue/crawlers, which CloudWatch Logs encrypts at rest with its own keys. Add a security configuration with a customer-managed key where policy requires CMK-encrypted logs.",
 )];

@@ -157,12 +157,49 @@ pub(crate) fn firehose_role(stack: &Stack) -> Value {
     })
 }
 
+/// The Data Catalog actions a crawler over one S3 table takes: read the database, create and
+/// update its table, read and add partitions. Glue's guide asks for `AWSGlueServiceRole` "or
+/// equivalent (or a scoped down version of this policy)" and lists no exact set; this is our
+/// scoped-down reading of it (a fidelity row), on this database and its tables only.
+pub const CRAWLER_CATALOG_ACTIONS: &[&str] = &[
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetTables",
+    "glue:CreateTable",
+    "glue:UpdateTable",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+    "glue:CreatePartition",
+    "glue:BatchCreatePartition",
+    "glue:UpdatePartition",
+    "glue:BatchUpdatePartition",
+];
+
 pub(crate) fn crawler_role(stack: &Stack) -> Value {
     let root = data_root(&stack.definition.firehose.prefix);
+    let database = &stack.definition.catalog.database;
+    let catalog_arn = |path: &str| json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:glue:${{AWS::Region}}:${{AWS::AccountId}}:{path}") });
     json!({
         "AssumeRolePolicyDocument": assume("glue.amazonaws.com"),
-        "ManagedPolicyArns": [{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSGlueServiceRole" }],
-        "Policies": [policy("read-rows", json!([
+        "Policies": [
+            policy("catalog-this-table", json!([
+                {
+                    "Effect": "Allow",
+                    "Action": CRAWLER_CATALOG_ACTIONS,
+                    "Resource": [
+                        catalog_arn("catalog"),
+                        catalog_arn(&format!("database/{database}")),
+                        catalog_arn(&format!("table/{database}/*")),
+                    ],
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": { "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws-glue/crawlers*" },
+                },
+            ])),
+            policy("read-rows", json!([
             {
                 "Effect": "Allow",
                 "Action": "s3:ListBucket",
@@ -173,7 +210,8 @@ pub(crate) fn crawler_role(stack: &Stack) -> Value {
                 "Action": "s3:GetObject",
                 "Resource": { "Fn::Sub": format!("${{{}.Arn}}/{root}*", ids::BUCKET) },
             },
-        ]))],
+        ])),
+        ],
     })
 }
 
