@@ -40,6 +40,10 @@ pub mod ids {
     pub const FIREHOSE_ROLE: &str = "FirehoseRole";
     /// Firehose's own error log group.
     pub const FIREHOSE_LOG_GROUP: &str = "FirehoseErrorLogGroup";
+    /// The ETL function's own log group (`/aws/lambda/<name>`).
+    pub const ETL_LOG_GROUP: &str = "EtlLogGroup";
+    /// The onboarding function's own log group.
+    pub const ONBOARDING_LOG_GROUP: &str = "OnboardingLogGroup";
     /// Its stream.
     pub const FIREHOSE_LOG_STREAM: &str = "FirehoseErrorLogStream";
     /// The Linux agent configuration.

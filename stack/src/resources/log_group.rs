@@ -1,5 +1,7 @@
 //! `AWS::Logs::LogGroup` and `AWS::Logs::LogStream`: the log group the agents write to (and its
-//! retention), and Firehose's own error log group and stream.
+//! retention), Firehose's own error log group and stream, and the functions' own log groups
+//! (`/aws/lambda/<name>`, which Lambda would otherwise create with no expiry) with the stack's
+//! retention.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
@@ -14,6 +16,11 @@ use crate::{Names, Placement, Stack, to_cfn_sub};
 pub const FIREHOSE_ERROR_LOG_RETENTION_DAYS: i64 = 14;
 /// The stream Firehose writes S3 delivery errors to.
 pub const FIREHOSE_ERROR_LOG_STREAM: &str = "S3Delivery";
+
+/// The log group Lambda writes `function`'s output to.
+pub fn function_log_group(function: &str) -> String {
+    format!("/aws/lambda/{function}")
+}
 
 /// The name of Firehose's error log group for `stream`.
 pub fn firehose_error_log_group(stream: &str) -> String {
@@ -50,11 +57,25 @@ impl ResourceType for LogGroup {
             "LogGroupName": firehose_error_log_group(&d.firehose.stream_name),
             "RetentionInDays": FIREHOSE_ERROR_LOG_RETENTION_DAYS,
         });
+        let function = |name: &str| {
+            json!({
+                "LogGroupName": function_log_group(name),
+                "RetentionInDays": d.logs.retention_days,
+            })
+        };
         vec![
             (ids::LOG_GROUP.to_owned(), entry(self.type_name(), agents)),
             (
                 ids::FIREHOSE_LOG_GROUP.to_owned(),
                 entry(self.type_name(), firehose),
+            ),
+            (
+                ids::ETL_LOG_GROUP.to_owned(),
+                entry(self.type_name(), function(&d.logs.etl_function_name)),
+            ),
+            (
+                ids::ONBOARDING_LOG_GROUP.to_owned(),
+                entry(self.type_name(), function(&d.onboarding.function_name)),
             ),
         ]
     }
@@ -76,7 +97,17 @@ impl ResourceType for LogGroup {
 
     fn references(&self, _: &Stack, names: &Names, placement: &Placement) -> Vec<Reference> {
         let firehose = firehose_error_log_group(&names.delivery_stream);
+        let (etl, onboarding) = (
+            function_log_group(&names.etl_function),
+            function_log_group(&names.onboarding_function),
+        );
         vec![
+            Reference::new(ids::ETL_LOG_GROUP, &etl, log_group_arn(placement, &etl)),
+            Reference::new(
+                ids::ONBOARDING_LOG_GROUP,
+                &onboarding,
+                log_group_arn(placement, &onboarding),
+            ),
             Reference::new(
                 ids::LOG_GROUP,
                 &names.log_group,

@@ -24,11 +24,12 @@ fn policy(name: &str, statements: Value) -> Value {
     })
 }
 
-/// Writing the function's own logs, and nothing else in CloudWatch Logs.
+/// Writing the function's own logs, and nothing else in CloudWatch Logs. The stack declares the
+/// log group (with the stack's retention), so the function may not create one.
 fn own_logs(function_name: &str) -> Value {
     json!({
         "Effect": "Allow",
-        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
         "Resource": { "Fn::Sub": format!(
             "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/{function_name}:*"
         )},

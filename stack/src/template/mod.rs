@@ -104,15 +104,25 @@ fn refers_to(value: &Value, id: &str) -> bool {
     }
 }
 
-/// `resource` with `Metadata.checkov.skip` listing `skips` (unchanged when there are none).
+/// Checks a resource satisfies once it sets the property: its type's skip is left out for it.
+const SATISFIED_BY: &[(&str, &str)] = &[("CKV_AWS_115", "ReservedConcurrentExecutions")];
+
+/// `resource` with `Metadata.checkov.skip` listing `skips` (unchanged when there are none),
+/// less the checks the resource itself satisfies.
 fn with_checkov_skips(mut resource: Value, skips: &[(&str, &str)]) -> Value {
-    if skips.is_empty() {
-        return resource;
-    }
+    let satisfied = |check: &str| {
+        SATISFIED_BY
+            .iter()
+            .any(|(id, property)| *id == check && resource["Properties"].get(*property).is_some())
+    };
     let skip: Vec<Value> = skips
         .iter()
+        .filter(|(id, _)| !satisfied(id))
         .map(|(id, comment)| json!({ "id": id, "comment": comment }))
         .collect();
+    if skip.is_empty() {
+        return resource;
+    }
     if let Some(entry) = resource.as_object_mut() {
         entry.insert(
             "Metadata".to_owned(),

@@ -401,14 +401,15 @@ fn checkov_suppressions_carry_their_reasons() {
             "EtlFunction:CKV_AWS_115",
             "EtlFunction:CKV_AWS_117",
             "EtlFunction:CKV_AWS_173",
+            "EtlLogGroup:CKV_AWS_158",
             "FirehoseErrorLogGroup:CKV_AWS_158",
             "LogBucket:CKV_AWS_18",
             "LogBucket:CKV_AWS_21",
             "LogGroup:CKV_AWS_158",
             "OnboardingDeadLetterQueue:CKV_AWS_27",
-            "OnboardingFunction:CKV_AWS_115",
             "OnboardingFunction:CKV_AWS_117",
             "OnboardingFunction:CKV_AWS_173",
+            "OnboardingLogGroup:CKV_AWS_158",
         ]
     );
 }
