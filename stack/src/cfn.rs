@@ -34,6 +34,8 @@ pub mod ids {
     pub const ETL_DEAD_LETTERS: &str = "EtlDeadLetterQueue";
     /// The onboarding function's dead-letter queue.
     pub const ONBOARDING_DEAD_LETTERS: &str = "OnboardingDeadLetterQueue";
+    /// The policy letting the rule's target send its undeliverable events to that queue.
+    pub const ONBOARDING_DEAD_LETTERS_POLICY: &str = "OnboardingDeadLetterQueuePolicy";
     /// The Firehose stream.
     pub const DELIVERY_STREAM: &str = "DeliveryStream";
     /// The role Firehose assumes.

@@ -185,3 +185,47 @@ impl ResourceType for DeadLetterQueue {
         .collect()
     }
 }
+
+/// `AWS::SQS::QueuePolicy`: EventBridge may send the rule's undeliverable events to the
+/// onboarding dead-letter queue, and only this rule's (EventBridge user guide, "Using
+/// dead-letter queues to process undelivered events": the queue needs a resource-based policy
+/// for `events.amazonaws.com`, scoped with `aws:SourceArn`).
+pub struct DeadLetterQueuePolicy;
+
+#[async_trait]
+impl ResourceType for DeadLetterQueuePolicy {
+    fn type_name(&self) -> &'static str {
+        "AWS::SQS::QueuePolicy"
+    }
+
+    fn render(&self, _: &Stack) -> Vec<(String, Value)> {
+        let properties = json!({
+            "Queues": [{ "Ref": ids::ONBOARDING_DEAD_LETTERS }],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "RuleDeadLetters",
+                    "Effect": "Allow",
+                    "Principal": { "Service": "events.amazonaws.com" },
+                    "Action": "sqs:SendMessage",
+                    "Resource": { "Fn::GetAtt": [ids::ONBOARDING_DEAD_LETTERS, "Arn"] },
+                    "Condition": { "ArnEquals": { "aws:SourceArn": { "Fn::GetAtt": [ids::RULE, "Arn"] } } },
+                }],
+            },
+        });
+        vec![(
+            ids::ONBOARDING_DEAD_LETTERS_POLICY.to_owned(),
+            entry(self.type_name(), properties),
+        )]
+    }
+
+    fn on_emulator(&self) -> OnEmulator {
+        OnEmulator::Absent(
+            "on the emulator the rule targets the harness's queue, so EventBridge never sends the onboarding dead-letter queue anything; the policy matters on AWS only",
+        )
+    }
+
+    fn references(&self, _: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
+        vec![Reference::new(ids::ONBOARDING_DEAD_LETTERS_POLICY, "", "")]
+    }
+}

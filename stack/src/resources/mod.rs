@@ -167,7 +167,7 @@ pub trait ResourceType: Sync {
 }
 
 /// Every resource type of the stack.
-pub static ALL: [&dyn ResourceType; 20] = [
+pub static ALL: [&dyn ResourceType; 21] = [
     &roles::Role,
     &bucket::Bucket,
     &bucket::BucketPolicy,
@@ -177,6 +177,7 @@ pub static ALL: [&dyn ResourceType; 20] = [
     &delivery_stream::DeliveryStream,
     &rule::Rule,
     &dead_letter::DeadLetterQueue,
+    &dead_letter::DeadLetterQueuePolicy,
     &functions::Function,
     &functions::Permission,
     &subscription::SubscriptionFilter,

@@ -25,6 +25,15 @@ pub fn harness_queue_name(names: &Names) -> String {
     format!("{}-harness", names.rule)
 }
 
+/// How often EventBridge retries delivering an event to the onboarding function, and for how
+/// long: AWS's own defaults (185 attempts, 24 hours; EventBridge user guide, "Retrying events"),
+/// written out so that the template says what happens. What still fails goes to the onboarding
+/// dead-letter queue, where the function's own failed events go too: both are the event as
+/// EventBridge sends it, and `loglab redrive` sends either back.
+pub const RULE_RETRY_ATTEMPTS: u32 = 185;
+/// The oldest event EventBridge still tries to deliver, seconds.
+pub const RULE_MAXIMUM_EVENT_AGE_SECONDS: u32 = 86_400;
+
 /// EventBridge rules.
 pub struct Rule;
 
@@ -40,7 +49,15 @@ impl ResourceType for Rule {
             "Description": "EC2 instances reaching running go to the onboarding function",
             "State": "ENABLED",
             "EventPattern": rule_event_pattern(),
-            "Targets": [{ "Id": "onboarding", "Arn": get_att(ids::ONBOARDING_FUNCTION, "Arn") }],
+            "Targets": [{
+                "Id": "onboarding",
+                "Arn": get_att(ids::ONBOARDING_FUNCTION, "Arn"),
+                "RetryPolicy": {
+                    "MaximumRetryAttempts": RULE_RETRY_ATTEMPTS,
+                    "MaximumEventAgeInSeconds": RULE_MAXIMUM_EVENT_AGE_SECONDS,
+                },
+                "DeadLetterConfig": { "Arn": get_att(ids::ONBOARDING_DEAD_LETTERS, "Arn") },
+            }],
         });
         vec![(ids::RULE.to_owned(), entry(self.type_name(), properties))]
     }

@@ -476,3 +476,35 @@ fn the_localstack_subset_keeps_a_converting_stream_without_its_conversion() {
     );
     assert!(destination.get("BufferingHints").is_some());
 }
+
+/// EventBridge's undeliverable events (EventBridge user guide, "Using dead-letter queues to
+/// process undelivered events") go to the onboarding dead-letter queue, whose policy lets
+/// `events.amazonaws.com` send only for this rule; the retry policy is written out.
+#[test]
+fn the_rules_undeliverable_events_go_to_the_onboarding_dead_letter_queue() {
+    let template = template::render(&checked_in_stack()).0;
+    let target = &resource(&template, ids::RULE)["Properties"]["Targets"][0];
+    assert_eq!(
+        target["DeadLetterConfig"],
+        json!({"Arn": {"Fn::GetAtt": [ids::ONBOARDING_DEAD_LETTERS, "Arn"]}})
+    );
+    assert_eq!(
+        target["RetryPolicy"],
+        json!({"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400})
+    );
+    let policy = &resource(&template, ids::ONBOARDING_DEAD_LETTERS_POLICY)["Properties"];
+    assert_eq!(
+        policy["Queues"],
+        json!([{"Ref": ids::ONBOARDING_DEAD_LETTERS}])
+    );
+    let statement = &policy["PolicyDocument"]["Statement"][0];
+    assert_eq!(
+        statement["Principal"],
+        json!({"Service": "events.amazonaws.com"})
+    );
+    assert_eq!(statement["Action"], "sqs:SendMessage");
+    assert_eq!(
+        statement["Condition"],
+        json!({"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [ids::RULE, "Arn"]}}})
+    );
+}
