@@ -249,6 +249,9 @@ pub struct Workload {
     pub transitions: Vec<(f64, String)>,
     /// Days after which objects are deleted.
     pub expiration_days: f64,
+    /// Days an expired (noncurrent) version is kept in its last class before S3 removes it
+    /// (the versioned bucket's `NoncurrentVersionExpiration`); 0 without versioning.
+    pub noncurrent_days: f64,
     /// Bytes each of the scenario's queries scanned.
     pub query_bytes: Vec<u64>,
     /// The stack's Glue crawler: deployed in crawler mode, priced beside the month in
@@ -636,7 +639,7 @@ fn lifecycle_storage(workload: &Workload, s3: &S3Prices) -> LifecycleStorage {
         let bytes = size as f64;
         if size < s3.transition_minimum_object_bytes {
             *storage.byte_days.entry("STANDARD".to_owned()).or_default() +=
-                bytes * workload.expiration_days;
+                bytes * (workload.expiration_days + workload.noncurrent_days);
             continue;
         }
         for (class, days) in &spans {
@@ -650,8 +653,9 @@ fn lifecycle_storage(workload: &Workload, s3: &S3Prices) -> LifecycleStorage {
     storage
 }
 
-/// Days an object spends in each storage class before it expires: STANDARD until the first
-/// transition, then each class until the next.
+/// Days an object spends in each storage class before it is gone: STANDARD until the first
+/// transition, then each class until the next; expired, it stays in its last class as a
+/// noncurrent version for `noncurrent_days`.
 fn lifecycle_days(workload: &Workload) -> Vec<(String, f64)> {
     let mut spans = Vec::new();
     let mut class = "STANDARD".to_owned();
@@ -664,8 +668,9 @@ fn lifecycle_days(workload: &Workload) -> Vec<(String, f64)> {
         since = until.max(since);
         class.clone_from(next);
     }
-    if workload.expiration_days > since {
-        spans.push((class, workload.expiration_days - since));
+    let gone = workload.expiration_days + workload.noncurrent_days;
+    if gone > since {
+        spans.push((class, gone - since));
     }
     spans
 }

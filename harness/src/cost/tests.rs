@@ -36,6 +36,7 @@ fn workload() -> Workload {
         object_sizes: Vec::new(),
         transitions: vec![(30.0, "STANDARD_IA".into()), (60.0, "GLACIER_IR".into())],
         expiration_days: 90.0,
+        noncurrent_days: 0.0,
         query_bytes: vec![1, 20 * 1_048_576 + 1],
         crawler: None,
         dead_letter_requests: 0,
@@ -322,4 +323,40 @@ fn the_catalog_and_the_dead_letter_queues_are_priced_per_object_and_request() {
     );
     let sqs = line(&with, "SQS", "dead-letter");
     assert!(close(sqs.run_usd, 5.0 * 0.40 / 1e6), "{}", sqs.run_usd);
+}
+
+/// S3 User Guide, versioning and lifecycle: an expired object in a versioned bucket stays as a
+/// noncurrent version, billed in its class, until `NoncurrentVersionExpiration` removes it; a
+/// class's minimum storage duration still applies (GLACIER_IR's 90 days cover the default
+/// lifecycle's 30 noncurrent days, so the default bill does not change).
+#[test]
+fn noncurrent_versions_are_billed_until_they_expire() {
+    let prices = Prices::shipped();
+    let mut small = workload();
+    small.stored_bytes = 1024;
+    small.object_sizes = vec![1024];
+    let kept = |noncurrent_days: f64| {
+        let mut w = small.clone();
+        w.noncurrent_days = noncurrent_days;
+        line(&estimate(&w, &prices), "S3", "storage in STANDARD").run_usd
+    };
+    assert!(
+        close(kept(30.0) / kept(0.0), 120.0 / 90.0),
+        "{} {}",
+        kept(30.0),
+        kept(0.0)
+    );
+    let mut large = workload();
+    large.object_sizes = vec![1024 * 1024];
+    large.stored_bytes = 1024 * 1024;
+    let glacier = |noncurrent_days: f64| {
+        let mut w = large.clone();
+        w.noncurrent_days = noncurrent_days;
+        line(&estimate(&w, &prices), "S3", "storage in GLACIER_IR").run_usd
+    };
+    assert!(
+        close(glacier(30.0), glacier(0.0)),
+        "the 90-day minimum covers them"
+    );
+    assert!(glacier(90.0) > glacier(0.0));
 }

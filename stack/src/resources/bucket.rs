@@ -12,6 +12,12 @@ use crate::cfn::{ids, reference, sub};
 use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack, to_cfn_sub};
 
+/// Days a version that is no longer current (deleted, overwritten, or expired by the lifecycle)
+/// is kept before S3 removes it: the window in which a deletion of security logs, by mistake or
+/// by an intruder with write access, can be undone (S3 User Guide, "Retaining multiple versions
+/// of objects with S3 Versioning" and lifecycle's `NoncurrentVersionExpiration`).
+pub const NONCURRENT_VERSION_DAYS: i64 = 30;
+
 /// The bucket.
 pub struct Bucket;
 
@@ -35,6 +41,7 @@ impl ResourceType for Bucket {
             "Status": "Enabled",
             "ExpirationInDays": stack.definition.bucket.expiration_days,
             "AbortIncompleteMultipartUpload": { "DaysAfterInitiation": 7 },
+            "NoncurrentVersionExpiration": { "NoncurrentDays": NONCURRENT_VERSION_DAYS },
         });
         if !stack.definition.bucket.transitions.is_empty() {
             lifecycle_rule["Transitions"] = stack
@@ -55,6 +62,7 @@ impl ResourceType for Bucket {
                 { "ServerSideEncryptionByDefault": { "SSEAlgorithm": "AES256" }, "BucketKeyEnabled": true }
             ]},
             "OwnershipControls": { "Rules": [{ "ObjectOwnership": "BucketOwnerEnforced" }] },
+            "VersioningConfiguration": { "Status": "Enabled" },
             "LifecycleConfiguration": { "Rules": [lifecycle_rule] },
         });
         vec![(ids::BUCKET.to_owned(), entry(self.type_name(), properties))]
@@ -230,6 +238,11 @@ async fn read_bucket(
             .collect();
         value["OwnershipControls"] = json!({ "Rules": rules });
     }
+    if let Ok(out) = s3.get_bucket_versioning().bucket(name).send().await
+        && let Some(status) = out.status()
+    {
+        value["VersioningConfiguration"] = json!({ "Status": status.as_str() });
+    }
     if let Ok(out) = s3
         .get_bucket_lifecycle_configuration()
         .bucket(name)
@@ -243,6 +256,9 @@ async fn read_bucket(
             }
             if let Some(days) = r.abort_incomplete_multipart_upload().and_then(|a| a.days_after_initiation()) {
                 rule["AbortIncompleteMultipartUpload"] = json!({ "DaysAfterInitiation": days });
+            }
+            if let Some(days) = r.noncurrent_version_expiration().and_then(|n| n.noncurrent_days()) {
+                rule["NoncurrentVersionExpiration"] = json!({ "NoncurrentDays": days });
             }
             if !r.transitions().is_empty() {
                 rule["Transitions"] = r.transitions().iter().map(|t| json!({ "StorageClass": t.storage_class().map(|c| c.as_str()), "TransitionInDays": t.days() })).collect();
@@ -334,6 +350,20 @@ async fn write_bucket(
             .map_err(err(id, "PutBucketOwnershipControls"))?;
         mark("OwnershipControls");
     }
+    if differs(actual, desired, "VersioningConfiguration") {
+        let status = text(&desired["VersioningConfiguration"], "Status");
+        s3.put_bucket_versioning()
+            .bucket(&name)
+            .versioning_configuration(
+                s3t::VersioningConfiguration::builder()
+                    .status(s3t::BucketVersioningStatus::from(status.as_str()))
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(err(id, "PutBucketVersioning"))?;
+        mark("VersioningConfiguration");
+    }
     if differs(actual, desired, "LifecycleConfiguration") {
         let mut rules = Vec::new();
         for rule in desired["LifecycleConfiguration"]["Rules"]
@@ -357,6 +387,13 @@ async fn write_bucket(
                         ))
                         .build(),
                 );
+            if let Some(days) = rule["NoncurrentVersionExpiration"]["NoncurrentDays"].as_i64() {
+                builder = builder.noncurrent_version_expiration(
+                    s3t::NoncurrentVersionExpiration::builder()
+                        .noncurrent_days(i32::try_from(days).unwrap_or(i32::MAX))
+                        .build(),
+                );
+            }
             for t in rule["Transitions"].as_array().into_iter().flatten() {
                 builder = builder.transitions(
                     s3t::Transition::builder()
@@ -389,13 +426,7 @@ async fn write_bucket(
 }
 
 /// checkov findings on the bucket that the stack does not fix, with why.
-const BUCKET_CHECKOV_SKIPS: &[(&str, &str)] = &[
-    (
-        "CKV_AWS_18",
-        "No server access logging: it needs a second bucket outside this stack's lifecycle. Audit object access with CloudTrail S3 data events, which the account owns.",
-    ),
-    (
-        "CKV_AWS_21",
-        "No versioning: Firehose writes each object once under a unique key and never overwrites, and the lifecycle rules expire objects on schedule; with versioning every expiration would leave a noncurrent version needing its own rule.",
-    ),
-];
+const BUCKET_CHECKOV_SKIPS: &[(&str, &str)] = &[(
+    "CKV_AWS_18",
+    "No server access logging: it needs a second bucket outside this stack's lifecycle. Audit object access with CloudTrail S3 data events, which the account owns.",
+)];

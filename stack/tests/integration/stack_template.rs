@@ -110,6 +110,15 @@ fn bucket_is_private_encrypted_tls_only_and_tiered() {
         json!([{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}, {"StorageClass": "GLACIER_IR", "TransitionInDays": 60}])
     );
     assert_eq!(rule["ExpirationInDays"], 90);
+    // Versioned, so that a deletion can be undone for 30 days, then the old version goes.
+    assert_eq!(
+        bucket["VersioningConfiguration"],
+        json!({"Status": "Enabled"})
+    );
+    assert_eq!(
+        rule["NoncurrentVersionExpiration"],
+        json!({"NoncurrentDays": 30})
+    );
 
     let statements =
         resource(&template, ids::BUCKET_POLICY)["Properties"]["PolicyDocument"]["Statement"]
@@ -404,7 +413,6 @@ fn checkov_suppressions_carry_their_reasons() {
             "EtlLogGroup:CKV_AWS_158",
             "FirehoseErrorLogGroup:CKV_AWS_158",
             "LogBucket:CKV_AWS_18",
-            "LogBucket:CKV_AWS_21",
             "LogGroup:CKV_AWS_158",
             "OnboardingDeadLetterQueue:CKV_AWS_27",
             "OnboardingFunction:CKV_AWS_117",

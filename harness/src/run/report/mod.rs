@@ -319,6 +319,7 @@ fn workload(inputs: &Inputs<'_>) -> crate::cost::Workload {
             .map(|t| (t.days as f64, t.storage_class.clone()))
             .collect(),
         expiration_days: bucket.expiration_days as f64,
+        noncurrent_days: stack::resources::NONCURRENT_VERSION_DAYS as f64,
         query_bytes: inputs
             .query_stage
             .checks
