@@ -113,7 +113,7 @@ pub(crate) fn firehose_role(stack: &Stack) -> Value {
     let mut statements = json!([
         {
             "Effect": "Allow",
-            "Action": ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
             "Resource": get_att(ids::BUCKET, "Arn"),
         },
         {
