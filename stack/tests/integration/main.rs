@@ -5,6 +5,7 @@
 mod support;
 
 mod lambda_artifacts;
+mod least_privilege;
 mod redrive_localstack;
 mod stack_localstack;
 mod stack_ministack;
