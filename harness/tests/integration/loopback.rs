@@ -2,8 +2,8 @@
 //! tables say where a socket listens): here the emulators the scripts start (LocalStack host,
 //! MiniStack); in `backends.rs` the LocalStack container's published port; in
 //! `standins/tests/integration/firehose.rs` the stand-ins' JSON endpoint (Firehose's and SSM's
-//! server). The Lambda runtime APIs are started with `-A 127.0.0.1`
-//! (`standins::lambda::environment`); no test reads their ports yet.
+//! server); in `standins/tests/integration/lambda_runtime.rs` the Lambda Runtime API
+//! (cargo-lambda's, started with `-A 127.0.0.1`).
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
 use crate::support;

@@ -109,6 +109,11 @@ pub struct ExecutionEnvironment {
 }
 
 impl ExecutionEnvironment {
+    /// The port its Runtime API (cargo-lambda's) listens on, on 127.0.0.1.
+    pub fn runtime_api_port(&self) -> u16 {
+        self.port
+    }
+
     /// Starts the Runtime API, then the bootstrap; fails with the function's own output when
     /// its init phase ends the process.
     pub async fn start(launch: &Launch) -> Result<Self, LambdaError> {

@@ -128,6 +128,18 @@ impl FunctionPool {
         })
     }
 
+    /// The ports of the idle environments' Runtime APIs (for checking where they listen).
+    pub fn runtime_api_ports(&self) -> Vec<u16> {
+        self.idle
+            .lock()
+            .map(|idle| {
+                idle.iter()
+                    .map(ExecutionEnvironment::runtime_api_port)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// What it did so far.
     pub fn stats(&self) -> FunctionStats {
         crate::locked(&self.stats).clone()

@@ -63,6 +63,10 @@ async fn the_deployed_etl_answers_its_errors_and_times_out_in_lambdas_words() {
     let pool = FunctionPool::start(launch.clone(), timeout, 1)
         .await
         .unwrap();
+    // The Runtime API listens on the loopback interface only.
+    let ports = pool.runtime_api_ports();
+    assert_eq!(ports.len(), 1, "{ports:?}");
+    crate::support::assert_loopback_only(ports[0], "the Lambda Runtime API");
     let response = pool.invoke(&control_message()).await.unwrap();
     assert_eq!(
         response["transform"]["control_messages_dropped"], 1,
