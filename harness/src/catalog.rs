@@ -28,6 +28,9 @@ pub enum AthenaError {
     /// Crawling failed.
     #[error(transparent)]
     Crawl(#[from] crawl::CrawlError),
+    /// The stack's crawler schedule is not one the crawler model follows.
+    #[error(transparent)]
+    Schedule(#[from] lake::crawler::ScheduleError),
     /// Registering or querying failed.
     #[error(transparent)]
     Query(#[from] QueryError),

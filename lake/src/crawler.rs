@@ -74,7 +74,7 @@ impl Schedule {
         }
         let mut set = BTreeSet::new();
         for part in minutes.split(',') {
-            minute_part(part, &mut set).map_err(fail)?;
+            minute_part(part, &mut set).map_err(|e| fail(e.to_string()))?;
         }
         Ok(Self { minutes: set })
     }
@@ -109,12 +109,26 @@ impl Schedule {
     }
 }
 
-fn minute_part(part: &str, set: &mut BTreeSet<u32>) -> Result<(), String> {
+/// What is wrong with one part of a cron minutes field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum MinuteError {
+    /// A minute outside 0 to 59.
+    #[error("minute {0:?} is not 0 to 59")]
+    OutOfRange(String),
+    /// A step that is not a positive number.
+    #[error("step {0:?} is not a positive number")]
+    BadStep(String),
+    /// A part that names no minute (a range that runs backwards).
+    #[error("{0:?} names no minute")]
+    Empty(String),
+}
+
+fn minute_part(part: &str, set: &mut BTreeSet<u32>) -> Result<(), MinuteError> {
     let number = |text: &str| {
         text.parse::<u32>()
             .ok()
             .filter(|m| *m < 60)
-            .ok_or_else(|| format!("minute {text:?} is not 0 to 59"))
+            .ok_or_else(|| MinuteError::OutOfRange(text.to_owned()))
     };
     let (range, step) = match part.split_once('/') {
         Some((range, step)) => (
@@ -122,7 +136,7 @@ fn minute_part(part: &str, set: &mut BTreeSet<u32>) -> Result<(), String> {
             step.parse::<u32>()
                 .ok()
                 .filter(|s| *s > 0)
-                .ok_or_else(|| format!("step {step:?} is not a positive number"))?,
+                .ok_or_else(|| MinuteError::BadStep(step.to_owned()))?,
         ),
         None => (part, 1),
     };
@@ -139,7 +153,7 @@ fn minute_part(part: &str, set: &mut BTreeSet<u32>) -> Result<(), String> {
     };
     set.extend((first..=last).step_by(step as usize));
     if set.is_empty() {
-        return Err(format!("{part:?} names no minute"));
+        return Err(MinuteError::Empty(part.to_owned()));
     }
     Ok(())
 }

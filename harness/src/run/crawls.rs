@@ -56,11 +56,7 @@ pub async fn over_the_run(
     clock: CatalogClock<'_>,
 ) -> Result<(Option<TableEntry>, CrawlerSummary), AthenaError> {
     let catalog = &definition.catalog;
-    let schedule =
-        Schedule::parse(&catalog.crawler_schedule).map_err(|e| AthenaError::Location {
-            location: location.display(),
-            why: e.to_string(),
-        })?;
+    let schedule = Schedule::parse(&catalog.crawler_schedule)?;
     let recrawl = match catalog.recrawl {
         stack::Recrawl::NewFoldersOnly => Recrawl::NewFoldersOnly,
         stack::Recrawl::Everything => Recrawl::Everything,
