@@ -25,14 +25,29 @@ fn the_emulators_listen_on_loopback_only() {
     }
 }
 
+/// The table's own rows (as `/proc/net/tcp` writes them) for a socket on every interface and
+/// one on loopback, both listening on port 4566 (0x11D6), and one connected there: only the
+/// first is exposed, and the connected one is no listener.
 #[test]
 fn a_listener_on_every_interface_is_caught() {
-    let open = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = open.local_addr().unwrap().port();
-    let addresses = support::listening_addresses(port);
-    assert!(
-        addresses.iter().any(|a| !a.is_loopback()),
-        "the kernel's table shows {addresses:?} for a socket bound to 0.0.0.0"
+    let table = "  sl  local_address rem_address   st tx_queue rx_queue\n\
+                 \x20  0: 00000000:11D6 00000000:0000 0A 00000000:00000000\n\
+                 \x20  1: 0100007F:11D6 00000000:0000 0A 00000000:00000000\n\
+                 \x20  2: 0100007F:11D6 0100007F:9C40 01 00000000:00000000\n";
+    let found = support::listeners_in(table, 4566, false);
+    assert_eq!(
+        found,
+        [
+            std::net::IpAddr::from([0, 0, 0, 0]),
+            std::net::IpAddr::from([127, 0, 0, 1])
+        ]
+    );
+    assert!(!found[0].is_loopback() && found[1].is_loopback());
+    let v6 = "  sl  local_address remote st\n\
+              \x20  0: 00000000000000000000000001000000:11D6 0:0 0A\n";
+    assert_eq!(
+        support::listeners_in(v6, 4566, true),
+        [std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)]
     );
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     support::assert_loopback_only(closed.local_addr().unwrap().port(), "a loopback listener");

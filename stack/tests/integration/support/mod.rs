@@ -53,28 +53,28 @@ pub fn lambda_artifacts() -> (PathBuf, stack::artifacts::Manifest) {
 }
 
 /// The local addresses sockets listen on for TCP `port`, from the kernel's tables
-/// (`/proc/net/tcp` and `tcp6`, state `0A` = LISTEN): what an outside host could reach.
+/// (`/proc/net/tcp` and `tcp6`): what an outside host could reach.
 pub fn listening_addresses(port: u16) -> Vec<std::net::IpAddr> {
-    let mut found = Vec::new();
-    for (table, v6) in [("/proc/net/tcp", false), ("/proc/net/tcp6", true)] {
-        let Ok(text) = std::fs::read_to_string(table) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
+    [("/proc/net/tcp", false), ("/proc/net/tcp6", true)]
+        .into_iter()
+        .filter_map(|(table, v6)| Some((std::fs::read_to_string(table).ok()?, v6)))
+        .flat_map(|(text, v6)| listeners_in(&text, port, v6))
+        .collect()
+}
+
+/// The addresses listening on `port` in one kernel table's text (state `0A` = LISTEN).
+pub fn listeners_in(table: &str, port: u16, v6: bool) -> Vec<std::net::IpAddr> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
-                continue;
-            };
-            let Some((address, hex_port)) = local.split_once(':') else {
-                continue;
-            };
-            if *state != "0A" || u16::from_str_radix(hex_port, 16).ok() != Some(port) {
-                continue;
-            }
-            found.push(kernel_address(address, v6));
-        }
-    }
-    found
+            let (address, hex_port) = fields.get(1)?.split_once(':')?;
+            let listening = *fields.get(3)? == "0A";
+            (listening && u16::from_str_radix(hex_port, 16).ok() == Some(port))
+                .then(|| kernel_address(address, v6))
+        })
+        .collect()
 }
 
 /// An address as /proc/net/tcp writes it: 32-bit words in host (little-endian) order.
