@@ -32,6 +32,25 @@ pub struct PlannedInstance {
     pub launch_offset_ms: i64,
 }
 
+impl PlannedInstance {
+    /// How EC2 describes this instance once running as `instance_id`: its tags, and the
+    /// platform its image gives (where the harness describes it itself).
+    pub fn description(&self, instance_id: &str) -> pipeline::onboard::InstanceDescription {
+        let windows = self.os == Os::Windows;
+        pipeline::onboard::InstanceDescription {
+            instance_id: instance_id.to_owned(),
+            state: "running".to_owned(),
+            platform: windows.then(|| "windows".to_owned()),
+            platform_details: Some(if windows { "Windows" } else { "Linux/UNIX" }.to_owned()),
+            tags: self
+                .tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
 /// A launched instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchedInstance {

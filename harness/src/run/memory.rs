@@ -17,16 +17,13 @@ use std::sync::Arc;
 use lake::Location;
 use object_store::ObjectStore;
 use object_store::memory::InMemory;
-use pipeline::onboard::InstanceDescription;
 use pipeline::onboard::memory::MemoryAccount;
 use stack::provision::Applied;
 use stack::{Deployment, Placement};
 use standins::cloudwatch_logs::MemoryLogs;
 use standins::eventbridge::queue::MemoryQueue;
-use standins::eventbridge::rule;
 use standins::faults::{RestartGate, Service};
 use standins::firehose::{DeliveryStream, ModelSink, StoreObjects};
-use standins::instance::Os;
 
 use super::world::{FirehoseIntake, NoEmulator, World};
 use super::{Run, RunError, RunOptions};
@@ -164,18 +161,8 @@ impl World for MemoryWorld {
             private_ip: format!("10.0.{}.{}", index / 250, index % 250 + 4),
             launched_at_ms,
         };
-        let windows = plan.os == Os::Windows;
-        self.account.add_instance(InstanceDescription {
-            instance_id: instance.instance_id.clone(),
-            state: "running".to_owned(),
-            platform: windows.then(|| "windows".to_owned()),
-            platform_details: Some(if windows { "Windows" } else { "Linux/UNIX" }.to_owned()),
-            tags: plan
-                .tags
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        });
+        self.account
+            .add_instance(plan.description(&instance.instance_id));
         Ok(instance)
     }
 
@@ -186,21 +173,14 @@ impl World for MemoryWorld {
         state: &str,
         at_ms: i64,
     ) -> Result<(), RunError> {
-        let id = &instance.instance_id;
-        let event = rule::state_change_event(
-            &format!("{id}-{state}"),
-            id,
+        let routed = super::world::routed_state_change(
+            &self.pattern,
+            instance,
             state,
-            &self.placement.account_id,
-            &self.placement.region,
+            &self.placement,
             at_ms,
-        );
-        let matched = rule::matches(&self.pattern, &event).map_err(|e| RunError::Call {
-            operation: "applying the rule's pattern to the event of",
-            target: id.clone(),
-            message: e.to_string(),
-        })?;
-        if matched {
+        )?;
+        if let Some(event) = routed {
             self.queue.send(event.to_string());
         }
         Ok(())

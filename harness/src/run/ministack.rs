@@ -31,7 +31,6 @@ use pipeline::onboard::{InstanceDescription, InstanceDirectory, ParameterStore, 
 use stack::provision::Applied;
 use standins::cloudwatch_logs::SdkLogs;
 use standins::eventbridge::queue::SdkQueue;
-use standins::eventbridge::rule;
 use standins::faults::{FaultPlan, RestartGate, Service};
 use standins::firehose::{DeliveryStream, S3Objects};
 use standins::instance::Os;
@@ -53,8 +52,7 @@ pub struct MiniStackWorld {
     windows: Arc<Mutex<HashSet<String>>>,
     /// The stack's rule pattern, applied to EC2's events.
     pattern: serde_json::Value,
-    account_id: String,
-    region: String,
+    placement: stack::Placement,
 }
 
 impl MiniStackWorld {
@@ -66,16 +64,20 @@ impl MiniStackWorld {
         faults: &Arc<FaultPlan>,
     ) -> Result<Self, RunError> {
         let emulator = EmulatorWorld::connect(config, loaded, faults, None).await?;
-        let placement = stack::Placement::localstack(&loaded.scenario.region);
         Ok(Self {
             emulator,
             ssm: MemoryAccount::new(),
             windows: Arc::default(),
             pattern: stack::resources::rule_event_pattern(),
-            account_id: placement.account_id,
-            region: placement.region,
+            placement: stack::Placement::localstack(&loaded.scenario.region),
         })
     }
+}
+
+/// The services a MiniStack run's fault rules reach: all but SSM, whose Run Command goes to the
+/// harness's simulated SSM.
+pub fn injects(service: Service) -> bool {
+    service != Service::Ssm
 }
 
 /// MiniStack's EC2, with the Windows platform the harness knows filled in.
@@ -147,8 +149,7 @@ impl World for MiniStackWorld {
     }
 
     fn injects(&self, service: Service) -> bool {
-        // Run Command goes to the harness's simulated SSM, which no fault rule reaches.
-        service != Service::Ssm
+        injects(service)
     }
 
     async fn provision(&self) -> Result<Vec<Applied>, RunError> {
@@ -172,21 +173,13 @@ impl World for MiniStackWorld {
         launched_at_ms: i64,
     ) -> Result<LaunchedInstance, RunError> {
         let instance = self.emulator.launch(plan, index, launched_at_ms).await?;
-        let windows = plan.os == Os::Windows;
-        if windows && let Ok(mut known) = self.windows.lock() {
+        if plan.os == Os::Windows
+            && let Ok(mut known) = self.windows.lock()
+        {
             known.insert(instance.instance_id.clone());
         }
-        self.ssm.add_instance(InstanceDescription {
-            instance_id: instance.instance_id.clone(),
-            state: "running".to_owned(),
-            platform: windows.then(|| "windows".to_owned()),
-            platform_details: None,
-            tags: plan
-                .tags
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        });
+        self.ssm
+            .add_instance(plan.description(&instance.instance_id));
         Ok(instance)
     }
 
@@ -197,21 +190,14 @@ impl World for MiniStackWorld {
         state: &str,
         at_ms: i64,
     ) -> Result<(), RunError> {
-        let id = &instance.instance_id;
-        let event = rule::state_change_event(
-            &format!("{id}-{state}"),
-            id,
+        let routed = super::world::routed_state_change(
+            &self.pattern,
+            instance,
             state,
-            &self.account_id,
-            &self.region,
+            &self.placement,
             at_ms,
-        );
-        let matched = rule::matches(&self.pattern, &event).map_err(|e| RunError::Call {
-            operation: "applying the rule's pattern to the event of",
-            target: id.clone(),
-            message: e.to_string(),
-        })?;
-        if matched {
+        )?;
+        if let Some(event) = routed {
             self.emulator
                 .queue()
                 .await?
@@ -219,7 +205,7 @@ impl World for MiniStackWorld {
                 .await
                 .map_err(|e| RunError::Call {
                     operation: "SendMessage (the rule's target) for",
-                    target: id.clone(),
+                    target: instance.instance_id.clone(),
                     message: e.to_string(),
                 })?;
         }

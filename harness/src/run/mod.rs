@@ -209,9 +209,7 @@ pub async fn on_ministack(
         });
     }
     let seed = options.seed.unwrap_or(loaded.scenario.seed);
-    let faults = fault_plan(loaded, seed, |service| {
-        service != standins::faults::Service::Ssm
-    });
+    let faults = fault_plan(loaded, seed, ministack::injects);
     let world = ministack::MiniStackWorld::connect(config, loaded, &faults).await?;
     run_with_faults(loaded, Arc::new(world), options, faults).await
 }

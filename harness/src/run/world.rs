@@ -166,6 +166,34 @@ pub trait World: Send + Sync + 'static {
     }
 }
 
+/// EC2's state-change event for `instance` entering `state`, if the stack's rule `pattern`
+/// matches it (where the harness stands in for EventBridge's rule: the memory world, and
+/// MiniStack, which refuses `aws.ec2` events from a client).
+pub(super) fn routed_state_change(
+    pattern: &serde_json::Value,
+    instance: &LaunchedInstance,
+    state: &str,
+    placement: &stack::Placement,
+    at_ms: i64,
+) -> Result<Option<serde_json::Value>, RunError> {
+    use standins::eventbridge::rule;
+    let id = &instance.instance_id;
+    let event = rule::state_change_event(
+        &format!("{id}-{state}"),
+        id,
+        state,
+        &placement.account_id,
+        &placement.region,
+        at_ms,
+    );
+    let matched = rule::matches(pattern, &event).map_err(|e| RunError::Call {
+        operation: "applying the rule's pattern to the event of",
+        target: id.clone(),
+        message: e.to_string(),
+    })?;
+    Ok(matched.then_some(event))
+}
+
 /// A bucket's objects, kept across an emulator restart.
 #[derive(Debug, Default)]
 pub struct KeptObjects {

@@ -250,10 +250,8 @@ pub(super) struct Inputs<'a> {
     pub seed: u64,
     /// How the world names itself.
     pub world: String,
-    /// Whether the world has an emulator (the memory world has none).
-    pub emulator: bool,
-    /// Whether that emulator is MiniStack.
-    pub ministack: bool,
+    /// The world's emulator (the memory world has none).
+    pub emulator: Option<pipeline::emulator::Emulator>,
     pub applied: &'a [Applied],
     pub launched: &'a [LaunchedInstance],
     pub shipped: Shipped,
@@ -383,8 +381,8 @@ fn aws_differences(inputs: &Inputs<'_>) -> Vec<AwsDifference> {
             .any(|c| c.logs_collected().is_some_and(|l| l.journald.is_some())),
         truncated: agents.iter().any(|a| a.events_truncated > 0),
         mid_event_records: agents.iter().any(|a| a.records_starting_mid_event > 0),
-        memory_backend: !inputs.emulator,
-        ministack: inputs.ministack,
+        memory_backend: inputs.emulator.is_none(),
+        ministack: inputs.emulator == Some(pipeline::emulator::Emulator::MiniStack),
         restarts: !inputs.restarts.is_empty(),
     };
     crate::fidelity::relevant(&facts)
