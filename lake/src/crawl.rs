@@ -428,7 +428,7 @@ async fn parquet_columns(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use object_store::PutPayload;
     use object_store::memory::InMemory;
@@ -440,7 +440,8 @@ mod tests {
         encoder.finish().unwrap()
     }
 
-    async fn store(objects: &[(&str, Vec<u8>)]) -> Location {
+    /// An in-memory store holding `objects`, the table's root `logs/`.
+    pub(crate) async fn store(objects: &[(&str, Vec<u8>)]) -> Location {
         let store = InMemory::new();
         for (key, body) in objects {
             store

@@ -1,11 +1,5 @@
 //! The crawler over time, against the Glue developer guide's account of incremental crawls.
 
-use std::sync::Arc;
-
-use object_store::memory::InMemory;
-use object_store::path::Path;
-use object_store::{ObjectStoreExt as _, PutPayload};
-
 use super::*;
 use crate::Lake;
 use crate::partitions::Layout;
@@ -27,21 +21,11 @@ const LINUX: &str = "{\"instance_id\":\"i-1\",\"pid\":42,\"win_level\":null}\n";
 const WINDOWS: &str = "{\"instance_id\":\"i-2\",\"pid\":null,\"win_level\":2}\n";
 
 async fn bucket(objects: &[(&str, &str)]) -> Location {
-    let store = InMemory::new();
-    for (key, body) in objects {
-        store
-            .put(
-                &Path::from(*key),
-                PutPayload::from(body.as_bytes().to_vec()),
-            )
-            .await
-            .unwrap();
-    }
-    Location {
-        store: Arc::new(store),
-        url: "memory://".into(),
-        root: "logs/".into(),
-    }
+    let objects: Vec<(&str, Vec<u8>)> = objects
+        .iter()
+        .map(|(key, body)| (*key, body.as_bytes().to_vec()))
+        .collect();
+    crate::crawl::tests::store(&objects).await
 }
 
 fn minutes(m: i64) -> i64 {

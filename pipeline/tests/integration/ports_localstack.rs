@@ -47,6 +47,11 @@ async fn parameter_store() {
     let Some(emulator) = Emulator::connect().await else {
         return;
     };
+    parameter_store_on(&emulator).await;
+}
+
+/// The Parameter Store suite on `emulator`, with a parameter of its own.
+pub(crate) async fn parameter_store_on(emulator: &Emulator) {
     let name = support::unique("/loglab/conformance");
     emulator
         .put_parameter(&name, conformance::PARAMETER_VALUE)

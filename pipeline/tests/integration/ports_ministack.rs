@@ -40,18 +40,7 @@ async fn parameter_store() {
     let Some((_, emulator)) = ministack().await else {
         return;
     };
-    let name = support::unique("/loglab/conformance");
-    emulator
-        .put_parameter(&name, conformance::PARAMETER_VALUE)
-        .await;
-    let store = SsmPorts::new(emulator.ssm.clone());
-    conformance::parameter_store(
-        &store,
-        &name,
-        conformance::PARAMETER_VALUE,
-        "/loglab/missing",
-    )
-    .await;
+    super::ports_localstack::parameter_store_on(&emulator).await;
 }
 
 #[tokio::test]

@@ -229,26 +229,24 @@ impl DeliveryTarget {
     /// Every object under `prefix`, in key order, gunzipped where gzip, concatenated.
     /// How many objects are under `prefix`.
     pub async fn object_count(&self, prefix: &str) -> usize {
-        let listed = self
-            .s3
+        self.list(prefix).await.contents().len()
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+    ) -> aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output {
+        self.s3
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
             .send()
             .await
-            .unwrap();
-        listed.contents().len()
+            .unwrap()
     }
 
     pub async fn objects(&self, prefix: &str) -> Vec<u8> {
-        let listed = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(prefix)
-            .send()
-            .await
-            .unwrap();
+        let listed = self.list(prefix).await;
         let mut out = Vec::new();
         for object in listed.contents() {
             let body = self
