@@ -27,6 +27,9 @@ VENV="$HOME_DIR/venv"
 STATE="$CACHE/localstack-run-$PORT"
 ENDPOINT="http://127.0.0.1:$PORT"
 
+# shellcheck source=lib/host-process.sh
+source "$(dirname "$0")/lib/host-process.sh"
+
 log() { echo "localstack-host: $*" >&2; }
 
 python_bin() {
@@ -54,6 +57,10 @@ bootstrap() {
   echo "${PINS[*]}" >"$VENV/.complete"
 }
 
+ready_marker_and_answers() {
+  grep -q '^Ready\.' "$STATE/localstack.log" 2>/dev/null && answers
+}
+
 answers() {
   curl -fsS --max-time 2 "$ENDPOINT/_localstack/health" >/dev/null 2>&1
 }
@@ -75,36 +82,13 @@ start() {
       nohup "$VENV/bin/python" -m localstack.runtime.main >"$logfile" 2>&1 &
     echo $! >"$STATE/pid"
   )
-  local deadline=$((SECONDS + 120))
-  until grep -q '^Ready\.' "$logfile" 2>/dev/null && answers; do
-    if ! kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
-      log "LocalStack exited before it was ready; last lines of $logfile:"
-      tail -n 30 "$logfile" >&2
-      return 1
-    fi
-    if [ $SECONDS -ge $deadline ]; then
-      log "LocalStack not ready after 120 s; last lines of $logfile:"
-      tail -n 30 "$logfile" >&2
-      return 1
-    fi
-    sleep 0.5
-  done
+  host_wait_ready LocalStack "$STATE/pid" "$logfile" 120 ready_marker_and_answers || return 1
   log "ready"
   echo "$ENDPOINT"
 }
 
 stop() {
-  if [ -f "$STATE/pid" ]; then
-    local pid
-    pid=$(cat "$STATE/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$STATE/pid"
-    log "stopped"
-  fi
+  host_stop "$STATE/pid"
 }
 
 case "${1:-}" in

@@ -19,6 +19,9 @@ VENV="$HOME_DIR/venv"
 STATE="$CACHE/ministack-run-$PORT"
 ENDPOINT="http://127.0.0.1:$PORT"
 
+# shellcheck source=lib/host-process.sh
+source "$(dirname "$0")/lib/host-process.sh"
+
 log() { echo "ministack-host: $*" >&2; }
 
 bootstrap() {
@@ -55,36 +58,13 @@ start() {
     BIND_HOST=127.0.0.1 GATEWAY_PORT="$PORT" nohup "$VENV/bin/ministack" >"$logfile" 2>&1 &
     echo $! >"$STATE/pid"
   )
-  local deadline=$((SECONDS + 60))
-  until answers; do
-    if ! kill -0 "$(cat "$STATE/pid")" 2>/dev/null; then
-      log "MiniStack exited before it was ready; last lines of $logfile:"
-      tail -n 30 "$logfile" >&2
-      return 1
-    fi
-    if [ $SECONDS -ge $deadline ]; then
-      log "MiniStack not ready after 60 s; last lines of $logfile:"
-      tail -n 30 "$logfile" >&2
-      return 1
-    fi
-    sleep 0.3
-  done
+  host_wait_ready MiniStack "$STATE/pid" "$logfile" 60 answers || return 1
   log "ready"
   echo "$ENDPOINT"
 }
 
 stop() {
-  if [ -f "$STATE/pid" ]; then
-    local pid
-    pid=$(cat "$STATE/pid")
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$STATE/pid"
-    log "stopped"
-  fi
+  host_stop "$STATE/pid"
 }
 
 case "${1:-}" in
