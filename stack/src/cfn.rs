@@ -52,6 +52,10 @@ pub mod ids {
     pub const LINUX_PARAMETER: &str = "LinuxAgentConfigParameter";
     /// The Windows agent configuration.
     pub const WINDOWS_PARAMETER: &str = "WindowsAgentConfigParameter";
+    /// The stack's Linux Run Command document.
+    pub const LINUX_DOCUMENT: &str = "LinuxAgentDocument";
+    /// The stack's Windows Run Command document.
+    pub const WINDOWS_DOCUMENT: &str = "WindowsAgentDocument";
     /// The Glue database.
     pub const DATABASE: &str = "GlueDatabase";
     /// The crawler (crawler mode).

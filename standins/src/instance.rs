@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Os {
-    /// Linux (a Linux AMI; `AWS-RunShellScript`).
+    /// Linux (a Linux AMI; `aws:runShellScript` steps).
     Linux,
-    /// Windows (a Windows AMI; `AWS-RunPowerShellScript`).
+    /// Windows (a Windows AMI; `aws:runPowerShellScript` steps).
     Windows,
 }

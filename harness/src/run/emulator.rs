@@ -19,6 +19,7 @@ use standins::cloudwatch_logs::SdkLogs;
 use standins::eventbridge::queue::SdkQueue;
 use standins::faults::{FaultPlan, RestartGate, Service};
 use standins::firehose::{DeliveryStream, FirehoseEndpoint, S3Objects};
+use standins::iam::{AccountFacts, CallLog, CallRecorder};
 use standins::ssm::SdkAgentSsm;
 
 use super::RunError;
@@ -41,9 +42,48 @@ pub struct EmulatorWorld {
     /// Clients outside the fault layer: the stack is applied (again, after a restart) with no
     /// fault rule hitting it.
     unfaulted: Clients,
-    ec2: aws_sdk_ec2::Client,
     fleet: Fleet,
     restarter: Option<Restarter>,
+    /// The calls the functions made, recorded by their clients.
+    calls: CallLog,
+    /// The account as the recorders see it (instance tags filled in at launch).
+    facts: Arc<Facts>,
+    /// The onboarding function's clients, each call recorded as the onboarding role's.
+    onboarding_ec2: aws_sdk_ec2::Client,
+    onboarding_ssm: aws_sdk_ssm::Client,
+}
+
+/// What the call recorders know of the account.
+#[derive(Debug)]
+struct Facts {
+    placement: Placement,
+    tags: std::sync::Mutex<std::collections::HashMap<String, Vec<(String, String)>>>,
+}
+
+impl AccountFacts for Facts {
+    fn account_id(&self) -> &str {
+        &self.placement.account_id
+    }
+
+    fn region(&self) -> &str {
+        &self.placement.region
+    }
+
+    fn instance_tags(&self, instance_id: &str) -> Vec<(String, String)> {
+        standins::locked(&self.tags)
+            .get(instance_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The role whose permissions `function` runs with: its logical id in the template.
+pub(super) fn role_of(definition: &stack::StackDefinition, function: &str) -> &'static str {
+    if function == definition.onboarding.function_name {
+        stack::template::ids::ONBOARDING_ROLE
+    } else {
+        stack::template::ids::ETL_ROLE
+    }
 }
 
 impl EmulatorWorld {
@@ -60,6 +100,26 @@ impl EmulatorWorld {
         let faulted = standins::faults::layer::wrap(config, faults);
         let ec2 = aws_sdk_ec2::Client::new(&faulted);
         let clients = Clients::new(&faulted, &deployment);
+        let calls = CallLog::default();
+        let facts = Arc::new(Facts {
+            placement: placement.clone(),
+            tags: std::sync::Mutex::default(),
+        });
+        let onboarding = CallRecorder::new(
+            stack::template::ids::ONBOARDING_ROLE,
+            calls.clone(),
+            facts.clone(),
+        );
+        let onboarding_ec2 = aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&faulted)
+                .interceptor(onboarding.clone())
+                .build(),
+        );
+        let onboarding_ssm = aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(&faulted)
+                .interceptor(onboarding)
+                .build(),
+        );
         let fleet = Fleet::connect(
             ec2.clone(),
             clients.events.clone(),
@@ -75,10 +135,23 @@ impl EmulatorWorld {
             clients,
             deployment,
             placement,
-            ec2,
             fleet,
             restarter,
+            calls,
+            facts,
+            onboarding_ec2,
+            onboarding_ssm,
         })
+    }
+
+    /// A recorder of `principal`'s calls into the run's log.
+    fn recorder_for(&self, principal: &str) -> CallRecorder {
+        CallRecorder::new(principal, self.calls.clone(), self.facts.clone())
+    }
+
+    /// Parameter Store as the simulated SSM agents read it (not a function's calls).
+    pub(super) fn agent_parameters(&self) -> SsmPorts {
+        SsmPorts::new(self.clients.ssm.clone())
     }
 
     /// Deletes every stream of the log group.
@@ -256,7 +329,12 @@ impl World for EmulatorWorld {
         _index: usize,
         launched_at_ms: i64,
     ) -> Result<LaunchedInstance, RunError> {
-        Ok(self.fleet.launch(plan, launched_at_ms).await?)
+        let launched = self.fleet.launch(plan, launched_at_ms).await?;
+        standins::locked(&self.facts.tags).insert(
+            launched.instance_id.clone(),
+            plan.tags.clone().into_iter().collect(),
+        );
+        Ok(launched)
     }
 
     async fn announce(
@@ -269,15 +347,23 @@ impl World for EmulatorWorld {
     }
 
     fn instances(&self) -> Ec2Directory {
-        Ec2Directory::new(self.ec2.clone())
+        Ec2Directory::new(self.onboarding_ec2.clone())
     }
 
     fn commands(&self) -> SsmPorts {
-        SsmPorts::new(self.clients.ssm.clone())
+        SsmPorts::new(self.onboarding_ssm.clone())
     }
 
     fn parameters(&self) -> SsmPorts {
-        SsmPorts::new(self.clients.ssm.clone())
+        SsmPorts::new(self.onboarding_ssm.clone())
+    }
+
+    fn calls(&self) -> Option<CallLog> {
+        Some(self.calls.clone())
+    }
+
+    fn recorder(&self, principal: &str) -> Option<CallRecorder> {
+        Some(self.recorder_for(principal))
     }
 
     fn agent_ssm(&self) -> SdkAgentSsm {
@@ -308,7 +394,20 @@ impl World for EmulatorWorld {
             .queue_url()
             .unwrap_or_default()
             .to_owned();
-        Ok(SdkQueue::new(self.clients.sqs.clone(), url))
+        // Lambda sends the dead letters with the function's role; the harness's own reads of
+        // the queue (counting, redriving) are not the function's calls.
+        let sends = aws_sdk_sqs::Client::from_conf(
+            self.clients
+                .sqs
+                .config()
+                .to_builder()
+                .interceptor(
+                    self.recorder_for(role_of(&self.definition, function))
+                        .only(&["SendMessage"]),
+                )
+                .build(),
+        );
+        Ok(SdkQueue::new(sends, url))
     }
 
     fn object_writer(&self, restarts: Arc<RestartGate>) -> S3Objects {
@@ -331,8 +430,13 @@ impl World for EmulatorWorld {
                 message: e.to_string(),
             })?;
         let sdk = pipeline::emulator::sdk_config(endpoint.url(), &self.placement.region).await;
+        let etl = aws_sdk_firehose::Client::from_conf(
+            aws_sdk_firehose::config::Builder::from(&sdk)
+                .interceptor(self.recorder_for(stack::template::ids::ETL_ROLE))
+                .build(),
+        );
         Ok(FirehoseIntake {
-            sink: FirehoseSink::new(aws_sdk_firehose::Client::new(&sdk), name),
+            sink: FirehoseSink::new(etl, name),
             endpoint: Some(endpoint),
         })
     }

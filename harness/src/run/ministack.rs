@@ -230,7 +230,7 @@ impl World for MiniStackWorld {
     fn agent_ssm(&self) -> MiniStackAgentSsm {
         MiniStackAgentSsm {
             commands: self.ssm.clone(),
-            parameters: self.emulator.parameters(),
+            parameters: self.emulator.agent_parameters(),
         }
     }
 

@@ -25,6 +25,7 @@ use standins::firehose::{DeliveryStats, DeliveryStream, FirehoseEndpoint, Stream
 use standins::lambda::async_invoke::{self, OnboardingLog};
 use standins::lambda::functions::{DeployedEtl, DeployedOnboarding, EtlFunction, Running};
 use standins::lambda::retries::AsyncRetryPolicy;
+use standins::ssm::recorded::Recorded;
 use standins::ssm::{AgentStarter, CommandLog, HarnessCommands, SimulatedSsm, SsmAgent};
 use standins::subscription::{SubscriptionInvoker, Sweep};
 use tokio::task::JoinHandle;
@@ -60,11 +61,10 @@ pub const HANDLER_POLL: Duration = Duration::from_millis(100);
 /// The onboarding handler of a run in world `W`, in-process.
 pub(super) type InProcessOnboarding<W> = OnboardingHandler<
     <W as World>::Instances,
-    SimulatedSsm,
-    HarnessCommands<<W as World>::Commands>,
+    Recorded<SimulatedSsm>,
+    Recorded<HarnessCommands<<W as World>::Commands>>,
     <W as World>::Parameters,
 >;
-/// The ETL function of a run in world `W`, however it runs.
 /// The ETL function of a run in world `W`, however it runs, with the scenario's bug
 /// (`[[faults.poison]]`, none by default).
 pub(super) type Etl<W> = Poisoned<Running<EtlHandler<<W as World>::Sink>, DeployedEtl>>;
@@ -84,6 +84,9 @@ pub(super) struct RunSession<'a, W: World> {
     cancel: CancellationToken,
     pub(super) applied: Vec<Applied>,
     functions: Vec<stack::FunctionSpec>,
+    /// The stack's own Run Command documents, `(name, content)` as rendered: what the
+    /// simulated SSM agents run.
+    documents: Vec<(String, serde_json::Value)>,
     /// The scenario's fault rules the world meets.
     pub(super) faults: Arc<FaultPlan>,
     /// The emulator's restarts (`[[faults.restart]]`), as the run's parts see them.
@@ -175,6 +178,7 @@ impl<'a, W: World> RunSession<'a, W> {
             .map_err(|e| RunError::Pattern(e.to_string()))?;
         let applied = world.provision().await?;
         let functions = deployment.functions()?;
+        let documents = run_command_documents(&deployment)?;
         Ok(Self {
             loaded,
             options,
@@ -187,6 +191,7 @@ impl<'a, W: World> RunSession<'a, W> {
             cancel: CancellationToken::new(),
             applied,
             functions,
+            documents,
             faults,
             restarts: Arc::new(RestartGate::new()),
         })
@@ -231,10 +236,14 @@ impl<'a, W: World> RunSession<'a, W> {
                 ledger.clone(),
             )
         });
+        let simulated = SimulatedSsm::new(clock);
+        for (name, content) in &self.documents {
+            simulated.add_document(name, content.clone());
+        }
         Ok(Replay {
             clock,
             ledger,
-            simulated: SimulatedSsm::new(clock),
+            simulated,
             starter: Arc::new(starter),
             progress,
             launched: Vec::new(),
@@ -273,6 +282,25 @@ impl<'a, W: World> RunSession<'a, W> {
             .at_speed(clock.speed()),
         ))
     }
+}
+
+/// The stack's Run Command documents as the template renders them: `(name, content)`.
+fn run_command_documents(
+    deployment: &Deployment,
+) -> Result<Vec<(String, serde_json::Value)>, RunError> {
+    let resources = deployment.resources().map_err(|e| RunError::Call {
+        operation: "resolving the template for",
+        target: "the SSM documents".to_owned(),
+        message: e.to_string(),
+    })?;
+    Ok(resources
+        .into_iter()
+        .filter(|r| r.kind == "AWS::SSM::Document")
+        .map(|r| {
+            let name = r.properties["Name"].as_str().unwrap_or_default().to_owned();
+            (name, r.properties["Content"].clone())
+        })
+        .collect())
 }
 
 /// The agent configurations the scenario breaks on purpose, put over the stack's (a run with
@@ -434,13 +462,19 @@ impl<'a, W: World> Replay<'a, W> {
         let config = OnboardConfig {
             linux_parameter: s.names.linux_parameter.clone(),
             windows_parameter: s.names.windows_parameter.clone(),
+            linux_document: s.names.linux_document.clone(),
+            windows_document: s.names.windows_document.clone(),
             waits: self.waits(),
             ..OnboardConfig::new(&onboarding.tag_key, &onboarding.tag_value)
         };
+        let recorder = s.world.recorder(stack::template::ids::ONBOARDING_ROLE);
         OnboardingHandler::new(
             s.world.instances(),
-            self.simulated.clone(),
-            HarnessCommands::new(s.world.commands(), self.simulated.clone()),
+            Recorded::new(self.simulated.clone(), recorder.clone()),
+            Recorded::new(
+                HarnessCommands::new(s.world.commands(), self.simulated.clone()),
+                recorder,
+            ),
             s.world.parameters(),
             config,
         )
@@ -710,6 +744,16 @@ impl<'a, W: World> Replay<'a, W> {
             real_seconds: s.real_start.elapsed().as_secs_f64(),
             phases: laps.finish(),
             ingested_bytes: ledger.sent_bytes(),
+            // The deployed artifacts make their calls from their own processes, which the
+            // recorders do not see; only the in-process handlers' calls are evaluated.
+            permissions: s
+                .world
+                .calls()
+                .filter(|_| matches!(s.options.lambda, super::LambdaSetup::InProcess))
+                .map(|log| {
+                    let deployment = stack::Deployment::new(&s.loaded.stack, &s.placement);
+                    report::PermissionsReport::for_deployment(&log.calls(), &deployment)
+                }),
             prices: &s
                 .options
                 .prices

@@ -18,6 +18,7 @@ use standins::cloudwatch_logs::{LogsApi, LogsReader};
 use standins::eventbridge::queue::EventQueue;
 use standins::faults::{EmulatorRestart, RestartGate, Service};
 use standins::firehose::{DeliveryStream, FirehoseEndpoint, ObjectWriter};
+use standins::iam::{CallLog, CallRecorder};
 use standins::lambda::retries::DeadLetterQueue;
 use standins::ssm::AgentSsm;
 
@@ -100,6 +101,17 @@ pub trait World: Send + Sync + 'static {
     fn parameters(&self) -> Self::Parameters;
     /// What the SSM agents read through.
     fn agent_ssm(&self) -> Self::AgentSsm;
+    /// The AWS calls the functions made through the SDK, where this world records them (the
+    /// memory world's functions make none).
+    fn calls(&self) -> Option<CallLog> {
+        None
+    }
+    /// A recorder for what the harness answers in-process for `principal` where the deployed
+    /// function makes an SDK call; `None` where [`Self::calls`] is.
+    fn recorder(&self, principal: &str) -> Option<CallRecorder> {
+        let _ = principal;
+        None
+    }
     /// CloudWatch Logs.
     fn logs(&self) -> Arc<Self::Logs>;
     /// The rule's target queue.

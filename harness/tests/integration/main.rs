@@ -12,6 +12,7 @@ mod support;
 mod backends;
 mod fidelity_doc;
 mod lambda_artifacts_localstack;
+mod least_privilege_localstack;
 mod loopback;
 mod scenarios_localstack;
 mod scenarios_memory;

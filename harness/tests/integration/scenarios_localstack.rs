@@ -216,7 +216,10 @@ async fn quickstart_lands_every_line_exactly_once_and_the_seed_reproduces_the_wo
         .collect();
     assert_eq!(
         documents,
-        ["AWS-ConfigureAWSPackage", "AWS-RunPowerShellScript"]
+        [
+            "AWS-ConfigureAWSPackage",
+            "CCP-ConfigureCloudWatchAgent-Windows"
+        ]
     );
     assert!(windows.commands.iter().all(|c| c.status == "Success"));
     for source in ["System", "Application", "Security"] {

@@ -6,6 +6,8 @@
 //! | `MANAGEMENT_TAG_VALUE` | the tag value that marks instances to onboard (exact) | required |
 //! | `LINUX_AGENT_CONFIG_PARAMETER` | Parameter Store name of the Linux agent config | `AmazonCloudWatch-coslinuxloggingconfiguration` |
 //! | `WINDOWS_AGENT_CONFIG_PARAMETER` | Parameter Store name of the Windows agent config | `AmazonCloudWatch-coswindowsloggingconfiguration` |
+//! | `LINUX_AGENT_DOCUMENT` | the stack's SSM document that configures and starts the agent on Linux | `CCP-ConfigureCloudWatchAgent-Linux` |
+//! | `WINDOWS_AGENT_DOCUMENT` | the same on Windows | `CCP-ConfigureCloudWatchAgent-Windows` |
 //! | `ONBOARD_LOOKUP_TIMEOUT_MS` | how long an instance EC2 does not know yet is looked for | 30000 |
 //! | `ONBOARD_REGISTRATION_TIMEOUT_MS` | how long to wait for SSM registration (ping Online) | 240000 |
 //! | `ONBOARD_COMMAND_TIMEOUT_MS` | how long to wait for each command's result | 240000 |
@@ -16,6 +18,7 @@
 
 use std::time::Duration;
 
+use super::documents::{DEFAULT_LINUX_DOCUMENT, DEFAULT_WINDOWS_DOCUMENT, check_document_name};
 use super::scripts::check_parameter_name;
 use crate::agent_config::defaults::{DEFAULT_LINUX_PARAMETER, DEFAULT_WINDOWS_PARAMETER};
 use crate::env_config::{ConfigError, ranged, required};
@@ -31,6 +34,10 @@ pub struct OnboardConfig {
     pub linux_parameter: String,
     /// Parameter Store name of the Windows agent configuration.
     pub windows_parameter: String,
+    /// The stack's SSM document run on Linux instances.
+    pub linux_document: String,
+    /// The stack's SSM document run on Windows instances.
+    pub windows_document: String,
     /// Bounds on waiting.
     pub waits: Waits,
 }
@@ -67,6 +74,8 @@ impl OnboardConfig {
             tag_value: tag_value.into(),
             linux_parameter: DEFAULT_LINUX_PARAMETER.to_owned(),
             windows_parameter: DEFAULT_WINDOWS_PARAMETER.to_owned(),
+            linux_document: DEFAULT_LINUX_DOCUMENT.to_owned(),
+            windows_document: DEFAULT_WINDOWS_DOCUMENT.to_owned(),
             waits: Waits::default(),
         }
     }
@@ -92,6 +101,15 @@ impl OnboardConfig {
             })?;
             Ok(value)
         };
+        let document = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            let value = var(name).unwrap_or_else(|| default.to_owned());
+            check_document_name(&value).map_err(|error| ConfigError::Invalid {
+                name,
+                value: value.clone(),
+                rule: error.to_string(),
+            })?;
+            Ok(value)
+        };
         let defaults = Waits::default();
         let millis = |name, default: Duration, min, max| -> Result<Duration, ConfigError> {
             let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
@@ -105,6 +123,8 @@ impl OnboardConfig {
                 "WINDOWS_AGENT_CONFIG_PARAMETER",
                 DEFAULT_WINDOWS_PARAMETER,
             )?,
+            linux_document: document("LINUX_AGENT_DOCUMENT", DEFAULT_LINUX_DOCUMENT)?,
+            windows_document: document("WINDOWS_AGENT_DOCUMENT", DEFAULT_WINDOWS_DOCUMENT)?,
             waits: Waits {
                 lookup_timeout: millis(
                     "ONBOARD_LOOKUP_TIMEOUT_MS",
@@ -168,6 +188,16 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "LINUX_AGENT_CONFIG_PARAMETER=\"my config\" is invalid: ' ' is not allowed in a parameter name (allowed: a-z, A-Z, 0-9, '_', '.', '-', '/')"
+        );
+        let err = OnboardConfig::from_lookup(lookup(&[
+            ("MANAGEMENT_TAG_KEY", "k"),
+            ("MANAGEMENT_TAG_VALUE", "v"),
+            ("LINUX_AGENT_DOCUMENT", "AWS-RunShellScript"),
+        ]))
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("LINUX_AGENT_DOCUMENT=\"AWS-RunShellScript\" is invalid: \"AWS-RunShellScript\" starts with \"aws\", a document name prefix AWS reserves"),
+            "{err}"
         );
         let err = OnboardConfig::from_lookup(lookup(&[
             ("MANAGEMENT_TAG_KEY", "k"),

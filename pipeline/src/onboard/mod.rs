@@ -9,8 +9,8 @@
 //! 4. wait until SSM reports the instance `Online`;
 //! 5. read the platform's agent configuration and validate it with [`crate::agent_config`]
 //!    before any command is sent, so a broken parameter fails here and not on the fleet;
-//! 6. `AWS-ConfigureAWSPackage` (Install `AmazonCloudWatchAgent`), then the platform's script
-//!    ([`scripts`]), waiting for each command's final status.
+//! 6. `AWS-ConfigureAWSPackage` (Install `AmazonCloudWatchAgent`), then the stack's own
+//!    document for the platform ([`documents`]), waiting for each command's final status.
 //!
 //! The result is an [`OnboardingOutcome`], returned and logged. Every step is idempotent,
 //! so a repeated event for the same instance does the same work again and ends the same way.
@@ -20,6 +20,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub mod config;
+pub mod documents;
 pub mod event;
 pub mod memory;
 pub mod outcome;
@@ -190,9 +191,12 @@ where
         let managed = self.wait_for_registration(&change.instance_id).await?;
         let platform = platform_of(&instance, &managed)?;
         progress.platform = Some(platform);
-        let parameter = match platform {
-            Platform::Linux => &self.config.linux_parameter,
-            Platform::Windows => &self.config.windows_parameter,
+        let (parameter, document) = match platform {
+            Platform::Linux => (&self.config.linux_parameter, &self.config.linux_document),
+            Platform::Windows => (
+                &self.config.windows_parameter,
+                &self.config.windows_document,
+            ),
         };
         progress.parameter = Some(parameter.clone());
         self.check_agent_config(parameter).await?;
@@ -200,7 +204,7 @@ where
         let install = scripts::install_agent(&change.instance_id, delivery_timeout);
         self.run(Step::InstallAgent, &install, progress).await?;
         let configure =
-            scripts::configure_agent(platform, &change.instance_id, parameter, delivery_timeout);
+            scripts::configure_agent(&change.instance_id, document, parameter, delivery_timeout);
         self.run(Step::ConfigureAgent, &configure, progress).await?;
         Ok(format!(
             "{}; CloudWatch agent installed and started with {parameter}",

@@ -32,7 +32,7 @@ pub enum Step {
     AgentConfig,
     /// `AWS-ConfigureAWSPackage`.
     InstallAgent,
-    /// `AWS-RunShellScript` / `AWS-RunPowerShellScript`.
+    /// The stack's Linux or Windows document.
     ConfigureAgent,
 }
 

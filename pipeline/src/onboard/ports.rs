@@ -39,7 +39,7 @@ pub struct ManagedInstance {
 pub struct CommandRequest {
     /// The target instance.
     pub instance_id: String,
-    /// The SSM document, such as `AWS-RunShellScript`.
+    /// The SSM document, such as `AWS-ConfigureAWSPackage`.
     pub document: String,
     /// The document's parameters.
     pub parameters: BTreeMap<String, Vec<String>>,

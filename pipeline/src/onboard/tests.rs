@@ -61,7 +61,7 @@ fn running(id: &str) -> StateChange {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_tagged_linux_instance_is_onboarded_with_the_linux_script() {
+async fn a_tagged_linux_instance_is_onboarded_with_the_stacks_linux_document() {
     let account = account();
     account.add_instance(instance(LINUX, None, &[("CCP-Managed", "true")]));
     account.register(LINUX, "Linux");
@@ -81,16 +81,19 @@ async fn a_tagged_linux_instance_is_onboarded_with_the_linux_script() {
         documents,
         [
             ("AWS-ConfigureAWSPackage", "Success"),
-            ("AWS-RunShellScript", "Success")
+            ("CCP-ConfigureCloudWatchAgent-Linux", "Success")
         ]
     );
     let sent = account.sent_commands();
     assert_eq!(sent[0].0, outcome.commands[0].command_id);
-    let script = sent[1].1.parameters["commands"].join("\n");
-    assert!(script.contains(&format!(
-        "PARAMETER='{}'",
-        defaults::DEFAULT_LINUX_PARAMETER
-    )));
+    assert_eq!(
+        sent[1].1.parameters,
+        std::collections::BTreeMap::from([(
+            "AgentConfigParameter".to_owned(),
+            vec![defaults::DEFAULT_LINUX_PARAMETER.to_owned()]
+        )]),
+        "the document's one input, and no command text"
+    );
     assert_eq!(
         account.parameter_reads(),
         [defaults::DEFAULT_LINUX_PARAMETER]
@@ -98,7 +101,7 @@ async fn a_tagged_linux_instance_is_onboarded_with_the_linux_script() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_windows_instance_gets_the_powershell_script_and_its_own_parameter() {
+async fn a_windows_instance_gets_the_windows_document_and_its_own_parameter() {
     let account = account();
     account.add_instance(instance(
         WINDOWS,
@@ -109,7 +112,10 @@ async fn a_windows_instance_gets_the_powershell_script_and_its_own_parameter() {
     let outcome = handler(&account).onboard(&running(WINDOWS)).await;
     assert_eq!(outcome.decision, Decision::Onboarded, "{}", outcome.reason);
     assert_eq!(outcome.platform, Some(Platform::Windows));
-    assert_eq!(outcome.commands[1].document, "AWS-RunPowerShellScript");
+    assert_eq!(
+        outcome.commands[1].document,
+        "CCP-ConfigureCloudWatchAgent-Windows"
+    );
     assert_eq!(
         account.parameter_reads(),
         [defaults::DEFAULT_WINDOWS_PARAMETER]
@@ -276,7 +282,7 @@ async fn a_failed_command_names_its_id_and_status_and_stops() {
     account.add_instance(instance(LINUX, None, &[("CCP-Managed", "true")]));
     account.register(LINUX, "Linux");
     account.script_result(
-        "AWS-RunShellScript",
+        "CCP-ConfigureCloudWatchAgent-Linux",
         InvocationStatus {
             status: "Failed".to_owned(),
             status_details: "Failed".to_owned(),
@@ -293,7 +299,7 @@ async fn a_failed_command_names_its_id_and_status_and_stops() {
     assert_eq!(
         outcome.reason,
         format!(
-            "AWS-RunShellScript command {id} on {LINUX} ended Failed, exit code 1: Parameter AmazonCloudWatch-coslinuxloggingconfiguration is not found"
+            "CCP-ConfigureCloudWatchAgent-Linux command {id} on {LINUX} ended Failed, exit code 1: Parameter AmazonCloudWatch-coslinuxloggingconfiguration is not found"
         )
     );
     assert_eq!(outcome.commands[1].status, "Failed");

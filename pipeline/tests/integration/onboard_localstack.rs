@@ -20,9 +20,11 @@
     reason = "test helpers: a broken fixture or emulator must stop the test loudly"
 )]
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use pipeline::agent_config::defaults;
+use pipeline::onboard::documents::{DEFAULT_LINUX_DOCUMENT, DEFAULT_WINDOWS_DOCUMENT};
 use pipeline::onboard::memory::MemoryAccount;
 use pipeline::onboard::sdk::{Ec2Directory, SsmPorts};
 use pipeline::onboard::{
@@ -143,24 +145,24 @@ async fn onboarding_sends_the_platform_commands_only_to_exactly_tagged_instances
     let (document, parameters, _) = emulator
         .command(&linux_outcome.commands[1].command_id)
         .await;
-    assert_eq!(document, "AWS-RunShellScript");
-    let script = parameters["commands"].join("\n");
-    assert!(script.contains(&format!(
-        "PARAMETER='{}'",
-        defaults::DEFAULT_LINUX_PARAMETER
-    )));
-    assert!(script.contains("-a fetch-config -m ec2 -c \"ssm:$PARAMETER\" -s"));
+    // The stack's own document, with its one input: no command text travels.
+    assert_eq!(document, DEFAULT_LINUX_DOCUMENT);
+    assert_eq!(
+        parameters,
+        HashMap::from([(
+            "AgentConfigParameter".to_owned(),
+            vec![defaults::DEFAULT_LINUX_PARAMETER.to_owned()]
+        )])
+    );
     let (document, parameters, comment) = emulator
         .command(&windows_outcome.commands[1].command_id)
         .await;
-    assert_eq!(document, "AWS-RunPowerShellScript");
+    assert_eq!(document, DEFAULT_WINDOWS_DOCUMENT);
     assert!(comment.ends_with(&windows), "{comment}");
-    let script = parameters["commands"].join("\n");
-    assert!(script.contains("amazon-cloudwatch-agent-ctl.ps1"));
-    assert!(script.contains(&format!(
-        "$parameter = '{}'",
-        defaults::DEFAULT_WINDOWS_PARAMETER
-    )));
+    assert_eq!(
+        parameters["AgentConfigParameter"],
+        [defaults::DEFAULT_WINDOWS_PARAMETER]
+    );
     for outcome in [&linux_outcome, &windows_outcome] {
         assert!(outcome.commands.iter().all(|c| c.status == "Success"));
     }

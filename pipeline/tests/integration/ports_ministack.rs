@@ -98,8 +98,11 @@ async fn send_command_refuses_an_instance_without_an_agent_as_aws_does() {
     let ssm = SsmPorts::new(emulator.ssm.clone());
     let request = CommandRequest {
         instance_id: id.clone(),
-        document: "AWS-RunShellScript".to_owned(),
-        parameters: BTreeMap::from([("commands".to_owned(), vec!["true".to_owned()])]),
+        document: "AWS-ConfigureAWSPackage".to_owned(),
+        parameters: BTreeMap::from([
+            ("action".to_owned(), vec!["Install".to_owned()]),
+            ("name".to_owned(), vec!["AmazonCloudWatchAgent".to_owned()]),
+        ]),
         comment: "port conformance".to_owned(),
         delivery_timeout_seconds: 600,
     };

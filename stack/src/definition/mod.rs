@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use pipeline::agent_config::defaults::{DEFAULT_LINUX_PARAMETER, DEFAULT_WINDOWS_PARAMETER};
 use pipeline::agent_config::{self, AgentConfig};
+use pipeline::onboard::documents::{DEFAULT_LINUX_DOCUMENT, DEFAULT_WINDOWS_DOCUMENT};
 
 pub use names::{Names, Placement, to_cfn_sub};
 pub use validate::Issue;
@@ -71,6 +72,11 @@ pub struct OnboardingSection {
     pub linux_parameter: String,
     /// Parameter Store name of the Windows agent configuration.
     pub windows_parameter: String,
+    /// The stack's SSM Command document that loads the Linux configuration and starts the agent
+    /// (the onboarding function may send no other script).
+    pub linux_document: String,
+    /// The same for Windows.
+    pub windows_document: String,
     /// A file holding the Linux agent configuration; the built-in default when absent.
     /// Relative paths are relative to the definition file.
     pub linux_agent_config: Option<PathBuf>,
@@ -89,6 +95,8 @@ impl Default for OnboardingSection {
             tag_value: "true".to_owned(),
             linux_parameter: DEFAULT_LINUX_PARAMETER.to_owned(),
             windows_parameter: DEFAULT_WINDOWS_PARAMETER.to_owned(),
+            linux_document: DEFAULT_LINUX_DOCUMENT.to_owned(),
+            windows_document: DEFAULT_WINDOWS_DOCUMENT.to_owned(),
             linux_agent_config: None,
             windows_agent_config: None,
             rule_name: "CreateLoggingEventRule".to_owned(),

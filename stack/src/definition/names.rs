@@ -47,6 +47,10 @@ pub struct Names {
     pub linux_parameter: String,
     /// Windows agent-config parameter.
     pub windows_parameter: String,
+    /// The SSM document that configures the agent on Linux.
+    pub linux_document: String,
+    /// The SSM document that configures the agent on Windows.
+    pub windows_document: String,
     /// IAM role Firehose assumes.
     pub firehose_role: String,
     /// IAM role of the ETL function.
@@ -72,6 +76,8 @@ impl Names {
             rule: definition.onboarding.rule_name.clone(),
             linux_parameter: definition.onboarding.linux_parameter.clone(),
             windows_parameter: definition.onboarding.windows_parameter.clone(),
+            linux_document: definition.onboarding.linux_document.clone(),
+            windows_document: definition.onboarding.windows_document.clone(),
             firehose_role: role_name(stream, "firehose", placement),
             etl_role: role_name(&definition.logs.etl_function_name, "etl", placement),
             onboarding_role: role_name(&definition.onboarding.function_name, "onboard", placement),

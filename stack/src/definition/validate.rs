@@ -182,6 +182,30 @@ fn account_and_onboarding(c: &mut Checker<'_>) {
             "a name different from onboarding.linux_parameter",
         );
     }
+    for (key, name) in [
+        ("onboarding.linux_document", &d.onboarding.linux_document),
+        (
+            "onboarding.windows_document",
+            &d.onboarding.windows_document,
+        ),
+    ] {
+        if let Err(rule) = pipeline::onboard::documents::check_document_name(name) {
+            c.issue(
+                key,
+                Checker::quoted(name),
+                rule,
+                "a name of your own, such as \"CCP-ConfigureCloudWatchAgent-Linux\"",
+            );
+        }
+    }
+    if d.onboarding.linux_document == d.onboarding.windows_document {
+        c.issue(
+            "onboarding.windows_document",
+            Checker::quoted(&d.onboarding.windows_document),
+            "the Linux and Windows documents have different steps and need different names",
+            "a name different from onboarding.linux_document",
+        );
+    }
     c.simple_name("onboarding.rule_name", &d.onboarding.rule_name, 64, ".-_");
     c.simple_name(
         "onboarding.function_name",

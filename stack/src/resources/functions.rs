@@ -80,6 +80,8 @@ impl ResourceType for Function {
                 "MANAGEMENT_TAG_VALUE": d.onboarding.tag_value,
                 "LINUX_AGENT_CONFIG_PARAMETER": reference(ids::LINUX_PARAMETER),
                 "WINDOWS_AGENT_CONFIG_PARAMETER": reference(ids::WINDOWS_PARAMETER),
+                "LINUX_AGENT_DOCUMENT": reference(ids::LINUX_DOCUMENT),
+                "WINDOWS_AGENT_DOCUMENT": reference(ids::WINDOWS_DOCUMENT),
                 "RUST_LOG": "info",
             }},
         });

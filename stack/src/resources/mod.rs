@@ -11,6 +11,7 @@ mod athena;
 mod bucket;
 mod dead_letter;
 mod delivery_stream;
+mod documents;
 mod functions;
 mod glue;
 mod log_group;
@@ -168,13 +169,14 @@ pub trait ResourceType: Sync {
 }
 
 /// Every resource type of the stack.
-pub static ALL: [&dyn ResourceType; 21] = [
+pub static ALL: [&dyn ResourceType; 22] = [
     &roles::Role,
     &bucket::Bucket,
     &bucket::BucketPolicy,
     &log_group::LogGroup,
     &log_group::LogStream,
     &parameters::Parameter,
+    &documents::Document,
     &delivery_stream::DeliveryStream,
     &rule::Rule,
     &dead_letter::DeadLetterQueue,

@@ -65,8 +65,12 @@ pub(crate) fn etl_role(stack: &Stack) -> Value {
 
 pub(crate) fn onboarding_role(stack: &Stack) -> Value {
     let d = &stack.definition;
-    let document =
+    // AWS's own documents have no account in their ARN; the account's own documents do.
+    let aws_document =
         |name: &str| format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}::document/{name}");
+    let own_document = |name: &str| {
+        format!("arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:document/{name}")
+    };
     json!({
         "AssumeRolePolicyDocument": assume("lambda.amazonaws.com"),
         "Policies": [policy("onboarding", json!([
@@ -83,9 +87,9 @@ pub(crate) fn onboarding_role(stack: &Stack) -> Value {
                 "Effect": "Allow",
                 "Action": "ssm:SendCommand",
                 "Resource": [
-                    { "Fn::Sub": document("AWS-ConfigureAWSPackage") },
-                    { "Fn::Sub": document("AWS-RunShellScript") },
-                    { "Fn::Sub": document("AWS-RunPowerShellScript") },
+                    { "Fn::Sub": aws_document("AWS-ConfigureAWSPackage") },
+                    { "Fn::Sub": own_document(&d.onboarding.linux_document) },
+                    { "Fn::Sub": own_document(&d.onboarding.windows_document) },
                 ],
             },
             {

@@ -68,6 +68,7 @@ async fn apply_is_idempotent_and_the_audit_finds_and_repairs_drift() {
             || k.starts_with("AWS::SNS::")
             || *k == "AWS::CloudWatch::Alarm"
             || *k == "AWS::SQS::QueuePolicy"
+            || *k == "AWS::SSM::Document"
             || *k == "AWS::Logs::SubscriptionFilter"),
         "{skipped:?}"
     );

@@ -1,9 +1,9 @@
 //! One instance's SSM agent: it takes the commands sent to its instance, reads each one with
-//! ListCommands by id through the [`AgentSsm`] port, and carries out what the onboarding
-//! documents mean: `AWS-ConfigureAWSPackage` installs the CloudWatch agent; a Run Shell or
-//! PowerShell script's `fetch-config … -c ssm:<parameter> -s` reads the parameter, validates it
-//! with the pipeline's agent-config model and starts the simulated CloudWatch agent
-//! ([`AgentStarter`]).
+//! ListCommands by id through the [`AgentSsm`] port, and carries out what the documents say:
+//! `AWS-ConfigureAWSPackage` installs the CloudWatch agent; the account's own documents run
+//! step by step ([`super::document`]), and a script step's `fetch-config … -c ssm:<parameter>
+//! -s` reads the parameter, validates it with the pipeline's agent-config model and starts the
+//! simulated CloudWatch agent ([`AgentStarter`]).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -11,14 +11,13 @@ use std::sync::Arc;
 
 use pipeline::agent_config::AgentConfig;
 use pipeline::onboard::memory::MemoryAccount;
-use pipeline::onboard::scripts::{
-    AGENT_PACKAGE, CONFIGURE_PACKAGE_DOCUMENT, LINUX_SCRIPT_DOCUMENT, WINDOWS_SCRIPT_DOCUMENT,
-};
+use pipeline::onboard::scripts::{AGENT_PACKAGE, CONFIGURE_PACKAGE_DOCUMENT};
 use pipeline::onboard::sdk::SsmPorts;
 use pipeline::onboard::{InvocationStatus, ParameterStore, PortError};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::document::{self, StepAction};
 use super::{RETRY_INTERVAL, SimulatedSsm};
 use crate::instance::Os;
 
@@ -237,47 +236,67 @@ impl<P: AgentSsm> SsmAgent<P> {
         params: &BTreeMap<String, Vec<String>>,
         starter: &dyn AgentStarter,
     ) -> InvocationStatus {
-        let first = |name: &str| params.get(name).and_then(|v| v.first()).map(String::as_str);
-        match document {
-            CONFIGURE_PACKAGE_DOCUMENT => {
-                if first("action") == Some("Install") && first("name") == Some(AGENT_PACKAGE) {
-                    self.installed = true;
-                    finished(0, "")
-                } else {
-                    finished(
-                        1,
-                        &format!(
-                            "package {:?} action {:?} is not simulated",
-                            first("name"),
-                            first("action")
-                        ),
-                    )
+        if document == CONFIGURE_PACKAGE_DOCUMENT {
+            let first = |name: &str| params.get(name).and_then(|v| v.first()).map(String::as_str);
+            return self.configure_package(
+                first("name").unwrap_or_default(),
+                first("action").unwrap_or_default(),
+            );
+        }
+        let Some(content) = self.simulated.document(document) else {
+            return finished(
+                1,
+                &format!(
+                    "InvalidDocument: document {document} does not exist in the account (AWS refuses such a SendCommand; the emulator accepted it)"
+                ),
+            );
+        };
+        let plan = match document::plan(&content, params, self.os) {
+            Ok(plan) => plan,
+            Err(error) => return finished(1, &error.to_string()),
+        };
+        // Where every step is skipped for the platform, the command has done nothing; AWS's
+        // documents do not say which final status it then shows, so the agent reports
+        // Success, as it does for each skipped step, and names the skipped steps.
+        let mut status = finished(0, "");
+        for step in plan.run {
+            status = match step.action {
+                StepAction::ConfigurePackage { name, action } => {
+                    self.configure_package(&name, &action)
                 }
-            }
-            LINUX_SCRIPT_DOCUMENT | WINDOWS_SCRIPT_DOCUMENT => {
-                let expected = match self.os {
-                    Os::Linux => LINUX_SCRIPT_DOCUMENT,
-                    Os::Windows => WINDOWS_SCRIPT_DOCUMENT,
-                };
-                if document != expected {
-                    return InvocationStatus {
-                        status: "Failed".to_owned(),
-                        status_details: "Failed".to_owned(),
-                        response_code: -1,
-                        standard_error: format!("{document} does not run on this platform"),
-                    };
-                }
-                let script = params.get("commands").cloned().unwrap_or_default();
-                match fetch_config_parameter(&script) {
+                StepAction::Script(lines) => match fetch_config_parameter(&lines) {
                     None => finished(0, ""),
                     Some(_) if !self.installed => finished(
                         127,
                         "amazon-cloudwatch-agent-ctl: not found (the CloudWatch agent is not installed)",
                     ),
                     Some(name) => self.fetch_config(&name, starter).await,
-                }
+                },
+            };
+            if status.status != "Success" {
+                status.standard_error = format!("step {}: {}", step.name, status.standard_error);
+                return status;
             }
-            other => finished(1, &format!("document {other} is not simulated")),
+        }
+        if !plan.skipped.is_empty() && status.standard_error.is_empty() {
+            status.standard_error = format!(
+                "steps skipped on this platform: {}",
+                plan.skipped.join(", ")
+            );
+        }
+        status
+    }
+
+    /// `aws:configurePackage` (or `AWS-ConfigureAWSPackage`, which is that one step).
+    fn configure_package(&mut self, name: &str, action: &str) -> InvocationStatus {
+        if action == "Install" && name == AGENT_PACKAGE {
+            self.installed = true;
+            finished(0, "")
+        } else {
+            finished(
+                1,
+                &format!("package {name:?} action {action:?} is not simulated"),
+            )
         }
     }
 
@@ -371,9 +390,8 @@ mod tests {
     use pipeline::agent_config::defaults;
     use pipeline::onboard::CommandRequest;
     use pipeline::onboard::Platform;
-    use pipeline::onboard::scripts::{
-        configure_agent, install_agent, linux_script, windows_script,
-    };
+    use pipeline::onboard::documents::{DEFAULT_LINUX_DOCUMENT, DEFAULT_WINDOWS_DOCUMENT, content};
+    use pipeline::onboard::scripts::{configure_agent, install_agent};
 
     /// Records the configurations it is asked to start.
     #[derive(Default)]
@@ -389,9 +407,23 @@ mod tests {
         }
     }
 
+    /// An agent on an instance of `os`, in an account with the stack's documents for the
+    /// parameters `linux-config` and `windows-config`.
     fn agent(os: Os, parameters: &MemoryAccount) -> SsmAgent<MemoryAccount> {
-        let clock = SimClock::new(0, 1, 1);
-        SsmAgent::new("i-1", os, parameters.clone(), SimulatedSsm::new(clock))
+        let simulated = SimulatedSsm::new(SimClock::new(0, 1, 1));
+        simulated.add_document(
+            DEFAULT_LINUX_DOCUMENT,
+            content(Platform::Linux, "linux-config"),
+        );
+        simulated.add_document(
+            DEFAULT_WINDOWS_DOCUMENT,
+            content(Platform::Windows, "windows-config"),
+        );
+        SsmAgent::new("i-1", os, parameters.clone(), simulated)
+    }
+
+    fn configure(document: &str, parameter: &str) -> CommandRequest {
+        configure_agent("i-1", document, parameter, 60)
     }
 
     async fn run(
@@ -411,14 +443,20 @@ mod tests {
         parameters.put_parameter("linux-config", &config.to_json_pretty());
         let starter = Recorder::default();
         let mut agent = agent(Os::Linux, &parameters);
-        let configure = configure_agent(Platform::Linux, "i-1", "linux-config", 60);
+        let configure = configure(DEFAULT_LINUX_DOCUMENT, "linux-config");
 
         let before = run(&mut agent, &configure, &starter).await;
         assert_eq!(
             (before.status.as_str(), before.response_code),
             ("Failed", 127)
         );
-        assert!(before.standard_error.contains("not installed"));
+        assert!(
+            before
+                .standard_error
+                .starts_with("step fetchConfigAndStart: amazon-cloudwatch-agent-ctl: not found"),
+            "{}",
+            before.standard_error
+        );
 
         let installed = run(&mut agent, &install_agent("i-1", 60), &starter).await;
         assert_eq!(installed.status, "Success");
@@ -433,7 +471,7 @@ mod tests {
     async fn a_bad_or_missing_configuration_fails_the_command_and_starts_nothing() {
         let parameters = MemoryAccount::new();
         parameters.put_parameter(
-            "broken",
+            "linux-config",
             r#"{"logs": {"logs_collected": {"files": {"collect_list": [{"file_path": ""}]}}}}"#,
         );
         let starter = Recorder::default();
@@ -442,7 +480,7 @@ mod tests {
 
         let broken = run(
             &mut agent,
-            &configure_agent(Platform::Linux, "i-1", "broken", 60),
+            &configure(DEFAULT_LINUX_DOCUMENT, "linux-config"),
             &starter,
         )
         .await;
@@ -451,9 +489,9 @@ mod tests {
             ("Failed", 1)
         );
         assert!(
-            broken
-                .standard_error
-                .starts_with("Configuration validation first phase failed"),
+            broken.standard_error.starts_with(
+                "step fetchConfigAndStart: Configuration validation first phase failed"
+            ),
             "{}",
             broken.standard_error
         );
@@ -463,9 +501,11 @@ mod tests {
             broken.standard_error
         );
 
+        let mut fresh = self::agent(Os::Linux, &MemoryAccount::new());
+        run(&mut fresh, &install_agent("i-1", 60), &starter).await;
         let missing = run(
-            &mut agent,
-            &configure_agent(Platform::Linux, "i-1", "absent", 60),
+            &mut fresh,
+            &configure(DEFAULT_LINUX_DOCUMENT, "linux-config"),
             &starter,
         )
         .await;
@@ -478,35 +518,78 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_script_for_the_other_platform_does_not_run() {
+    async fn the_stacks_document_loads_no_parameter_but_its_own_and_no_other_document_runs() {
         let parameters = MemoryAccount::new();
+        parameters.put_parameter("other", &defaults::linux("Example").to_json_pretty());
         let starter = Recorder::default();
-        let mut agent = agent(Os::Windows, &parameters);
-        let status = run(
+        let mut agent = agent(Os::Linux, &parameters);
+        run(&mut agent, &install_agent("i-1", 60), &starter).await;
+
+        let other = run(
             &mut agent,
-            &configure_agent(Platform::Linux, "i-1", "x", 60),
+            &configure(DEFAULT_LINUX_DOCUMENT, "other"),
             &starter,
         )
         .await;
-        assert_eq!(status.status, "Failed");
+        assert_eq!(other.status, "Failed");
         assert!(
-            status
-                .standard_error
-                .contains("does not run on this platform")
+            other.standard_error.starts_with(
+                "InvalidParameters: AgentConfigParameter=\"other\" does not match the document's allowedPattern ^linux-config$"
+            ),
+            "{}",
+            other.standard_error
         );
+        let mut shell = configure("AWS-RunShellScript", "other");
+        shell.parameters = BTreeMap::from([(
+            "commands".to_owned(),
+            vec!["ctl -a fetch-config -m ec2 -c ssm:other -s".to_owned()],
+        )]);
+        let refused = run(&mut agent, &shell, &starter).await;
+        assert!(
+            refused
+                .standard_error
+                .starts_with("InvalidDocument: document AWS-RunShellScript does not exist"),
+            "{}",
+            refused.standard_error
+        );
+        assert!(starter.0.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn the_other_platforms_document_skips_its_steps_and_starts_nothing() {
+        let parameters = MemoryAccount::new();
+        parameters.put_parameter("linux-config", &defaults::linux("Example").to_json_pretty());
+        let starter = Recorder::default();
+        let mut agent = agent(Os::Windows, &parameters);
+        run(&mut agent, &install_agent("i-1", 60), &starter).await;
+        let status = run(
+            &mut agent,
+            &configure(DEFAULT_LINUX_DOCUMENT, "linux-config"),
+            &starter,
+        )
+        .await;
+        assert_eq!(
+            status.standard_error,
+            "steps skipped on this platform: installCollectd, fetchConfigAndStart"
+        );
+        assert!(starter.0.lock().unwrap().is_empty());
     }
 
     #[test]
     fn the_parameter_comes_out_of_both_platform_scripts() {
         let name = "AmazonCloudWatch-coslinuxloggingconfiguration";
-        assert_eq!(
-            fetch_config_parameter(&linux_script(name)).as_deref(),
-            Some(name)
-        );
-        assert_eq!(
-            fetch_config_parameter(&windows_script(name)).as_deref(),
-            Some(name)
-        );
+        for platform in [Platform::Linux, Platform::Windows] {
+            let sent = BTreeMap::from([("AgentConfigParameter".to_owned(), vec![name.to_owned()])]);
+            let os = match platform {
+                Platform::Linux => Os::Linux,
+                Platform::Windows => Os::Windows,
+            };
+            let plan = document::plan(&content(platform, name), &sent, os).unwrap();
+            let StepAction::Script(lines) = &plan.run.last().unwrap().action else {
+                panic!("a script step")
+            };
+            assert_eq!(fetch_config_parameter(lines).as_deref(), Some(name));
+        }
         assert_eq!(
             fetch_config_parameter(&[
                 "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -c ssm:plain -s".to_owned()

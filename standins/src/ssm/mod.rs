@@ -8,16 +8,19 @@
 //! for the channel the real agent polls), because LocalStack lists every instance of the region
 //! as a target of every command and ignores ListCommands' filters, so listing grows with every
 //! command ever sent. The agent ([`agent::SsmAgent`]) then reads each command (document and
-//! parameters) with ListCommands by id, and carries out what the documents mean:
-//! `AWS-ConfigureAWSPackage` installs the CloudWatch agent; the Run Shell or PowerShell
-//! script's `fetch-config … -c ssm:<parameter> -s` reads the parameter, validates it with the
-//! pipeline's agent-config model and starts the simulated CloudWatch agent. A bad
-//! configuration fails the command with the agent's message, and that instance ships nothing.
+//! parameters) with ListCommands by id, and carries out what the documents say:
+//! `AWS-ConfigureAWSPackage` installs the CloudWatch agent; the stack's own documents (their
+//! content as rendered, [`SimulatedSsm::add_document`]) run step by step, and a step's
+//! `fetch-config … -c ssm:<parameter> -s` reads the parameter, validates it with the pipeline's
+//! agent-config model and starts the simulated CloudWatch agent. A bad configuration fails the
+//! command with the agent's message, and that instance ships nothing.
 //! [`endpoint`] serves the same answers over SSM's JSON API to the deployed function.
 
 pub mod agent;
 pub mod commands;
+pub mod document;
 pub mod endpoint;
+pub mod recorded;
 
 pub use agent::{
     AgentSsm, AgentStartError, AgentStarter, CommandLog, SdkAgentSsm, SentCommand, SsmAgent,
@@ -53,6 +56,8 @@ struct SsmState {
     inbox: HashMap<String, VecDeque<String>>,
     /// What wakes each instance's agent when a command arrives.
     doorbells: HashMap<String, Arc<Notify>>,
+    /// The account's own Command documents by name: their content, as the stack renders it.
+    documents: HashMap<String, serde_json::Value>,
 }
 
 impl SimulatedSsm {
@@ -73,6 +78,16 @@ impl SimulatedSsm {
         self.lock()
             .registrations
             .insert(instance_id.to_owned(), (os, online_at_ms));
+    }
+
+    /// The account has the Command document `name` with `content` (the stack's, as rendered).
+    pub fn add_document(&self, name: &str, content: serde_json::Value) {
+        self.lock().documents.insert(name.to_owned(), content);
+    }
+
+    /// The content of the account's document `name`, if it has one.
+    pub fn document(&self, name: &str) -> Option<serde_json::Value> {
+        self.lock().documents.get(name).cloned()
     }
 
     /// What wakes the agent of `instance_id` when a command is sent to it.

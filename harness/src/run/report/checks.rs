@@ -112,6 +112,8 @@ pub(super) struct Observed<'a> {
     pub(super) redrive: Option<&'a crate::run::redrive::RedriveReport>,
     /// Payloads that met the bug of `[[faults.poison]]`: each must be a dead letter.
     pub(super) poisoned: usize,
+    /// IAM's decisions on the functions' calls, where the world records them.
+    pub(super) permissions: Option<&'a super::PermissionsReport>,
 }
 
 /// Every check of a run, in the order the report lists them.
@@ -163,6 +165,7 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
     checks.extend(delivery_bounds(o));
     checks.extend(restart_check(o.restarts));
     checks.extend(fault_rule_check(o.faults));
+    checks.extend(o.permissions.map(super::PermissionsReport::check));
     checks.push(line_accounting(r));
     checks.extend(query_checks(o.query_stage, o.landed));
     checks

@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod junit;
+pub mod permissions;
 pub mod summary;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use standins::cloudwatch_agent::agent::AgentReport;
 use standins::subscription::SubscriptionReport;
 
 pub use checks::Check;
+pub use permissions::PermissionsReport;
 pub use summary::summary;
 
 use super::session::{Delivered, Shipped};
@@ -202,6 +204,10 @@ pub struct RunReport {
     pub aws_differences: Vec<AwsDifference>,
     /// What the same workload would cost on AWS, per service, for the run and per month.
     pub cost: crate::cost::CostEstimate,
+    /// IAM's decision on every call the functions made, and the grants they used (worlds that
+    /// record the functions' SDK calls: the emulators).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<PermissionsReport>,
 }
 
 /// One phase's real time.
@@ -268,6 +274,8 @@ pub(super) struct Inputs<'a> {
     pub ingested_bytes: u64,
     /// The cost estimate's price table.
     pub prices: &'a crate::cost::Prices,
+    /// IAM's decisions on the functions' calls, where the world records them.
+    pub permissions: Option<PermissionsReport>,
 }
 
 /// The run's workload as the cost estimate prices it.
@@ -530,6 +538,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         query_stage: &inputs.query_stage,
         agents: &inputs.shipped.agents,
         delivery: &inputs.delivered.delivery,
+        permissions: inputs.permissions.as_ref(),
     });
     let passed = checks.iter().all(|c| c.passed);
     RunReport {
@@ -574,6 +583,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         passed,
         aws_differences,
         cost,
+        permissions: inputs.permissions,
     }
 }
 

@@ -252,7 +252,7 @@ type Section = fn(&RunReport, &mut String);
 
 /// The summary's parts, in order: every part reads the report, none computes a figure of its
 /// own.
-const SECTIONS: [Section; 11] = [
+const SECTIONS: [Section; 12] = [
     heading,
     stages,
     faults_section,
@@ -260,11 +260,34 @@ const SECTIONS: [Section; 11] = [
     instances,
     lines_per_source,
     catalog,
+    permissions,
     cost,
     aws_differences,
     failed_checks,
     examples,
 ];
+
+/// IAM's decisions on the functions' calls: the counts, and each grant with its use.
+fn permissions(report: &RunReport, out: &mut String) {
+    let Some(p) = &report.permissions else {
+        return;
+    };
+    let refused = p.refused().count();
+    let _ = writeln!(
+        out,
+        "IAM (the rendered roles): {} calls, {} distinct requests, {} allowed, {refused} refused",
+        p.calls,
+        p.requests.len(),
+        p.requests.len() - refused
+    );
+    for grant in &p.grants {
+        let used = match grant.calls {
+            0 => "not used in this run".to_owned(),
+            n => format!("{n} calls"),
+        };
+        let _ = writeln!(out, "  {:<16} {:<36} {used}", grant.role, grant.action);
+    }
+}
 
 /// The summary a person reads: every section of [`SECTIONS`].
 pub fn summary(report: &RunReport) -> String {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use pipeline::firehose::RecordSink;
+use pipeline::onboard::documents::{CONFIG_PARAMETER_INPUT, DEFAULT_LINUX_DOCUMENT};
 use pipeline::onboard::{
     CommandRequest, CommandRunner, InstanceDescription, InstanceDirectory, ManagedInstances,
     ParameterStore,
@@ -76,8 +77,11 @@ pub const PARAMETER_VALUE: &str = "{\n  \"logs\": {\"note\": \"café \\\"quoted\
 pub async fn command_runner(runner: &impl CommandRunner, instance_id: &str) -> String {
     let request = CommandRequest {
         instance_id: instance_id.to_owned(),
-        document: "AWS-RunShellScript".to_owned(),
-        parameters: BTreeMap::from([("commands".to_owned(), vec!["echo conformance".to_owned()])]),
+        document: DEFAULT_LINUX_DOCUMENT.to_owned(),
+        parameters: BTreeMap::from([(
+            CONFIG_PARAMETER_INPUT.to_owned(),
+            vec!["conformance".to_owned()],
+        )]),
         comment: "port conformance".to_owned(),
         delivery_timeout_seconds: 600,
     };
