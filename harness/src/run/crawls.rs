@@ -5,12 +5,13 @@
 //! The queries run at the end of the run, or, when the last object landed after the last
 //! scheduled run, at the next one: as a user who waits for the crawler before querying.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use lake::crawl::{CrawlOptions, Location, TableEntry};
 use lake::crawler::{CrawlRun, Crawler, Recrawl, Schedule, SchemaUpdate};
 use serde::Serialize;
 use stack::StackDefinition;
+use standins::iam::{Call, CallResource};
 
 use crate::catalog::AthenaError;
 
@@ -100,7 +101,94 @@ pub async fn over_the_run(
     Ok((entry, summary))
 }
 
+/// Where the crawler's requests go, for IAM.
+#[derive(Debug, Clone, Copy)]
+pub struct CrawlerTarget<'a> {
+    /// The account id.
+    pub account_id: &'a str,
+    /// The region.
+    pub region: &'a str,
+    /// The bucket.
+    pub bucket: &'a str,
+    /// The data prefix's static folder (`logs/`).
+    pub root: &'a str,
+    /// The Glue database.
+    pub database: &'a str,
+    /// The table.
+    pub table: &'a str,
+}
+
 impl CrawlerSummary {
+    /// The requests AWS's crawler makes with its role for what each run did, as IAM sees
+    /// them: it lists the data prefix and reads each object that had landed (s3:ListBucket
+    /// with `s3:prefix`, s3:GetObject), reads the table (glue:GetDatabase, glue:GetTable),
+    /// creates it on its first run (glue:CreateTable), adds partitions
+    /// (glue:BatchCreatePartition), applies schema changes (glue:UpdateTable), and logs to
+    /// `/aws-glue/crawlers` (logs:CreateLogStream, logs:PutLogEvents). The crawler is AWS's
+    /// code and Glue names no exact list of its calls (a fidelity row): these are the Data
+    /// Catalog and S3 operations for those effects, each once per run, and a read of every
+    /// object that had landed (a superset of what a new-folders-only run reads).
+    pub fn calls(&self, landed: &[(String, i64)], at: CrawlerTarget<'_>) -> Vec<Call> {
+        let principal = stack::template::ids::CRAWLER_ROLE;
+        let glue =
+            |resource: &str| format!("arn:aws:glue:{}:{}:{resource}", at.region, at.account_id);
+        let plain = |arn: String| CallResource {
+            arn,
+            context: BTreeMap::new(),
+        };
+        let call = |action: &str, resources: Vec<CallResource>| Call {
+            principal: principal.to_owned(),
+            action: action.to_owned(),
+            resources,
+        };
+        let catalog_resources = || {
+            vec![
+                plain(glue("catalog")),
+                plain(glue(&format!("database/{}", at.database))),
+                plain(glue(&format!("table/{}/{}", at.database, at.table))),
+            ]
+        };
+        let log_stream = plain(format!(
+            "arn:aws:logs:{}:{}:log-group:/aws-glue/crawlers:log-stream:{}",
+            at.region, at.account_id, at.table
+        ));
+        let mut calls = Vec::new();
+        for run in &self.runs {
+            calls.push(call(
+                "s3:ListBucket",
+                vec![CallResource {
+                    arn: format!("arn:aws:s3:::{}", at.bucket),
+                    context: BTreeMap::from([("s3:prefix".to_owned(), at.root.to_owned())]),
+                }],
+            ));
+            calls.extend(
+                landed
+                    .iter()
+                    .filter(|(key, landed_ms)| *landed_ms <= run.at_ms && key.starts_with(at.root))
+                    .map(|(key, _)| {
+                        call(
+                            "s3:GetObject",
+                            vec![plain(format!("arn:aws:s3:::{}/{key}", at.bucket))],
+                        )
+                    }),
+            );
+            calls.push(call("glue:GetDatabase", catalog_resources()));
+            calls.push(call("glue:GetTable", catalog_resources()));
+            if run.created_table {
+                calls.push(call("glue:CreateTable", catalog_resources()));
+            }
+            if run.partitions_added > 0 {
+                calls.push(call("glue:BatchCreatePartition", catalog_resources()));
+            }
+            if run.applied {
+                calls.push(call("glue:UpdateTable", catalog_resources()));
+            }
+            calls.push(call("logs:CreateLogStream", vec![log_stream.clone()]));
+            calls.push(call("logs:PutLogEvents", vec![log_stream.clone()]));
+        }
+        calls
+    }
+
     /// `+M:SS` from the run's start.
     fn offset(&self, at_ms: i64) -> String {
         let seconds = (at_ms - self.started_ms).max(0) / 1000;

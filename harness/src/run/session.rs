@@ -709,6 +709,54 @@ impl<'a, W: World> Replay<'a, W> {
         .await
     }
 
+    /// IAM's decisions on the run's calls: the in-process functions' (where the world records
+    /// them; the deployed artifacts call from their own processes, which the recorders do not
+    /// see) and the crawler's (crawler mode); `None` when there are neither.
+    fn permissions(
+        &self,
+        query_stage: &queries::QueryStage,
+        delivered: &Delivered,
+    ) -> Option<report::PermissionsReport> {
+        let s = &self.session;
+        let functions = s
+            .world
+            .calls()
+            .filter(|_| matches!(s.options.lambda, super::LambdaSetup::InProcess));
+        let definition = &s.loaded.stack.definition;
+        let crawler = query_stage.crawler.as_ref().map(|summary| {
+            summary.calls(
+                &delivered.delivery.landed,
+                super::crawls::CrawlerTarget {
+                    account_id: &s.placement.account_id,
+                    region: &s.placement.region,
+                    bucket: &s.names.bucket,
+                    root: stack::template::data_root(&definition.firehose.prefix),
+                    database: &definition.catalog.database,
+                    table: &definition.catalog.table,
+                },
+            )
+        });
+        if functions.is_none() && crawler.is_none() {
+            return None;
+        }
+        let mut principals = Vec::new();
+        let mut calls = Vec::new();
+        if let Some(log) = functions {
+            principals.extend(report::permissions::FUNCTION_ROLES);
+            calls.extend(log.calls());
+        }
+        if let Some(crawler) = crawler {
+            principals.push(stack::template::ids::CRAWLER_ROLE);
+            calls.extend(crawler);
+        }
+        let deployment = stack::Deployment::new(&s.loaded.stack, &s.placement);
+        Some(report::PermissionsReport::for_deployment(
+            &calls,
+            &deployment,
+            &principals,
+        ))
+    }
+
     /// Phase 10, report: every figure and check of the run.
     pub(super) fn report(
         self,
@@ -726,6 +774,7 @@ impl<'a, W: World> Replay<'a, W> {
             ledger,
             reconciliation,
         } = read_back;
+        let permissions = self.permissions(&query_stage, &delivered);
         let report = report::build(report::Inputs {
             loaded: s.loaded,
             seed: s.seed,
@@ -744,16 +793,7 @@ impl<'a, W: World> Replay<'a, W> {
             real_seconds: s.real_start.elapsed().as_secs_f64(),
             phases: laps.finish(),
             ingested_bytes: ledger.sent_bytes(),
-            // The deployed artifacts make their calls from their own processes, which the
-            // recorders do not see; only the in-process handlers' calls are evaluated.
-            permissions: s
-                .world
-                .calls()
-                .filter(|_| matches!(s.options.lambda, super::LambdaSetup::InProcess))
-                .map(|log| {
-                    let deployment = stack::Deployment::new(&s.loaded.stack, &s.placement);
-                    report::PermissionsReport::for_deployment(&log.calls(), &deployment)
-                }),
+            permissions,
             prices: &s
                 .options
                 .prices

@@ -221,4 +221,56 @@ fn a_first_crawl_of_linux_rows_breaks_the_windows_queries_only_on_the_crawler_de
     assert!(why.contains("win_level: string (rows: int)"), "{why}");
     let summary = report::summary(&crawled);
     assert!(summary.contains("crawler: "), "{summary}");
+
+    // The crawler's requests for what its runs did, under the crawler role the template
+    // renders: all allowed, and each of its grants but the log group's creation used (the
+    // memory world records no function's SDK call, so only the crawler's are here).
+    assert!(projected.permissions.is_none());
+    let iam = crawled.permissions.as_ref().unwrap();
+    assert_eq!(iam.error, None);
+    assert_eq!(iam.refused().count(), 0, "{:#?}", iam.requests);
+    assert!(iam.requests.iter().all(|r| r.principal == "CrawlerRole"));
+    let unused: Vec<&str> = iam
+        .grants
+        .iter()
+        .filter(|g| g.calls == 0)
+        .map(|g| g.action.as_str())
+        .collect();
+    for used in [
+        "s3:ListBucket",
+        "s3:GetObject",
+        "logs:PutLogEvents",
+        "glue:CreateTable",
+        "glue:BatchCreatePartition",
+    ] {
+        assert!(!unused.contains(&used), "{used} unused: {unused:?}");
+    }
+    assert!(
+        crawled
+            .checks
+            .iter()
+            .any(|c| c.name.starts_with("IAM allows every call") && c.passed)
+    );
+    // A read outside the data prefix (Athena's results) would be refused: the role reads rows.
+    let outside = standins::iam::Call {
+        principal: "CrawlerRole".to_owned(),
+        action: "s3:GetObject".to_owned(),
+        resources: vec![standins::iam::CallResource {
+            arn: format!(
+                "arn:aws:s3:::{}/athena-results/x.csv",
+                iam.requests
+                    .iter()
+                    .find(|r| r.action == "s3:ListBucket")
+                    .unwrap()
+                    .resource
+                    .trim_start_matches("arn:aws:s3:::")
+            ),
+            context: Default::default(),
+        }],
+    };
+    let placement = stack::Placement::localstack(&seed_like.scenario.region);
+    let deployment = stack::Deployment::new(&seed_like.stack, &placement);
+    let refused =
+        report::PermissionsReport::for_deployment(&[outside], &deployment, &["CrawlerRole"]);
+    assert_eq!(refused.refused().count(), 1, "{:#?}", refused.requests);
 }

@@ -38,8 +38,13 @@ pub const FUNCTION_ROLES: [&str; 2] = [
 ];
 
 impl PermissionsReport {
-    /// IAM's decisions on `calls` under the roles `deployment` renders.
-    pub fn for_deployment(calls: &[Call], deployment: &stack::Deployment) -> Self {
+    /// IAM's decisions on `calls` under the roles `deployment` renders; the grants of
+    /// `principals`' roles.
+    pub fn for_deployment(
+        calls: &[Call],
+        deployment: &stack::Deployment,
+        principals: &[&str],
+    ) -> Self {
         let roles = deployment
             .resources()
             .map_err(|e| e.to_string())
@@ -52,7 +57,7 @@ impl PermissionsReport {
                 .map_err(|e| e.to_string())
             });
         match roles {
-            Ok(roles) => Self::new(calls, &roles, &FUNCTION_ROLES),
+            Ok(roles) => Self::new(calls, &roles, principals),
             Err(error) => Self {
                 calls: calls.len(),
                 requests: Vec::new(),
@@ -116,7 +121,8 @@ impl PermissionsReport {
             .clone()
             .or_else(|| (!refused.is_empty()).then(|| refused.join("; ")));
         Check {
-            name: "IAM allows every call the functions made (the rendered roles)".to_owned(),
+            name: "IAM allows every call the functions and the crawler made (the rendered roles)"
+                .to_owned(),
             expected: "0 refused".to_owned(),
             found: match &self.error {
                 Some(_) => "not evaluated".to_owned(),
