@@ -40,11 +40,12 @@ const AWS_ONLY: &[(&str, &str)] = &[
     ),
 ];
 
-/// The scenarios and the regions they run in (no other test of this executable uses them).
+/// The scenarios and the regions they run in (no other test against the same emulator, in
+/// any crate, uses them).
 const SCENARIOS: [(&str, &str); 3] = [
-    ("quickstart.toml", "ap-south-1"),
+    ("quickstart.toml", "ap-northeast-2"),
     ("mixed-fleet.toml", "ap-southeast-1"),
-    ("faults.toml", "eu-north-1"),
+    ("faults.toml", "us-east-2"),
 ];
 
 /// The roles as rendered for a scenario's LocalStack placement.
