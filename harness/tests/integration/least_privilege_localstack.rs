@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use harness::backend::sdk_config;
 use harness::run::RunOptions;
 use harness::scenario::Scenario;
-use serde_json::Value;
 use standins::iam::{Call, CallResource, Roles};
 
 use crate::support::{endpoint, root};
@@ -166,7 +165,7 @@ async fn every_call_is_allowed_and_every_grant_is_used_or_needed_on_aws_only() {
     for (file, roles, calls) in &runs {
         for role in harness::run::report::permissions::FUNCTION_ROLES {
             for (index, statement) in roles.statements()[role].iter().enumerate() {
-                let actions = actions_of(statement);
+                let actions = standins::iam::policy::actions(statement);
                 if actions.iter().all(|a| aws_only.contains_key(a.as_str())) {
                     continue;
                 }
@@ -187,16 +186,5 @@ async fn every_call_is_allowed_and_every_grant_is_used_or_needed_on_aws_only() {
                 }
             }
         }
-    }
-}
-
-fn actions_of(statement: &Value) -> Vec<String> {
-    match &statement["Action"] {
-        Value::String(a) => vec![a.clone()],
-        Value::Array(list) => list
-            .iter()
-            .filter_map(|a| a.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
     }
 }

@@ -92,24 +92,8 @@ impl OnboardConfig {
             "MANAGEMENT_TAG_VALUE",
             "the tag value that marks instances to onboard",
         )?;
-        let parameter = |name: &'static str, default: &str| -> Result<String, ConfigError> {
-            let value = var(name).unwrap_or_else(|| default.to_owned());
-            check_parameter_name(&value).map_err(|error| ConfigError::Invalid {
-                name,
-                value: value.clone(),
-                rule: error.to_string(),
-            })?;
-            Ok(value)
-        };
-        let document = |name: &'static str, default: &str| -> Result<String, ConfigError> {
-            let value = var(name).unwrap_or_else(|| default.to_owned());
-            check_document_name(&value).map_err(|error| ConfigError::Invalid {
-                name,
-                value: value.clone(),
-                rule: error.to_string(),
-            })?;
-            Ok(value)
-        };
+        let parameter = |name, default| named(&var, name, default, check_parameter_name);
+        let document = |name, default| named(&var, name, default, check_document_name);
         let defaults = Waits::default();
         let millis = |name, default: Duration, min, max| -> Result<Duration, ConfigError> {
             let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
@@ -155,6 +139,22 @@ impl OnboardConfig {
             tag_value,
         })
     }
+}
+
+/// The name in variable `name` (`default` when unset), checked by `check`.
+fn named<E: std::fmt::Display>(
+    var: impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: &str,
+    check: fn(&str) -> Result<(), E>,
+) -> Result<String, ConfigError> {
+    let value = var(name).unwrap_or_else(|| default.to_owned());
+    check(&value).map_err(|error| ConfigError::Invalid {
+        name,
+        value: value.clone(),
+        rule: error.to_string(),
+    })?;
+    Ok(value)
 }
 
 #[cfg(test)]

@@ -53,6 +53,30 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// A Linux and a Windows name: each checked by `check`, and different from each other.
+    fn platform_pair<E: fmt::Display>(
+        &mut self,
+        keys: [&str; 2],
+        names: [&String; 2],
+        check: fn(&str) -> Result<(), E>,
+        valid: &str,
+        same: &str,
+    ) {
+        for (key, name) in keys.into_iter().zip(names) {
+            if let Err(rule) = check(name) {
+                self.issue(key, Checker::quoted(name), rule, valid);
+            }
+        }
+        if names[0] == names[1] {
+            self.issue(
+                keys[1],
+                Checker::quoted(names[1]),
+                same,
+                format!("a name different from {}", keys[0]),
+            );
+        }
+    }
+
     fn issue(
         &mut self,
         key: &str,
@@ -158,54 +182,23 @@ fn account_and_onboarding(c: &mut Checker<'_>) {
             "a shorter value",
         );
     }
-    for (key, name) in [
-        ("onboarding.linux_parameter", &d.onboarding.linux_parameter),
-        (
-            "onboarding.windows_parameter",
+    c.platform_pair(
+        ["onboarding.linux_parameter", "onboarding.windows_parameter"],
+        [
+            &d.onboarding.linux_parameter,
             &d.onboarding.windows_parameter,
-        ),
-    ] {
-        if let Err(rule) = pipeline::onboard::scripts::check_parameter_name(name) {
-            c.issue(
-                key,
-                Checker::quoted(name),
-                rule,
-                "a Parameter Store name of letters, digits and . - _ /",
-            );
-        }
-    }
-    if d.onboarding.linux_parameter == d.onboarding.windows_parameter {
-        c.issue(
-            "onboarding.windows_parameter",
-            Checker::quoted(&d.onboarding.windows_parameter),
-            "the Linux and Windows agent configurations need different parameters",
-            "a name different from onboarding.linux_parameter",
-        );
-    }
-    for (key, name) in [
-        ("onboarding.linux_document", &d.onboarding.linux_document),
-        (
-            "onboarding.windows_document",
-            &d.onboarding.windows_document,
-        ),
-    ] {
-        if let Err(rule) = pipeline::onboard::documents::check_document_name(name) {
-            c.issue(
-                key,
-                Checker::quoted(name),
-                rule,
-                "a name of your own, such as \"CCP-ConfigureCloudWatchAgent-Linux\"",
-            );
-        }
-    }
-    if d.onboarding.linux_document == d.onboarding.windows_document {
-        c.issue(
-            "onboarding.windows_document",
-            Checker::quoted(&d.onboarding.windows_document),
-            "the Linux and Windows documents have different steps and need different names",
-            "a name different from onboarding.linux_document",
-        );
-    }
+        ],
+        pipeline::onboard::scripts::check_parameter_name,
+        "a Parameter Store name of letters, digits and . - _ /",
+        "the Linux and Windows agent configurations need different parameters",
+    );
+    c.platform_pair(
+        ["onboarding.linux_document", "onboarding.windows_document"],
+        [&d.onboarding.linux_document, &d.onboarding.windows_document],
+        pipeline::onboard::documents::check_document_name,
+        "a name of your own, such as \"CCP-ConfigureCloudWatchAgent-Linux\"",
+        "the Linux and Windows documents have different steps and need different names",
+    );
     c.simple_name("onboarding.rule_name", &d.onboarding.rule_name, 64, ".-_");
     c.simple_name(
         "onboarding.function_name",

@@ -73,14 +73,7 @@ impl Roles {
                 statements
                     .iter()
                     .filter(|s| s["Effect"] == "Allow")
-                    .flat_map(|s| match &s["Action"] {
-                        Value::String(action) => vec![action.clone()],
-                        Value::Array(actions) => actions
-                            .iter()
-                            .filter_map(|a| a.as_str().map(str::to_owned))
-                            .collect(),
-                        _ => Vec::new(),
-                    })
+                    .flat_map(policy::actions)
                     .map(|action| (role.clone(), action))
                     .collect::<Vec<_>>()
             })

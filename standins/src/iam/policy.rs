@@ -124,6 +124,11 @@ fn element(
     Ok(any != negated)
 }
 
+/// The actions a statement names (`Action`, as written).
+pub fn actions(statement: &Value) -> Vec<String> {
+    strings(&statement["Action"])
+}
+
 fn strings(value: &Value) -> Vec<String> {
     match value {
         Value::String(text) => vec![text.clone()],
