@@ -11,7 +11,6 @@
 //! when their key says `.gz`, decoded by arrow-json with primitive coercion on; projection and
 //! partition values as DataFusion's own sources do them.
 
-use std::io::Read as _;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
@@ -136,14 +135,13 @@ impl FileOpener for SerDeJsonOpener {
         Ok(Box::pin(async move {
             let location = file.object_meta.location.clone();
             let body = store.get(&location).await?.bytes().await?;
+            // The text sized from the gzip trailer up front (crate::gzip): growing it while
+            // inflating copied each object's text about once more.
             let text = if gzip {
-                let mut text = Vec::with_capacity(body.len() * 8);
-                flate2::read::MultiGzDecoder::new(&body[..])
-                    .read_to_end(&mut text)
-                    .map_err(|e| exec_datafusion_err!("cannot gunzip {location}: {e}"))?;
-                text
+                crate::gzip::gunzip(&body, u64::MAX)
+                    .map_err(|e| exec_datafusion_err!("cannot gunzip {location}: {e}"))?
             } else {
-                body.to_vec()
+                Vec::from(body)
             };
             let reader = ReaderBuilder::new(schema)
                 .with_batch_size(batch_size)
