@@ -29,6 +29,7 @@ pub mod cloudwatch_logs;
 pub mod eventbridge;
 pub mod faults;
 pub mod firehose;
+pub mod glue;
 pub mod iam;
 pub mod instance;
 pub mod json_protocol;

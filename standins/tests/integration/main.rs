@@ -8,6 +8,7 @@ mod conformance;
 mod support;
 
 mod firehose;
+mod glue;
 mod lambda_runtime;
 mod ports_localstack;
 mod ports_memory;
