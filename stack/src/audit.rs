@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Deployment;
 use crate::provision::{Clients, ProvisionError, comparable};
-use crate::resources::{Target, by_type, skip_reason};
+use crate::resources::{Target, by_type, skip_reason_with};
 
 /// How the resources being audited were made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,21 +118,39 @@ pub fn leaves(value: &Value) -> Vec<(String, Value)> {
     out
 }
 
+/// Whether every leaf of `desired` is in `actual` with the same value (what `actual` holds
+/// beyond them does not count).
+pub(crate) fn matches(desired: &Value, actual: &Value) -> bool {
+    leaves(desired)
+        .iter()
+        .all(|(path, leaf)| lookup(actual, path) == Some(leaf))
+}
+
+/// The value at a path of [`leaves`]. Keys may hold dots themselves (a Glue table's
+/// `projection.enabled` parameter), so each step tries the object's keys the path starts with,
+/// longest first.
 fn lookup<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    let mut current = value;
-    for part in path.split('.') {
-        let (key, indices) = match part.find('[') {
-            Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
-        };
-        if !key.is_empty() {
-            current = current.get(key)?;
-        }
-        for index in indices.split('[').filter(|s| !s.is_empty()) {
-            current = current.get(index.trim_end_matches(']').parse::<usize>().ok()?)?;
-        }
+    if path.is_empty() {
+        return Some(value);
     }
-    Some(current)
+    if let Some(rest) = path.strip_prefix('[') {
+        let (index, rest) = rest.split_once(']')?;
+        let item = value.get(index.parse::<usize>().ok()?)?;
+        return lookup(item, rest.strip_prefix('.').unwrap_or(rest));
+    }
+    let map = value.as_object()?;
+    let mut keys: Vec<&String> = map
+        .keys()
+        .filter(|k| {
+            path.strip_prefix(k.as_str())
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        })
+        .collect();
+    keys.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    keys.into_iter().find_map(|key| {
+        let rest = &path[key.len()..];
+        lookup(&map[key], rest.strip_prefix('.').unwrap_or(rest))
+    })
 }
 
 fn gap(origin: &Origin, kind: &str, property: &str) -> Option<&'static str> {
@@ -160,7 +178,10 @@ pub async fn audit(
             ),
             _ => None,
         };
-        let (kind_impl, skipped) = (resource.resource_type(), skip_reason(&resource.kind));
+        let (kind_impl, skipped) = (
+            resource.resource_type(),
+            skip_reason_with(&resource.kind, clients),
+        );
         let (Some(kind_impl), None, None) = (kind_impl, left_out, skipped) else {
             findings.push(Finding {
                 resource: resource.id,
@@ -214,5 +235,9 @@ mod tests {
             assert_eq!(lookup(&value, path), Some(leaf), "{path}");
         }
         assert_eq!(lookup(&value, "a.b[5]"), None);
+        let dotted = json!({"Parameters": {"projection.enabled": "true", "projection": {"x": 1}}});
+        for (path, leaf) in &leaves(&dotted) {
+            assert_eq!(lookup(&dotted, path), Some(leaf), "{path}");
+        }
     }
 }

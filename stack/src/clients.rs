@@ -20,6 +20,9 @@ pub struct Clients {
     pub events: aws_sdk_eventbridge::Client,
     /// SQS.
     pub sqs: aws_sdk_sqs::Client,
+    /// Glue's Data Catalog, where there is one to talk to: AWS's, or the harness's stand-in on
+    /// the emulator path ([`Clients::with_glue_at`]); `None` where the emulator has none.
+    pub glue: Option<aws_sdk_glue::Client>,
     /// The region the clients talk to.
     pub region: String,
     role_names: std::collections::BTreeMap<String, String>,
@@ -41,9 +44,21 @@ impl Clients {
             firehose: aws_sdk_firehose::Client::new(config),
             events: aws_sdk_eventbridge::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
+            glue: None,
             region: region.to_owned(),
             role_names,
         }
+    }
+
+    /// The same clients, with Glue's Data Catalog at `endpoint` (the harness's stand-in), with
+    /// `config`'s credentials and region.
+    pub fn with_glue_at(mut self, config: &SdkConfig, endpoint: &str) -> Self {
+        self.glue = Some(aws_sdk_glue::Client::from_conf(
+            aws_sdk_glue::config::Builder::from(config)
+                .endpoint_url(endpoint)
+                .build(),
+        ));
+        self
     }
 
     pub(crate) fn role_name(&self, id: &str) -> String {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Deployment;
 pub use crate::clients::{Clients, ProvisionError, path_style_s3};
-use crate::resources::{Target, skip_reason};
+use crate::resources::{Target, skip_reason_with};
 
 /// What an apply did to one resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,7 +51,10 @@ pub async fn apply(
 ) -> Result<Vec<Applied>, ProvisionError> {
     let mut report = Vec::new();
     for resource in deployment.resources()? {
-        let outcome = match (resource.resource_type(), skip_reason(&resource.kind)) {
+        let outcome = match (
+            resource.resource_type(),
+            skip_reason_with(&resource.kind, clients),
+        ) {
             (Some(kind), None) => {
                 let desired = deployment.on_emulator_properties(&resource);
                 let at = Target {

@@ -48,6 +48,9 @@ pub struct EmulatorWorld {
     calls: CallLog,
     /// The account as the recorders see it (instance tags filled in at launch).
     facts: Arc<Facts>,
+    /// The harness's Glue Data Catalog (the emulator has none): the stack's database and
+    /// table are applied to it and audited there; serves while the world lives.
+    _glue: standins::json_protocol::StandIn,
     /// The onboarding function's clients, each call recorded as the onboarding role's.
     onboarding_ec2: aws_sdk_ec2::Client,
     onboarding_ssm: aws_sdk_ssm::Client,
@@ -99,7 +102,16 @@ impl EmulatorWorld {
         let deployment = Deployment::new(&loaded.stack, &placement);
         let faulted = standins::faults::layer::wrap(config, faults);
         let ec2 = aws_sdk_ec2::Client::new(&faulted);
-        let clients = Clients::new(&faulted, &deployment);
+        let glue = standins::glue::start(Arc::new(std::sync::Mutex::new(
+            standins::glue::Catalog::new(&placement.account_id),
+        )))
+        .await
+        .map_err(|e| RunError::Call {
+            operation: "starting the harness's Glue stand-in for",
+            target: loaded.scenario.name.clone(),
+            message: e.to_string(),
+        })?;
+        let clients = Clients::new(&faulted, &deployment).with_glue_at(&faulted, &glue.endpoint);
         let calls = CallLog::default();
         let facts = Arc::new(Facts {
             placement: placement.clone(),
@@ -131,7 +143,8 @@ impl EmulatorWorld {
             endpoint: config.endpoint_url().unwrap_or_default().to_owned(),
             names: deployment.names.clone(),
             definition: loaded.stack.definition.clone(),
-            unfaulted: Clients::new(config, &deployment),
+            unfaulted: Clients::new(config, &deployment).with_glue_at(config, &glue.endpoint),
+            _glue: glue,
             clients,
             deployment,
             placement,

@@ -11,6 +11,7 @@ mod support;
 
 mod backends;
 mod fidelity_doc;
+mod glue_catalog_localstack;
 mod lambda_artifacts_localstack;
 mod least_privilege_localstack;
 mod loopback;

@@ -14,6 +14,7 @@ mod delivery_stream;
 mod documents;
 mod functions;
 mod glue;
+mod glue_sdk;
 mod log_group;
 mod parameters;
 mod policies;
@@ -45,6 +46,12 @@ pub enum OnEmulator {
     /// Not created: LocalStack cannot create it at all, through the SDK or its
     /// CloudFormation; why.
     Absent(&'static str),
+    /// Not in the emulator: applied to and read back from the harness's Glue stand-in when the
+    /// clients have one ([`Clients::glue`]), else not created, for `otherwise`.
+    GlueStandIn {
+        /// Why it is not created without the stand-in.
+        otherwise: &'static str,
+    },
 }
 
 impl OnEmulator {
@@ -53,6 +60,15 @@ impl OnEmulator {
         match self {
             Self::Provisioned => None,
             Self::StoodInFor(why) | Self::Absent(why) => Some(why),
+            Self::GlueStandIn { otherwise } => Some(otherwise),
+        }
+    }
+
+    /// Why the emulator path does not create it with `clients`, if it does not.
+    pub fn skip_reason_with(self, clients: &Clients) -> Option<&'static str> {
+        match self {
+            Self::GlueStandIn { .. } if clients.glue.is_some() => None,
+            other => other.skip_reason(),
         }
     }
 }
@@ -204,6 +220,15 @@ pub fn by_type(type_name: &str) -> Option<&'static dyn ResourceType> {
 pub fn skip_reason(type_name: &str) -> Option<&'static str> {
     match by_type(type_name) {
         Some(kind) => kind.on_emulator().skip_reason(),
+        None => Some("not a resource type of this stack"),
+    }
+}
+
+/// [`skip_reason`] with `clients`: the types the harness's Glue stand-in takes are created
+/// when the clients have it.
+pub fn skip_reason_with(type_name: &str, clients: &Clients) -> Option<&'static str> {
+    match by_type(type_name) {
+        Some(kind) => kind.on_emulator().skip_reason_with(clients),
         None => Some("not a resource type of this stack"),
     }
 }

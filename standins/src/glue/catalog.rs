@@ -161,6 +161,18 @@ impl Catalog {
         self.databases.values().map(|d| d.entry.clone()).collect()
     }
 
+    /// UpdateDatabase: `DatabaseInput` replaces the database's definition (its name, catalog
+    /// and creation time kept).
+    pub fn update_database(&mut self, name: &str, input: &Value) -> Result<()> {
+        let db = self.database_mut(name)?;
+        let mut entry = input.clone();
+        for kept in ["Name", "CatalogId", "CreateTime"] {
+            entry[kept] = db.entry[kept].clone();
+        }
+        db.entry = entry;
+        Ok(())
+    }
+
     /// DeleteDatabase, with its tables and their partitions.
     pub fn delete_database(&mut self, name: &str) -> Result<()> {
         let key = name.to_lowercase();

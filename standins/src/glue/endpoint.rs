@@ -15,8 +15,9 @@ use super::catalog::{Catalog, GlueError};
 use crate::json_protocol::{self, JsonRequest, StandIn, error, ok};
 
 /// The operations served.
-pub const OPERATIONS: [&str; 12] = [
+pub const OPERATIONS: [&str; 13] = [
     "CreateDatabase",
+    "UpdateDatabase",
     "GetDatabase",
     "GetDatabases",
     "DeleteDatabase",
@@ -83,6 +84,10 @@ fn call(catalog: &mut Catalog, operation: &str, input: &Value, now: f64) -> Resu
     Ok(match operation {
         "CreateDatabase" => {
             catalog.create_database(&input["DatabaseInput"], now)?;
+            json!({})
+        }
+        "UpdateDatabase" => {
+            catalog.update_database(text(input, "Name"), &input["DatabaseInput"])?;
             json!({})
         }
         "GetDatabase" => json!({ "Database": catalog.get_database(text(input, "Name"))? }),
