@@ -234,12 +234,18 @@ pub fn skip_reason_with(type_name: &str, clients: &Clients) -> Option<&'static s
 }
 
 /// The types LocalStack community cannot create at all, through the SDK or its CloudFormation
-/// (Glue and Athena are not in the community edition; creating a Lambda function fetches
+/// (Glue and Athena are not in the community edition, and LocalStack's CloudFormation cannot
+/// reach the harness's Glue stand-in; creating a Lambda function fetches
 /// LocalStack's runtime from GitHub, which fails offline): `loglab deploy --emulator` leaves
 /// them, and what refers to them, out of the template ([`crate::template::Template::without`]).
 pub fn absent_from_emulator() -> Vec<&'static str> {
     ALL.iter()
-        .filter(|t| matches!(t.on_emulator(), OnEmulator::Absent(_)))
+        .filter(|t| {
+            matches!(
+                t.on_emulator(),
+                OnEmulator::Absent(_) | OnEmulator::GlueStandIn { .. }
+            )
+        })
         .map(|t| t.type_name())
         .collect()
 }
