@@ -391,8 +391,8 @@ pub static ROWS: &[Row] = &[
     Row {
         kind: Kind::EmulatorGap,
         area: "Glue Data Catalog",
-        aws: "CreateDatabase, CreateTable, UpdateTable, GetTable and the partition calls keep the catalog; names are kept in lower case; a missing entity is EntityNotFoundException (\"Table <name> not found.\"), a duplicate AlreadyExistsException",
-        harness: "neither emulator has Glue: the harness's stand-in (standins::glue) serves Glue's JSON API for databases, tables and partitions, and the stack's database and table are applied and audited there through aws-sdk-glue like every other resource; lists come in one page, GetPartitions takes no Expression, crawlers and Athena's API are not served yet. The message for a missing database follows the table's form (its own text is not in our sources)",
+        aws: "CreateDatabase, CreateTable, UpdateTable, GetTable, the partition calls and the crawler calls keep the catalog; names are kept in lower case; a missing entity is EntityNotFoundException (\"Table <name> not found.\"), a duplicate AlreadyExistsException; GetCrawler shows the crawler's state, schedule and last crawl",
+        harness: "neither emulator has Glue: the harness's stand-in (standins::glue) serves Glue's JSON API for databases, tables, partitions and crawlers, and the stack's database, table and crawler are applied and audited there through aws-sdk-glue like every other resource; the crawler stays READY (the harness's crawler model runs it on the simulated clock) and its LastCrawl is the model's last run; lists come in one page, GetPartitions takes no Expression, StartCrawler and Athena's API are not served yet. The messages for a missing database or crawler are ours in Glue's form (their own texts are not in our sources)",
         source: "AWS Glue API Reference (Data Catalog operations and their errors); Athena User Guide, names in lower case; hashicorp/terraform-provider-aws#34132 (the missing table's message)",
         test: "harness/tests/integration/glue_catalog_localstack.rs::the_database_and_table_are_applied_and_audited_at_the_glue_stand_in",
         applies: Applies::Always,

@@ -48,9 +48,10 @@ pub struct EmulatorWorld {
     calls: CallLog,
     /// The account as the recorders see it (instance tags filled in at launch).
     facts: Arc<Facts>,
-    /// The harness's Glue Data Catalog (the emulator has none): the stack's database and
-    /// table are applied to it and audited there; serves while the world lives.
-    _glue: standins::json_protocol::StandIn,
+    /// The harness's Glue Data Catalog (the emulator has none): the stack's database, table
+    /// and crawler are applied to it and audited there; served while the world lives.
+    glue: standins::glue::SharedCatalog,
+    _glue_endpoint: standins::json_protocol::StandIn,
     /// The onboarding function's clients, each call recorded as the onboarding role's.
     onboarding_ec2: aws_sdk_ec2::Client,
     onboarding_ssm: aws_sdk_ssm::Client,
@@ -102,15 +103,16 @@ impl EmulatorWorld {
         let deployment = Deployment::new(&loaded.stack, &placement);
         let faulted = standins::faults::layer::wrap(config, faults);
         let ec2 = aws_sdk_ec2::Client::new(&faulted);
-        let glue = standins::glue::start(Arc::new(std::sync::Mutex::new(
-            standins::glue::Catalog::new(&placement.account_id),
-        )))
-        .await
-        .map_err(|e| RunError::Call {
-            operation: "starting the harness's Glue stand-in for",
-            target: loaded.scenario.name.clone(),
-            message: e.to_string(),
-        })?;
+        let glue_catalog = Arc::new(std::sync::Mutex::new(standins::glue::Catalog::new(
+            &placement.account_id,
+        )));
+        let glue = standins::glue::start(Arc::clone(&glue_catalog))
+            .await
+            .map_err(|e| RunError::Call {
+                operation: "starting the harness's Glue stand-in for",
+                target: loaded.scenario.name.clone(),
+                message: e.to_string(),
+            })?;
         let clients = Clients::new(&faulted, &deployment).with_glue_at(&faulted, &glue.endpoint);
         let calls = CallLog::default();
         let facts = Arc::new(Facts {
@@ -144,7 +146,8 @@ impl EmulatorWorld {
             names: deployment.names.clone(),
             definition: loaded.stack.definition.clone(),
             unfaulted: Clients::new(config, &deployment).with_glue_at(config, &glue.endpoint),
-            _glue: glue,
+            _glue_endpoint: glue,
+            glue: glue_catalog,
             clients,
             deployment,
             placement,
@@ -377,6 +380,15 @@ impl World for EmulatorWorld {
 
     fn recorder(&self, principal: &str) -> Option<CallRecorder> {
         Some(self.recorder_for(principal))
+    }
+
+    fn record_crawl(&self, name: &str, started_ms: i64) {
+        if let Err(error) = standins::locked(&self.glue)
+            .crawlers
+            .record_crawl(name, started_ms)
+        {
+            tracing::warn!(%error, "the crawler's last run was not recorded in the Glue stand-in");
+        }
     }
 
     fn agent_ssm(&self) -> SdkAgentSsm {

@@ -219,6 +219,10 @@ impl World for MiniStackWorld {
         }
     }
 
+    fn record_crawl(&self, name: &str, started_ms: i64) {
+        self.emulator.record_crawl(name, started_ms);
+    }
+
     fn commands(&self) -> MemoryAccount {
         self.ssm.clone()
     }

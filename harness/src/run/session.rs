@@ -774,6 +774,10 @@ impl<'a, W: World> Replay<'a, W> {
             ledger,
             reconciliation,
         } = read_back;
+        if let Some(last) = query_stage.crawler.as_ref().and_then(|c| c.runs.last()) {
+            s.world
+                .record_crawl(&s.loaded.stack.definition.catalog.crawler_name, last.at_ms);
+        }
         let permissions = self.permissions(&query_stage, &delivered);
         let report = report::build(report::Inputs {
             loaded: s.loaded,

@@ -106,6 +106,11 @@ pub trait World: Send + Sync + 'static {
     fn calls(&self) -> Option<CallLog> {
         None
     }
+    /// The crawler `name`'s last run started at `started_ms` (simulated): where the world has
+    /// a Glue Data Catalog (the harness's stand-in on the emulators), GetCrawler's `LastCrawl`.
+    fn record_crawl(&self, name: &str, started_ms: i64) {
+        let _ = (name, started_ms);
+    }
     /// A recorder for what the harness answers in-process for `principal` where the deployed
     /// function makes an SDK call; `None` where [`Self::calls`] is.
     fn recorder(&self, principal: &str) -> Option<CallRecorder> {

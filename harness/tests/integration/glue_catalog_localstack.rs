@@ -138,3 +138,68 @@ async fn the_database_and_table_are_applied_and_audited_at_the_glue_stand_in() {
         .unwrap();
     assert_eq!(held["VersionId"], "2", "created, drifted, repaired");
 }
+
+/// The seed's design (`deploy/crawler.toml`): the crawler, with its role, targets, schedule and
+/// policies, created at the stand-in and audited there; its state and schedule as GetCrawler
+/// shows them.
+#[tokio::test]
+async fn the_crawler_is_applied_and_audited_at_the_glue_stand_in() {
+    let Some(url) = support::endpoint() else {
+        return;
+    };
+    let region = "af-south-1";
+    let stack = stack::Stack::load(&support::root().join("deploy/crawler.toml")).unwrap();
+    let placement = Placement::localstack(region);
+    let deployment = Deployment::new(&stack, &placement);
+    let catalog = Arc::new(Mutex::new(standins::glue::Catalog::new(
+        &placement.account_id,
+    )));
+    let glue = standins::glue::start(Arc::clone(&catalog)).await.unwrap();
+    let config = sdk_config(&url, region).await;
+    let clients = Clients::new(&config, &deployment).with_glue_at(&config, &glue.endpoint);
+
+    let first = provision::apply(&clients, &deployment).await.unwrap();
+    let crawler_outcome = |applied: &[provision::Applied]| {
+        applied
+            .iter()
+            .find(|a| a.id == ids::CRAWLER)
+            .map(|a| a.outcome.clone())
+            .unwrap()
+    };
+    assert_eq!(crawler_outcome(&first), Outcome::Created);
+    let second = provision::apply(&clients, &deployment).await.unwrap();
+    assert_eq!(crawler_outcome(&second), Outcome::Unchanged);
+    let findings = audit::audit(&clients, &deployment, &Origin::Provisioned)
+        .await
+        .unwrap();
+    let crawler: Vec<_> = findings
+        .iter()
+        .filter(|f| f.resource == ids::CRAWLER)
+        .collect();
+    assert!(crawler.len() >= 9, "{crawler:#?}");
+    assert!(
+        crawler.iter().all(|f| f.verdict == Verdict::Match),
+        "{crawler:#?}"
+    );
+
+    let definition = &stack.definition.catalog;
+    let held = catalog
+        .lock()
+        .unwrap()
+        .crawlers
+        .get(&definition.crawler_name)
+        .unwrap();
+    assert_eq!(held["State"], "READY");
+    assert_eq!(held["Schedule"]["State"], "SCHEDULED");
+    assert_eq!(
+        held["Schedule"]["ScheduleExpression"],
+        definition.crawler_schedule.as_str()
+    );
+    assert!(
+        held["Role"]
+            .as_str()
+            .unwrap()
+            .starts_with("arn:aws:iam::000000000000:role/"),
+        "{held}"
+    );
+}

@@ -1,8 +1,8 @@
 //! `AWS::Glue::Database`, `AWS::Glue::Crawler` and `AWS::Glue::Table`: the catalog of the
 //! delivered rows, by a scheduled crawler or (projection mode) a declared table with partition
-//! projection. Not in LocalStack community: the database and table are applied to and audited at
-//! the harness's Glue stand-in (`standins::glue`) where the run has one; the harness catalogs
-//! the objects itself (`lake`).
+//! projection. Not in LocalStack community: they are applied to and audited at the harness's Glue
+//! stand-in (`standins::glue`) where the run has one; the harness's crawler model runs the
+//! crawler and catalogs the objects itself (`lake`).
 
 use async_trait::async_trait;
 use pipeline::etl::row::ROW_COLUMNS;
@@ -15,8 +15,8 @@ use crate::{CatalogMode, Names, Placement, Stack};
 
 const NOT_IN_COMMUNITY: &str =
     "not in LocalStack community; the harness catalogs the delivered objects itself";
-/// The database and table: applied to and audited at the harness's Glue stand-in where the
-/// run has one, as on AWS.
+/// The database, table and crawler: applied to and audited at the harness's Glue stand-in
+/// where the run has one, as on AWS.
 const THROUGH_STAND_IN: OnEmulator = OnEmulator::GlueStandIn {
     otherwise: NOT_IN_COMMUNITY,
 };
@@ -113,7 +113,23 @@ impl ResourceType for Crawler {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Absent(NOT_IN_COMMUNITY)
+        THROUGH_STAND_IN
+    }
+
+    fn apply_order(&self) -> u8 {
+        9
+    }
+
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        glue_sdk::read_crawler(at).await
+    }
+
+    async fn write(
+        &self,
+        at: Target<'_>,
+        actual: Option<&Value>,
+    ) -> Result<Vec<String>, ProvisionError> {
+        glue_sdk::write_crawler(at, actual).await
     }
 
     fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {

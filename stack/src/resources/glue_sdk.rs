@@ -232,3 +232,125 @@ pub(super) async fn write_table(
     }
     Ok(vec!["TableInput".to_owned()])
 }
+
+/// GetCrawler, in the template's shape (the schedule as `{ScheduleExpression}`); `None` when
+/// Glue does not know it.
+pub(super) async fn read_crawler(at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+    let name = text(at.desired, "Name");
+    let Some(out) = existing(
+        glue(&at)?.get_crawler().name(&name).send().await,
+        aws_sdk_glue::operation::get_crawler::GetCrawlerError::is_entity_not_found_exception,
+        at.id,
+        "GetCrawler",
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(crawler) = out.crawler else {
+        return Ok(None);
+    };
+    let paths: Vec<Value> = crawler
+        .targets()
+        .map(|t| t.s3_targets())
+        .unwrap_or_default()
+        .iter()
+        .map(|t| json!({ "Path": t.path() }))
+        .collect();
+    let mut value = json!({
+        "Name": crawler.name(),
+        "Role": crawler.role(),
+        "DatabaseName": crawler.database_name(),
+        "Targets": { "S3Targets": paths },
+        "Configuration": crawler.configuration(),
+    });
+    if let Some(schedule) = crawler.schedule() {
+        value["Schedule"] = json!({ "ScheduleExpression": schedule.schedule_expression() });
+    }
+    if let Some(policy) = crawler.schema_change_policy() {
+        value["SchemaChangePolicy"] = json!({
+            "UpdateBehavior": policy.update_behavior().map(|b| b.as_str()),
+            "DeleteBehavior": policy.delete_behavior().map(|b| b.as_str()),
+        });
+    }
+    if let Some(policy) = crawler.recrawl_policy() {
+        value["RecrawlPolicy"] =
+            json!({ "RecrawlBehavior": policy.recrawl_behavior().map(|b| b.as_str()) });
+    }
+    Ok(Some(value))
+}
+
+/// CreateCrawler or UpdateCrawler with the template's settings; what was written.
+pub(super) async fn write_crawler(
+    at: Target<'_>,
+    actual: Option<&Value>,
+) -> Result<Vec<String>, ProvisionError> {
+    use aws_sdk_glue::types::{
+        CrawlerTargets, DeleteBehavior, RecrawlBehavior, RecrawlPolicy, S3Target,
+        SchemaChangePolicy, UpdateBehavior,
+    };
+    let desired = at.desired;
+    if actual.is_some_and(|a| crate::audit::matches(desired, a)) {
+        return Ok(Vec::new());
+    }
+    let targets = CrawlerTargets::builder()
+        .set_s3_targets(Some(
+            desired["Targets"]["S3Targets"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|t| S3Target::builder().path(text(t, "Path")).build())
+                .collect(),
+        ))
+        .build();
+    let policy = &desired["SchemaChangePolicy"];
+    let schema_change = SchemaChangePolicy::builder()
+        .update_behavior(UpdateBehavior::from(
+            text(policy, "UpdateBehavior").as_str(),
+        ))
+        .delete_behavior(DeleteBehavior::from(
+            text(policy, "DeleteBehavior").as_str(),
+        ))
+        .build();
+    let recrawl = RecrawlPolicy::builder()
+        .recrawl_behavior(RecrawlBehavior::from(
+            text(&desired["RecrawlPolicy"], "RecrawlBehavior").as_str(),
+        ))
+        .build();
+    let schedule = desired["Schedule"]["ScheduleExpression"]
+        .as_str()
+        .map(str::to_owned);
+    let client = glue(&at)?;
+    let name = text(desired, "Name");
+    let (role, database) = (text(desired, "Role"), text(desired, "DatabaseName"));
+    let configuration = desired["Configuration"].as_str().map(str::to_owned);
+    if actual.is_some() {
+        client
+            .update_crawler()
+            .name(&name)
+            .role(role)
+            .database_name(database)
+            .targets(targets)
+            .set_schedule(schedule)
+            .schema_change_policy(schema_change)
+            .recrawl_policy(recrawl)
+            .set_configuration(configuration)
+            .send()
+            .await
+            .map_err(err(at.id, "UpdateCrawler"))?;
+    } else {
+        client
+            .create_crawler()
+            .name(&name)
+            .role(role)
+            .database_name(database)
+            .targets(targets)
+            .set_schedule(schedule)
+            .schema_change_policy(schema_change)
+            .recrawl_policy(recrawl)
+            .set_configuration(configuration)
+            .send()
+            .await
+            .map_err(err(at.id, "CreateCrawler"))?;
+    }
+    Ok(vec!["Crawler".to_owned()])
+}

@@ -72,11 +72,13 @@ struct Table {
     partitions: BTreeMap<Vec<String>, Value>,
 }
 
-/// One account's Data Catalog in one region.
+/// One account's Data Catalog in one region, and its crawlers.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
     account_id: String,
     databases: BTreeMap<String, Database>,
+    /// The account's crawlers.
+    pub crawlers: super::crawlers::Crawlers,
 }
 
 /// A name as Glue keeps it: checked and lowered.
@@ -96,6 +98,7 @@ impl Catalog {
         Self {
             account_id: account_id.to_owned(),
             databases: BTreeMap::new(),
+            crawlers: super::crawlers::Crawlers::default(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Glue's JSON API (AWS JSON 1.1, `X-Amz-Target: AWSGlue.<Operation>`) over a [`Catalog`]:
-//! the database, table and partition operations the stack, the crawler model and Athena's
-//! clients use. Lists come whole, in one page (no `NextToken`); `GetPartitions` takes no
+//! the database, table, partition and crawler operations the stack, the crawler model and
+//! Athena's clients use. Lists come whole, in one page (no `NextToken`); `GetPartitions` takes no
 //! `Expression`. An operation outside these is refused with `UnknownOperationException`,
 //! naming it as one the stand-in does not model.
 
@@ -15,7 +15,7 @@ use super::catalog::{Catalog, GlueError};
 use crate::json_protocol::{self, JsonRequest, StandIn, error, ok};
 
 /// The operations served.
-pub const OPERATIONS: [&str; 13] = [
+pub const OPERATIONS: [&str; 18] = [
     "CreateDatabase",
     "UpdateDatabase",
     "GetDatabase",
@@ -29,6 +29,11 @@ pub const OPERATIONS: [&str; 13] = [
     "BatchCreatePartition",
     "GetPartitions",
     "GetPartition",
+    "CreateCrawler",
+    "UpdateCrawler",
+    "GetCrawler",
+    "GetCrawlers",
+    "DeleteCrawler",
 ];
 
 /// A catalog shared by the endpoint and the harness.
@@ -129,6 +134,20 @@ fn call(catalog: &mut Catalog, operation: &str, input: &Value, now: f64) -> Resu
         "GetPartition" => json!({
             "Partition": catalog.get_partition(database, table, &input["PartitionValues"])?
         }),
+        "CreateCrawler" => {
+            catalog.crawlers.create(input, now)?;
+            json!({})
+        }
+        "UpdateCrawler" => {
+            catalog.crawlers.update(input, now)?;
+            json!({})
+        }
+        "GetCrawler" => json!({ "Crawler": catalog.crawlers.get(text(input, "Name"))? }),
+        "GetCrawlers" => json!({ "Crawlers": catalog.crawlers.list() }),
+        "DeleteCrawler" => {
+            catalog.crawlers.delete(text(input, "Name"))?;
+            json!({})
+        }
         _ => return Err(Refusal::Unknown),
     })
 }
