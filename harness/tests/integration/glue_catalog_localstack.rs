@@ -20,6 +20,26 @@ use stack::{Deployment, Placement, StackDefinition};
 
 use crate::support;
 
+/// LocalStack's clients for `deployment`, with Glue at a stand-in of its own: the clients, the
+/// stand-in's catalog, and the running endpoint.
+async fn with_glue_stand_in(
+    url: &str,
+    deployment: &Deployment,
+) -> (
+    Clients,
+    standins::glue::SharedCatalog,
+    standins::json_protocol::StandIn,
+) {
+    let placement = &deployment.placement;
+    let catalog = Arc::new(Mutex::new(standins::glue::Catalog::new(
+        &placement.account_id,
+    )));
+    let glue = standins::glue::start(Arc::clone(&catalog)).await.unwrap();
+    let config = sdk_config(url, &placement.region).await;
+    let clients = Clients::new(&config, deployment).with_glue_at(&config, &glue.endpoint);
+    (clients, catalog, glue)
+}
+
 #[tokio::test]
 async fn the_database_and_table_are_applied_and_audited_at_the_glue_stand_in() {
     let Some(url) = support::endpoint() else {
@@ -29,14 +49,8 @@ async fn the_database_and_table_are_applied_and_audited_at_the_glue_stand_in() {
     let mut definition = StackDefinition::default();
     definition.account.name = "GlueTest".into();
     let stack = support::stack(definition);
-    let placement = Placement::localstack(region);
-    let deployment = Deployment::new(&stack, &placement);
-    let catalog = Arc::new(Mutex::new(standins::glue::Catalog::new(
-        &placement.account_id,
-    )));
-    let glue = standins::glue::start(Arc::clone(&catalog)).await.unwrap();
-    let config = sdk_config(&url, region).await;
-    let clients = Clients::new(&config, &deployment).with_glue_at(&config, &glue.endpoint);
+    let deployment = Deployment::new(&stack, &Placement::localstack(region));
+    let (clients, catalog, glue) = with_glue_stand_in(&url, &deployment).await;
 
     let outcome_of = |applied: &[provision::Applied], id: &str| {
         applied
@@ -149,14 +163,8 @@ async fn the_crawler_is_applied_and_audited_at_the_glue_stand_in() {
     };
     let region = "af-south-1";
     let stack = stack::Stack::load(&support::root().join("deploy/crawler.toml")).unwrap();
-    let placement = Placement::localstack(region);
-    let deployment = Deployment::new(&stack, &placement);
-    let catalog = Arc::new(Mutex::new(standins::glue::Catalog::new(
-        &placement.account_id,
-    )));
-    let glue = standins::glue::start(Arc::clone(&catalog)).await.unwrap();
-    let config = sdk_config(&url, region).await;
-    let clients = Clients::new(&config, &deployment).with_glue_at(&config, &glue.endpoint);
+    let deployment = Deployment::new(&stack, &Placement::localstack(region));
+    let (clients, catalog, _endpoint) = with_glue_stand_in(&url, &deployment).await;
 
     let first = provision::apply(&clients, &deployment).await.unwrap();
     let crawler_outcome = |applied: &[provision::Applied]| {

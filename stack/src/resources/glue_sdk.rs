@@ -320,34 +320,29 @@ pub(super) async fn write_crawler(
         .as_str()
         .map(str::to_owned);
     let client = glue(&at)?;
-    let name = text(desired, "Name");
     let (role, database) = (text(desired, "Role"), text(desired, "DatabaseName"));
     let configuration = desired["Configuration"].as_str().map(str::to_owned);
+    // CreateCrawler and UpdateCrawler take the same settings through builders of their own.
+    macro_rules! with_settings {
+        ($builder:expr) => {
+            $builder
+                .name(text(desired, "Name"))
+                .role(role)
+                .database_name(database)
+                .targets(targets)
+                .set_schedule(schedule)
+                .schema_change_policy(schema_change)
+                .recrawl_policy(recrawl)
+                .set_configuration(configuration)
+        };
+    }
     if actual.is_some() {
-        client
-            .update_crawler()
-            .name(&name)
-            .role(role)
-            .database_name(database)
-            .targets(targets)
-            .set_schedule(schedule)
-            .schema_change_policy(schema_change)
-            .recrawl_policy(recrawl)
-            .set_configuration(configuration)
+        with_settings!(client.update_crawler())
             .send()
             .await
             .map_err(err(at.id, "UpdateCrawler"))?;
     } else {
-        client
-            .create_crawler()
-            .name(&name)
-            .role(role)
-            .database_name(database)
-            .targets(targets)
-            .set_schedule(schedule)
-            .schema_change_policy(schema_change)
-            .recrawl_policy(recrawl)
-            .set_configuration(configuration)
+        with_settings!(client.create_crawler())
             .send()
             .await
             .map_err(err(at.id, "CreateCrawler"))?;
