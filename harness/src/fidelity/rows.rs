@@ -338,7 +338,7 @@ pub static ROWS: &[Row] = &[
         kind: Kind::EmulatorGap,
         area: "IAM",
         aws: "IAM authorizes every call a function makes against its role's policies (explicit deny, allow, resource ARNs, condition keys such as ssm:resourceTag)",
-        harness: "neither emulator enforces IAM here; the functions' SDK clients record every call (action, resource ARN, condition keys) and the run evaluates each against the rendered roles with IAM's logic (standins::iam); a refused call fails the run's check. The deployed artifacts' calls (--lambda artifacts) are not recorded. The crawler is AWS's code and Glue lists no exact set of its calls: in crawler mode the run evaluates the S3, Data Catalog and log requests for what the crawler model did (CrawlerSummary::calls)",
+        harness: "neither emulator enforces IAM here; the functions' SDK clients record every call (action, resource ARN, condition keys) and the run evaluates each against the rendered roles with IAM's logic (standins::iam); a refused call fails the run's check. The deployed artifacts' calls (--lambda artifacts) are not recorded; on MiniStack, SendCommand (which goes to the harness's simulated SSM there) is not. The crawler is AWS's code and Glue lists no exact set of its calls: in crawler mode the run evaluates the S3, Data Catalog and log requests for what the crawler model did (CrawlerSummary::calls)",
         source: "IAM User Guide, policy evaluation logic and condition operators; Service Authorization Reference (resource types and condition keys per action)",
         test: "harness/tests/integration/least_privilege_localstack.rs::every_call_is_allowed_and_every_grant_is_used_or_needed_on_aws_only",
         applies: Applies::Always,

@@ -15,6 +15,9 @@
 //!   simulated SSM (an in-memory account, as in the memory world), whose agents answer them;
 //!   the agents read their configuration from Parameter Store on MiniStack.
 //!
+//! IAM's evaluation of the functions' calls covers what goes through the SDK here: all but
+//! SendCommand.
+//!
 //! Restarts (`[[faults.restart]]`) are not applied here, and the deployed artifacts
 //! (`--lambda artifacts`) are not run: both need the LocalStack backends.
 
@@ -33,6 +36,7 @@ use standins::cloudwatch_logs::SdkLogs;
 use standins::eventbridge::queue::SdkQueue;
 use standins::faults::{FaultPlan, RestartGate, Service};
 use standins::firehose::{DeliveryStream, S3Objects};
+use standins::iam::{CallLog, CallRecorder};
 use standins::instance::Os;
 use standins::ssm::{AgentSsm, SentCommand};
 
@@ -221,6 +225,17 @@ impl World for MiniStackWorld {
 
     fn record_crawl(&self, name: &str, started_ms: i64) {
         self.emulator.record_crawl(name, started_ms);
+    }
+
+    /// The onboarding function's EC2 and Parameter Store calls and the ETL's Firehose calls,
+    /// as on LocalStack; its SendCommand goes to the harness's simulated SSM and is not an SDK
+    /// call here, so it is not among them.
+    fn calls(&self) -> Option<CallLog> {
+        self.emulator.calls()
+    }
+
+    fn recorder(&self, principal: &str) -> Option<CallRecorder> {
+        self.emulator.recorder(principal)
     }
 
     fn commands(&self) -> MemoryAccount {

@@ -55,6 +55,21 @@ async fn quickstart_passes_on_ministack_with_its_own_gaps_printed() {
         "{gaps:?}"
     );
     assert!(report::summary(&report).contains("MiniStack at"));
+    // IAM's evaluation covers the calls made through the SDK: all but SendCommand, which goes
+    // to the harness's simulated SSM on MiniStack.
+    let iam = report.permissions.as_ref().unwrap();
+    assert_eq!(iam.refused().count(), 0, "{:#?}", iam.requests);
+    let actions: std::collections::BTreeSet<&str> =
+        iam.requests.iter().map(|r| r.action.as_str()).collect();
+    for action in [
+        "ec2:DescribeInstances",
+        "ssm:GetParameter",
+        "ssm:DescribeInstanceInformation",
+        "firehose:PutRecordBatch",
+    ] {
+        assert!(actions.contains(action), "{action}: {actions:?}");
+    }
+    assert!(!actions.contains("ssm:SendCommand"), "{actions:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
