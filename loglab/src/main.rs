@@ -19,6 +19,7 @@ mod run_command;
 mod stack_commands;
 mod tables;
 mod test_filter;
+mod up_command;
 
 /// Log pipeline harness: check, render and deploy the stack definition; provision and audit it
 /// on an emulator; replay scenarios end to end; query what landed.
@@ -73,6 +74,11 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: tables::OutputFormat,
     },
+    /// Start an emulator and the harness's Glue stand-in and leave them running for your own
+    /// tools (the endpoints are printed) until `loglab down`.
+    Up(up_command::UpArgs),
+    /// Stop what `loglab up` started.
+    Down,
     /// Read every provisioned resource back and compare it with the definition.
     Audit {
         /// endpoint=URL of the emulator that was provisioned (or auto/container/host to
@@ -143,6 +149,8 @@ async fn run() -> anyhow::Result<ExitCode> {
             stack_commands::provision(definition, &backend, &region, apply).await
         }
         Command::Build(build) => build_command::build(&build),
+        Command::Up(args) => up_command::up(&args).await,
+        Command::Down => up_command::down().await,
         Command::Deploy(deploy) => stack_commands::deploy(definition, &deploy).await,
         Command::Redrive(redrive) => redrive_command::redrive(&redrive).await,
         Command::Run(run) => run_command::run(run).await,

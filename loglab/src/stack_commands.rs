@@ -189,7 +189,11 @@ async fn provision_and_audit(
 ) -> anyhow::Result<ExitCode> {
     let config = backend::sdk_config(endpoint, region).await;
     let deployment = Deployment::new(stack, &Placement::localstack(region));
-    let clients = Clients::new(&config, &deployment);
+    let mut clients = Clients::new(&config, &deployment);
+    // The Glue Data Catalog where one is given (`loglab up` prints it): the emulators have none.
+    if let Ok(glue) = std::env::var("AWS_ENDPOINT_URL_GLUE") {
+        clients = clients.with_glue_at(&config, &glue);
+    }
     if apply {
         println!("apply:");
         for applied in provision::apply(&clients, &deployment).await? {

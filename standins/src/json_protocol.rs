@@ -50,7 +50,16 @@ where
     H: Fn(JsonRequest) -> F + Clone + Send + Sync + 'static,
     F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    serve_on(0, handler).await
+}
+
+/// [`serve`] on loopback `port` (0: a free one), for an endpoint users point their tools at.
+pub async fn serve_on<H, F>(port: u16, handler: H) -> std::io::Result<StandIn>
+where
+    H: Fn(JsonRequest) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let address: SocketAddr = listener.local_addr()?;
     let stop = CancellationToken::new();
     let token = stop.clone();

@@ -8,3 +8,4 @@ mod support;
 
 mod cli_query;
 mod cli_test_filter;
+mod cli_up;

@@ -41,7 +41,12 @@ pub type SharedCatalog = Arc<Mutex<Catalog>>;
 
 /// Serves `catalog` on a free loopback port until the returned endpoint is dropped.
 pub async fn start(catalog: SharedCatalog) -> std::io::Result<StandIn> {
-    json_protocol::serve(move |request| {
+    start_on(0, catalog).await
+}
+
+/// [`start`] on loopback `port` (`loglab up`'s, for users' own clients).
+pub async fn start_on(port: u16, catalog: SharedCatalog) -> std::io::Result<StandIn> {
+    json_protocol::serve_on(port, move |request| {
         let catalog = Arc::clone(&catalog);
         async move { answer(&catalog, &request) }
     })

@@ -8,4 +8,4 @@ pub mod crawlers;
 pub mod endpoint;
 
 pub use catalog::{Catalog, GlueError};
-pub use endpoint::{SharedCatalog, start};
+pub use endpoint::{SharedCatalog, start, start_on};
