@@ -211,3 +211,93 @@ async fn the_crawler_is_applied_and_audited_at_the_glue_stand_in() {
         "{held}"
     );
 }
+
+/// A client our users have, boto3 from PyPI (`scripts/boto3.sh`), reads the table the stack
+/// provisioned at the stand-in as Glue's API answers it, and meets Glue's error for a table
+/// that does not exist as botocore's modelled exception. (Two workers: the stand-in answers
+/// while the test waits for the Python process.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boto3_reads_the_provisioned_table_from_the_stand_in() {
+    let Some(url) = support::endpoint() else {
+        return;
+    };
+    let region = "me-central-1";
+    let mut definition = StackDefinition::default();
+    definition.account.name = "Boto3Test".into();
+    let stack = support::stack(definition);
+    let deployment = Deployment::new(&stack, &Placement::localstack(region));
+    let (clients, _catalog, glue) = with_glue_stand_in(&url, &deployment).await;
+    provision::apply(&clients, &deployment).await.unwrap();
+
+    let script = support::root().join("scripts/boto3.sh");
+    let python = std::process::Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(
+        python.status.success(),
+        "{}: {}",
+        script.display(),
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let python = String::from_utf8(python.stdout).unwrap();
+    let catalog = &stack.definition.catalog;
+    let program = r#"
+import boto3, json, sys
+endpoint, region, database, table = sys.argv[1:5]
+glue = boto3.client("glue", endpoint_url=endpoint, region_name=region,
+                    aws_access_key_id="test", aws_secret_access_key="test")
+found = glue.get_table(DatabaseName=database, Name=table)["Table"]
+sd = found["StorageDescriptor"]
+print(json.dumps({
+    "name": found["Name"],
+    "columns": [c["Name"] for c in sd["Columns"]],
+    "location": sd["Location"],
+    "partition_keys": [k["Name"] for k in found["PartitionKeys"]],
+    "projection": found["Parameters"]["projection.enabled"],
+    "tables": [t["Name"] for t in glue.get_tables(DatabaseName=database)["TableList"]],
+}))
+try:
+    glue.get_table(DatabaseName=database, Name="nope")
+except glue.exceptions.EntityNotFoundException as e:
+    print(json.dumps({"code": e.response["Error"]["Code"], "message": e.response["Error"]["Message"]}))
+"#;
+    let run = std::process::Command::new(python.trim())
+        .args([
+            "-c",
+            program,
+            &glue.endpoint,
+            region,
+            &catalog.database,
+            &catalog.table,
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut lines = stdout.lines();
+    let table: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let columns: Vec<&str> = pipeline::etl::row::ROW_COLUMNS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect();
+    assert_eq!(table["name"], catalog.table.as_str());
+    assert_eq!(table["columns"], serde_json::json!(columns));
+    assert_eq!(table["partition_keys"], serde_json::json!(["datehour"]));
+    assert_eq!(table["projection"], "true");
+    assert_eq!(table["tables"], serde_json::json!([catalog.table]));
+    assert!(
+        table["location"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("-{region}/logs/")),
+        "{table}"
+    );
+    let missing: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(missing["code"], "EntityNotFoundException");
+    assert_eq!(missing["message"], "Table nope not found.");
+}
