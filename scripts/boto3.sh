@@ -3,10 +3,7 @@
 # prove the harness's AWS stand-ins answer it (the Glue Data Catalog). Prints the venv's python
 # on stdout.
 set -euo pipefail
+# shellcheck source=lib/pypi-venv.sh
+source "$(dirname "$0")/lib/pypi-venv.sh"
 BOTO3_VERSION=1.44.18
-VENV=${LOGLAB_CACHE:-$HOME/.cache/loglab}/boto3-$BOTO3_VERSION
-if ! "$VENV/bin/python" -c 'import boto3' 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "boto3==$BOTO3_VERSION" >&2
-fi
-echo "$VENV/bin/python"
+pypi_venv "${LOGLAB_CACHE:-$HOME/.cache/loglab}/boto3-$BOTO3_VERSION" boto3 "boto3==$BOTO3_VERSION"

@@ -2,10 +2,7 @@
 # DuckDB (from PyPI, into a cached venv) for the query bench's side-by-side figures.
 # Prints the venv's python on stdout; the bench runs its DuckDB queries through it.
 set -euo pipefail
+# shellcheck source=lib/pypi-venv.sh
+source "$(dirname "$0")/lib/pypi-venv.sh"
 DUCKDB_VERSION=1.5.6
-VENV=${LOGLAB_CACHE:-$HOME/.cache/loglab}/duckdb-$DUCKDB_VERSION
-if ! "$VENV/bin/python" -c 'import duckdb' 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION" >&2
-fi
-echo "$VENV/bin/python"
+pypi_venv "${LOGLAB_CACHE:-$HOME/.cache/loglab}/duckdb-$DUCKDB_VERSION" duckdb "duckdb==$DUCKDB_VERSION"

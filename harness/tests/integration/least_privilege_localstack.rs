@@ -51,13 +51,7 @@ const SCENARIOS: [(&str, &str); 3] = [
 fn roles(loaded: &harness::scenario::LoadedScenario) -> Roles {
     let placement = stack::Placement::localstack(&loaded.scenario.region);
     let deployment = stack::Deployment::new(&loaded.stack, &placement);
-    let resources = deployment.resources().unwrap();
-    Roles::from_resources(
-        resources
-            .iter()
-            .map(|r| (r.id.as_str(), r.kind.as_str(), &r.properties)),
-    )
-    .unwrap()
+    Roles::from_deployment(&deployment).unwrap()
 }
 
 /// The roles' statements with statement `index` of `role` left out.

@@ -18,7 +18,28 @@ pub use policy::{Decision, PolicyError, Request};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Roles(BTreeMap<String, Vec<Value>>);
 
+/// Why the roles of a deployment could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RolesError {
+    /// The template did not resolve.
+    #[error("the template's roles: {0}")]
+    Resolve(#[from] stack::resolve::ResolveError),
+    /// A role's policy is not one the evaluator reads.
+    #[error("the template's roles: {0}")]
+    Policy(#[from] PolicyError),
+}
+
 impl Roles {
+    /// The roles `deployment` renders, resolved for its placement.
+    pub fn from_deployment(deployment: &stack::Deployment) -> Result<Self, RolesError> {
+        let resources = deployment.resources()?;
+        Ok(Self::from_resources(
+            resources
+                .iter()
+                .map(|r| (r.id.as_str(), r.kind.as_str(), &r.properties)),
+        )?)
+    }
+
     /// The roles among `resources` (`(logical id, type, resolved properties)`): their inline
     /// policies. A managed policy is an error: its statements are not in the template.
     pub fn from_resources<'a>(

@@ -45,30 +45,20 @@ impl PermissionsReport {
         deployment: &stack::Deployment,
         principals: &[&str],
     ) -> Self {
-        let roles = deployment
-            .resources()
-            .map_err(|e| e.to_string())
-            .and_then(|resources| {
-                Roles::from_resources(
-                    resources
-                        .iter()
-                        .map(|r| (r.id.as_str(), r.kind.as_str(), &r.properties)),
-                )
-                .map_err(|e| e.to_string())
-            });
+        let roles = Roles::from_deployment(deployment);
         match roles {
             Ok(roles) => Self::new(calls, &roles, principals),
             Err(error) => Self {
                 calls: calls.len(),
                 requests: Vec::new(),
                 grants: Vec::new(),
-                error: Some(error),
+                error: Some(error.to_string()),
             },
         }
     }
 
-    /// IAM's decisions on `calls` under `roles`, the grants of the functions' roles they used.
-    pub fn new(calls: &[Call], roles: &Roles, function_roles: &[&str]) -> Self {
+    /// IAM's decisions on `calls` under `roles`; the grants of `principals`' roles they used.
+    pub fn new(calls: &[Call], roles: &Roles, principals: &[&str]) -> Self {
         let (requests, error) = match standins::iam::authorize(roles, calls) {
             Ok(requests) => (requests, None),
             Err(error) => (Vec::new(), Some(error.to_string())),
@@ -76,7 +66,7 @@ impl PermissionsReport {
         let grants = roles
             .grants()
             .into_iter()
-            .filter(|(role, _)| function_roles.contains(&role.as_str()))
+            .filter(|(role, _)| principals.contains(&role.as_str()))
             .map(|(role, action)| GrantUse {
                 calls: calls
                     .iter()
