@@ -112,18 +112,13 @@ pub fn parse_location(
     region: &str,
     endpoint: Option<&str>,
 ) -> Result<Location, AthenaError> {
-    if let Some(rest) = text.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if let Some((bucket, root)) = lake::store::split_s3_url(text) {
         if bucket.is_empty() {
             return Err(AthenaError::Location {
                 location: text.to_owned(),
                 why: "no bucket name after s3://".into(),
             });
         }
-        let root = match prefix.trim_end_matches('/') {
-            "" => String::new(),
-            p => format!("{p}/"),
-        };
         return Ok(Location {
             store: lake::store::s3(bucket, region, endpoint.map(emulator_s3))?,
             url: format!("s3://{bucket}"),

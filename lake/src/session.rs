@@ -53,6 +53,8 @@ pub enum QueryError {
         message: String,
         /// The query, with a caret under the place when the error gives one.
         pointer: String,
+        /// Where the parser says the problem is (line, column; 1-based), when it says.
+        position: Option<(u64, u64)>,
     },
     /// Athena's analyzer refuses the query ([`analysis`](crate::analysis)): a table the
     /// catalog does not hold, or operands of kinds Athena does not compare.
@@ -333,6 +335,7 @@ fn sql_error(sql: &str, message: &str) -> QueryError {
     QueryError::Sql {
         message: message.trim().to_owned(),
         pointer: pointer(sql, position),
+        position,
     }
 }
 

@@ -54,6 +54,19 @@ pub fn s3(
     Ok(Arc::new(store))
 }
 
+/// `s3://bucket/prefix` split into the bucket and the root under it (the prefix ending in `/`,
+/// or empty, as [`crate::crawl::Location::root`] has it); `None` when `text` is not an
+/// `s3://` URL, and `Some(("", _))` when it names no bucket.
+pub fn split_s3_url(text: &str) -> Option<(&str, String)> {
+    let rest = text.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let root = match prefix.trim_end_matches('/') {
+        "" => String::new(),
+        p => format!("{p}/"),
+    };
+    Some((bucket, root))
+}
+
 /// A local folder as a store (URL `file:///`; keys are paths below `/`).
 pub fn local() -> Arc<dyn ObjectStore> {
     Arc::new(object_store::local::LocalFileSystem::new())

@@ -23,6 +23,7 @@
 //! - [`json_protocol`]: the AWS JSON 1.1 server the Firehose and SSM endpoints share.
 //! - [`instance`]: what the stand-ins know of an instance (its operating system).
 
+pub mod athena;
 pub mod clock;
 pub mod cloudwatch_agent;
 pub mod cloudwatch_logs;

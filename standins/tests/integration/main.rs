@@ -7,6 +7,7 @@ mod conformance;
 #[path = "../../../stack/tests/integration/support/mod.rs"]
 mod support;
 
+mod athena;
 mod firehose;
 mod glue;
 mod lambda_runtime;
