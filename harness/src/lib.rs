@@ -2,12 +2,13 @@
 //! its instances write ([`workload`], [`generate`]), run end to end over a world (the emulator or
 //! memory, [`run`]) with the AWS stand-ins (`standins`) where the emulator cannot stand in, every
 //! record and its fate kept in the [`ledger`], the bucket read back ([`landed`]) and catalogued
-//! and queried as Athena would ([`catalog`], on `lake`), and the report's checks, the cost
+//! and queried as Athena would ([`catalog`], on `lake`; [`athena_client`] through Athena's API), and the report's checks, the cost
 //! estimate ([`cost`]) and the fidelity table ([`fidelity`]). [`backend`] is where the emulator
 //! comes from. The stack definition and what provisions, audits and deploys it live in `stack`;
 //! the `loglab` command sits on top.
 
 pub mod alarms;
+pub mod athena_client;
 pub mod backend;
 pub mod catalog;
 pub mod cost;

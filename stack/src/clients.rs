@@ -23,6 +23,9 @@ pub struct Clients {
     /// Glue's Data Catalog, where there is one to talk to: AWS's, or the harness's stand-in on
     /// the emulator path ([`Clients::with_glue_at`]); `None` where the emulator has none.
     pub glue: Option<aws_sdk_glue::Client>,
+    /// Athena, where there is one to talk to: AWS's, or the harness's stand-in on the emulator
+    /// path ([`Clients::with_athena_at`]); `None` where the emulator has none.
+    pub athena: Option<aws_sdk_athena::Client>,
     /// The region the clients talk to.
     pub region: String,
     role_names: std::collections::BTreeMap<String, String>,
@@ -45,6 +48,7 @@ impl Clients {
             events: aws_sdk_eventbridge::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
             glue: None,
+            athena: None,
             region: region.to_owned(),
             role_names,
         }
@@ -55,6 +59,17 @@ impl Clients {
     pub fn with_glue_at(mut self, config: &SdkConfig, endpoint: &str) -> Self {
         self.glue = Some(aws_sdk_glue::Client::from_conf(
             aws_sdk_glue::config::Builder::from(config)
+                .endpoint_url(endpoint)
+                .build(),
+        ));
+        self
+    }
+
+    /// The same clients, with Athena at `endpoint` (the harness's stand-in), with `config`'s
+    /// credentials and region.
+    pub fn with_athena_at(mut self, config: &SdkConfig, endpoint: &str) -> Self {
+        self.athena = Some(aws_sdk_athena::Client::from_conf(
+            aws_sdk_athena::config::Builder::from(config)
                 .endpoint_url(endpoint)
                 .build(),
         ));

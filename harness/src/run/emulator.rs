@@ -48,10 +48,10 @@ pub struct EmulatorWorld {
     calls: CallLog,
     /// The account as the recorders see it (instance tags filled in at launch).
     facts: Arc<Facts>,
-    /// The harness's Glue Data Catalog (the emulator has none): the stack's database, table
-    /// and crawler are applied to it and audited there; served while the world lives.
-    glue: standins::glue::SharedCatalog,
-    _glue_endpoint: standins::json_protocol::StandIn,
+    /// The harness's Glue Data Catalog and Athena (the emulator has neither): the stack's
+    /// database, table, crawler, workgroup and saved queries are applied to them and audited
+    /// there; served while the world lives.
+    stand_ins: standins::athena::CatalogStandIns,
     /// The onboarding function's clients, each call recorded as the onboarding role's.
     onboarding_ec2: aws_sdk_ec2::Client,
     onboarding_ssm: aws_sdk_ssm::Client,
@@ -103,17 +103,25 @@ impl EmulatorWorld {
         let deployment = Deployment::new(&loaded.stack, &placement);
         let faulted = standins::faults::layer::wrap(config, faults);
         let ec2 = aws_sdk_ec2::Client::new(&faulted);
-        let glue_catalog = Arc::new(std::sync::Mutex::new(standins::glue::Catalog::new(
+        let endpoint = config.endpoint_url().unwrap_or_default().to_owned();
+        let buckets = standins::athena::S3Buckets::emulator(&endpoint, &placement.region);
+        let stand_ins = standins::athena::CatalogStandIns::start(
             &placement.account_id,
-        )));
-        let glue = standins::glue::start(Arc::clone(&glue_catalog))
-            .await
-            .map_err(|e| RunError::Call {
-                operation: "starting the harness's Glue stand-in for",
-                target: loaded.scenario.name.clone(),
-                message: e.to_string(),
-            })?;
-        let clients = Clients::new(&faulted, &deployment).with_glue_at(&faulted, &glue.endpoint);
+            Arc::new(buckets),
+            standins::athena::Ports::default(),
+        )
+        .await
+        .map_err(|e| RunError::Call {
+            operation: "starting the harness's Glue and Athena stand-ins for",
+            target: loaded.scenario.name.clone(),
+            message: e.to_string(),
+        })?;
+        let with_stand_ins = |config: &SdkConfig| {
+            Clients::new(config, &deployment)
+                .with_glue_at(config, &stand_ins.glue_endpoint.endpoint)
+                .with_athena_at(config, &stand_ins.athena_endpoint.endpoint)
+        };
+        let clients = with_stand_ins(&faulted);
         let calls = CallLog::default();
         let facts = Arc::new(Facts {
             placement: placement.clone(),
@@ -142,12 +150,11 @@ impl EmulatorWorld {
         )
         .await?;
         Ok(Self {
-            endpoint: config.endpoint_url().unwrap_or_default().to_owned(),
+            endpoint,
             names: deployment.names.clone(),
             definition: loaded.stack.definition.clone(),
-            unfaulted: Clients::new(config, &deployment).with_glue_at(config, &glue.endpoint),
-            _glue_endpoint: glue,
-            glue: glue_catalog,
+            unfaulted: with_stand_ins(config),
+            stand_ins,
             clients,
             deployment,
             placement,
@@ -383,11 +390,30 @@ impl World for EmulatorWorld {
     }
 
     fn record_crawl(&self, name: &str, started_ms: i64) {
-        if let Err(error) = standins::locked(&self.glue)
+        if let Err(error) = standins::locked(&self.stand_ins.catalog)
             .crawlers
             .record_crawl(name, started_ms)
         {
             tracing::warn!(%error, "the crawler's last run was not recorded in the Glue stand-in");
+        }
+    }
+
+    fn record_crawled_table(&self, crawler: &str, table: &super::queries::CatalogSummary) {
+        let Some((database, name)) = table.table.split_once('.') else {
+            return;
+        };
+        let input = standins::glue::crawlers::crawled_table_input(
+            crawler,
+            name,
+            &table.location,
+            &table.columns,
+            &table.partition_columns,
+        );
+        let now = standins::clock::wall_now_ms() as f64 / 1000.0;
+        if let Err(error) =
+            standins::locked(&self.stand_ins.catalog).put_crawled_table(database, &input, now)
+        {
+            tracing::warn!(%error, "the crawled table was not recorded in the Glue stand-in");
         }
     }
 

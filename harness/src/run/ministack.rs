@@ -227,6 +227,10 @@ impl World for MiniStackWorld {
         self.emulator.record_crawl(name, started_ms);
     }
 
+    fn record_crawled_table(&self, crawler: &str, table: &super::queries::CatalogSummary) {
+        self.emulator.record_crawled_table(crawler, table);
+    }
+
     /// The onboarding function's EC2 and Parameter Store calls and the ETL's Firehose calls,
     /// as on LocalStack; its SendCommand goes to the harness's simulated SSM and is not an SDK
     /// call here, so it is not among them.

@@ -774,9 +774,12 @@ impl<'a, W: World> Replay<'a, W> {
             ledger,
             reconciliation,
         } = read_back;
+        let crawler_name = &s.loaded.stack.definition.catalog.crawler_name;
         if let Some(last) = query_stage.crawler.as_ref().and_then(|c| c.runs.last()) {
-            s.world
-                .record_crawl(&s.loaded.stack.definition.catalog.crawler_name, last.at_ms);
+            s.world.record_crawl(crawler_name, last.at_ms);
+            if let Some(table) = &query_stage.catalog {
+                s.world.record_crawled_table(crawler_name, table);
+            }
         }
         let permissions = self.permissions(&query_stage, &delivered);
         let report = report::build(report::Inputs {

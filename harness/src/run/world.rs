@@ -111,6 +111,11 @@ pub trait World: Send + Sync + 'static {
     fn record_crawl(&self, name: &str, started_ms: i64) {
         let _ = (name, started_ms);
     }
+    /// The crawler `crawler` left `table` in the catalog (crawler mode): where the world has a
+    /// Glue Data Catalog, the table Athena then reads.
+    fn record_crawled_table(&self, crawler: &str, table: &super::queries::CatalogSummary) {
+        let _ = (crawler, table);
+    }
     /// A recorder for what the harness answers in-process for `principal` where the deployed
     /// function makes an SDK call; `None` where [`Self::calls`] is.
     fn recorder(&self, principal: &str) -> Option<CallRecorder> {

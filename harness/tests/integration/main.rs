@@ -9,6 +9,7 @@
 #[path = "../../../stack/tests/integration/support/mod.rs"]
 mod support;
 
+mod athena_api_localstack;
 mod backends;
 mod fidelity_doc;
 mod glue_catalog_localstack;

@@ -5,11 +5,17 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::{OnEmulator, Reference, ResourceType, entry};
+use super::{OnEmulator, Reference, ResourceType, Target, athena_sdk, entry};
 use crate::cfn::{ids, reference, saved_query_sql};
+use crate::clients::ProvisionError;
 use crate::{Names, Placement, Stack};
 
 const NOT_IN_COMMUNITY: &str = "not in LocalStack community; DataFusion stands in for Athena";
+/// Applied to and audited at the harness's Athena stand-in where the run has one, as on AWS.
+const THROUGH_STAND_IN: OnEmulator = OnEmulator::HarnessStandIn {
+    service: super::StandInService::Athena,
+    otherwise: NOT_IN_COMMUNITY,
+};
 
 /// Athena workgroups.
 pub struct WorkGroup;
@@ -43,7 +49,29 @@ impl ResourceType for WorkGroup {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Absent(NOT_IN_COMMUNITY)
+        THROUGH_STAND_IN
+    }
+
+    fn apply_order(&self) -> u8 {
+        10
+    }
+
+    /// `RecursiveDeleteOption` tells CloudFormation how to delete the stack's workgroup; it is
+    /// no setting of the workgroup, and no API reads it back.
+    fn emulator_omitted_properties(&self) -> &'static [&'static str] {
+        &["/RecursiveDeleteOption"]
+    }
+
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        athena_sdk::read_workgroup(at).await
+    }
+
+    async fn write(
+        &self,
+        at: Target<'_>,
+        actual: Option<&Value>,
+    ) -> Result<Vec<String>, ProvisionError> {
+        athena_sdk::write_workgroup(at, actual).await
     }
 
     fn references(&self, stack: &Stack, _: &Names, _: &Placement) -> Vec<Reference> {
@@ -88,6 +116,22 @@ impl ResourceType for NamedQuery {
     }
 
     fn on_emulator(&self) -> OnEmulator {
-        OnEmulator::Absent(NOT_IN_COMMUNITY)
+        THROUGH_STAND_IN
+    }
+
+    fn apply_order(&self) -> u8 {
+        11
+    }
+
+    async fn read(&self, at: Target<'_>) -> Result<Option<Value>, ProvisionError> {
+        athena_sdk::read_named_query(at).await
+    }
+
+    async fn write(
+        &self,
+        at: Target<'_>,
+        actual: Option<&Value>,
+    ) -> Result<Vec<String>, ProvisionError> {
+        athena_sdk::write_named_query(at, actual).await
     }
 }

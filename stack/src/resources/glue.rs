@@ -17,7 +17,8 @@ const NOT_IN_COMMUNITY: &str =
     "not in LocalStack community; the harness catalogs the delivered objects itself";
 /// The database, table and crawler: applied to and audited at the harness's Glue stand-in
 /// where the run has one, as on AWS.
-const THROUGH_STAND_IN: OnEmulator = OnEmulator::GlueStandIn {
+const THROUGH_STAND_IN: OnEmulator = OnEmulator::HarnessStandIn {
+    service: super::StandInService::Glue,
     otherwise: NOT_IN_COMMUNITY,
 };
 

@@ -8,6 +8,7 @@
 
 pub mod alarms;
 mod athena;
+mod athena_sdk;
 mod bucket;
 mod dead_letter;
 mod delivery_stream;
@@ -46,12 +47,24 @@ pub enum OnEmulator {
     /// Not created: LocalStack cannot create it at all, through the SDK or its
     /// CloudFormation; why.
     Absent(&'static str),
-    /// Not in the emulator: applied to and read back from the harness's Glue stand-in when the
-    /// clients have one ([`Clients::glue`]), else not created, for `otherwise`.
-    GlueStandIn {
+    /// Not in the emulator: applied to and read back from the harness's stand-in for
+    /// `service` when the clients have one ([`Clients::glue`], [`Clients::athena`]), else not
+    /// created, for `otherwise`.
+    HarnessStandIn {
+        /// The service the stand-in answers for.
+        service: StandInService,
         /// Why it is not created without the stand-in.
         otherwise: &'static str,
     },
+}
+
+/// The services the harness answers for over their own APIs where the emulator has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StandInService {
+    /// Glue's Data Catalog (`standins::glue`).
+    Glue,
+    /// Athena (`standins::athena`).
+    Athena,
 }
 
 impl OnEmulator {
@@ -60,14 +73,21 @@ impl OnEmulator {
         match self {
             Self::Provisioned => None,
             Self::StoodInFor(why) | Self::Absent(why) => Some(why),
-            Self::GlueStandIn { otherwise } => Some(otherwise),
+            Self::HarnessStandIn { otherwise, .. } => Some(otherwise),
         }
     }
 
     /// Why the emulator path does not create it with `clients`, if it does not.
     pub fn skip_reason_with(self, clients: &Clients) -> Option<&'static str> {
         match self {
-            Self::GlueStandIn { .. } if clients.glue.is_some() => None,
+            Self::HarnessStandIn {
+                service: StandInService::Glue,
+                ..
+            } if clients.glue.is_some() => None,
+            Self::HarnessStandIn {
+                service: StandInService::Athena,
+                ..
+            } if clients.athena.is_some() => None,
             other => other.skip_reason(),
         }
     }
@@ -243,7 +263,7 @@ pub fn absent_from_emulator() -> Vec<&'static str> {
         .filter(|t| {
             matches!(
                 t.on_emulator(),
-                OnEmulator::Absent(_) | OnEmulator::GlueStandIn { .. }
+                OnEmulator::Absent(_) | OnEmulator::HarnessStandIn { .. }
             )
         })
         .map(|t| t.type_name())

@@ -1,5 +1,5 @@
-//! Athena's JSON API (AWS JSON 1.1, `X-Amz-Target: AmazonAthena.<Operation>`) over an
-//! [`Athena`]: query executions, workgroups and saved queries, for the stack's provisioning
+//! Athena's JSON API (AWS JSON 1.1, `X-Amz-Target: AmazonAthena.<Operation>`, and its
+//! REST-JSON binding, [`rest`](super::rest)) over an [`Athena`]: query executions, workgroups and saved queries, for the stack's provisioning
 //! and for users' own clients (the AWS SDKs, boto3, PyAthena, the AWS CLI). Lists come whole,
 //! in one page. An operation outside these is refused with `UnknownOperationException`,
 //! naming it as one the stand-in does not model.
@@ -53,11 +53,29 @@ pub async fn start_on(port: u16, athena: Arc<Athena>) -> std::io::Result<StandIn
 }
 
 fn answer(athena: &Arc<Athena>, request: &JsonRequest) -> Response<Full<Bytes>> {
-    let operation = request
-        .target
-        .strip_prefix("AmazonAthena.")
-        .unwrap_or(&request.target);
-    match call(athena, operation, &request.input) {
+    let (operation, input) = if request.target.is_empty() {
+        let uri = &request.parts.uri;
+        match super::rest::route(
+            request.parts.method.as_str(),
+            uri.path(),
+            uri.query(),
+            &request.input,
+        ) {
+            Some((operation, input)) => (operation.to_owned(), input),
+            None => (
+                format!("{} {}", request.parts.method, uri.path()),
+                Value::Null,
+            ),
+        }
+    } else {
+        let operation = request.target.strip_prefix("AmazonAthena.");
+        (
+            operation.unwrap_or(&request.target).to_owned(),
+            request.input.clone(),
+        )
+    };
+    let operation = operation.as_str();
+    match call(athena, operation, &input) {
         Ok(output) => ok(&output),
         Err(Refusal::Athena(e)) => error(StatusCode::BAD_REQUEST, e.code(), e.message()),
         Err(Refusal::Unknown) => error(

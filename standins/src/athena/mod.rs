@@ -9,12 +9,15 @@ pub mod endpoint;
 pub mod engine;
 pub mod executions;
 pub mod named_queries;
+pub mod rest;
 pub mod results;
+mod stand_ins;
 pub mod workgroups;
 
 pub use endpoint::{start, start_on};
 pub use engine::{Buckets, MemoryBuckets, S3Buckets};
 pub use executions::Athena;
+pub use stand_ins::{CatalogStandIns, Ports};
 
 /// An error as Athena answers it: its code and its message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

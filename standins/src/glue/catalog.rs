@@ -251,6 +251,16 @@ impl Catalog {
         Ok(())
     }
 
+    /// What a crawler run does to its table: creates it, or replaces its definition.
+    pub fn put_crawled_table(&mut self, database: &str, input: &Value, now: f64) -> Result<()> {
+        let name = input["Name"].as_str().unwrap_or_default();
+        if self.get_table(database, name).is_ok() {
+            self.update_table(database, input, now)
+        } else {
+            self.create_table(database, input, now)
+        }
+    }
+
     /// DeleteTable, with its partitions.
     pub fn delete_table(&mut self, database: &str, name: &str) -> Result<()> {
         let key = name.to_lowercase();

@@ -124,6 +124,32 @@ impl Crawlers {
     }
 }
 
+/// The table a crawler run leaves in the catalog for JSON objects, in `TableInput`'s shape:
+/// the columns it inferred, string partition keys, the JSON SerDe and text formats Glue's
+/// crawlers give JSON data, and the parameters naming the classification and the crawler.
+pub fn crawled_table_input(
+    crawler: &str,
+    name: &str,
+    location: &str,
+    columns: &[(String, String)],
+    partition_keys: &[String],
+) -> Value {
+    let column = |(name, kind): (&str, &str)| json!({ "Name": name, "Type": kind });
+    json!({
+        "Name": name,
+        "TableType": "EXTERNAL_TABLE",
+        "PartitionKeys": partition_keys.iter().map(|k| column((k, "string"))).collect::<Vec<_>>(),
+        "Parameters": { "classification": "json", "UPDATED_BY_CRAWLER": crawler },
+        "StorageDescriptor": {
+            "Columns": columns.iter().map(|(n, t)| column((n, t))).collect::<Vec<_>>(),
+            "Location": location,
+            "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+            "SerdeInfo": { "SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe" },
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
