@@ -190,9 +190,13 @@ async fn provision_and_audit(
     let config = backend::sdk_config(endpoint, region).await;
     let deployment = Deployment::new(stack, &Placement::localstack(region));
     let mut clients = Clients::new(&config, &deployment);
-    // The Glue Data Catalog where one is given (`loglab up` prints it): the emulators have none.
+    // The Glue Data Catalog and Athena where they are given (`loglab up` prints them): the
+    // emulators have neither.
     if let Ok(glue) = std::env::var("AWS_ENDPOINT_URL_GLUE") {
         clients = clients.with_glue_at(&config, &glue);
+    }
+    if let Ok(athena) = std::env::var("AWS_ENDPOINT_URL_ATHENA") {
+        clients = clients.with_athena_at(&config, &athena);
     }
     if apply {
         println!("apply:");

@@ -1,13 +1,16 @@
 //! `loglab up` and `loglab down`: an emulator left running for a user's own tools, with the
-//! harness's Glue stand-in beside it (the emulators have no Glue), until `loglab down`. `up` prints the endpoints to point `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_GLUE`
-//! at; `loglab provision` and `audit` then apply and read the Glue database, table and crawler
-//! there too. What `up` started is recorded in `.loglab/up.json`; `down` asks it to stop by
+//! harness's Glue and Athena stand-ins beside it (the emulators have neither), until `loglab
+//! down`. `up` prints the endpoints to point `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_GLUE` and
+//! `AWS_ENDPOINT_URL_ATHENA` at (botocore, the AWS CLI and the Rust SDK read them); `loglab
+//! provision` and `audit` then apply and read the Glue database, table and crawler and the
+//! Athena workgroup and saved queries there too, and Athena's queries read the emulator's
+//! buckets. What `up` started is recorded in `.loglab/up.json`; `down` asks it to stop by
 //! moving that file to `.loglab/up.stopping`, and `up`, which looks for it every 200 ms, stops
 //! what it started and removes it (no signal is sent: the file says which process to wait for).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -16,6 +19,8 @@ use serde::{Deserialize, Serialize};
 
 /// The Glue stand-in's port unless `--glue-port` says otherwise.
 pub const DEFAULT_GLUE_PORT: u16 = 4570;
+/// The Athena stand-in's port unless `--athena-port` says otherwise.
+pub const DEFAULT_ATHENA_PORT: u16 = 4571;
 /// How long `down` waits for `up` to stop.
 const DOWN_WAIT: Duration = Duration::from_secs(60);
 /// How often `up` looks whether `down` asked it to stop.
@@ -30,6 +35,12 @@ pub struct UpArgs {
     /// The loopback port of the Glue stand-in.
     #[arg(long, default_value_t = DEFAULT_GLUE_PORT)]
     pub glue_port: u16,
+    /// The loopback port of the Athena stand-in.
+    #[arg(long, default_value_t = DEFAULT_ATHENA_PORT)]
+    pub athena_port: u16,
+    /// The region Athena's queries read the emulator's buckets in.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
 }
 
 /// What `up` started, for `down`.
@@ -38,6 +49,7 @@ struct UpState {
     pid: u32,
     endpoint: String,
     glue_endpoint: String,
+    athena_endpoint: String,
 }
 
 fn state_file() -> PathBuf {
@@ -59,35 +71,47 @@ pub async fn up(args: &UpArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let emulator = backend::start(&args.backend, &BackendOptions::default()).await?;
-    let account_id = stack::Placement::localstack("us-east-1").account_id;
-    let catalog = Arc::new(Mutex::new(standins::glue::Catalog::new(&account_id)));
-    let glue = standins::glue::start_on(args.glue_port, catalog)
+    let account_id = stack::Placement::localstack(&args.region).account_id;
+    let buckets = standins::athena::S3Buckets::emulator(&emulator.endpoint, &args.region);
+    let ports = standins::athena::Ports {
+        glue: args.glue_port,
+        athena: args.athena_port,
+    };
+    let stand_ins = standins::athena::CatalogStandIns::start(&account_id, Arc::new(buckets), ports)
         .await
-        .with_context(|| format!("starting the Glue stand-in on 127.0.0.1:{}", args.glue_port))?;
+        .with_context(|| {
+            format!(
+                "starting the Glue and Athena stand-ins on 127.0.0.1:{} and :{}",
+                args.glue_port, args.athena_port
+            )
+        })?;
+    let (glue, athena) = (
+        &stand_ins.glue_endpoint.endpoint,
+        &stand_ins.athena_endpoint.endpoint,
+    );
     let state = UpState {
         pid: std::process::id(),
         endpoint: emulator.endpoint.clone(),
-        glue_endpoint: glue.endpoint.clone(),
+        glue_endpoint: glue.clone(),
+        athena_endpoint: athena.clone(),
     };
     std::fs::create_dir_all(".loglab")?;
     std::fs::write(state_file(), serde_json::to_string(&state)?)?;
     println!("emulator: {} ({})", emulator.endpoint, emulator.kind);
+    println!("glue:     {glue} (the harness's Glue Data Catalog)");
+    println!("athena:   {athena} (the harness's Athena, over the emulator's buckets)");
     println!(
-        "glue:     {} (the harness's Glue Data Catalog)",
-        glue.endpoint
-    );
-    println!(
-        "export AWS_ENDPOINT_URL={} AWS_ENDPOINT_URL_GLUE={} AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}",
+        "export AWS_ENDPOINT_URL={} AWS_ENDPOINT_URL_GLUE={glue} AWS_ENDPOINT_URL_ATHENA={athena} AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} AWS_REGION={}",
         emulator.endpoint,
-        glue.endpoint,
         pipeline::emulator::ACCESS_KEY_ID,
-        pipeline::emulator::SECRET_ACCESS_KEY
+        pipeline::emulator::SECRET_ACCESS_KEY,
+        args.region
     );
     println!("serving until loglab down");
     while state_file().exists() {
         tokio::time::sleep(STOP_POLL).await;
     }
-    drop(glue);
+    drop(stand_ins);
     emulator.stop().await;
     let _ = std::fs::remove_file(stopping_file());
     println!("stopped");
