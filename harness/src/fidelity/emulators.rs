@@ -75,7 +75,7 @@ pub const EMULATORS: &[EmulatorRow] = &[
     EmulatorRow {
         area: "the stack (provision and audit)",
         aws: "CloudFormation creates every resource of deploy/template.json",
-        localstack: "every resource the emulator path provisions applies idempotently and audits equal (Lambda, Glue, Athena, alarms and the subscription filter are stood in for)",
+        localstack: "every resource the emulator path provisions applies idempotently and audits equal (Lambda, alarms and the subscription filter are stood in for; Glue's and Athena's resources are applied and audited at the harness's stand-ins)",
         ministack: "the same resources apply idempotently and audit equal",
         tests: "stack/tests/integration/stack_localstack.rs::apply_is_idempotent_and_the_audit_finds_and_repairs_drift; stack/tests/integration/stack_ministack.rs::the_stack_applies_idempotently_and_audits_clean_on_ministack",
     },
