@@ -74,6 +74,8 @@ pub struct QueryRows {
     pub rows: Vec<Vec<Option<String>>>,
     /// `DataScannedInBytes`.
     pub bytes_scanned: i64,
+    /// Where Athena wrote the result file (`s3://bucket/prefix/<id>.csv`).
+    pub output_location: Option<String>,
 }
 
 /// Every saved query of `workgroup` (ListNamedQueries, then BatchGetNamedQuery).
@@ -131,7 +133,7 @@ pub async fn run_query(
         .map_err(call("StartQueryExecution"))?
         .query_execution_id
         .unwrap_or_default();
-    let bytes_scanned = wait(client, &id, deadline).await?;
+    let (bytes_scanned, output_location) = wait(client, &id, deadline).await?;
     let mut pages = client
         .get_query_results()
         .query_execution_id(&id)
@@ -168,16 +170,17 @@ pub async fn run_query(
         columns,
         rows,
         bytes_scanned,
+        output_location,
     })
 }
 
-/// Polls GetQueryExecution until query `id` is done: its bytes scanned, or why it did not
-/// succeed.
+/// Polls GetQueryExecution until query `id` is done: its bytes scanned and result location,
+/// or why it did not succeed.
 async fn wait(
     client: &aws_sdk_athena::Client,
     id: &str,
     deadline: Duration,
-) -> Result<i64, AthenaClientError> {
+) -> Result<(i64, Option<String>), AthenaClientError> {
     let start = tokio::time::Instant::now();
     loop {
         let execution = client
@@ -190,11 +193,16 @@ async fn wait(
         let status = execution.as_ref().and_then(|e| e.status());
         match status.and_then(|s| s.state()) {
             Some(QueryExecutionState::Succeeded) => {
-                return Ok(execution
-                    .as_ref()
+                let execution = execution.as_ref();
+                let scanned = execution
                     .and_then(|e| e.statistics())
                     .and_then(|s| s.data_scanned_in_bytes())
-                    .unwrap_or_default());
+                    .unwrap_or_default();
+                let location = execution
+                    .and_then(|e| e.result_configuration())
+                    .and_then(|r| r.output_location())
+                    .map(str::to_owned);
+                return Ok((scanned, location));
             }
             Some(state @ (QueryExecutionState::Failed | QueryExecutionState::Cancelled)) => {
                 return Err(AthenaClientError::Ended {

@@ -108,6 +108,17 @@ pub async fn read(
     errors: &Location,
     sink: &mut (impl FnMut(&LandedEvent<'_>) + Send),
 ) -> Result<Landed, LandedError> {
+    read_since(data, errors, None, sink).await
+}
+
+/// [`read`], of the objects last modified at or after `since_ms` (epoch ms) only, when given:
+/// what a run against a bucket that holds more than its own rows reads.
+pub async fn read_since(
+    data: &Location,
+    errors: &Location,
+    since_ms: Option<i64>,
+    sink: &mut (impl FnMut(&LandedEvent<'_>) + Send),
+) -> Result<Landed, LandedError> {
     let error_root = errors.root.clone();
     let excluded = if error_root.starts_with(&data.root) && error_root != data.root {
         vec![error_root]
@@ -120,6 +131,9 @@ pub async fn read(
     };
     let mut split = SplitEvents::default();
     for (key, meta) in crawl::list(data, &excluded).await? {
+        if since_ms.is_some_and(|since| meta.last_modified.timestamp_millis() < since) {
+            continue;
+        }
         let bytes = crawl::read(data, &meta).await?;
         landed.objects += 1;
         landed.bytes += bytes.len();

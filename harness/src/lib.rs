@@ -19,6 +19,7 @@ pub mod landed;
 pub mod ledger;
 pub mod run;
 pub mod scenario;
+pub mod verify;
 pub mod workload;
 
 pub(crate) use standins::locked;

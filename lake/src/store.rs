@@ -54,6 +54,46 @@ pub fn s3(
     Ok(Arc::new(store))
 }
 
+/// Credentials resolved by the caller (the AWS SDK's chain: profiles, SSO, roles), for a store
+/// that reads AWS as the SDK's clients do.
+#[derive(Debug, Clone)]
+pub struct S3Credentials {
+    /// The access key id.
+    pub access_key_id: String,
+    /// The secret access key.
+    pub secret_access_key: String,
+    /// The session token of temporary credentials.
+    pub session_token: Option<String>,
+}
+
+/// An S3 bucket read with `credentials`: at `endpoint` (path-style) when given, else AWS.
+pub fn s3_with_credentials(
+    bucket: &str,
+    region: &str,
+    endpoint: Option<&str>,
+    credentials: &S3Credentials,
+) -> Result<Arc<dyn ObjectStore>, StoreError> {
+    let mut builder = AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_region(region)
+        .with_access_key_id(&credentials.access_key_id)
+        .with_secret_access_key(&credentials.secret_access_key);
+    if let Some(token) = &credentials.session_token {
+        builder = builder.with_token(token);
+    }
+    if let Some(url) = endpoint {
+        builder = builder
+            .with_endpoint(url)
+            .with_allow_http(true)
+            .with_virtual_hosted_style_request(false);
+    }
+    let store = builder.build().map_err(|source| StoreError {
+        url: format!("s3://{bucket}"),
+        source,
+    })?;
+    Ok(Arc::new(store))
+}
+
 /// `s3://bucket/prefix` split into the bucket and the root under it (the prefix ending in `/`,
 /// or empty, as [`crate::crawl::Location::root`] has it); `None` when `text` is not an
 /// `s3://` URL, and `Some(("", _))` when it names no bucket.

@@ -20,3 +20,4 @@ mod scenarios_localstack;
 mod scenarios_memory;
 mod scenarios_ministack;
 mod silent_losses;
+mod verify_localstack;

@@ -1,0 +1,270 @@
+//! `loglab verify`'s code path (the one that runs against a deployed stack in an account) run
+//! against LocalStack and the harness's Glue and Athena stand-ins, the endpoints overridden:
+//! the stack's names read from a CloudFormation stack's outputs, the quickstart's workload
+//! written with PutLogEvents under run-unique streams, delivered by the harness (the
+//! emulator runs no subscription filter or Lambda: the harness's subscription invoker and the
+//! ETL handler in-process, into LocalStack's Firehose), read back and reconciled, the saved
+//! queries run through Athena's API, and the streams and result files deleted. A delivered
+//! object removed before the read-back is reported as missing lines, and the run fails.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests stop loudly"
+)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use harness::scenario::Scenario;
+use harness::verify::{self, Delivery, StackOutputs, VerifyClients, VerifyError, VerifyOptions};
+use pipeline::emulator::sdk_config;
+use pipeline::etl::{EtlConfig, EtlHandler, TransformOptions};
+use pipeline::filter_pattern::FilterPattern;
+use pipeline::firehose::RetryPolicy;
+use pipeline::firehose::sdk::FirehoseSink;
+use stack::provision::{self, Clients};
+use stack::{Deployment, Placement, StackDefinition};
+use standins::athena::{CatalogStandIns, Ports, S3Buckets};
+use standins::cloudwatch_logs::SdkLogs;
+use standins::subscription::{SubscriptionInvoker, Sweep};
+
+use crate::support;
+
+/// What the account's subscription filter and ETL function would do, done by the harness:
+/// the log group tailed, matching events handed to the ETL handler, rows put to Firehose.
+/// With `lose_one`, the first object delivered is deleted again (the loss `verify` must find).
+struct HarnessDelivers {
+    invoker: SubscriptionInvoker<EtlHandler<FirehoseSink>>,
+    lose_one: Option<(aws_sdk_s3::Client, String)>,
+}
+
+impl Delivery for HarnessDelivers {
+    async fn step(&mut self) -> Result<(), VerifyError> {
+        self.invoker
+            .poll(Sweep::All)
+            .await
+            .map_err(|e| VerifyError::Call {
+                operation: "the harness's subscription poll",
+                target: "the log group".to_owned(),
+                message: e.to_string(),
+            })?;
+        if let Some((s3, bucket)) = self.lose_one.take() {
+            let listed = s3
+                .list_objects_v2()
+                .bucket(&bucket)
+                .prefix("logs/")
+                .send()
+                .await
+                .unwrap();
+            // The newest object: this run's (the runs are more than a second apart).
+            let newest = listed
+                .contents()
+                .iter()
+                .max_by_key(|o| o.last_modified().copied());
+            let key = newest.and_then(|o| o.key()).unwrap().to_owned();
+            s3.delete_object()
+                .bucket(&bucket)
+                .key(key)
+                .send()
+                .await
+                .unwrap();
+        }
+        Ok(())
+    }
+
+    fn describe(&self) -> String {
+        "the harness (subscription invoker and ETL handler in-process)".to_owned()
+    }
+}
+
+async fn outputs_stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+    deployment: &Deployment,
+    definition: &StackDefinition,
+) {
+    let names = &deployment.names;
+    let template = serde_json::json!({
+        "Resources": { "Marker": { "Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": format!("/loglab/{name}"), "Type": "String", "Value": "verify" } } },
+        "Outputs": {
+            "BucketName": { "Value": names.bucket },
+            "LogGroupName": { "Value": names.log_group },
+            "GlueDatabaseName": { "Value": definition.catalog.database },
+            "AthenaWorkGroupName": { "Value": definition.athena.workgroup },
+        },
+    });
+    cfn.create_stack()
+        .stack_name(name)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..120 {
+        let status = cfn.describe_stacks().stack_name(name).send().await.unwrap();
+        let status = status.stacks()[0]
+            .stack_status()
+            .unwrap()
+            .as_str()
+            .to_owned();
+        if status == "CREATE_COMPLETE" {
+            return;
+        }
+        assert!(!status.contains("FAIL"), "{status}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("stack {name} was not created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_reconciles_the_runs_lines_runs_the_saved_queries_and_cleans_up() {
+    let Some(url) = support::endpoint() else {
+        return;
+    };
+    let region = "ap-south-2";
+    let mut definition = StackDefinition::default();
+    definition.account.name = "VerifyTest".into();
+    let stack = support::stack(definition);
+    let definition = &stack.definition;
+    let deployment = Deployment::new(&stack, &Placement::localstack(region));
+    let stand_ins = CatalogStandIns::start(
+        &deployment.placement.account_id,
+        Arc::new(S3Buckets::emulator(&url, region)),
+        Ports::default(),
+    )
+    .await
+    .unwrap();
+    let config = sdk_config(&url, region).await;
+    let clients = Clients::new(&config, &deployment)
+        .with_glue_at(&config, &stand_ins.glue_endpoint.endpoint)
+        .with_athena_at(&config, &stand_ins.athena_endpoint.endpoint);
+    provision::apply(&clients, &deployment).await.unwrap();
+    let cfn = aws_sdk_cloudformation::Client::new(&config);
+    let stack_name = format!("loglab-verify-{}", std::process::id());
+    outputs_stack(&cfn, &stack_name, &deployment, definition).await;
+    let outputs = StackOutputs::read(&cfn, &stack_name).await.unwrap();
+    assert_eq!(outputs.bucket, deployment.names.bucket);
+
+    let mut loaded = Scenario::load(&support::root().join("scenarios/quickstart.toml")).unwrap();
+    loaded.stack = stack.clone();
+    let bucket_store = lake::store::s3(
+        &outputs.bucket,
+        region,
+        Some(lake::store::S3Endpoint {
+            url: &url,
+            access_key_id: pipeline::emulator::ACCESS_KEY_ID,
+            secret_access_key: pipeline::emulator::SECRET_ACCESS_KEY,
+        }),
+    )
+    .unwrap();
+    let verify_clients = VerifyClients {
+        cfn,
+        logs: clients.logs.clone(),
+        s3: clients.s3.clone(),
+        athena: clients.athena.clone().unwrap(),
+        bucket_store,
+    };
+    let delivery = |lose_one: bool| {
+        let firehose = aws_sdk_firehose::Client::new(&config);
+        let handler = EtlHandler::new(
+            FirehoseSink::new(firehose, &deployment.names.delivery_stream),
+            EtlConfig {
+                delivery_stream: deployment.names.delivery_stream.clone(),
+                transform: TransformOptions::default(),
+                retry: RetryPolicy::default(),
+            },
+        );
+        HarnessDelivers {
+            invoker: SubscriptionInvoker::new(
+                SdkLogs::new(clients.logs.clone()),
+                &deployment.placement.account_id,
+                &outputs.log_group,
+                &definition.logs.subscription_filter_name,
+                FilterPattern::parse(&definition.logs.filter_pattern).unwrap(),
+                handler,
+            ),
+            lose_one: lose_one.then(|| (clients.s3.clone(), outputs.bucket.clone())),
+        }
+    };
+    let options = |run_id| VerifyOptions {
+        loaded: &loaded,
+        outputs: outputs.clone(),
+        run_id,
+        delivery_deadline: Duration::from_secs(60),
+        query_deadline: Duration::from_secs(60),
+    };
+
+    // Run-unique streams: a bucket may hold earlier runs' rows.
+    let run_id = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as u64;
+    let report = verify::verify(&verify_clients, &options(run_id), &mut delivery(false))
+        .await
+        .unwrap();
+    let r = &report.reconciliation;
+    assert!(report.passed(), "{report:#?}");
+    assert!(report.lines_written > 100, "{report:#?}");
+    assert!(
+        r.events_landed > 100 && r.missing == 0 && r.duplicates == 0,
+        "{r:#?}"
+    );
+    assert_eq!(
+        report.streams.len(),
+        2 * 2 + 3,
+        "2 Linux instances x 2 files, 3 Windows channels"
+    );
+    assert_eq!(
+        report.saved_queries.len(),
+        definition.athena.saved_queries.len()
+    );
+    let result_files = report
+        .cleaned
+        .iter()
+        .filter(|c| c.ends_with(".csv"))
+        .count();
+    assert_eq!(
+        result_files,
+        report.saved_queries.len(),
+        "{:#?}",
+        report.cleaned
+    );
+    assert!(
+        !report.cleaned.iter().any(|c| c.starts_with("NOT")),
+        "{:#?}",
+        report.cleaned
+    );
+    let left = clients
+        .logs
+        .describe_log_streams()
+        .log_group_name(&outputs.log_group)
+        .send()
+        .await
+        .unwrap();
+    let left: Vec<&str> = left
+        .log_streams()
+        .iter()
+        .filter_map(|s| s.log_stream_name())
+        .collect();
+    assert!(
+        report.streams.iter().all(|s| !left.contains(&s.as_str())),
+        "the run's streams are deleted: {left:?}"
+    );
+
+    // A delivered object lost: the same check names the missing lines and fails.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut losing = delivery(true);
+    let mut options = options(run_id + 1);
+    options.delivery_deadline = Duration::from_secs(5);
+    let lost = verify::verify(&verify_clients, &options, &mut losing)
+        .await
+        .unwrap();
+    assert!(!lost.passed());
+    assert!(
+        lost.reconciliation.missing > 0,
+        "{:#?}",
+        lost.reconciliation
+    );
+    assert!(!lost.reconciliation.missing_examples.is_empty());
+}
