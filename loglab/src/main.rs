@@ -20,6 +20,7 @@ mod stack_commands;
 mod tables;
 mod test_filter;
 mod up_command;
+mod verify_command;
 
 /// Log pipeline harness: check, render and deploy the stack definition; provision and audit it
 /// on an emulator; replay scenarios end to end; query what landed.
@@ -79,6 +80,11 @@ enum Command {
     Up(up_command::UpArgs),
     /// Stop what `loglab up` started.
     Down,
+    /// Run a scenario's log workload against a stack deployed with `loglab deploy` (the stack
+    /// name and your credentials): lines written to its log group under run-unique streams,
+    /// the bucket read back and reconciled, the saved queries run on Athena, the run's streams
+    /// and query results deleted. Exit status 1 on any mismatch. docs/verify.md.
+    Verify(verify_command::VerifyArgs),
     /// Read every provisioned resource back and compare it with the definition.
     Audit {
         /// endpoint=URL of the emulator that was provisioned (or auto/container/host to
@@ -151,6 +157,7 @@ async fn run() -> anyhow::Result<ExitCode> {
         Command::Build(build) => build_command::build(&build),
         Command::Up(args) => up_command::up(&args).await,
         Command::Down => up_command::down().await,
+        Command::Verify(args) => verify_command::verify(&args).await,
         Command::Deploy(deploy) => stack_commands::deploy(definition, &deploy).await,
         Command::Redrive(redrive) => redrive_command::redrive(&redrive).await,
         Command::Run(run) => run_command::run(run).await,

@@ -12,11 +12,11 @@
 //! account; `loglab run` proves it on the emulator), or delete the rows it delivered (they are
 //! the pipeline's data, under the bucket's lifecycle).
 
+pub mod delivery;
 pub mod outputs;
 pub mod writes;
 
 use std::collections::BTreeSet;
-use std::future::Future;
 use std::time::Duration;
 
 use lake::Location;
@@ -27,6 +27,7 @@ use crate::athena_client;
 use crate::catalog;
 use crate::ledger::{Ledger, Reconciliation};
 use crate::scenario::LoadedScenario;
+pub use delivery::{AccountDelivers, Delivery, HarnessDelivers};
 pub use outputs::StackOutputs;
 
 /// How long before a poll of the bucket the run waits between polls.
@@ -76,28 +77,6 @@ impl VerifyError {
             target: target.to_owned(),
             message: aws_sdk_s3::error::DisplayErrorContext(error).to_string(),
         }
-    }
-}
-
-/// What delivers the written lines to the bucket while `verify` waits.
-pub trait Delivery: Send {
-    /// One step of delivery; called before each poll of the bucket.
-    fn step(&mut self) -> impl Future<Output = Result<(), VerifyError>> + Send;
-    /// Who delivers, for the report.
-    fn describe(&self) -> String;
-}
-
-/// The account delivers: its subscription filter, ETL function and Firehose stream.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AccountDelivers;
-
-impl Delivery for AccountDelivers {
-    async fn step(&mut self) -> Result<(), VerifyError> {
-        Ok(())
-    }
-
-    fn describe(&self) -> String {
-        "the deployed stack (subscription filter, ETL function, Firehose)".to_owned()
     }
 }
 

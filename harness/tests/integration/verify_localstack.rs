@@ -1,9 +1,8 @@
 //! `loglab verify`'s code path (the one that runs against a deployed stack in an account) run
 //! against LocalStack and the harness's Glue and Athena stand-ins, the endpoints overridden:
 //! the stack's names read from a CloudFormation stack's outputs, the quickstart's workload
-//! written with PutLogEvents under run-unique streams, delivered by the harness (the
-//! emulator runs no subscription filter or Lambda: the harness's subscription invoker and the
-//! ETL handler in-process, into LocalStack's Firehose), read back and reconciled, the saved
+//! written with PutLogEvents under run-unique streams, delivered by the harness
+//! (`HarnessDelivers`: the emulator runs no subscription filter or Lambda), read back and reconciled, the saved
 //! queries run through Athena's API, and the streams and result files deleted. A delivered
 //! object removed before the read-back is reported as missing lines, and the run fails.
 #![allow(
@@ -17,38 +16,27 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use harness::scenario::Scenario;
-use harness::verify::{self, Delivery, StackOutputs, VerifyClients, VerifyError, VerifyOptions};
+use harness::verify::{
+    self, Delivery, HarnessDelivers, StackOutputs, VerifyClients, VerifyError, VerifyOptions,
+};
 use pipeline::emulator::sdk_config;
-use pipeline::etl::{EtlConfig, EtlHandler, TransformOptions};
-use pipeline::filter_pattern::FilterPattern;
-use pipeline::firehose::RetryPolicy;
-use pipeline::firehose::sdk::FirehoseSink;
 use stack::provision::{self, Clients};
 use stack::{Deployment, Placement, StackDefinition};
 use standins::athena::{CatalogStandIns, Ports, S3Buckets};
-use standins::cloudwatch_logs::SdkLogs;
-use standins::subscription::{SubscriptionInvoker, Sweep};
 
 use crate::support;
 
-/// What the account's subscription filter and ETL function would do, done by the harness:
-/// the log group tailed, matching events handed to the ETL handler, rows put to Firehose.
-/// With `lose_one`, the first object delivered is deleted again (the loss `verify` must find).
-struct HarnessDelivers {
-    invoker: SubscriptionInvoker<EtlHandler<FirehoseSink>>,
+/// The harness's delivery ([`HarnessDelivers`]: what the account's subscription filter and
+/// ETL function would do); with `lose_one`, the newest object delivered is deleted again (the
+/// loss `verify` must find).
+struct LosingDelivery {
+    inner: HarnessDelivers,
     lose_one: Option<(aws_sdk_s3::Client, String)>,
 }
 
-impl Delivery for HarnessDelivers {
+impl Delivery for LosingDelivery {
     async fn step(&mut self) -> Result<(), VerifyError> {
-        self.invoker
-            .poll(Sweep::All)
-            .await
-            .map_err(|e| VerifyError::Call {
-                operation: "the harness's subscription poll",
-                target: "the log group".to_owned(),
-                message: e.to_string(),
-            })?;
+        self.inner.step().await?;
         if let Some((s3, bucket)) = self.lose_one.take() {
             let listed = s3
                 .list_objects_v2()
@@ -74,7 +62,7 @@ impl Delivery for HarnessDelivers {
     }
 
     fn describe(&self) -> String {
-        "the harness (subscription invoker and ETL handler in-process)".to_owned()
+        self.inner.describe()
     }
 }
 
@@ -165,27 +153,17 @@ async fn verify_reconciles_the_runs_lines_runs_the_saved_queries_and_cleans_up()
         athena: clients.athena.clone().unwrap(),
         bucket_store,
     };
-    let delivery = |lose_one: bool| {
-        let firehose = aws_sdk_firehose::Client::new(&config);
-        let handler = EtlHandler::new(
-            FirehoseSink::new(firehose, &deployment.names.delivery_stream),
-            EtlConfig {
-                delivery_stream: deployment.names.delivery_stream.clone(),
-                transform: TransformOptions::default(),
-                retry: RetryPolicy::default(),
-            },
-        );
-        HarnessDelivers {
-            invoker: SubscriptionInvoker::new(
-                SdkLogs::new(clients.logs.clone()),
-                &deployment.placement.account_id,
-                &outputs.log_group,
-                &definition.logs.subscription_filter_name,
-                FilterPattern::parse(&definition.logs.filter_pattern).unwrap(),
-                handler,
-            ),
-            lose_one: lose_one.then(|| (clients.s3.clone(), outputs.bucket.clone())),
-        }
+    let delivery = |lose_one: bool| LosingDelivery {
+        inner: HarnessDelivers::new(
+            clients.logs.clone(),
+            aws_sdk_firehose::Client::new(&config),
+            &deployment.placement.account_id,
+            &outputs.log_group,
+            &deployment.names.delivery_stream,
+            definition,
+        )
+        .unwrap(),
+        lose_one: lose_one.then(|| (clients.s3.clone(), outputs.bucket.clone())),
     };
     let options = |run_id| VerifyOptions {
         loaded: &loaded,
