@@ -105,6 +105,7 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(".loglab/verify")?;
     std::fs::write(&path, serde_json::to_string_pretty(&report)?)?;
     println!("report: {}", path.display());
+    println!("{}", if report.passed() { "PASSED" } else { "FAILED" });
     Ok(if report.passed() {
         ExitCode::SUCCESS
     } else {
@@ -171,5 +172,4 @@ fn print_report(report: &VerifyReport) {
     for gap in &report.not_done {
         println!("not checked: {gap}");
     }
-    println!("{}", if report.passed() { "PASSED" } else { "FAILED" });
 }

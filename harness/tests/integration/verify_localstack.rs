@@ -66,45 +66,6 @@ impl Delivery for LosingDelivery {
     }
 }
 
-async fn outputs_stack(
-    cfn: &aws_sdk_cloudformation::Client,
-    name: &str,
-    deployment: &Deployment,
-    definition: &StackDefinition,
-) {
-    let names = &deployment.names;
-    let template = serde_json::json!({
-        "Resources": { "Marker": { "Type": "AWS::SSM::Parameter", "Properties": {
-            "Name": format!("/loglab/{name}"), "Type": "String", "Value": "verify" } } },
-        "Outputs": {
-            "BucketName": { "Value": names.bucket },
-            "LogGroupName": { "Value": names.log_group },
-            "GlueDatabaseName": { "Value": definition.catalog.database },
-            "AthenaWorkGroupName": { "Value": definition.athena.workgroup },
-        },
-    });
-    cfn.create_stack()
-        .stack_name(name)
-        .template_body(template.to_string())
-        .send()
-        .await
-        .unwrap();
-    for _ in 0..120 {
-        let status = cfn.describe_stacks().stack_name(name).send().await.unwrap();
-        let status = status.stacks()[0]
-            .stack_status()
-            .unwrap()
-            .as_str()
-            .to_owned();
-        if status == "CREATE_COMPLETE" {
-            return;
-        }
-        assert!(!status.contains("FAIL"), "{status}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("stack {name} was not created");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_reconciles_the_runs_lines_runs_the_saved_queries_and_cleans_up() {
     let Some(url) = support::endpoint() else {
@@ -130,7 +91,18 @@ async fn verify_reconciles_the_runs_lines_runs_the_saved_queries_and_cleans_up()
     provision::apply(&clients, &deployment).await.unwrap();
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let stack_name = format!("loglab-verify-{}", std::process::id());
-    outputs_stack(&cfn, &stack_name, &deployment, definition).await;
+    let names = &deployment.names;
+    support::outputs_stack(
+        &cfn,
+        &stack_name,
+        &[
+            ("BucketName", &names.bucket),
+            ("LogGroupName", &names.log_group),
+            ("GlueDatabaseName", &definition.catalog.database),
+            ("AthenaWorkGroupName", &definition.athena.workgroup),
+        ],
+    )
+    .await;
     let outputs = StackOutputs::read(&cfn, &stack_name).await.unwrap();
     assert_eq!(outputs.bucket, deployment.names.bucket);
 

@@ -9,3 +9,4 @@ mod support;
 mod cli_query;
 mod cli_test_filter;
 mod cli_up;
+mod cli_verify;

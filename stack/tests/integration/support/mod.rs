@@ -112,3 +112,52 @@ pub fn assert_loopback_only(port: u16, what: &str) {
         "{what} on port {port} listens beyond the loopback interface: {exposed:?}"
     );
 }
+
+/// A CloudFormation stack `name` on the emulator whose outputs are `outputs` (with one SSM
+/// parameter, as a stack needs a resource): what `loglab verify` reads a deployed stack's
+/// names from, for resources the test provisioned through the SDK.
+pub async fn outputs_stack(
+    cfn: &aws_sdk_cloudformation::Client,
+    name: &str,
+    outputs: &[(&str, &str)],
+) {
+    let outputs: serde_json::Map<String, serde_json::Value> = outputs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::json!({ "Value": v })))
+        .collect();
+    let template = serde_json::json!({
+        "Resources": { "Marker": { "Type": "AWS::SSM::Parameter", "Properties": {
+            "Name": format!("/loglab/{name}"), "Type": "String", "Value": "outputs" } } },
+        "Outputs": outputs,
+    });
+    let created = cfn
+        .create_stack()
+        .stack_name(name)
+        .template_body(template.to_string())
+        .send()
+        .await;
+    if let Err(e) = created {
+        panic!("creating stack {name}: {e:?}");
+    }
+    for _ in 0..120 {
+        let status = cfn
+            .describe_stacks()
+            .stack_name(name)
+            .send()
+            .await
+            .ok()
+            .and_then(|d| {
+                d.stacks()
+                    .first()
+                    .and_then(|s| s.stack_status())
+                    .map(|s| s.as_str().to_owned())
+            })
+            .unwrap_or_default();
+        if status == "CREATE_COMPLETE" {
+            return;
+        }
+        assert!(!status.contains("FAIL"), "stack {name}: {status}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("stack {name} was not created");
+}
