@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # parliament (an IAM policy linter, from PyPI, into a cached venv) on every IAM policy of the
 # rendered templates (scripts/iam-policies.py resolves their intrinsic functions to example
-# values). A finding fails unless scripts/parliament-allowed.tsv lists it with its reason.
+# values) and on deploy/verify-policy.json. A finding fails unless
+# scripts/parliament-allowed.tsv lists it with its reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARLIAMENT_VERSION=1.6.4
@@ -15,6 +16,9 @@ trap 'rm -rf "$out"' EXIT
 for template in deploy/template.json deploy/template-crawler.json deploy/template-parquet.json; do
   python3 scripts/iam-policies.py "$template" "$out/$(basename "$template" .json)"
 done
+# The policy `loglab verify`'s caller needs (docs/verify.md), rendered for the default stack.
+mkdir -p "$out/verify-policy"
+cp deploy/verify-policy.json "$out/verify-policy/caller.json"
 documents=0
 unexplained=0
 for policy in "$out"/*/*.json; do
@@ -44,4 +48,4 @@ if [ "$unexplained" -gt 0 ]; then
   echo "parliament: $unexplained unexplained findings in $documents policy documents" >&2
   exit 1
 fi
-echo "parliament: $documents policy documents of deploy/template.json, template-crawler.json and template-parquet.json have no unexplained findings" >&2
+echo "parliament: $documents policy documents of deploy/template.json, template-crawler.json, template-parquet.json and deploy/verify-policy.json have no unexplained findings" >&2

@@ -45,6 +45,9 @@ pub struct VerifyArgs {
     /// Who delivers.
     #[arg(long, value_enum, default_value = "account")]
     pub deliver: Deliverer,
+    /// Print the IAM policy the caller needs for this stack and exit (nothing is written).
+    #[arg(long)]
+    pub print_policy: bool,
 }
 
 /// Runs the verification and prints what it found; exit status 1 on any mismatch.
@@ -62,6 +65,21 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
         .context("no region: give --region or set AWS_REGION")?;
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let outputs = StackOutputs::read(&cfn, &args.stack_name).await?;
+    if args.print_policy {
+        let scope = verify::policy::PolicyScope {
+            partition: partition(&region),
+            region: &region,
+            account_id: outputs.account_id.as_deref().unwrap_or("*"),
+            stack_name: &args.stack_name,
+            outputs: &outputs,
+            definition: &loaded.stack.definition,
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&verify::policy::caller_policy(&scope))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     loaded.scenario.region.clone_from(&region);
     let clients = VerifyClients {
         cfn,
@@ -111,6 +129,17 @@ pub async fn verify(args: &VerifyArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The ARN partition of `region`.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
 }
 
 /// The bucket's store for the read-back, with the credentials the SDK's chain resolves.

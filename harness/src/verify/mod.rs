@@ -14,6 +14,7 @@
 
 pub mod delivery;
 pub mod outputs;
+pub mod policy;
 pub mod writes;
 
 use std::collections::BTreeSet;

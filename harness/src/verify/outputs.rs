@@ -14,6 +14,8 @@ pub struct StackOutputs {
     pub database: Option<String>,
     /// The Athena workgroup (absent likewise).
     pub workgroup: Option<String>,
+    /// The account, from the stack's id (`arn:aws:cloudformation:<region>:<account>:stack/…`).
+    pub account_id: Option<String>,
 }
 
 impl StackOutputs {
@@ -53,6 +55,10 @@ impl StackOutputs {
             log_group: required("LogGroupName")?,
             database: output("GlueDatabaseName"),
             workgroup: output("AthenaWorkGroupName"),
+            account_id: stack
+                .stack_id()
+                .and_then(|arn| arn.split(':').nth(4))
+                .map(str::to_owned),
         })
     }
 }

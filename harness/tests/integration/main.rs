@@ -21,3 +21,4 @@ mod scenarios_memory;
 mod scenarios_ministack;
 mod silent_losses;
 mod verify_localstack;
+mod verify_policy_doc;
