@@ -311,6 +311,13 @@ impl World for EmulatorWorld {
         Ok(provision::apply(&self.unfaulted, &self.deployment).await?)
     }
 
+    async fn audit(&self) -> Result<Option<Vec<stack::audit::Finding>>, RunError> {
+        let origin = stack::audit::Origin::Provisioned;
+        Ok(Some(
+            stack::audit::audit(&self.unfaulted, &self.deployment, &origin).await?,
+        ))
+    }
+
     /// The log group's streams, the objects under the delivery and error prefixes (each
     /// prefix's static folder: a prefix with `!{…}` names no key as written), and the queue's
     /// messages; the resources themselves stay.

@@ -160,6 +160,10 @@ impl World for MiniStackWorld {
         self.emulator.provision().await
     }
 
+    async fn audit(&self) -> Result<Option<Vec<stack::audit::Finding>>, RunError> {
+        self.emulator.audit().await
+    }
+
     async fn reset(&self) -> Result<(), RunError> {
         self.emulator.reset().await
     }

@@ -83,6 +83,8 @@ pub(super) struct RunSession<'a, W: World> {
     pub(super) pattern: FilterPattern,
     cancel: CancellationToken,
     pub(super) applied: Vec<Applied>,
+    /// The applied stack read back, where the world can.
+    pub(super) audit: Option<report::AuditReport>,
     functions: Vec<stack::FunctionSpec>,
     /// The stack's own Run Command documents, `(name, content)` as rendered: what the
     /// simulated SSM agents run.
@@ -177,6 +179,10 @@ impl<'a, W: World> RunSession<'a, W> {
         let pattern = FilterPattern::parse(&loaded.stack.definition.logs.filter_pattern)
             .map_err(|e| RunError::Pattern(e.to_string()))?;
         let applied = world.provision().await?;
+        let audit = world
+            .audit()
+            .await?
+            .map(|findings| report::AuditReport::from_findings(&findings));
         let functions = deployment.functions()?;
         let documents = run_command_documents(&deployment)?;
         Ok(Self {
@@ -190,6 +196,7 @@ impl<'a, W: World> RunSession<'a, W> {
             pattern,
             cancel: CancellationToken::new(),
             applied,
+            audit,
             functions,
             documents,
             faults,
@@ -801,6 +808,7 @@ impl<'a, W: World> Replay<'a, W> {
             phases: laps.finish(),
             ingested_bytes: ledger.sent_bytes(),
             permissions,
+            audit: s.audit.clone(),
             prices: &s
                 .options
                 .prices

@@ -66,6 +66,14 @@ pub trait World: Send + Sync + 'static {
     /// Applies the stack; what was created, updated or left (nothing without an emulator).
     fn provision(&self) -> impl Future<Output = Result<Vec<Applied>, RunError>> + Send;
 
+    /// Reads the applied stack back and compares it with the template; `None` where there is
+    /// nothing to read back (the memory world).
+    fn audit(
+        &self,
+    ) -> impl Future<Output = Result<Option<Vec<stack::audit::Finding>>, RunError>> + Send {
+        async { Ok(None) }
+    }
+
     /// Clears what an earlier run left: streams, delivery prefixes, the queue.
     fn reset(&self) -> impl Future<Output = Result<(), RunError>> + Send;
 

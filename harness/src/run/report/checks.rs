@@ -114,6 +114,7 @@ pub(super) struct Observed<'a> {
     pub(super) poisoned: usize,
     /// IAM's decisions on the functions' calls, where the world records them.
     pub(super) permissions: Option<&'a super::PermissionsReport>,
+    pub(super) audit: Option<&'a super::AuditReport>,
 }
 
 /// Every check of a run, in the order the report lists them.
@@ -166,6 +167,7 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
     checks.extend(restart_check(o.restarts));
     checks.extend(fault_rule_check(o.faults));
     checks.extend(o.permissions.map(super::PermissionsReport::check));
+    checks.extend(o.audit.map(super::AuditReport::check));
     checks.push(line_accounting(r));
     checks.extend(query_checks(o.query_stage, o.landed));
     checks

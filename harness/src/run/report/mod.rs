@@ -3,6 +3,7 @@
 //! expectations, [`checks`]) that decide the exit status. Serialised as JSON for CI;
 //! [`summary`] renders the table people read and [`junit`] the checks as JUnit.
 
+pub mod audit;
 pub mod checks;
 pub mod junit;
 pub mod permissions;
@@ -20,6 +21,7 @@ use crate::run::queries::QueryStage;
 use standins::cloudwatch_agent::agent::AgentReport;
 use standins::subscription::SubscriptionReport;
 
+pub use audit::AuditReport;
 pub use checks::Check;
 pub use permissions::PermissionsReport;
 pub use summary::summary;
@@ -208,6 +210,9 @@ pub struct RunReport {
     /// record the functions' SDK calls: the emulators).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<PermissionsReport>,
+    /// The applied stack read back (worlds with an emulator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditReport>,
 }
 
 /// One phase's real time.
@@ -276,6 +281,8 @@ pub(super) struct Inputs<'a> {
     pub prices: &'a crate::cost::Prices,
     /// IAM's decisions on the functions' calls, where the world records them.
     pub permissions: Option<PermissionsReport>,
+    /// The applied stack read back.
+    pub audit: Option<AuditReport>,
 }
 
 /// The run's workload as the cost estimate prices it.
@@ -539,6 +546,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         agents: &inputs.shipped.agents,
         delivery: &inputs.delivered.delivery,
         permissions: inputs.permissions.as_ref(),
+        audit: inputs.audit.as_ref(),
     });
     let passed = checks.iter().all(|c| c.passed);
     RunReport {
@@ -584,6 +592,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         aws_differences,
         cost,
         permissions: inputs.permissions,
+        audit: inputs.audit,
     }
 }
 

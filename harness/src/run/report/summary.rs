@@ -252,8 +252,9 @@ type Section = fn(&RunReport, &mut String);
 
 /// The summary's parts, in order: every part reads the report, none computes a figure of its
 /// own.
-const SECTIONS: [Section; 12] = [
+const SECTIONS: [Section; 13] = [
     heading,
+    audit,
     stages,
     faults_section,
     reasons,
@@ -266,6 +267,22 @@ const SECTIONS: [Section; 12] = [
     failed_checks,
     examples,
 ];
+
+/// The applied stack read back: the counts, and what this world does not provision.
+fn audit(report: &RunReport, out: &mut String) {
+    let Some(a) = &report.audit else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "audit: {} resources read back, {} properties as declared, {} differ or missing, {} not held by the emulator, {} resources not provisioned here",
+        a.resources.len(),
+        a.matched,
+        a.failures.len(),
+        a.not_held,
+        a.not_provisioned.len()
+    );
+}
 
 /// IAM's decisions on the functions' calls: the counts, and each grant with its use.
 fn permissions(report: &RunReport, out: &mut String) {
