@@ -468,6 +468,31 @@ fn parser_words(message: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// StopQueryExecution on a query not yet done cancels it for good: its task is aborted,
+    /// it stays CANCELLED, and its results are refused naming that state. (The current-thread
+    /// runtime runs the query's task only when the test yields, so the stop comes first.)
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_stopped_query_stays_cancelled_and_has_no_results() {
+        let catalog = Arc::new(Mutex::new(crate::glue::Catalog::new("000000000000")));
+        let athena = Athena::new(catalog, Arc::new(super::super::MemoryBuckets::default()));
+        let id = athena
+            .start(&serde_json::json!({
+                "QueryString": "SELECT 1",
+                "ResultConfiguration": { "OutputLocation": "s3://results/" },
+            }))
+            .unwrap();
+        assert_eq!(athena.state(&id).unwrap(), State::Queued);
+        athena.stop(&id).unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(athena.state(&id).unwrap(), State::Cancelled);
+        let refused = athena.results(&id).unwrap_err();
+        assert_eq!(
+            refused.message(),
+            "Query did not finish successfully. Final query state: CANCELLED"
+        );
+        assert_eq!(athena.get(&id).unwrap()["Status"]["State"], "CANCELLED");
+    }
+
     #[tokio::test]
     async fn bad_sql_fails_with_a_syntax_error_at_its_place() {
         let lake = lake::Lake::new("ccp_logs");
