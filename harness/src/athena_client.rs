@@ -9,8 +9,6 @@ use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState};
 
 /// How often a running query is looked at.
 const POLL: Duration = Duration::from_millis(50);
-/// At most this many ids in one BatchGetNamedQuery (the API Reference: 1 to 50).
-const NAMED_QUERY_BATCH: usize = 50;
 
 /// Why a query through the API failed.
 #[derive(Debug, thiserror::Error)]
@@ -78,39 +76,24 @@ pub struct QueryRows {
     pub output_location: Option<String>,
 }
 
-/// Every saved query of `workgroup` (ListNamedQueries, then BatchGetNamedQuery).
+/// Every saved query of `workgroup` (ListNamedQueries, then BatchGetNamedQuery), by name.
 pub async fn saved_queries(
     client: &aws_sdk_athena::Client,
     workgroup: &str,
 ) -> Result<Vec<SavedQuery>, AthenaClientError> {
-    let mut ids = Vec::new();
-    let mut pages = client
-        .list_named_queries()
-        .work_group(workgroup)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        ids.extend(
-            page.map_err(call("ListNamedQueries"))?
-                .named_query_ids()
-                .iter()
-                .cloned(),
-        );
-    }
-    let mut queries = Vec::new();
-    for batch in ids.chunks(NAMED_QUERY_BATCH) {
-        let out = client
-            .batch_get_named_query()
-            .set_named_query_ids(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(call("BatchGetNamedQuery"))?;
-        queries.extend(out.named_queries().iter().map(|q| SavedQuery {
+    let mut queries: Vec<SavedQuery> = stack::resources::named_queries(client, workgroup)
+        .await
+        .map_err(|e| AthenaClientError::Call {
+            operation: e.operation,
+            message: e.message,
+        })?
+        .iter()
+        .map(|q| SavedQuery {
             name: q.name().to_owned(),
             database: q.database().to_owned(),
             sql: q.query_string().to_owned(),
-        }));
-    }
+        })
+        .collect();
     queries.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(queries)
 }

@@ -2,7 +2,7 @@
 //! CSV with a header, or JSON (one array of objects), and rows as display strings for
 //! comparing results.
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{Array as _, RecordBatch};
 use datafusion::arrow::error::ArrowError;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::arrow::util::pretty::pretty_format_batches;
@@ -70,19 +70,35 @@ pub fn render(result: &QueryResult, format: Format) -> Result<String, ArrowError
 
 /// Every row as display strings (`NULL` for nulls), in result order.
 pub fn rows(result: &QueryResult) -> Result<Vec<Vec<String>>, ArrowError> {
-    let options = FormatOptions::default().with_null("NULL");
-    let mut rows = Vec::with_capacity(result.row_count());
-    for batch in &result.batches {
+    Ok(cells(&result.batches, &FormatOptions::default())?
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|cell| cell.unwrap_or_else(|| "NULL".to_owned()))
+                .collect()
+        })
+        .collect())
+}
+
+/// Every cell of `batches` in result order as `options` formats it, `None` for a null.
+pub fn cells(
+    batches: &[RecordBatch],
+    options: &FormatOptions<'_>,
+) -> Result<Vec<Vec<Option<String>>>, ArrowError> {
+    let mut rows = Vec::with_capacity(batches.iter().map(RecordBatch::num_rows).sum());
+    for batch in batches {
         let formatters = batch
             .columns()
             .iter()
-            .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
+            .map(|column| ArrayFormatter::try_new(column.as_ref(), options))
             .collect::<Result<Vec<_>, _>>()?;
         for row in 0..batch.num_rows() {
             rows.push(
-                formatters
+                batch
+                    .columns()
                     .iter()
-                    .map(|f| f.value(row).to_string())
+                    .zip(&formatters)
+                    .map(|(column, f)| (!column.is_null(row)).then(|| f.value(row).to_string()))
                     .collect(),
             );
         }

@@ -91,15 +91,10 @@ pub(crate) fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> 
     }
 }
 
-/// Sets up `tracing` for a Lambda function: JSON lines without timestamps (Lambda adds
-/// them), level from `RUST_LOG`, `info` by default.
+/// Sets up `tracing` for a Lambda function as the runtime's own setup does, honouring Lambda's
+/// advanced logging controls: JSON lines when `AWS_LAMBDA_LOG_FORMAT` is `JSON` (the stack's
+/// `LoggingConfig`), text otherwise; the level from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`,
+/// else INFO; no timestamps (Lambda adds them).
 pub fn init_lambda_tracing() {
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_current_span(false)
-        .without_time()
-        .init();
+    lambda_runtime::tracing::init_default_subscriber();
 }

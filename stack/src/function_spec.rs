@@ -27,6 +27,9 @@ pub struct FunctionSpec {
     pub timeout: Duration,
     /// `Environment.Variables`, resolved.
     pub environment: BTreeMap<String, String>,
+    /// What Lambda sets from `LoggingConfig`: `AWS_LAMBDA_LOG_FORMAT` (`JSON` or `Text`), and
+    /// `AWS_LAMBDA_LOG_LEVEL` (the application log level, for the JSON format only).
+    pub logging: BTreeMap<String, String>,
 }
 
 /// Why a function's configuration could not be read from the template.
@@ -77,10 +80,23 @@ impl Deployment {
                 memory_mb: p["MemorySize"].as_u64().unwrap_or(128),
                 timeout: Duration::from_secs(p["Timeout"].as_u64().unwrap_or(3)),
                 environment,
+                logging: logging_environment(&p["LoggingConfig"]),
             });
         }
         Ok(out)
     }
+}
+
+/// The variables Lambda sets from `LoggingConfig` (its default format is `Text`, and the log
+/// level variable comes with the JSON format only).
+fn logging_environment(config: &Value) -> BTreeMap<String, String> {
+    let format = config["LogFormat"].as_str().unwrap_or("Text");
+    let mut logging = BTreeMap::from([("AWS_LAMBDA_LOG_FORMAT".to_owned(), format.to_owned())]);
+    if format == "JSON" {
+        let level = config["ApplicationLogLevel"].as_str().unwrap_or("INFO");
+        logging.insert("AWS_LAMBDA_LOG_LEVEL".to_owned(), level.to_owned());
+    }
+    logging
 }
 
 fn scalar(value: &Value) -> String {
@@ -123,5 +139,9 @@ mod tests {
             deployment.names.linux_parameter
         );
         assert_eq!(onboarding.timeout.as_secs(), 900);
+        for function in [etl, onboarding] {
+            assert_eq!(function.logging["AWS_LAMBDA_LOG_FORMAT"], "JSON");
+            assert_eq!(function.logging["AWS_LAMBDA_LOG_LEVEL"], "INFO");
+        }
     }
 }

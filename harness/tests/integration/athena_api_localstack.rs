@@ -11,20 +11,17 @@
 )]
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use harness::athena_client;
-use pipeline::emulator::sdk_config;
 use pipeline::etl::{RowBuffer, TransformOptions, transform_gzip};
 use pipeline::time_format::IsoMillis;
 use stack::audit::{self, Origin, Verdict};
-use stack::provision::{self, Clients, Outcome};
+use stack::provision::{self, Outcome};
 use stack::template::{ids, saved_query_sql};
-use stack::{Deployment, Placement, StackDefinition};
-use standins::athena::{CatalogStandIns, Ports, S3Buckets};
 
 use crate::support;
+use crate::with_stand_ins::{WithStandIns, with_stand_ins};
 
 type Rows = Vec<Vec<Option<String>>>;
 
@@ -78,22 +75,14 @@ async fn every_saved_query_returns_loglab_querys_rows_through_the_sdk_boto3_and_
         return;
     };
     let region = "il-central-1";
-    let mut definition = StackDefinition::default();
-    definition.account.name = "AthenaTest".into();
-    let stack = support::stack(definition);
+    let WithStandIns {
+        stack,
+        deployment,
+        stand_ins,
+        clients,
+        ..
+    } = with_stand_ins(&url, region, "AthenaTest", support::stack).await;
     let definition = &stack.definition;
-    let deployment = Deployment::new(&stack, &Placement::localstack(region));
-    let stand_ins = CatalogStandIns::start(
-        &deployment.placement.account_id,
-        Arc::new(S3Buckets::emulator(&url, region)),
-        Ports::default(),
-    )
-    .await
-    .unwrap();
-    let config = sdk_config(&url, region).await;
-    let clients = Clients::new(&config, &deployment)
-        .with_glue_at(&config, &stand_ins.glue_endpoint.endpoint)
-        .with_athena_at(&config, &stand_ins.athena_endpoint.endpoint);
 
     // Provisioned and audited like every other resource; a second apply changes nothing.
     let athena_ids: Vec<String> = std::iter::once(ids::WORKGROUP.to_owned())

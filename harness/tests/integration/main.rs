@@ -8,6 +8,9 @@
 // The emulator and repository helpers are the stack tests' own, shared rather than copied.
 #[path = "../../../stack/tests/integration/support/mod.rs"]
 mod support;
+// The stack on the emulator with the Glue and Athena stand-ins, shared likewise.
+#[path = "../../../standins/tests/integration/with_stand_ins.rs"]
+mod with_stand_ins;
 
 mod athena_api_localstack;
 mod backends;

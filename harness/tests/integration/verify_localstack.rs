@@ -12,19 +12,16 @@
     reason = "tests stop loudly"
 )]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use harness::scenario::Scenario;
 use harness::verify::{
     self, Delivery, HarnessDelivers, StackOutputs, VerifyClients, VerifyError, VerifyOptions,
 };
-use pipeline::emulator::sdk_config;
-use stack::provision::{self, Clients};
-use stack::{Deployment, Placement, StackDefinition};
-use standins::athena::{CatalogStandIns, Ports, S3Buckets};
+use stack::provision;
 
 use crate::support;
+use crate::with_stand_ins::{WithStandIns, with_stand_ins};
 
 /// The harness's delivery ([`HarnessDelivers`]: what the account's subscription filter and
 /// ETL function would do); with `lose_one`, the newest object delivered is deleted again (the
@@ -72,22 +69,14 @@ async fn verify_reconciles_the_runs_lines_runs_the_saved_queries_and_cleans_up()
         return;
     };
     let region = "ap-south-2";
-    let mut definition = StackDefinition::default();
-    definition.account.name = "VerifyTest".into();
-    let stack = support::stack(definition);
+    let WithStandIns {
+        stack,
+        deployment,
+        stand_ins: _stand_ins,
+        config,
+        clients,
+    } = with_stand_ins(&url, region, "VerifyTest", support::stack).await;
     let definition = &stack.definition;
-    let deployment = Deployment::new(&stack, &Placement::localstack(region));
-    let stand_ins = CatalogStandIns::start(
-        &deployment.placement.account_id,
-        Arc::new(S3Buckets::emulator(&url, region)),
-        Ports::default(),
-    )
-    .await
-    .unwrap();
-    let config = sdk_config(&url, region).await;
-    let clients = Clients::new(&config, &deployment)
-        .with_glue_at(&config, &stand_ins.glue_endpoint.endpoint)
-        .with_athena_at(&config, &stand_ins.athena_endpoint.endpoint);
     provision::apply(&clients, &deployment).await.unwrap();
     let cfn = aws_sdk_cloudformation::Client::new(&config);
     let stack_name = format!("loglab-verify-{}", std::process::id());

@@ -6,13 +6,10 @@
 //! prints PASSED and exits 0.
 #![allow(clippy::unwrap_used, clippy::panic, reason = "tests stop loudly")]
 
-use std::sync::Arc;
-
-use stack::provision::{self, Clients};
-use stack::{Deployment, Placement, StackDefinition};
-use standins::athena::{CatalogStandIns, Ports, S3Buckets};
+use stack::provision;
 
 use crate::support;
+use crate::with_stand_ins::{WithStandIns, with_stand_ins};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_passes_against_the_emulator_with_only_the_stack_name() {
@@ -20,21 +17,13 @@ async fn verify_passes_against_the_emulator_with_only_the_stack_name() {
         return;
     };
     let region = "mx-central-1";
-    let mut definition = StackDefinition::default();
-    definition.account.name = "CliVerify".into();
-    let stack = support::stack(definition);
-    let deployment = Deployment::new(&stack, &Placement::localstack(region));
-    let stand_ins = CatalogStandIns::start(
-        &deployment.placement.account_id,
-        Arc::new(S3Buckets::emulator(&url, region)),
-        Ports::default(),
-    )
-    .await
-    .unwrap();
-    let config = pipeline::emulator::sdk_config(&url, region).await;
-    let clients = Clients::new(&config, &deployment)
-        .with_glue_at(&config, &stand_ins.glue_endpoint.endpoint)
-        .with_athena_at(&config, &stand_ins.athena_endpoint.endpoint);
+    let WithStandIns {
+        stack,
+        deployment,
+        stand_ins,
+        config,
+        clients,
+    } = with_stand_ins(&url, region, "CliVerify", support::stack).await;
     provision::apply(&clients, &deployment).await.unwrap();
     let stack_name = format!("loglab-cli-verify-{}", std::process::id());
     let (names, d) = (&deployment.names, &stack.definition);

@@ -103,14 +103,16 @@ pub(super) async fn write_workgroup(
         configuration["EnforceWorkGroupConfiguration"].as_bool(),
         configuration["PublishCloudWatchMetricsEnabled"].as_bool(),
     );
+    let location = results["OutputLocation"].as_str().map(str::to_owned);
+    let encrypted = encryption(&results["EncryptionConfiguration"]);
     if actual.is_some() {
         let updates = WorkGroupConfigurationUpdates::builder()
             .set_enforce_work_group_configuration(enforce)
             .set_publish_cloud_watch_metrics_enabled(publish)
             .result_configuration_updates(
                 ResultConfigurationUpdates::builder()
-                    .set_output_location(results["OutputLocation"].as_str().map(str::to_owned))
-                    .set_encryption_configuration(encryption(&results["EncryptionConfiguration"]))
+                    .set_output_location(location)
+                    .set_encryption_configuration(encrypted)
                     .build(),
             )
             .build();
@@ -129,8 +131,8 @@ pub(super) async fn write_workgroup(
             .set_publish_cloud_watch_metrics_enabled(publish)
             .result_configuration(
                 ResultConfiguration::builder()
-                    .set_output_location(results["OutputLocation"].as_str().map(str::to_owned))
-                    .set_encryption_configuration(encryption(&results["EncryptionConfiguration"]))
+                    .set_output_location(location)
+                    .set_encryption_configuration(encrypted)
                     .build(),
             )
             .build();
@@ -146,32 +148,66 @@ pub(super) async fn write_workgroup(
     Ok(vec!["WorkGroupConfiguration".to_owned()])
 }
 
-/// The saved query named as `desired` names it in its workgroup, if there is one.
-async fn find_named_query(at: &Target<'_>) -> Result<Option<NamedQuery>, ProvisionError> {
-    let client = athena(at)?;
-    let (name, workgroup) = (text(at.desired, "Name"), text(at.desired, "WorkGroup"));
+/// A call of [`named_queries`] that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {message}")]
+pub struct NamedQueriesError {
+    /// The operation.
+    pub operation: &'static str,
+    /// The service's message.
+    pub message: String,
+}
+
+fn named_queries_error<E: std::error::Error + 'static>(
+    operation: &'static str,
+) -> impl FnOnce(E) -> NamedQueriesError {
+    move |e| NamedQueriesError {
+        operation,
+        message: aws_sdk_athena::error::DisplayErrorContext(&e).to_string(),
+    }
+}
+
+/// Every saved query of `workgroup`: ListNamedQueries page by page, then BatchGetNamedQuery
+/// in batches of at most 50.
+pub async fn named_queries(
+    client: &aws_sdk_athena::Client,
+    workgroup: &str,
+) -> Result<Vec<NamedQuery>, NamedQueriesError> {
     let mut ids = Vec::new();
     let mut pages = client
         .list_named_queries()
-        .work_group(&workgroup)
+        .work_group(workgroup)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
-        let page = page.map_err(err(at.id, "ListNamedQueries"))?;
+        let page = page.map_err(named_queries_error("ListNamedQueries"))?;
         ids.extend(page.named_query_ids().iter().cloned());
     }
+    let mut queries = Vec::new();
     for batch in ids.chunks(NAMED_QUERY_BATCH) {
         let out = client
             .batch_get_named_query()
             .set_named_query_ids(Some(batch.to_vec()))
             .send()
             .await
-            .map_err(err(at.id, "BatchGetNamedQuery"))?;
-        if let Some(query) = out.named_queries().iter().find(|q| q.name() == name) {
-            return Ok(Some(query.clone()));
-        }
+            .map_err(named_queries_error("BatchGetNamedQuery"))?;
+        queries.extend(out.named_queries().iter().cloned());
     }
-    Ok(None)
+    Ok(queries)
+}
+
+/// The saved query named as `desired` names it in its workgroup, if there is one.
+async fn find_named_query(at: &Target<'_>) -> Result<Option<NamedQuery>, ProvisionError> {
+    let (name, workgroup) = (text(at.desired, "Name"), text(at.desired, "WorkGroup"));
+    let queries =
+        named_queries(athena(at)?, &workgroup)
+            .await
+            .map_err(|e| ProvisionError::Call {
+                resource: at.id.to_owned(),
+                operation: e.operation,
+                message: e.message,
+            })?;
+    Ok(queries.into_iter().find(|q| q.name() == name))
 }
 
 /// The saved query of the same name in its workgroup, in the template's shape (with its id

@@ -32,6 +32,15 @@ fn function_arn(placement: &Placement, name: &str) -> String {
     )
 }
 
+/// The functions' logs: Lambda's advanced logging controls, JSON at INFO for what a function
+/// writes, WARN for Lambda's own lines. Lambda passes them to the process as
+/// `AWS_LAMBDA_LOG_FORMAT` and `AWS_LAMBDA_LOG_LEVEL`, which the runtime's tracing setup
+/// honours (AWS Lambda Developer Guide, "Configuring advanced logging controls for Lambda
+/// functions"; `lambda_runtime_api_client::tracing::init_default_subscriber`).
+fn logging_config() -> Value {
+    json!({ "LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "WARN" })
+}
+
 /// Lambda functions.
 pub struct Function;
 
@@ -60,8 +69,8 @@ impl ResourceType for Function {
             "DeadLetterConfig": { "TargetArn": get_att(ids::ETL_DEAD_LETTERS, "Arn") },
             "Environment": { "Variables": {
                 "FIREHOSE_DELIVERY_STREAM": reference(ids::DELIVERY_STREAM),
-                "RUST_LOG": "info",
             }},
+            "LoggingConfig": logging_config(),
         });
         let onboarding = json!({
             "FunctionName": d.onboarding.function_name,
@@ -82,8 +91,8 @@ impl ResourceType for Function {
                 "WINDOWS_AGENT_CONFIG_PARAMETER": reference(ids::WINDOWS_PARAMETER),
                 "LINUX_AGENT_DOCUMENT": reference(ids::LINUX_DOCUMENT),
                 "WINDOWS_AGENT_DOCUMENT": reference(ids::WINDOWS_DOCUMENT),
-                "RUST_LOG": "info",
             }},
+            "LoggingConfig": logging_config(),
         });
         vec![
             (ids::ETL_FUNCTION.to_owned(), entry(self.type_name(), etl)),

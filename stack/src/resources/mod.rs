@@ -30,6 +30,7 @@ use serde_json::{Value, json};
 use crate::clients::{Clients, ProvisionError};
 use crate::{Names, Placement, Stack};
 
+pub use athena_sdk::{NamedQueriesError, named_queries};
 pub use bucket::NONCURRENT_VERSION_DAYS;
 pub(crate) use bucket::create_bucket;
 pub use dead_letter::queue_name as dead_letter_queue_name;

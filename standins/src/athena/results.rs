@@ -10,10 +10,10 @@
 //! binary format and not human readable": its layout is not documented, so the stand-in writes
 //! its own, JSON, and says so in the fidelity table).
 
-use datafusion::arrow::array::{Array as _, RecordBatch};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::error::ArrowError;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use datafusion::arrow::util::display::FormatOptions;
 use serde_json::{Value, json};
 
 /// At most this many rows in one GetQueryResults page (the API Reference: `MaxResults`, 1 to
@@ -79,25 +79,7 @@ impl ResultTable {
             .iter()
             .map(|f| (f.name().clone(), athena_type(f.data_type())))
             .collect();
-        let options = format_options();
-        let mut rows = Vec::new();
-        for batch in batches {
-            let formatters = batch
-                .columns()
-                .iter()
-                .map(|column| ArrayFormatter::try_new(column.as_ref(), &options))
-                .collect::<Result<Vec<_>, _>>()?;
-            for row in 0..batch.num_rows() {
-                rows.push(
-                    batch
-                        .columns()
-                        .iter()
-                        .zip(&formatters)
-                        .map(|(column, f)| (!column.is_null(row)).then(|| f.value(row).to_string()))
-                        .collect(),
-                );
-            }
-        }
+        let rows = lake::output::cells(batches, &format_options())?;
         Ok(Self { columns, rows })
     }
 

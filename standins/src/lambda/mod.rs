@@ -171,6 +171,7 @@ pub fn lambda_environment(
     overrides: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
     let mut env: BTreeMap<String, String> = spec.environment.clone();
+    env.extend(spec.logging.clone());
     let set = |env: &mut BTreeMap<String, String>, key: &str, value: &str| {
         env.insert(key.to_owned(), value.to_owned());
     };
