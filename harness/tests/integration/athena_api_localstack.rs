@@ -202,19 +202,8 @@ async fn every_saved_query_returns_loglab_querys_rows_through_the_sdk_boto3_and_
     );
 
     // boto3 and PyAthena from PyPI.
-    let script = support::root().join("scripts/boto3.sh");
-    let python = std::process::Command::new("bash")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        python.status.success(),
-        "{}: {}",
-        script.display(),
-        String::from_utf8_lossy(&python.stderr)
-    );
     let program = support::root().join("harness/tests/integration/athena_clients.py");
-    let run = std::process::Command::new(String::from_utf8(python.stdout).unwrap().trim())
+    let run = std::process::Command::new(support::python_clients())
         .arg(&program)
         .args([region, workgroup.as_str()])
         .env(

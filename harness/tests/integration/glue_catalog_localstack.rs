@@ -229,18 +229,7 @@ async fn boto3_reads_the_provisioned_table_from_the_stand_in() {
     let (clients, _catalog, glue) = with_glue_stand_in(&url, &deployment).await;
     provision::apply(&clients, &deployment).await.unwrap();
 
-    let script = support::root().join("scripts/boto3.sh");
-    let python = std::process::Command::new("bash")
-        .arg(&script)
-        .output()
-        .unwrap();
-    assert!(
-        python.status.success(),
-        "{}: {}",
-        script.display(),
-        String::from_utf8_lossy(&python.stderr)
-    );
-    let python = String::from_utf8(python.stdout).unwrap();
+    let python = support::python_clients();
     let catalog = &stack.definition.catalog;
     let program = r#"
 import boto3, json, sys

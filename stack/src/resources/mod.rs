@@ -36,6 +36,7 @@ pub(crate) use bucket::create_bucket;
 pub use dead_letter::queue_name as dead_letter_queue_name;
 pub use functions::{ETL_MEMORY_MB, ONBOARDING_MEMORY_MB};
 pub use rule::{harness_queue_name, rule_event_pattern};
+pub use sdk::percent_decode;
 
 /// What the emulator path does with a resource type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

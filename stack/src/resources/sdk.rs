@@ -45,21 +45,28 @@ pub(super) fn int(value: &Value) -> i32 {
         .unwrap_or_default()
 }
 
-/// IAM returns policy documents URL-encoded.
-fn percent_decode(text: &str) -> String {
+/// `%XX` escapes decoded; `+` read as a space where `plus_is_space` (form encoding: IAM returns
+/// policy documents so), kept otherwise (a path). A `%` without two hex digits after it stays
+/// as written.
+pub fn percent_decode(text: &str, plus_is_space: bool) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
         {
-            out.push(b);
+            out.push(byte);
             i += 3;
             continue;
         }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        out.push(if plus_is_space && bytes[i] == b'+' {
+            b' '
+        } else {
+            bytes[i]
+        });
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
@@ -67,7 +74,7 @@ fn percent_decode(text: &str) -> String {
 
 pub(super) fn policy_json(text: &str) -> Value {
     serde_json::from_str(text)
-        .or_else(|_| serde_json::from_str(&percent_decode(text)))
+        .or_else(|_| serde_json::from_str(&percent_decode(text, true)))
         .unwrap_or(Value::String(text.to_owned()))
 }
 
@@ -75,4 +82,17 @@ pub(super) fn policy_json(text: &str) -> Value {
 /// resource does not exist).
 pub(super) fn differs(actual: Option<&Value>, desired: &Value, key: &str) -> bool {
     actual.is_none_or(|a| a.get(key) != desired.get(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_decode_to_the_end_and_never_split_a_character() {
+        assert_eq!(percent_decode("a%20b%41", false), "a bA");
+        assert_eq!(percent_decode("a+b", true), "a b");
+        assert_eq!(percent_decode("a+b", false), "a+b");
+        assert_eq!(percent_decode("%é%4", false), "%é%4");
+    }
 }

@@ -5,6 +5,7 @@
 //! Athena's service model (`botocore/data/athena/2017-05-18/service-2.json`).
 
 use serde_json::{Map, Value, json};
+use stack::resources::percent_decode;
 
 /// The operation a REST request names and its input, or `None` for a route Athena does not
 /// have here.
@@ -17,7 +18,7 @@ pub fn route(
     let segments: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(percent_decode)
+        .map(|segment| percent_decode(segment, false))
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     let (operation, member) = match (method, segments.as_slice()) {
@@ -52,38 +53,17 @@ pub fn route(
         .filter(|p| !p.is_empty())
     {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_decode(value);
+        let value = percent_decode(value, false);
         let value = match key {
             "MaxResults" => value.parse::<i64>().map_or(json!(value), |n| json!(n)),
             _ => json!(value),
         };
-        input.insert(percent_decode(key), value);
+        input.insert(percent_decode(key, false), value);
     }
     if let Some((key, value)) = member {
         input.insert(key.to_owned(), json!(value));
     }
     Some((operation, Value::Object(input)))
-}
-
-/// `%XX` escapes decoded (`+` kept: it is a plus in a path and in botocore's query strings).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(byte) = text
-                .get(i + 1..i + 3)
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -161,3 +161,20 @@ pub async fn outputs_stack(
     }
     panic!("stack {name} was not created");
 }
+
+/// The python of the cached venv with boto3 and PyAthena from PyPI (`scripts/boto3.sh`
+/// installs them on first use): the Python clients our users have.
+pub fn python_clients() -> String {
+    let script = root().join("scripts/boto3.sh");
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
