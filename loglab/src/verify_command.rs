@@ -13,8 +13,8 @@ use anyhow::Context as _;
 use aws_credential_types::provider::ProvideCredentials as _;
 use harness::scenario::Scenario;
 use harness::verify::{
-    self, AccountDelivers, HarnessDelivers, StackOutputs, VerifyClients, VerifyOptions,
-    VerifyReport,
+    self, AccountDelivers, HarnessDelivers, QueryOutcome, StackOutputs, VerifyClients,
+    VerifyOptions, VerifyReport,
 };
 use standins::clock::SimDuration;
 
@@ -187,11 +187,11 @@ fn print_report(report: &VerifyReport) {
     }
     for query in &report.saved_queries {
         match &query.outcome {
-            Ok(rows) => println!(
+            QueryOutcome::Rows(rows) => println!(
                 "saved query {}: {rows} rows, {} bytes scanned",
                 query.name, query.bytes_scanned
             ),
-            Err(why) => println!("saved query {}: FAILED: {why}", query.name),
+            QueryOutcome::Failed(why) => println!("saved query {}: FAILED: {why}", query.name),
         }
     }
     println!("cleaned up: {} items", report.cleaned.len());

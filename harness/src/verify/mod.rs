@@ -112,13 +112,23 @@ pub struct VerifyOptions<'a> {
     pub query_deadline: Duration,
 }
 
+/// How a saved query's run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryOutcome {
+    /// It succeeded with this many rows.
+    Rows(usize),
+    /// It failed, or could not be started: the client's error.
+    Failed(String),
+}
+
 /// One saved query's run.
 #[derive(Debug, Clone, Serialize)]
 pub struct SavedQueryRun {
     /// Its name.
     pub name: String,
     /// Rows returned, or why it failed.
-    pub outcome: Result<usize, String>,
+    pub outcome: QueryOutcome,
     /// `DataScannedInBytes`.
     pub bytes_scanned: i64,
 }
@@ -149,7 +159,10 @@ impl VerifyReport {
     pub fn passed(&self) -> bool {
         self.reconciliation.is_exact()
             && self.reconciliation.duplicates == 0
-            && self.saved_queries.iter().all(|q| q.outcome.is_ok())
+            && self
+                .saved_queries
+                .iter()
+                .all(|q| matches!(q.outcome, QueryOutcome::Rows(_)))
     }
 }
 
@@ -262,7 +275,7 @@ async fn run_saved_queries(
     let Some(workgroup) = &options.outputs.workgroup else {
         return vec![SavedQueryRun {
             name: "(saved queries)".to_owned(),
-            outcome: Err("the stack has no AthenaWorkGroupName output".to_owned()),
+            outcome: QueryOutcome::Failed("the stack has no AthenaWorkGroupName output".to_owned()),
             bytes_scanned: 0,
         }];
     };
@@ -271,7 +284,7 @@ async fn run_saved_queries(
         Err(e) => {
             return vec![SavedQueryRun {
                 name: "(saved queries)".to_owned(),
-                outcome: Err(e.to_string()),
+                outcome: QueryOutcome::Failed(e.to_string()),
                 bytes_scanned: 0,
             }];
         }
@@ -293,13 +306,13 @@ async fn run_saved_queries(
                 }
                 SavedQueryRun {
                     name: query.name,
-                    outcome: Ok(rows.rows.len()),
+                    outcome: QueryOutcome::Rows(rows.rows.len()),
                     bytes_scanned: rows.bytes_scanned,
                 }
             }
             Err(e) => SavedQueryRun {
                 name: query.name,
-                outcome: Err(e.to_string()),
+                outcome: QueryOutcome::Failed(e.to_string()),
                 bytes_scanned: 0,
             },
         };

@@ -135,7 +135,7 @@ fn call(athena: &Arc<Athena>, operation: &str, input: &Value) -> Result<Value, R
             let table = athena.results(text(input, "QueryExecutionId"))?;
             let (rows, next) = table
                 .page(input["NextToken"].as_str(), input["MaxResults"].as_i64())
-                .map_err(AthenaError::InvalidRequest)?;
+                .map_err(|e| AthenaError::InvalidRequest(e.to_string()))?;
             let mut output = json!({
                 "UpdateCount": 0,
                 "ResultSet": {

@@ -28,6 +28,28 @@ const CATALOG: &str = "awsdatacatalog";
 /// 3 other).
 const USER_ERROR: u8 = 2;
 
+/// Why a query did not succeed; its text is the `StateChangeReason`, in Athena's form.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutionError {
+    /// The database's tables could not be opened.
+    #[error("GENERIC_INTERNAL_ERROR: {0} (the harness's Athena stand-in)")]
+    Tables(#[source] engine::EngineError),
+    /// The SQL was refused or failed ([`failure_reason`]).
+    #[error("{reason}")]
+    Query {
+        /// Athena's words for it.
+        reason: String,
+        /// `lake`'s error.
+        source: lake::QueryError,
+    },
+    /// The rows could not be formatted.
+    #[error("GENERIC_INTERNAL_ERROR: {0}")]
+    Results(#[from] datafusion::arrow::error::ArrowError),
+    /// The result file could not be written.
+    #[error("GENERIC_INTERNAL_ERROR: {0}")]
+    Write(#[source] engine::EngineError),
+}
+
 /// A query's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -217,41 +239,43 @@ impl Athena {
                 execution.bytes_scanned = bytes_scanned;
                 execution.result = Some(Arc::new(table));
             }
-            Err(reason) => {
+            Err(error) => {
                 execution.state = State::Failed;
-                execution.reason = Some(reason);
+                execution.reason = Some(error.to_string());
             }
         }
     }
 
-    /// Runs `query` and writes its result file: the rows and the bytes scanned, or why not
-    /// in Athena's words.
+    /// Runs `query` and writes its result file: the rows and the bytes scanned.
     async fn execute(
         &self,
         query: &str,
         database: &str,
         output: &str,
-    ) -> Result<(ResultTable, u64), String> {
+    ) -> Result<(ResultTable, u64), ExecutionError> {
         let exclude = self.result_locations();
         let lake = engine::open(&self.glue, self.buckets.as_ref(), database, &exclude)
             .await
-            .map_err(|e| format!("GENERIC_INTERNAL_ERROR: {e} (the harness's Athena stand-in)"))?;
+            .map_err(ExecutionError::Tables)?;
         let result = lake
             .query(query)
             .await
-            .map_err(|e| failure_reason(query, &e))?;
-        let table = ResultTable::new(&result.schema, &result.batches)
-            .map_err(|e| format!("GENERIC_INTERNAL_ERROR: {e}"))?;
-        engine::put(self.buckets.as_ref(), output, table.csv().into_bytes())
+            .map_err(|source| ExecutionError::Query {
+                reason: failure_reason(query, &source),
+                source,
+            })?;
+        let table = ResultTable::new(&result.schema, &result.batches)?;
+        let buckets = self.buckets.as_ref();
+        engine::put(buckets, output, table.csv().into_bytes())
             .await
-            .map_err(|e| format!("GENERIC_INTERNAL_ERROR: {e}"))?;
+            .map_err(ExecutionError::Write)?;
         engine::put(
-            self.buckets.as_ref(),
+            buckets,
             &format!("{output}.metadata"),
             table.metadata().into_bytes(),
         )
         .await
-        .map_err(|e| format!("GENERIC_INTERNAL_ERROR: {e}"))?;
+        .map_err(ExecutionError::Write)?;
         Ok((table, result.bytes_scanned))
     }
 

@@ -20,6 +20,17 @@ use serde_json::{Value, json};
 /// 1000), the header row counted.
 pub const MAX_RESULTS: usize = 1000;
 
+/// A GetQueryResults request the result set cannot answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PageError {
+    /// `MaxResults` outside 1 to [`MAX_RESULTS`].
+    #[error("MaxResults must be between 1 and {MAX_RESULTS}, not {0}")]
+    MaxResults(i64),
+    /// A `NextToken` this query did not give.
+    #[error("NextToken {0:?} is not one this query gave")]
+    Token(String),
+}
+
 /// A finished query's columns and rows as strings (`None` for null).
 #[derive(Debug, Clone, Default)]
 pub struct ResultTable {
@@ -125,15 +136,11 @@ impl ResultTable {
         &self,
         token: Option<&str>,
         max: Option<i64>,
-    ) -> Result<(Vec<Value>, Option<String>), String> {
+    ) -> Result<(Vec<Value>, Option<String>), PageError> {
         let max = match max {
             None => MAX_RESULTS,
             Some(n) if (1..=MAX_RESULTS as i64).contains(&n) => n as usize,
-            Some(n) => {
-                return Err(format!(
-                    "MaxResults must be between 1 and {MAX_RESULTS}, not {n}"
-                ));
-            }
+            Some(n) => return Err(PageError::MaxResults(n)),
         };
         let start = match token {
             None => 0,
@@ -141,7 +148,7 @@ impl ResultTable {
                 .strip_prefix(TOKEN_PREFIX)
                 .and_then(|n| n.parse::<usize>().ok())
                 .filter(|n| *n <= self.rows.len() + 1)
-                .ok_or_else(|| format!("NextToken {token:?} is not one this query gave"))?,
+                .ok_or_else(|| PageError::Token(token.to_owned()))?,
         };
         let total = self.rows.len() + 1;
         let end = (start + max).min(total);
