@@ -67,19 +67,28 @@ pub struct LaunchedInstance {
 impl LaunchedInstance {
     /// The syslog host name, `ip-10-0-1-23`.
     pub fn host(&self) -> String {
-        format!("ip-{}", self.private_ip.replace('.', "-"))
+        host_name(&self.private_ip)
     }
 
     /// The Windows computer name, `EC2AMAZ-` and seven characters of the id.
     pub fn computer(&self) -> String {
-        let tail: String = self
-            .instance_id
-            .trim_start_matches("i-")
-            .chars()
-            .take(7)
-            .collect();
-        format!("EC2AMAZ-{}", tail.to_uppercase())
+        computer_name(&self.instance_id)
     }
+}
+
+/// The syslog host name of an instance at `private_ip`, `ip-10-0-1-23`.
+pub fn host_name(private_ip: &str) -> String {
+    format!("ip-{}", private_ip.replace('.', "-"))
+}
+
+/// The Windows computer name of `instance_id`, `EC2AMAZ-` and seven characters of the id.
+pub fn computer_name(instance_id: &str) -> String {
+    let tail: String = instance_id
+        .trim_start_matches("i-")
+        .chars()
+        .take(7)
+        .collect();
+    format!("EC2AMAZ-{}", tail.to_uppercase())
 }
 
 /// The instances of a scenario, in launch order.

@@ -116,11 +116,8 @@ impl EmulatorWorld {
             target: loaded.scenario.name.clone(),
             message: e.to_string(),
         })?;
-        let with_stand_ins = |config: &SdkConfig| {
-            Clients::new(config, &deployment)
-                .with_glue_at(config, &stand_ins.glue_endpoint.endpoint)
-                .with_athena_at(config, &stand_ins.athena_endpoint.endpoint)
-        };
+        let with_stand_ins =
+            |config: &SdkConfig| stand_ins.attach(Clients::new(config, &deployment), config);
         let clients = with_stand_ins(&faulted);
         let calls = CallLog::default();
         let facts = Arc::new(Facts {

@@ -47,8 +47,9 @@ pub fn generate(
             number += 1;
             let name = format!("{}-{n}", group.name);
             let id = instance_id(run_id, number);
-            let host = format!("ip-10-0-{}-{}", number / 250, number % 250 + 1);
-            let computer = format!("EC2AMAZ-{}", &id[2..9].to_uppercase());
+            let host =
+                crate::fleet::host_name(&format!("10.0.{}.{}", number / 250, number % 250 + 1));
+            let computer = crate::fleet::computer_name(&id);
             let writer = Writer {
                 host: &host,
                 computer: &computer,

@@ -84,6 +84,18 @@ impl Buckets for S3Buckets {
     }
 }
 
+impl S3Buckets {
+    /// The buckets of the emulator at `endpoint`, with the credentials emulators accept.
+    pub fn emulator(endpoint: &str, region: &str) -> Self {
+        Self {
+            endpoint: Some(endpoint.to_owned()),
+            region: region.to_owned(),
+            access_key_id: pipeline::emulator::ACCESS_KEY_ID.to_owned(),
+            secret_access_key: pipeline::emulator::SECRET_ACCESS_KEY.to_owned(),
+        }
+    }
+}
+
 /// Buckets held in memory (tests and the memory backend), created on first use.
 #[derive(Debug, Default)]
 pub struct MemoryBuckets {

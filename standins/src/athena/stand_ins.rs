@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::engine::{Buckets, S3Buckets};
+use super::engine::Buckets;
 use super::executions::Athena;
 use crate::glue::{Catalog, SharedCatalog};
 use crate::json_protocol::StandIn;
@@ -48,16 +48,16 @@ impl CatalogStandIns {
             athena_endpoint,
         })
     }
-}
 
-impl S3Buckets {
-    /// The buckets of the emulator at `endpoint`, with the credentials emulators accept.
-    pub fn emulator(endpoint: &str, region: &str) -> Self {
-        Self {
-            endpoint: Some(endpoint.to_owned()),
-            region: region.to_owned(),
-            access_key_id: pipeline::emulator::ACCESS_KEY_ID.to_owned(),
-            secret_access_key: pipeline::emulator::SECRET_ACCESS_KEY.to_owned(),
-        }
+    /// `clients` with Glue and Athena at these stand-ins (with `config`'s credentials and
+    /// region).
+    pub fn attach(
+        &self,
+        clients: stack::provision::Clients,
+        config: &aws_config::SdkConfig,
+    ) -> stack::provision::Clients {
+        clients
+            .with_glue_at(config, &self.glue_endpoint.endpoint)
+            .with_athena_at(config, &self.athena_endpoint.endpoint)
     }
 }

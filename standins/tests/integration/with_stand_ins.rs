@@ -47,9 +47,7 @@ pub async fn with_stand_ins(
     .await
     .unwrap_or_else(|e| panic!("starting the stand-ins: {e}"));
     let config = pipeline::emulator::sdk_config(url, region).await;
-    let clients = Clients::new(&config, &deployment)
-        .with_glue_at(&config, &stand_ins.glue_endpoint.endpoint)
-        .with_athena_at(&config, &stand_ins.athena_endpoint.endpoint);
+    let clients = stand_ins.attach(Clients::new(&config, &deployment), &config);
     WithStandIns {
         stack,
         deployment,
