@@ -146,6 +146,7 @@ fn ledger_only(lines: usize) {
             event_id: format!("{i:056}").into(),
             timestamp_ms: timestamp(i),
             message: message(i).into(),
+            arrival: None,
         });
     }
     let (reconciliation, lost) = reconciler.finish();

@@ -7,7 +7,7 @@
 //! Objects under the error prefix are counted: Firehose writes there what it could not deliver.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use lake::Location;
 use lake::crawl::{self, CrawlError, ObjectFormat};
@@ -15,8 +15,32 @@ use lake::gzip::{self, GunzipError};
 use serde::Deserialize;
 
 use pipeline::filter_pattern::FilterPattern;
+use standins::firehose::LandedObject;
+use standins::firehose::buffer::row_arrival_ms;
 
-use crate::ledger::{LandedEvent, Ledger, Reconciliation};
+use crate::ledger::{Arrival, LandedEvent, Ledger, Reconciliation};
+
+/// When the objects the run's Firehose model wrote landed, and when their rows arrived, by key:
+/// what gives each landed event its latency ([`Arrival`]). Empty where no model wrote the
+/// objects (a deployed stack's bucket).
+#[derive(Debug, Default)]
+pub struct ObjectTimes<'a>(HashMap<&'a str, &'a LandedObject>);
+
+impl<'a> ObjectTimes<'a> {
+    /// The times of `objects`.
+    pub fn of(objects: &'a [LandedObject]) -> Self {
+        Self(objects.iter().map(|o| (o.key.as_str(), o)).collect())
+    }
+
+    /// The arrival of row `row` (counted from the first) of the object at `key`.
+    fn arrival(&self, key: &str, row: usize) -> Option<Arrival> {
+        let object = self.0.get(key)?;
+        Some(Arrival {
+            firehose_ms: row_arrival_ms(&object.arrivals, row),
+            landed_ms: object.landed_ms,
+        })
+    }
+}
 
 /// The columns of a row the reconciliation needs, borrowed from the object's text where no
 /// escape has to be undone.
@@ -59,6 +83,7 @@ impl Landed {
     fn take(
         &mut self,
         row: RowIdentity<'_>,
+        arrival: Option<Arrival>,
         split: &mut SplitEvents,
         sink: &mut impl FnMut(&LandedEvent<'_>),
     ) {
@@ -69,11 +94,12 @@ impl Landed {
                     event_id: row.event_id,
                     timestamp_ms: row.event_timestamp_ms,
                     message: row.message,
+                    arrival,
                 },
                 sink,
             );
         } else {
-            split.add(row);
+            split.add(row, arrival);
         }
     }
 
@@ -106,9 +132,10 @@ pub const MAX_OBJECT_TEXT: u64 = 1 << 30;
 pub async fn read(
     data: &Location,
     errors: &Location,
+    times: &ObjectTimes<'_>,
     sink: &mut (impl FnMut(&LandedEvent<'_>) + Send),
 ) -> Result<Landed, LandedError> {
-    read_since(data, errors, None, sink).await
+    read_since(data, errors, None, times, sink).await
 }
 
 /// [`read`], of the objects last modified at or after `since_ms` (epoch ms) only, when given:
@@ -117,6 +144,7 @@ pub async fn read_since(
     data: &Location,
     errors: &Location,
     since_ms: Option<i64>,
+    times: &ObjectTimes<'_>,
     sink: &mut (impl FnMut(&LandedEvent<'_>) + Send),
 ) -> Result<Landed, LandedError> {
     let error_root = errors.root.clone();
@@ -142,9 +170,9 @@ pub async fn read_since(
         if ObjectFormat::of_key(&key) == ObjectFormat::Parquet {
             match parquet_rows(bytes) {
                 Ok(rows) => {
-                    for row in rows {
+                    for (index, row) in rows.into_iter().enumerate() {
                         landed.rows += 1;
-                        landed.take(row, &mut split, sink);
+                        landed.take(row, times.arrival(&key, index), &mut split, sink);
                     }
                 }
                 Err(why) => landed.unreadable.push(format!("{where_}: {why}")),
@@ -158,10 +186,11 @@ pub async fn read_since(
                 continue;
             }
         };
-        for (number, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let non_empty = text.lines().enumerate().filter(|(_, l)| !l.is_empty());
+        for (index, (number, line)) in non_empty.enumerate() {
             landed.rows += 1;
             match serde_json::from_str::<RowIdentity>(line) {
-                Ok(row) => landed.take(row, &mut split, sink),
+                Ok(row) => landed.take(row, times.arrival(&key, index), &mut split, sink),
                 Err(e) => landed
                     .unreadable
                     .push(format!("{where_} line {}: {e}", number + 1)),
@@ -179,11 +208,12 @@ pub async fn read_since(
 pub async fn read_and_reconcile(
     data: &Location,
     errors: &Location,
+    times: &ObjectTimes<'_>,
     ledger: &mut Ledger,
     pattern: &FilterPattern,
 ) -> Result<(Landed, Reconciliation), LandedError> {
     let mut reconciler = ledger.reconciler(pattern);
-    let landed = read(data, errors, &mut |event| reconciler.landed(event)).await?;
+    let landed = read(data, errors, times, &mut |event| reconciler.landed(event)).await?;
     let (reconciliation, lost) = reconciler.finish();
     ledger.mark_lost(&lost);
     Ok((landed, reconciliation))
@@ -291,24 +321,41 @@ fn parquet_rows(bytes: bytes::Bytes) -> Result<Vec<RowIdentity<'static>>, Parque
     Ok(rows)
 }
 
-/// Rows of events split into parts, held until every row is read: per (stream, event id),
-/// the event's time, its part count, and each part's copies.
+/// Rows of events split into parts, held until every row is read, per (stream, event id).
 #[derive(Debug, Default)]
 struct SplitEvents {
     grouped: BTreeMap<(String, String), SplitEvent>,
 }
 
-/// One split event's rows: time, part count, each part's copies.
-type SplitEvent = (i64, u32, BTreeMap<u32, Vec<String>>);
+/// One split event's rows.
+#[derive(Debug)]
+struct SplitEvent {
+    timestamp_ms: i64,
+    part_count: u32,
+    /// Each part's copies.
+    parts: BTreeMap<u32, Vec<String>>,
+    /// The latest of its rows' arrivals (the event is whole when its last part is); `None`
+    /// when any part's is not known.
+    arrival: Option<Arrival>,
+}
 
 impl SplitEvents {
-    fn add(&mut self, row: RowIdentity<'_>) {
+    fn add(&mut self, row: RowIdentity<'_>, arrival: Option<Arrival>) {
         let entry = self
             .grouped
             .entry((row.log_stream.into_owned(), row.event_id.into_owned()))
-            .or_insert_with(|| (row.event_timestamp_ms, row.part_count, BTreeMap::new()));
+            .or_insert_with(|| SplitEvent {
+                timestamp_ms: row.event_timestamp_ms,
+                part_count: row.part_count,
+                parts: BTreeMap::new(),
+                arrival,
+            });
+        entry.arrival = match (entry.arrival, arrival) {
+            (Some(a), Some(b)) => Some(a.latest(b)),
+            _ => None,
+        };
         entry
-            .2
+            .parts
             .entry(row.part_index)
             .or_default()
             .push(row.message.into_owned());
@@ -318,7 +365,13 @@ impl SplitEvents {
     /// missing is named in `unreadable`.
     fn join(self, unreadable: &mut Vec<String>) -> Vec<LandedEvent<'static>> {
         let mut events = Vec::new();
-        for ((log_stream, event_id), (timestamp_ms, part_count, parts)) in self.grouped {
+        for ((log_stream, event_id), event) in self.grouped {
+            let SplitEvent {
+                timestamp_ms,
+                part_count,
+                parts,
+                arrival,
+            } = event;
             let copies = parts.values().map(Vec::len).min().unwrap_or(0);
             if u32::try_from(parts.len()).unwrap_or(u32::MAX) != part_count.max(1) {
                 unreadable.push(format!(
@@ -334,6 +387,7 @@ impl SplitEvents {
                     event_id: event_id.clone().into(),
                     timestamp_ms,
                     message: message.into(),
+                    arrival,
                 });
             }
         }
@@ -367,7 +421,7 @@ mod tests {
             row("1", 0, 1, "a"),
             row("3", 0, 2, "half"),
         ] {
-            split.add(row);
+            split.add(row, None);
         }
         let events = split.join(&mut unreadable);
         let messages: Vec<_> = events

@@ -171,7 +171,7 @@ async fn copy_bucket(bucket: &lake::Location, out: &Path) -> anyhow::Result<(usi
     Ok(harness::catalog::copy_to_folder(bucket, &folder).await?)
 }
 
-/// report.json, junit.xml and ledger.ndjson of a run.
+/// report.html, report.json, junit.xml and ledger.ndjson of a run.
 fn write_run_files(finished: &harness::run::Run, out: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let report_path = out.join("report.json");
@@ -186,6 +186,12 @@ fn write_run_files(finished: &harness::run::Run, out: &Path) -> anyhow::Result<(
         harness::run::report::junit::render(&finished.report),
     )
     .with_context(|| format!("writing {}", junit_path.display()))?;
+    let page_path = out.join("report.html");
+    std::fs::write(
+        &page_path,
+        harness::run::report::page::render(&finished.report),
+    )
+    .with_context(|| format!("writing {}", page_path.display()))?;
     let ledger_path = out.join("ledger.ndjson");
     let file = std::fs::File::create(&ledger_path)
         .with_context(|| format!("creating {}", ledger_path.display()))?;
@@ -195,7 +201,8 @@ fn write_run_files(finished: &harness::run::Run, out: &Path) -> anyhow::Result<(
         .and_then(|()| std::io::Write::flush(&mut writer))
         .with_context(|| format!("writing {}", ledger_path.display()))?;
     println!(
-        "reports: {}, {}, {}",
+        "reports: {}, {}, {}, {}",
+        page_path.display(),
         report_path.display(),
         junit_path.display(),
         ledger_path.display()

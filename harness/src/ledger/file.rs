@@ -31,6 +31,8 @@ struct EventLine<'a> {
     log_stream: &'a str,
     timestamp_ms: i64,
     message: &'a str,
+    /// When PutLogEvents accepted it, simulated epoch ms.
+    sent_ms: i64,
     passes_filter: bool,
     /// The restart whose lost state took the event (set by the reconciliation).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +62,7 @@ impl Ledger {
                             log_stream: e.log_stream,
                             timestamp_ms: e.timestamp_ms,
                             message: e.message,
+                            sent_ms: e.sent_ms,
                             passes_filter: pattern.matches(e.message),
                             lost_at_restart: e.lost_at_restart,
                         })

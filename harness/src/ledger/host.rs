@@ -115,6 +115,7 @@ mod tests {
                 log_stream: "s".into(),
                 timestamp_ms: i,
                 message: format!("line {i}"),
+                sent_ms: i,
                 truncated: false,
             },
             why: "connection refused".into(),

@@ -12,6 +12,7 @@
 
 mod file;
 mod host;
+mod latency;
 mod reconcile;
 mod store;
 #[cfg(test)]
@@ -23,6 +24,9 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 pub use host::LedgerHost;
+pub use latency::{
+    Arrival, HISTOGRAM_BOUNDS_MS, Latency, Spread, StageLatencies, Timeline, TimelineBucket,
+};
 pub use reconcile::Reconciler;
 use store::{Arena, Event, FateCode, Names, Record, Span, Writer, to_u16, to_u32};
 
@@ -50,6 +54,8 @@ pub struct ShippedEvent {
     pub timestamp_ms: i64,
     /// The message.
     pub message: String,
+    /// When PutLogEvents accepted it, simulated epoch milliseconds.
+    pub sent_ms: i64,
     /// Emulator restarts completed when the agent called PutLogEvents (0 in a run without
     /// `[[faults.restart]]`): an event sent before a restart may have been in the emulator's
     /// state when it was lost.
@@ -62,16 +68,24 @@ pub struct ShippedEvent {
 }
 
 impl ShippedEvent {
-    /// An event PutLogEvents accepted after `restarts_before` emulator restarts, whole.
+    /// An event PutLogEvents accepted after `restarts_before` emulator restarts, whole, at its
+    /// own time (use [`ShippedEvent::at`] for a later call).
     pub fn new(log_stream: &str, timestamp_ms: i64, message: String, restarts_before: u32) -> Self {
         Self {
             log_stream: log_stream.to_owned(),
             timestamp_ms,
             message,
+            sent_ms: timestamp_ms,
             restarts_before,
             lost_at_restart: None,
             truncated: false,
         }
+    }
+
+    /// The same event, accepted at `sent_ms` (simulated epoch milliseconds).
+    #[must_use]
+    pub fn at(self, sent_ms: i64) -> Self {
+        Self { sent_ms, ..self }
     }
 
     /// The event an agent sent, accepted after `restarts_before` emulator restarts.
@@ -80,6 +94,7 @@ impl ShippedEvent {
             log_stream: event.log_stream,
             timestamp_ms: event.timestamp_ms,
             message: event.message,
+            sent_ms: event.sent_ms,
             restarts_before,
             lost_at_restart: None,
             truncated: event.truncated,
@@ -165,6 +180,8 @@ pub struct LandedEvent<'a> {
     pub timestamp_ms: i64,
     /// The message, parts joined.
     pub message: Cow<'a, str>,
+    /// When it reached Firehose and S3, where the harness's Firehose model wrote its object.
+    pub arrival: Option<Arrival>,
 }
 
 /// Counts of one instance's source, or of the whole run.
@@ -266,6 +283,8 @@ pub struct Reconciliation {
     pub missing_examples: Vec<String>,
     /// A few unexpected events, for the report.
     pub unexpected_examples: Vec<String>,
+    /// End-to-end latency of the events that landed, on the simulated clock.
+    pub latency: Latency,
 }
 
 impl Reconciliation {
@@ -392,6 +411,8 @@ pub struct EventView<'a> {
     pub timestamp_ms: i64,
     /// The message.
     pub message: &'a str,
+    /// When PutLogEvents accepted it, simulated epoch milliseconds.
+    pub sent_ms: i64,
     /// Emulator restarts completed when the agent called PutLogEvents.
     pub restarts_before: u32,
     /// The restart (1-based) whose lost state took this event, set by the reconciliation.
@@ -407,6 +428,7 @@ impl EventView<'_> {
             log_stream: self.log_stream.to_owned(),
             timestamp_ms: self.timestamp_ms,
             message: self.message.to_owned(),
+            sent_ms: self.sent_ms,
             restarts_before: self.restarts_before,
             lost_at_restart: self.lost_at_restart,
             truncated: self.truncated,
@@ -545,7 +567,7 @@ impl Ledger {
         };
         let stream = self.names.intern(&event.log_stream);
         self.events.push(Event::new(
-            event.timestamp_ms,
+            (event.timestamp_ms, event.sent_ms),
             message,
             stream,
             to_u32(index),
@@ -688,6 +710,7 @@ impl Ledger {
             log_stream: self.names.name(event.stream),
             timestamp_ms: event.timestamp_ms,
             message: self.text.get(event.message()),
+            sent_ms: event.sent_ms,
             restarts_before: u32::from(event.restarts_before),
             lost_at_restart: event.lost.then_some(u32::from(event.restarts_before) + 1),
             truncated: event.truncated,

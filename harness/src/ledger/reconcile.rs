@@ -15,6 +15,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::FixedState;
 use pipeline::filter_pattern::FilterPattern;
 
+use super::latency::LatencySamples;
 use super::store::{FateCode, Writer};
 use super::{
     Counts, LandedEvent, Ledger, LostToRestart, Reconciliation, clip, line_count,
@@ -68,6 +69,7 @@ pub struct Reconciler<'a> {
     /// Event-id hashes of landed events the ledger does not expect.
     strangers: HashSet<u64, FixedState>,
     hasher: FixedState,
+    latency: LatencySamples,
 }
 
 impl Ledger {
@@ -87,6 +89,7 @@ impl Ledger {
             stream_writer: HashMap::default(),
             strangers: HashSet::default(),
             hasher: FixedState::with_seed(SEED),
+            latency: LatencySamples::default(),
         };
         for record in &self.records {
             reconciler.count_record(record, pattern);
@@ -200,10 +203,20 @@ impl Reconciler<'_> {
         let stream = self.ledger.names.find(&event.log_stream);
         if let Some(stream) = stream {
             match self.match_expected(stream, event, id) {
-                Match::Delivered(writer) => {
+                Match::Delivered {
+                    writer,
+                    event: sent,
+                } => {
                     self.result.events_landed += 1;
+                    let lines = line_count(&event.message);
                     if let Some(counts) = self.by_writer.get_mut(writer as usize) {
-                        counts.lines_delivered += line_count(&event.message);
+                        counts.lines_delivered += lines;
+                    }
+                    if let (Some(arrival), Some(sent)) =
+                        (event.arrival, self.ledger.events.get(sent as usize))
+                    {
+                        self.latency
+                            .add(writer, (sent.timestamp_ms, sent.sent_ms), lines, arrival);
                     }
                     return;
                 }
@@ -261,7 +274,10 @@ impl Reconciler<'_> {
         match free {
             Some((i, writer)) => {
                 self.matched[i] = id;
-                Match::Delivered(writer)
+                Match::Delivered {
+                    writer,
+                    event: self.expected[i].event,
+                }
             }
             None => Match::None,
         }
@@ -317,6 +333,7 @@ impl Reconciler<'_> {
         self.result.missing_examples = self.examples(&mut missing);
         self.write_counts();
         self.write_reasons();
+        self.result.latency = std::mem::take(&mut self.latency).finish(ledger);
         (self.result, LostToRestart(lost))
     }
 
@@ -393,7 +410,11 @@ fn key_hash(hasher: &FixedState, stream: u32, timestamp_ms: i64, message: &str) 
 
 /// What a landed event found among the expected ones (with the writer of the event found).
 enum Match {
-    Delivered(u32),
+    /// The first copy of an expected event: its writer and event row.
+    Delivered {
+        writer: u32,
+        event: u32,
+    },
     Duplicate(u32),
     None,
 }

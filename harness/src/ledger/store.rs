@@ -193,10 +193,12 @@ impl Record {
     }
 }
 
-/// One event PutLogEvents accepted (32 bytes).
+/// One event PutLogEvents accepted (40 bytes).
 #[derive(Debug, Clone)]
 pub(super) struct Event {
     pub(super) timestamp_ms: i64,
+    /// When PutLogEvents accepted it, simulated epoch ms (the latency's first stage).
+    pub(super) sent_ms: i64,
     message_start: u64,
     message_len: u32,
     pub(super) stream: u32,
@@ -209,8 +211,9 @@ pub(super) struct Event {
 }
 
 impl Event {
+    /// An event of `(timestamp_ms, sent_ms)`.
     pub(super) fn new(
-        timestamp_ms: i64,
+        (timestamp_ms, sent_ms): (i64, i64),
         message: Span,
         stream: u32,
         record: u32,
@@ -219,6 +222,7 @@ impl Event {
     ) -> Self {
         Self {
             timestamp_ms,
+            sent_ms,
             message_start: message.start,
             message_len: message.len,
             stream,
@@ -257,7 +261,7 @@ mod tests {
     #[test]
     fn rows_stay_small() {
         assert_eq!(std::mem::size_of::<Record>(), 48);
-        assert_eq!(std::mem::size_of::<Event>(), 32);
+        assert_eq!(std::mem::size_of::<Event>(), 40);
     }
 
     #[test]

@@ -39,6 +39,7 @@ fn landed(id: &str, message: &str) -> LandedEvent<'static> {
         event_id: id.to_owned().into(),
         timestamp_ms: 1_000,
         message: message.to_owned().into(),
+        arrival: None,
     }
 }
 

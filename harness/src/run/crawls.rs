@@ -11,6 +11,7 @@ use lake::crawl::{CrawlOptions, Location, TableEntry};
 use lake::crawler::{CrawlRun, Crawler, Recrawl, Schedule, SchemaUpdate};
 use serde::Serialize;
 use stack::StackDefinition;
+use standins::firehose::LandedObject;
 use standins::iam::{Call, CallResource};
 
 use crate::catalog::AthenaError;
@@ -23,7 +24,7 @@ pub struct CatalogClock<'a> {
     /// The simulated time at the query stage.
     pub now_ms: i64,
     /// Each data object's key and when it landed.
-    pub landed: &'a [(String, i64)],
+    pub landed: &'a [LandedObject],
 }
 
 /// What the crawler did over the run.
@@ -66,13 +67,17 @@ pub async fn over_the_run(
         "UPDATE_IN_DATABASE" if recrawl == Recrawl::Everything => SchemaUpdate::UpdateInDatabase,
         _ => SchemaUpdate::Log,
     };
-    let last_landed = clock.landed.iter().map(|(_, at)| *at).max();
+    let last_landed = clock.landed.iter().map(|o| o.landed_ms).max();
     let queried_ms = match last_landed {
         Some(at) => clock.now_ms.max(schedule.next_at_or_after(at)),
         None => clock.now_ms,
     };
     let listing = lake::crawl::list(location, &options.exclude_prefixes).await?;
-    let landed: HashMap<String, i64> = clock.landed.iter().cloned().collect();
+    let landed: HashMap<String, i64> = clock
+        .landed
+        .iter()
+        .map(|o| (o.key.clone(), o.landed_ms))
+        .collect();
     let mut crawler = Crawler::new(options.clone(), recrawl, update);
     for at in schedule.runs(clock.started_ms, queried_ms) {
         crawler.run(location, at, &listing, &landed).await?;
@@ -128,7 +133,7 @@ impl CrawlerSummary {
     /// code and Glue names no exact list of its calls (a fidelity row): these are the Data
     /// Catalog and S3 operations for those effects, each once per run, and a read of every
     /// object that had landed (a superset of what a new-folders-only run reads).
-    pub fn calls(&self, landed: &[(String, i64)], at: CrawlerTarget<'_>) -> Vec<Call> {
+    pub fn calls(&self, landed: &[LandedObject], at: CrawlerTarget<'_>) -> Vec<Call> {
         let principal = stack::template::ids::CRAWLER_ROLE;
         let glue =
             |resource: &str| format!("arn:aws:glue:{}:{}:{resource}", at.region, at.account_id);
@@ -164,11 +169,11 @@ impl CrawlerSummary {
             calls.extend(
                 landed
                     .iter()
-                    .filter(|(key, landed_ms)| *landed_ms <= run.at_ms && key.starts_with(at.root))
-                    .map(|(key, _)| {
+                    .filter(|o| o.landed_ms <= run.at_ms && o.key.starts_with(at.root))
+                    .map(|o| {
                         call(
                             "s3:GetObject",
-                            vec![plain(format!("arn:aws:s3:::{}/{key}", at.bucket))],
+                            vec![plain(format!("arn:aws:s3:::{}/{}", at.bucket, o.key))],
                         )
                     }),
             );

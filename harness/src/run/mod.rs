@@ -245,7 +245,7 @@ async fn run_with_faults<W: World>(
     laps.lap("ship");
     let delivered = replay.drain(invokers).await?;
     laps.lap("drain");
-    let read_back = replay.read_back().await?;
+    let read_back = replay.read_back(&delivered).await?;
     laps.lap("read back");
     let query_stage = replay.query(&read_back, &delivered).await;
     laps.lap("query");

@@ -130,6 +130,7 @@ async fn restart_once<W: World>(
 ) -> RestartRecord {
     let mut record = RestartRecord {
         at: rule.at.to_string(),
+        at_ms: rule.at.as_millis(),
         emulator: restarter.describe(),
         ..RestartRecord::default()
     };

@@ -673,8 +673,9 @@ impl<'a, W: World> Replay<'a, W> {
     }
 
     /// Phase 8, read back: the bucket read back (through the same object-store reader as the
-    /// catalog) and reconciled with the ledger.
-    pub(super) async fn read_back(&self) -> Result<ReadBack, RunError> {
+    /// catalog) and reconciled with the ledger, each event's latency from the times the
+    /// Firehose model kept of its object.
+    pub(super) async fn read_back(&self, delivered: &Delivered) -> Result<ReadBack, RunError> {
         let s = &self.session;
         let location = s.world.bucket()?;
         let errors = Location {
@@ -682,8 +683,9 @@ impl<'a, W: World> Replay<'a, W> {
             ..location.clone()
         };
         let mut ledger = std::mem::take(&mut *locked(&self.ledger));
+        let times = &landed::ObjectTimes::of(&delivered.delivery.landed);
         let (landed, reconciliation) =
-            landed::read_and_reconcile(&location, &errors, &mut ledger, &s.pattern).await?;
+            landed::read_and_reconcile(&location, &errors, times, &mut ledger, &s.pattern).await?;
         Ok(ReadBack {
             location,
             landed,
@@ -792,6 +794,7 @@ impl<'a, W: World> Replay<'a, W> {
         let report = report::build(report::Inputs {
             loaded: s.loaded,
             seed: s.seed,
+            started_ms: self.clock.start_ms(),
             world: s.world.describe(),
             emulator: s.world.emulator(),
             applied: &s.applied,

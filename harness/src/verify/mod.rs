@@ -256,6 +256,7 @@ async fn read_back(
         data,
         errors,
         Some(started_ms - CLOCK_SKEW_MS),
+        &crate::landed::ObjectTimes::default(),
         &mut |event| {
             if streams.contains(event.log_stream.as_ref()) {
                 reconciler.landed(event);

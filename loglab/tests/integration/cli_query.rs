@@ -160,7 +160,7 @@ fn bad_sql_exits_2_pointing_at_the_mistake() {
 }
 
 /// A temporary folder removed on drop (no extra crate for it).
-mod tempfile_dir {
+pub(crate) mod tempfile_dir {
     use std::path::{Path, PathBuf};
 
     pub struct Dir(PathBuf);

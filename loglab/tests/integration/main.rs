@@ -13,3 +13,4 @@ mod cli_query;
 mod cli_test_filter;
 mod cli_up;
 mod cli_verify;
+mod report_page;

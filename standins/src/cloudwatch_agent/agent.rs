@@ -90,6 +90,8 @@ struct Collector {
 pub struct AgentReport {
     /// The instance.
     pub instance: String,
+    /// When the agent started, simulated epoch milliseconds.
+    pub started_ms: i64,
     /// PutLogEvents calls that succeeded.
     pub batches: usize,
     /// Events accepted.
@@ -244,6 +246,7 @@ impl CloudWatchAgent {
     ) -> AgentReport {
         let mut report = AgentReport {
             instance: self.instance.clone(),
+            started_ms: clock.now_ms(),
             ..AgentReport::default()
         };
         loop {
@@ -356,11 +359,13 @@ impl Collector {
         for batch in &plan.batches {
             let sending: Vec<LogEvent> = batch.iter().map(|&i| plain[i].clone()).collect();
             let result = self.put_with_retries(logs, &sending, clock, report).await;
+            let sent_ms = clock.now_ms();
             for (position, &i) in batch.iter().enumerate() {
                 let event = || SentEvent {
                     log_stream: self.log_stream.clone(),
                     timestamp_ms: plain[i].timestamp_ms,
                     message: plain[i].message.clone(),
+                    sent_ms,
                     truncated: cut[i],
                 };
                 let outcome = match &result {

@@ -36,6 +36,9 @@ pub struct SentEvent {
     pub timestamp_ms: i64,
     /// The message as sent.
     pub message: String,
+    /// When PutLogEvents answered the call that sent it, simulated epoch milliseconds (the end
+    /// of the agent's part of the event's latency: batching, the flush interval, retries).
+    pub sent_ms: i64,
     /// Whether the agent cut the message to its size limit ([`super::events`]): the lines past
     /// the cut were never sent.
     pub truncated: bool,

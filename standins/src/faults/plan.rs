@@ -12,7 +12,7 @@ use rand::{RngExt as _, SeedableRng as _};
 use serde::Serialize;
 
 use super::config::{FaultKind, FaultRule, LossRule, LossStage, Service};
-use crate::clock::SimClock;
+use crate::clock::{SimClock, SimDuration};
 use crate::locked;
 
 /// What one attempt meets.
@@ -90,6 +90,10 @@ pub struct RuleFaults {
     pub covered: u64,
     /// Attempts it hit.
     pub injected: u64,
+    /// Its window: from, simulated ms since the run's start.
+    pub from_ms: i64,
+    /// To (`None`: the end of the run).
+    pub until_ms: Option<i64>,
 }
 
 /// The plan's record, for the report.
@@ -144,6 +148,8 @@ impl FaultPlan {
                     rule: r.describe(),
                     covered: 0,
                     injected: 0,
+                    from_ms: r.from.as_millis(),
+                    until_ms: r.until.map(SimDuration::as_millis),
                 })
                 .collect(),
             operations: BTreeMap::new(),

@@ -80,6 +80,8 @@ pub trait EmulatorRestart: Send + Sync + 'static {
 pub struct RestartRecord {
     /// The scenario's time of the restart.
     pub at: String,
+    /// The same, simulated ms since the run's start.
+    pub at_ms: i64,
     /// What was restarted.
     pub emulator: String,
     /// Real seconds from the stop to the emulator answering again.

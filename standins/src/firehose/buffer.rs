@@ -80,8 +80,28 @@ pub struct Flushed {
     pub rows: usize,
     /// Where each record ends in `data` (format conversion reads record by record).
     pub record_ends: Vec<usize>,
+    /// When its rows arrived, in runs of rows that arrived together.
+    pub arrivals: Vec<ArrivalRun>,
     /// Why the buffer was delivered.
     pub trigger: Trigger,
+}
+
+/// Rows of a buffer that arrived at one time: those from the previous run's end up to
+/// `rows_end` (counted from the buffer's first row). A row's arrival is where its latency's
+/// Firehose part (buffering, then the write) begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrivalRun {
+    /// The end of the run, rows from the buffer's first.
+    pub rows_end: usize,
+    /// When they arrived, simulated epoch milliseconds.
+    pub arrival_ms: i64,
+}
+
+/// When row `row` (counted from the object's first) arrived, from its object's runs: `None`
+/// past the last.
+pub fn row_arrival_ms(runs: &[ArrivalRun], row: usize) -> Option<i64> {
+    let run = runs.partition_point(|r| r.rows_end <= row);
+    runs.get(run).map(|r| r.arrival_ms)
 }
 
 /// What delivered a buffer.
@@ -103,6 +123,7 @@ pub struct DeliveryBuffer {
     records: usize,
     rows: usize,
     record_ends: Vec<usize>,
+    arrivals: Vec<ArrivalRun>,
     oldest_arrival_ms: Option<i64>,
 }
 
@@ -115,6 +136,7 @@ impl DeliveryBuffer {
             records: 0,
             rows: 0,
             record_ends: Vec::new(),
+            arrivals: Vec::new(),
             oldest_arrival_ms: None,
         }
     }
@@ -128,6 +150,13 @@ impl DeliveryBuffer {
         self.data.extend_from_slice(record);
         self.records += 1;
         self.rows += rows;
+        match self.arrivals.last_mut() {
+            Some(run) if run.arrival_ms == now_ms => run.rows_end = self.rows,
+            _ => self.arrivals.push(ArrivalRun {
+                rows_end: self.rows,
+                arrival_ms: now_ms,
+            }),
+        }
         self.record_ends.push(self.data.len());
         if self.data.len() >= self.hints.size_mib * BYTES_PER_MIB {
             out.extend(self.take(Trigger::Size));
@@ -175,6 +204,7 @@ impl DeliveryBuffer {
             records,
             rows: std::mem::take(&mut self.rows),
             record_ends: std::mem::take(&mut self.record_ends),
+            arrivals: std::mem::take(&mut self.arrivals),
             trigger,
         })
     }
@@ -214,6 +244,27 @@ mod tests {
             (&b"c\n"[..], 300_000)
         );
         assert_eq!(buffer.finish(), None);
+    }
+
+    /// Rows keep their arrival through the buffer: the runs say when each row of the object
+    /// arrived (its latency's Firehose part starts there).
+    #[test]
+    fn each_row_keeps_its_arrival() {
+        let mut buffer = DeliveryBuffer::new(hints(5, 300));
+        assert!(buffer.push(1_000, b"a\nb\n", 2).is_empty());
+        assert!(buffer.push(1_000, b"c\n", 1).is_empty());
+        assert!(buffer.push(4_000, b"d\n", 1).is_empty());
+        let flushed = buffer.finish().unwrap();
+        let arrivals: Vec<Option<i64>> = (0..5)
+            .map(|row| row_arrival_ms(&flushed.arrivals, row))
+            .collect();
+        assert_eq!(
+            arrivals,
+            [Some(1_000), Some(1_000), Some(1_000), Some(4_000), None]
+        );
+        assert!(buffer.push(9_000, b"e\n", 1).is_empty());
+        let next = buffer.finish().unwrap();
+        assert_eq!(row_arrival_ms(&next.arrivals, 0), Some(9_000));
     }
 
     #[test]

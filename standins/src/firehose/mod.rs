@@ -22,6 +22,7 @@ pub use endpoint::FirehoseEndpoint;
 pub use sink::ModelSink;
 pub use stream::{
     ArrivalClock, BILLING_UNIT_BYTES, CallRefused, DeliveryStats, DeliveryStream, EntryOutcome,
-    S3_RETRY_WINDOW_MS, WRITE_RETRY_BASE_MS, WRITE_RETRY_MAX_MS, billed_bytes, write_retry_wait_ms,
+    LandedObject, S3_RETRY_WINDOW_MS, WRITE_RETRY_BASE_MS, WRITE_RETRY_MAX_MS, billed_bytes,
+    write_retry_wait_ms,
 };
 pub use writers::{MemoryObjects, ObjectWriter, S3Objects, StoreObjects, WriteError};

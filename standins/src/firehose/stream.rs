@@ -10,7 +10,7 @@ use rand::SeedableRng as _;
 use rand::rngs::StdRng;
 use tokio::sync::Mutex;
 
-use super::buffer::{DeliveryBuffer, Flushed};
+use super::buffer::{ArrivalRun, DeliveryBuffer, Flushed};
 use super::config::StreamConfig;
 use super::convert;
 use super::keys::{self, PrefixUse};
@@ -78,10 +78,23 @@ pub struct DeliveryStats {
     pub records_failed_conversion: usize,
     /// Objects written under the error prefix.
     pub error_objects: usize,
-    /// Each data object written: its key and when it landed (simulated epoch ms), for the
-    /// crawler's runs (a run sees what had landed by then).
+    /// Each data object written and when it landed, for the crawler's runs (a run sees what
+    /// had landed by then) and the read-back's latencies.
     #[serde(skip)]
-    pub landed: Vec<(String, i64)>,
+    pub landed: Vec<LandedObject>,
+}
+
+/// A data object written: its key, when it landed, and when its rows had arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandedObject {
+    /// The object's key.
+    pub key: String,
+    /// When PutObject succeeded, simulated epoch milliseconds.
+    pub landed_ms: i64,
+    /// When its rows arrived at the stream, in the object's row order
+    /// ([`super::buffer::row_arrival_ms`]); empty where the rows' order is not the records'
+    /// (a format conversion that sent some records to the error prefix).
+    pub arrivals: Vec<ArrivalRun>,
 }
 
 impl DeliveryStats {
@@ -307,6 +320,7 @@ impl<W: ObjectWriter> DeliveryStream<W> {
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
         let config = state.config.clone();
         let mut rows = flushed.rows;
+        let mut arrivals = flushed.arrivals;
         let (body, extension) = match &config.conversion {
             None if self.faults.lose(LossStage::Duplicate) => (
                 config
@@ -332,6 +346,7 @@ impl<W: ObjectWriter> DeliveryStream<W> {
                 state.stats.rows_converted += converted.rows;
                 rows = converted.rows;
                 if !converted.failed.is_empty() {
+                    arrivals.clear();
                     state.stats.records_failed_conversion += converted.failed.len();
                     let documents: Vec<String> = converted
                         .failed
@@ -370,7 +385,11 @@ impl<W: ObjectWriter> DeliveryStream<W> {
             state.stats.objects += 1;
             state.stats.rows_written += rows;
             let now = (self.clock)();
-            state.stats.landed.push((key, now));
+            state.stats.landed.push(LandedObject {
+                key,
+                landed_ms: now,
+                arrivals,
+            });
             let age = now - flushed.oldest_arrival_ms;
             state.stats.max_freshness_ms = state.stats.max_freshness_ms.max(age);
         } else {

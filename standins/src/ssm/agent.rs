@@ -139,6 +139,8 @@ pub struct CommandLog {
     pub status: String,
     /// What the command printed to standard error.
     pub standard_error: String,
+    /// When it finished, simulated epoch milliseconds.
+    pub finished_ms: i64,
 }
 
 /// One instance's SSM agent, reading through `P`.
@@ -222,6 +224,7 @@ impl<P: AgentSsm> SsmAgent<P> {
                 document,
                 status: status.status.clone(),
                 standard_error: status.standard_error.clone(),
+                finished_ms: self.simulated.now_ms(),
             });
             self.simulated
                 .record(&command_id, &self.instance_id, status);

@@ -61,6 +61,11 @@ struct SsmState {
 }
 
 impl SimulatedSsm {
+    /// The simulated time, epoch milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// An empty service on `clock`.
     pub fn new(clock: SimClock) -> Self {
         Self {

@@ -169,8 +169,20 @@ pub(super) fn run_checks(o: &Observed<'_>) -> Vec<Check> {
     checks.extend(o.permissions.map(super::PermissionsReport::check));
     checks.extend(o.audit.map(super::AuditReport::check));
     checks.push(line_accounting(r));
+    checks.push(latency_check(r));
     checks.extend(query_checks(o.query_stage, o.landed));
     checks
+}
+
+/// Every expected event that landed has its latency: the Firehose model kept when each object
+/// landed, and the read-back found it (a row whose object the model did not write, or an
+/// object read under another key, would go unmeasured).
+fn latency_check(r: &crate::ledger::Reconciliation) -> Check {
+    Check::equal(
+        "every delivered event's latency is measured",
+        r.events_landed.saturating_sub(r.unexpected),
+        r.latency.events,
+    )
 }
 
 /// What a part of the pipeline gave up after its retries: on AWS, data lost. Each is a failed

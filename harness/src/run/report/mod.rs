@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod checks;
 pub mod junit;
+pub mod page;
 pub mod permissions;
 pub mod summary;
 
@@ -50,6 +51,22 @@ pub struct InstanceReport {
     pub reason: String,
     /// What its SSM agent ran.
     pub commands: Vec<CommandLog>,
+    /// Its onboarding on the simulated clock.
+    pub timeline: InstanceTimeline,
+}
+
+/// One instance's onboarding on the simulated clock (epoch milliseconds): what the report's
+/// page draws per instance.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct InstanceTimeline {
+    /// Launched (`running` announced).
+    pub launched_ms: i64,
+    /// Its SSM agent online (`None` for an instance that never registers).
+    pub registered_ms: Option<i64>,
+    /// Its CloudWatch agent started.
+    pub agent_started_ms: Option<i64>,
+    /// Its first event landed in S3.
+    pub first_landed_ms: Option<i64>,
 }
 
 /// Instance counts.
@@ -143,6 +160,9 @@ pub struct RunReport {
     pub duration: String,
     /// Simulated seconds per real second.
     pub speed: u32,
+    /// When the simulated clock started, epoch milliseconds (the fault windows' and restarts'
+    /// times count from here).
+    pub started_ms: i64,
     /// The subscription's filter pattern.
     pub filter_pattern: String,
     /// Real seconds the run took.
@@ -259,6 +279,8 @@ impl Laps {
 pub(super) struct Inputs<'a> {
     pub loaded: &'a LoadedScenario,
     pub seed: u64,
+    /// When the simulated clock started (epoch ms).
+    pub started_ms: i64,
     /// How the world names itself.
     pub world: String,
     /// The world's emulator (the memory world has none).
@@ -434,6 +456,7 @@ fn instances(
     launched: &[LaunchedInstance],
     outcomes: &BTreeMap<String, Vec<OnboardingOutcome>>,
     mut command_logs: BTreeMap<String, Vec<CommandLog>>,
+    times: &InstanceTimes<'_>,
 ) -> (InstanceCounts, Vec<InstanceReport>) {
     let mut counts = InstanceCounts {
         launched: launched.len(),
@@ -462,10 +485,37 @@ fn instances(
                 commands: command_logs
                     .remove(&instance.instance_id)
                     .unwrap_or_default(),
+                timeline: times.of(instance),
             }
         })
         .collect();
     (counts, details)
+}
+
+/// Where the instances' onboarding times come from.
+struct InstanceTimes<'a> {
+    registration_delay_ms: i64,
+    agents: &'a [standins::cloudwatch_agent::AgentReport],
+    first_landed_ms: &'a BTreeMap<String, i64>,
+}
+
+impl InstanceTimes<'_> {
+    fn of(&self, instance: &LaunchedInstance) -> InstanceTimeline {
+        let name = &instance.plan.name;
+        InstanceTimeline {
+            launched_ms: instance.launched_at_ms,
+            registered_ms: instance
+                .plan
+                .registers
+                .then_some(instance.launched_at_ms + self.registration_delay_ms),
+            agent_started_ms: self
+                .agents
+                .iter()
+                .find(|a| &a.instance == name)
+                .map(|a| a.started_ms),
+            first_landed_ms: self.first_landed_ms.get(name).copied(),
+        }
+    }
 }
 
 /// Landed copies from the streams of instances that were not onboarded.
@@ -491,6 +541,11 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         inputs.launched,
         &inputs.shipped.outcomes,
         inputs.shipped.command_logs,
+        &InstanceTimes {
+            registration_delay_ms: scenario.onboarding.registration_delay.as_millis(),
+            agents: &inputs.shipped.agents,
+            first_landed_ms: &inputs.reconciliation.latency.first_landed_ms,
+        },
     );
     let dead_letters: Vec<_> = inputs
         .shipped
@@ -557,6 +612,7 @@ pub(super) fn build(inputs: Inputs<'_>) -> RunReport {
         region: scenario.region.clone(),
         duration: scenario.duration.to_string(),
         speed: scenario.speed,
+        started_ms: inputs.started_ms,
         filter_pattern: inputs.loaded.stack.definition.logs.filter_pattern.clone(),
         real_seconds: inputs.real_seconds,
         phases: inputs.phases,

@@ -252,7 +252,7 @@ type Section = fn(&RunReport, &mut String);
 
 /// The summary's parts, in order: every part reads the report, none computes a figure of its
 /// own.
-const SECTIONS: [Section; 13] = [
+const SECTIONS: [Section; 14] = [
     heading,
     audit,
     stages,
@@ -260,6 +260,7 @@ const SECTIONS: [Section; 13] = [
     reasons,
     instances,
     lines_per_source,
+    latency,
     catalog,
     permissions,
     cost,
@@ -452,6 +453,52 @@ fn lines_per_source(report: &RunReport, out: &mut String) {
             );
         }
     }
+}
+
+/// End-to-end latency on the simulated clock: p50 / p95 / max per stage, for all sources and
+/// per source.
+fn latency(report: &RunReport, out: &mut String) {
+    let latency = &report.reconciliation.latency;
+    if latency.events == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n{:<36} {:>7} {:>20} {:>20} {:>20} {:>20}",
+        "latency (simulated), p50 / p95 / max",
+        "events",
+        "write to S3",
+        "agent",
+        "subscription + ETL",
+        "Firehose"
+    );
+    let rows = std::iter::once(("all sources", &latency.all))
+        .chain(latency.by_source.iter().map(|(s, l)| (s.as_str(), l)));
+    for (source, l) in rows {
+        let _ = writeln!(
+            out,
+            "{source:<36} {:>7} {:>20} {:>20} {:>20} {:>20}",
+            l.events,
+            spread(&l.end_to_end),
+            spread(&l.agent),
+            spread(&l.subscription_and_etl),
+            spread(&l.firehose)
+        );
+    }
+}
+
+/// A spread as `p50 / p95 / max` in seconds.
+fn spread(s: &crate::ledger::Spread) -> String {
+    if s.count == 0 {
+        return "-".to_owned();
+    }
+    let seconds = |ms: u32| format!("{:.0}", f64::from(ms) / 1000.0);
+    format!(
+        "{} / {} / {} s",
+        seconds(s.p50_ms),
+        seconds(s.p95_ms),
+        seconds(s.max_ms)
+    )
 }
 
 /// The catalog and the expected queries.
