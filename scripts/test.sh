@@ -42,6 +42,10 @@ if [ -n "${CI:-}" ] || [ -z "${LOGLAB_SKIP_CONTAINER:-}" ]; then
   scripts/localstack-image.sh all >/dev/null
 fi
 
+# Headless Chromium (Debian's package), for the test that opens a run's report.html; the
+# screenshot it takes is kept in .loglab/artifacts/ (LOGLAB_ARTIFACTS to put it elsewhere).
+scripts/chromium.sh >/dev/null
+
 # The Lambda artifacts (both functions built by cargo-lambda for provided.al2023, the `fast`
 # profile unless LOGLAB_LAMBDA_PROFILE says otherwise): the glibc and package tests read them,
 # the deploy test uploads them. Rebuilt only when the sources changed (cargo decides).
