@@ -13,6 +13,7 @@ use harness::backend::{self, BackendChoice, BackendOptions, Emulator};
 
 mod agent_config;
 mod build_command;
+mod generate_event;
 mod redrive_command;
 mod rows;
 mod run_command;
@@ -119,6 +120,11 @@ enum Command {
     /// Exit status 2 for an invalid pattern (with its position and rule), 1 when nothing
     /// matches.
     TestFilter(test_filter::TestFilterArgs),
+    /// Write an event the pipeline's functions take, for `cargo lambda invoke --data-file`,
+    /// `sam local invoke -e` or `aws lambda invoke`: a CloudWatch Logs subscription payload
+    /// from a log file, an EC2 state-change event, or the ETL's rows as Firehose records.
+    #[command(subcommand)]
+    GenerateEvent(generate_event::GenerateEvent),
 }
 
 /// Errors are printed as one message (with their causes), never as a backtrace: they are
@@ -168,6 +174,20 @@ async fn run() -> anyhow::Result<ExitCode> {
         Command::AgentConfig(command) => agent_config::run(command),
         Command::Rows(rows) => rows::run(&rows).map(|()| ExitCode::SUCCESS),
         Command::TestFilter(test) => test_filter::run(&test),
+        Command::GenerateEvent(event) => generate_event::run(&event).map(|()| ExitCode::SUCCESS),
+    }
+}
+
+/// Writes `text` to stdout; a reader that closed early (`| head`) ends the output quietly, as
+/// command-line tools do, rather than failing.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to stdout"))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -9,6 +9,7 @@ mod support;
 #[path = "../../../standins/tests/integration/with_stand_ins.rs"]
 mod with_stand_ins;
 
+mod cli_generate_event;
 mod cli_query;
 mod cli_test_filter;
 mod cli_up;
