@@ -18,20 +18,20 @@ use standins::lambda::{self, FunctionPool, Launch};
 use crate::cli_query::tempfile_dir::Dir;
 use crate::support::{self, root};
 
-fn loglab(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_loglab"))
-        .current_dir(root())
-        .args(args)
-        .output()
+use crate::cli_query::loglab;
+
+/// The default stack's functions, as deployed in eu-west-1.
+fn specs() -> Vec<stack::FunctionSpec> {
+    let stack = support::stack(StackDefinition::default());
+    Deployment::new(&stack, &Placement::localstack("eu-west-1"))
+        .functions()
         .unwrap()
 }
 
 /// The deployed function `binary`, its AWS calls sent to `endpoint`.
 async fn function(binary: &str, endpoint: &str) -> (FunctionPool, BTreeMap<String, String>) {
-    let stack = support::stack(StackDefinition::default());
-    let deployment = Deployment::new(&stack, &Placement::localstack("eu-west-1"));
     let (dir, _) = support::lambda_artifacts();
-    let located = lambda::locate(&dir, &deployment.functions().unwrap()).unwrap();
+    let located = lambda::locate(&dir, &specs()).unwrap();
     let found = located
         .into_iter()
         .find(|l| l.spec.binary == binary)
@@ -105,11 +105,7 @@ async fn the_etl_takes_a_generated_subscription_payload_through_cargo_lambda_inv
     );
 
     // The ETL's Firehose: the harness's model on its own endpoint.
-    let stack = support::stack(StackDefinition::default());
-    let deployment = Deployment::new(&stack, &Placement::localstack("eu-west-1"));
-    let etl = deployment
-        .functions()
-        .unwrap()
+    let etl = specs()
         .into_iter()
         .find(|f| f.binary == "etl-lambda")
         .unwrap();

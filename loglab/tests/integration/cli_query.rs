@@ -50,7 +50,8 @@ fn counts(file: &str, column: &str) -> Vec<String> {
         .collect()
 }
 
-fn loglab(args: &[&str]) -> std::process::Output {
+/// `loglab` with `args`, run in the repository.
+pub(crate) fn loglab(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_loglab"))
         .current_dir(root())
         .args(args)

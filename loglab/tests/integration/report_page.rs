@@ -13,15 +13,7 @@ use crate::cli_query::tempfile_dir::Dir;
 use crate::support::root;
 
 fn chromium() -> String {
-    let script = root().join("scripts/chromium.sh");
-    let out = Command::new("bash").arg(&script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    crate::support::script_stdout("scripts/chromium.sh")
 }
 
 /// The page as Chromium loaded it: the DOM after load, and the console's messages.

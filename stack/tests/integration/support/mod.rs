@@ -165,7 +165,13 @@ pub async fn outputs_stack(
 /// The python of the cached venv with boto3 and PyAthena from PyPI (`scripts/boto3.sh`
 /// installs them on first use): the Python clients our users have.
 pub fn python_clients() -> String {
-    let script = root().join("scripts/boto3.sh");
+    script_stdout("scripts/boto3.sh")
+}
+
+/// What one of the project's install scripts prints (a tool's path), run with bash; the
+/// script's own error when it fails.
+pub fn script_stdout(script: &str) -> String {
+    let script = root().join(script);
     let out = std::process::Command::new("bash")
         .arg(&script)
         .output()
