@@ -31,7 +31,7 @@ tr.failed td{background:#fff1f0}.passed-cell{color:#1a7f37}.failed-cell{color:#c
 .grid{stroke:#eef0f3}.tick{font-size:11px;fill:#57606a}.axis{font-size:12px;fill:#1d2430}
 .series{fill:none;stroke-width:2}.series.written{stroke:#8c959f}.series.sent{stroke:#0969da}
 .series.at_firehose{stroke:#bf8700}.series.landed{stroke:#1a7f37}
-.band{fill:#cf222e;fill-opacity:.12}.mark{stroke:#cf222e;stroke-dasharray:4 3;stroke-width:1.5}
+.band{fill:#cf222e;fill-opacity:.35}.mark{stroke:#cf222e;stroke-dasharray:4 3;stroke-width:1.5}
 .bar{fill:#0969da}
 .instance .span{fill:#d0e4ff}.instance.failed .span,.instance.none .span{fill:#ffd8d3}.instance.skipped .span{fill:#eef0f3}
 .moment{stroke:#fff;stroke-width:1}.moment.launched{fill:#57606a}.moment.registered{fill:#8250df}

@@ -19,6 +19,8 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 36.0;
+/// Height of one fault window's lane at the plot's top, at most.
+const BAND_LANE: f64 = 10.0;
 
 /// One line of a line chart: its name, CSS class and points (x, y).
 #[derive(Debug, Clone)]
@@ -178,15 +180,19 @@ pub fn line_chart(
     let frame = Frame::past(x_max, y_max);
     let mut out = String::new();
     open(&mut out, id, title);
-    for band in bands {
+    // Each window in a lane of its own along the plot's top edge, so that overlapping rules
+    // stay apart (a faults scenario has several over the same minutes).
+    let lane = ((HEIGHT - TOP - BOTTOM) / 3.0 / bands.len().max(1) as f64).min(BAND_LANE);
+    for (i, band) in bands.iter().enumerate() {
         let (x1, x2) = (frame.x(band.from), frame.x(band.to));
         let _ = write!(
             out,
-            r#"<rect class="band" data-from="{}" data-to="{}" x="{x1:.1}" y="{TOP}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
+            r#"<rect class="band" data-from="{}" data-to="{}" x="{x1:.1}" y="{:.1}" width="{:.1}" height="{:.1}"><title>{}</title></rect>"#,
             band.from,
             band.to,
+            TOP + lane * i as f64,
             (x2 - x1).max(1.0),
-            HEIGHT - TOP - BOTTOM,
+            (lane - 1.0).max(1.0),
             escape(&band.label)
         );
     }
