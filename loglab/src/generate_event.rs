@@ -58,7 +58,8 @@ pub struct LogsArgs {
     /// The subscription filter's name.
     #[arg(long, default_value = "ccp-logs-to-etl")]
     pub filter_name: String,
-    /// The first event's time, epoch milliseconds (default: now).
+    /// The first event's time, epoch milliseconds (default: now); for `firehose`, the records'
+    /// arrival too.
     #[arg(long)]
     pub start_ms: Option<i64>,
     /// Write the event here instead of stdout.
@@ -223,7 +224,12 @@ fn uuid_like(at_ms: i64, instance_id: &str) -> String {
 fn firehose_event(args: &FirehoseArgs) -> anyhow::Result<serde_json::Value> {
     let (name, text) = read_lines(args.logs.input.as_ref())?;
     let gzip = decode::gzip(&data_message(&args.logs, &text));
-    let arrival_ms = IsoMillis::now();
+    // With --start-ms the records arrive then too, so the same arguments write the same event.
+    let arrival_ms = match args.logs.start_ms {
+        Some(ms) => IsoMillis::new(ms)
+            .with_context(|| format!("--start-ms {ms}: not a time in years 0000 to 9999"))?,
+        None => IsoMillis::now(),
+    };
     let mut rows = RowBuffer::default();
     transform_gzip(
         &gzip,

@@ -169,6 +169,49 @@ async fn the_onboarding_function_takes_a_generated_state_change_through_cargo_la
     assert_eq!(response["decision"], "ignored", "{response}");
 }
 
+/// The ETL's rows as Firehose records: one record per row, each decoding to the row `loglab
+/// rows --from-log` writes for the same line; the same arguments write the same event.
+#[test]
+fn firehose_records_are_the_etls_rows() {
+    use base64::Engine as _;
+    let dir = Dir::new("generate-event-firehose");
+    let log = dir.path().join("messages.log");
+    std::fs::write(
+        &log,
+        "Dec  5 10:00:01 ip-10-0-1-23 systemd[1]: Started Session 1 of user ec2-user.\n\
+         Dec  5 10:00:02 ip-10-0-1-23 sshd[812]: Accepted publickey for ec2-user\n",
+    )
+    .unwrap();
+    let args = [
+        "generate-event",
+        "firehose",
+        log.to_str().unwrap(),
+        "--start-ms",
+        "1764928801000",
+    ];
+    let out = loglab(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, loglab(&args).stdout, "not reproducible");
+    let event: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(event["region"], "us-east-1");
+    let records = event["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    for (record, program) in records.iter().zip(["systemd", "sshd"]) {
+        assert_eq!(record["approximateArrivalTimestamp"], 1_764_928_801_000_i64);
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(record["data"].as_str().unwrap())
+            .unwrap();
+        assert!(data.ends_with(b"\n"), "a row ends its line");
+        let row: serde_json::Value = serde_json::from_slice(&data).unwrap();
+        assert_eq!(row["program"], program);
+        assert_eq!(row["ingest_time"], "2025-12-05T10:00:01.000Z");
+    }
+}
+
 #[test]
 fn bad_input_is_named() {
     let dir = Dir::new("generate-event-bad");
