@@ -65,6 +65,12 @@ pub struct LaunchedInstance {
 }
 
 impl LaunchedInstance {
+    /// When its SSM agent comes online, `delay_ms` after the launch (the scenario's
+    /// `onboarding.registration_delay`).
+    pub fn registered_at_ms(&self, delay_ms: i64) -> i64 {
+        self.launched_at_ms + delay_ms
+    }
+
     /// The syslog host name, `ip-10-0-1-23`.
     pub fn host(&self) -> String {
         host_name(&self.private_ip)

@@ -201,24 +201,14 @@ fn ec2_event(args: &Ec2Args) -> anyhow::Result<serde_json::Value> {
     ))
 }
 
-/// An event id in EventBridge's UUID form, derived from the event's time and instance (so that
-/// the same arguments write the same event).
-fn uuid_like(at_ms: i64, instance_id: &str) -> String {
-    let digest: u128 = instance_id
-        .bytes()
-        .fold(u128::from(at_ms.unsigned_abs()), |h, b| {
-            h.wrapping_mul(0x0100_0000_0000_0000_0000_0000_013b)
-                .wrapping_add(u128::from(b))
-        });
-    let hex = format!("{digest:032x}");
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
+/// An event id in EventBridge's UUID form (the Firehose model's version-4 UUIDs), drawn from
+/// the event's time and `subject`, so that the same arguments write the same event.
+fn uuid_like(at_ms: i64, subject: &str) -> String {
+    use rand::SeedableRng as _;
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (at_ms, subject).hash(&mut hasher);
+    standins::firehose::keys::uuid_v4(&mut rand::rngs::StdRng::seed_from_u64(hasher.finish()))
 }
 
 fn firehose_event(args: &FirehoseArgs) -> anyhow::Result<serde_json::Value> {

@@ -37,6 +37,9 @@ const TIMELINE_WIDTHS_MS: [i64; 11] = [
     5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000,
 ];
 
+/// A sample's Firehose arrival when the object's row order is not known.
+const UNKNOWN_MS: u32 = u32::MAX;
+
 /// Most buckets a timeline aims for.
 pub const TIMELINE_BUCKETS: i64 = 60;
 
@@ -72,7 +75,7 @@ struct Sample {
     /// The ledger's writer (instance and source).
     writer: u32,
     agent_ms: u32,
-    /// From the write to Firehose; `u32::MAX` when not known.
+    /// From the write to Firehose; [`UNKNOWN_MS`] when not known.
     to_firehose_ms: u32,
     total_ms: u32,
     lines: u32,
@@ -84,7 +87,7 @@ impl Sample {
     }
 
     fn firehose_ms(&self) -> Option<i64> {
-        (self.to_firehose_ms != u32::MAX).then(|| self.write_ms + i64::from(self.to_firehose_ms))
+        (self.to_firehose_ms != UNKNOWN_MS).then(|| self.write_ms + i64::from(self.to_firehose_ms))
     }
 }
 
@@ -110,7 +113,7 @@ impl LatencySamples {
             write_ms,
             writer,
             agent_ms: span(sent_ms),
-            to_firehose_ms: arrival.firehose_ms.map_or(u32::MAX, span),
+            to_firehose_ms: arrival.firehose_ms.map_or(UNKNOWN_MS, span),
             total_ms: span(arrival.landed_ms),
             lines: u32::try_from(lines).unwrap_or(u32::MAX),
         });
@@ -188,7 +191,7 @@ impl StageLatencies {
     fn of(samples: &[Sample]) -> Self {
         let known: Vec<&Sample> = samples
             .iter()
-            .filter(|s| s.to_firehose_ms != u32::MAX)
+            .filter(|s| s.firehose_ms().is_some())
             .collect();
         Self {
             events: samples.len(),
@@ -296,30 +299,25 @@ impl Timeline {
             .copied()
             .find(|w| span / w < TIMELINE_BUCKETS)
             .unwrap_or(span / TIMELINE_BUCKETS + 1);
-        let buckets = usize::try_from(span / width_ms + 1).unwrap_or(0);
-        let mut by_source: BTreeMap<u32, Vec<TimelineBucket>> = BTreeMap::new();
-        let mut at = |source: u32, ms: i64, count: &dyn Fn(&mut TimelineBucket)| {
-            let Ok(index) = usize::try_from(ms.saturating_sub(start_ms) / width_ms) else {
-                return;
-            };
-            let row = by_source
-                .entry(source)
-                .or_insert_with(|| vec![TimelineBucket::default(); buckets]);
-            if let Some(bucket) = row.get_mut(index) {
-                count(bucket);
-            }
+        let mut grid = Grid {
+            start_ms,
+            width_ms,
+            buckets: usize::try_from(span / width_ms + 1).unwrap_or(0),
+            by_source: BTreeMap::new(),
         };
         let source_of = |writer: u32| ledger.writers.get(writer as usize).map(|w| w.source);
         for record in &ledger.records {
             let Some(source) = source_of(record.writer) else {
                 continue;
             };
-            let lines = record.lines as usize;
-            at(source, record.timestamp_ms, &|b| b.written += lines);
+            if let Some(bucket) = grid.at(source, record.timestamp_ms) {
+                bucket.written += record.lines as usize;
+            }
             if let FateCode::Sent { first, count } = record.fate {
                 for event in ledger.events_of(first, count) {
-                    let lines = super::line_count(ledger.text.get(event.message()));
-                    at(source, event.sent_ms, &|b| b.sent += lines);
+                    if let Some(bucket) = grid.at(source, event.sent_ms) {
+                        bucket.sent += super::line_count(ledger.text.get(event.message()));
+                    }
                 }
             }
         }
@@ -328,19 +326,42 @@ impl Timeline {
             let Some(source) = source_of(sample.writer) else {
                 continue;
             };
-            if let Some(ms) = sample.firehose_ms() {
-                at(source, ms, &|b| b.at_firehose += lines);
+            if let Some(bucket) = sample.firehose_ms().and_then(|ms| grid.at(source, ms)) {
+                bucket.at_firehose += lines;
             }
-            at(source, sample.landed_ms(), &|b| b.landed += lines);
+            if let Some(bucket) = grid.at(source, sample.landed_ms()) {
+                bucket.landed += lines;
+            }
         }
         Self {
             start_ms,
             width_ms,
-            by_source: by_source
+            by_source: grid
+                .by_source
                 .into_iter()
                 .map(|(source, buckets)| (ledger.names.name(source).to_owned(), buckets))
                 .collect(),
         }
+    }
+}
+
+/// The timeline's buckets while they are counted: a row per source (its name's id).
+struct Grid {
+    start_ms: i64,
+    width_ms: i64,
+    buckets: usize,
+    by_source: BTreeMap<u32, Vec<TimelineBucket>>,
+}
+
+impl Grid {
+    /// The bucket of `source` that holds `ms` (`None` outside the timeline).
+    fn at(&mut self, source: u32, ms: i64) -> Option<&mut TimelineBucket> {
+        let index = usize::try_from(ms.saturating_sub(self.start_ms) / self.width_ms).ok()?;
+        let buckets = self.buckets;
+        self.by_source
+            .entry(source)
+            .or_insert_with(|| vec![TimelineBucket::default(); buckets])
+            .get_mut(index)
     }
 }
 

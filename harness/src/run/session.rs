@@ -511,7 +511,7 @@ impl<'a, W: World> Replay<'a, W> {
             self.starter.add_host(&instance.instance_id, host);
             if plan.registers {
                 let registered_at =
-                    instance.launched_at_ms + scenario.onboarding.registration_delay.as_millis();
+                    instance.registered_at_ms(scenario.onboarding.registration_delay.as_millis());
                 self.simulated
                     .register(&instance.instance_id, plan.os, registered_at);
                 let agent = SsmAgent::new(

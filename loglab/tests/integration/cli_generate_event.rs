@@ -11,7 +11,6 @@ use std::process::Command;
 use std::sync::Arc;
 
 use stack::{Deployment, Placement, StackDefinition};
-use standins::firehose::buffer::{BufferingHints, ObjectCompression};
 use standins::firehose::{DeliveryStream, FirehoseEndpoint, MemoryObjects, StreamConfig};
 use standins::lambda::{self, FunctionPool, Launch};
 
@@ -19,6 +18,17 @@ use crate::cli_query::tempfile_dir::Dir;
 use crate::support::{self, root};
 
 use crate::cli_query::loglab;
+
+/// `loglab generate-event` with `args`, which must succeed: what it printed.
+fn generate(args: &[&str]) -> Vec<u8> {
+    let out = loglab(&[&["generate-event"], args].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
 
 /// The default stack's functions, as deployed in eu-west-1.
 fn specs() -> Vec<stack::FunctionSpec> {
@@ -87,8 +97,7 @@ async fn the_etl_takes_a_generated_subscription_payload_through_cargo_lambda_inv
     let lines: Vec<&str> = source.lines().filter(|l| !l.is_empty()).take(50).collect();
     std::fs::write(&log, lines.join("\n") + "\n").unwrap();
     let event = dir.path().join("event.json");
-    let out = loglab(&[
-        "generate-event",
+    generate(&[
         "cloudwatch-logs",
         log.to_str().unwrap(),
         "--log-stream",
@@ -98,30 +107,18 @@ async fn the_etl_takes_a_generated_subscription_payload_through_cargo_lambda_inv
         "--output",
         event.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 
     // The ETL's Firehose: the harness's model on its own endpoint.
     let etl = specs()
         .into_iter()
         .find(|f| f.binary == "etl-lambda")
         .unwrap();
-    let config = StreamConfig {
-        name: etl.environment["FIREHOSE_DELIVERY_STREAM"].clone(),
-        bucket: "ccp-logs".to_owned(),
-        prefix: "logs/".to_owned(),
-        error_prefix: "errors/!{firehose:error-output-type}/".to_owned(),
-        hints: BufferingHints {
-            size_mib: 5,
-            interval_seconds: 300,
-        },
-        compression: ObjectCompression::Gzip,
-        gzip_level: standins::firehose::FIREHOSE_GZIP_LEVEL,
-        conversion: None,
-    };
+    let config = StreamConfig::from_definition(
+        &StackDefinition::default(),
+        &etl.environment["FIREHOSE_DELIVERY_STREAM"],
+        "ccp-logs",
+    )
+    .unwrap();
     let stream = Arc::new(DeliveryStream::without_faults(
         config,
         Arc::new(MemoryObjects::default()),
@@ -143,8 +140,7 @@ async fn the_etl_takes_a_generated_subscription_payload_through_cargo_lambda_inv
 async fn the_onboarding_function_takes_a_generated_state_change_through_cargo_lambda_invoke() {
     let dir = Dir::new("generate-event-onboard");
     let event = dir.path().join("event.json");
-    let out = loglab(&[
-        "generate-event",
+    generate(&[
         "ec2-state-change",
         "--instance-id",
         "i-0123456789abcdef0",
@@ -155,11 +151,6 @@ async fn the_onboarding_function_takes_a_generated_state_change_through_cargo_la
         "--output",
         event.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     // Nothing is called for a state the function ignores: an unreachable endpoint proves it.
     let (pool, _) = function("onboard-lambda", "http://127.0.0.1:9").await;
     let response = cargo_lambda_invoke(&pool, "onboard-lambda", &event);
@@ -183,20 +174,14 @@ fn firehose_records_are_the_etls_rows() {
     )
     .unwrap();
     let args = [
-        "generate-event",
         "firehose",
         log.to_str().unwrap(),
         "--start-ms",
         "1764928801000",
     ];
-    let out = loglab(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.stdout, loglab(&args).stdout, "not reproducible");
-    let event: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = generate(&args);
+    assert_eq!(out, generate(&args), "not reproducible");
+    let event: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(event["region"], "us-east-1");
     let records = event["records"].as_array().unwrap();
     assert_eq!(records.len(), 2);

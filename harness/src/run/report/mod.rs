@@ -507,7 +507,7 @@ impl InstanceTimes<'_> {
             registered_ms: instance
                 .plan
                 .registers
-                .then_some(instance.launched_at_ms + self.registration_delay_ms),
+                .then(|| instance.registered_at_ms(self.registration_delay_ms)),
             agent_started_ms: self
                 .agents
                 .iter()
